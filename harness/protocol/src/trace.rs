@@ -1,0 +1,575 @@
+//! The tracer's per-rank record, shared between a rank (writer) and the grader (reader).
+//!
+//! The grader creates `<trace dir>/<rank>.trace`, [`RECORD_SIZE`] bytes of zeros, before the
+//! launch. The tracer, preloaded into every rank, maps its rank's file after `MPI_Init` and keeps
+//! it current: which call the rank is in and what that call waits for, its pending non-blocking
+//! requests, its communicators, a progress counter, and per-cell call counts. The grader maps the
+//! same file read-only and polls it to build the wait-for graph; after the launch the file still
+//! holds the counts.
+//!
+//! Every field is an atomic, so a zero-filled mapping is a valid record and both sides access it
+//! without locks. There is exactly one writer per record (the rank's MPI thread). Parts that must
+//! be read consistently (the current call, the request table) are guarded by a sequence lock:
+//! the writer makes the sequence odd, writes, then makes it even; a reader retries until it saw
+//! the same even sequence before and after reading.
+//!
+//! Ranks are world ranks throughout. Communicators are identified by a [`CommEntry::id`] that is
+//! the same on every member (derived from the parent's id and the order of creation, which MPI
+//! requires to be the same on all members); 0 means "not known to the tracer".
+
+use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicU8, Ordering};
+
+/// `b"MPIGTRC1"`: written last by the tracer once the record is initialised.
+pub const MAGIC: u64 = u64::from_le_bytes(*b"MPIGTRC1");
+/// Bumped whenever the layout below changes.
+pub const LAYOUT_VERSION: u32 = 1;
+
+/// Cells per launch that get their own counters (`MPI_Pcontrol` marks cells `0..MAX_CELLS`).
+pub const MAX_CELLS: usize = 64;
+/// Pending non-blocking requests tracked per rank.
+pub const MAX_REQUESTS: usize = 256;
+/// Conditions a single call can wait on (requests of a `Waitall`, say).
+pub const MAX_WAIT: usize = 64;
+/// Communicators tracked per rank (live at once).
+pub const MAX_COMMS: usize = 64;
+/// Members listed per communicator; larger ones set `members_truncated`.
+pub const MAX_COMM_MEMBERS: usize = 64;
+/// Frames kept of a stack captured on request.
+pub const MAX_STACK: usize = 64;
+/// First call sites remembered per record (one per cell and function).
+pub const MAX_SITES: usize = 128;
+/// Frames kept per call site.
+pub const SITE_DEPTH: usize = 32;
+/// Bytes of the executable's path kept.
+pub const EXE_PATH_LEN: usize = 512;
+
+/// `peer` of a receive from any source.
+pub const ANY_SOURCE: i32 = -1;
+/// `peer` of an operation on `MPI_PROC_NULL` (completes at once).
+pub const PROC_NULL: i32 = -2;
+/// `peer` when the operation has no single peer (collectives).
+pub const NO_PEER: i32 = -3;
+/// `tag` of a receive with any tag.
+pub const ANY_TAG: i32 = -1;
+
+/// Signal the grader sends (with `tgkill`, to [`Header::tid`]) to ask for a stack capture.
+/// Its default action is to be ignored, so a rank without the tracer is not harmed.
+pub const STACK_SIGNAL: i32 = 23; // SIGURG on Linux
+
+/// `MPI_Pcontrol` levels used by the runtime to mark the student's code.
+///
+/// `MPI_Pcontrol(0)` leaves the student's code. `MPI_Pcontrol(1 + 2 * cell + zero_buffer)`
+/// enters it for cell `cell` (`0..MAX_CELLS`), with standard sends made synchronous when
+/// `zero_buffer` is 1. mpi4py exposes the same call as `MPI.Pcontrol(level)`.
+pub mod pcontrol {
+    /// Level that leaves the student's code.
+    pub const LEAVE: i32 = 0;
+
+    /// Level that enters the student's code for `cell`.
+    pub fn enter(cell: u32, zero_buffer: bool) -> i32 {
+        1 + 2 * cell as i32 + i32::from(zero_buffer)
+    }
+
+    /// The cell and zero-buffer flag of an entering level, `None` for `LEAVE` or a bad level.
+    pub fn decode(level: i32) -> Option<(u32, bool)> {
+        if level < 1 {
+            return None;
+        }
+        let cell = ((level - 1) / 2) as u32;
+        ((cell as usize) < super::MAX_CELLS).then_some((cell, (level - 1) % 2 == 1))
+    }
+}
+
+macro_rules! funcs {
+    ($($variant:ident = $name:literal : $class:ident,)*) => {
+        /// Every MPI function the tracer wraps, with a stable number (its index in the
+        /// per-cell counters).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        #[repr(u32)]
+        pub enum Func {
+            $($variant,)*
+        }
+
+        /// Number of [`Func`] values.
+        pub const FUNC_COUNT: usize = [$(Func::$variant,)*].len();
+
+        impl Func {
+            /// All functions, in numbering order.
+            pub const ALL: [Func; FUNC_COUNT] = [$(Func::$variant,)*];
+
+            /// The C name, as used in `challenges.toml` and reports (`"MPI_Send"`).
+            pub fn name(self) -> &'static str {
+                match self { $(Func::$variant => $name,)* }
+            }
+
+            /// What kind of call this is.
+            pub fn class(self) -> FuncClass {
+                match self { $(Func::$variant => FuncClass::$class,)* }
+            }
+        }
+    };
+}
+
+funcs! {
+    Init = "MPI_Init": Lifecycle,
+    InitThread = "MPI_Init_thread": Lifecycle,
+    Finalize = "MPI_Finalize": Lifecycle,
+    Abort = "MPI_Abort": Lifecycle,
+    Pcontrol = "MPI_Pcontrol": Lifecycle,
+
+    Send = "MPI_Send": BlockingPointToPoint,
+    Ssend = "MPI_Ssend": BlockingPointToPoint,
+    Bsend = "MPI_Bsend": BlockingPointToPoint,
+    Rsend = "MPI_Rsend": BlockingPointToPoint,
+    Recv = "MPI_Recv": BlockingPointToPoint,
+    Sendrecv = "MPI_Sendrecv": BlockingPointToPoint,
+    SendrecvReplace = "MPI_Sendrecv_replace": BlockingPointToPoint,
+    Probe = "MPI_Probe": BlockingPointToPoint,
+    Mprobe = "MPI_Mprobe": BlockingPointToPoint,
+    Mrecv = "MPI_Mrecv": BlockingPointToPoint,
+
+    Isend = "MPI_Isend": NonBlockingPointToPoint,
+    Issend = "MPI_Issend": NonBlockingPointToPoint,
+    Ibsend = "MPI_Ibsend": NonBlockingPointToPoint,
+    Irsend = "MPI_Irsend": NonBlockingPointToPoint,
+    Irecv = "MPI_Irecv": NonBlockingPointToPoint,
+    Iprobe = "MPI_Iprobe": NonBlockingPointToPoint,
+    Improbe = "MPI_Improbe": NonBlockingPointToPoint,
+    Imrecv = "MPI_Imrecv": NonBlockingPointToPoint,
+
+    Wait = "MPI_Wait": Completion,
+    Waitall = "MPI_Waitall": Completion,
+    Waitany = "MPI_Waitany": Completion,
+    Waitsome = "MPI_Waitsome": Completion,
+    Test = "MPI_Test": Completion,
+    Testall = "MPI_Testall": Completion,
+    Testany = "MPI_Testany": Completion,
+    Testsome = "MPI_Testsome": Completion,
+    RequestFree = "MPI_Request_free": Completion,
+    Cancel = "MPI_Cancel": Completion,
+
+    Barrier = "MPI_Barrier": Collective,
+    Bcast = "MPI_Bcast": Collective,
+    Reduce = "MPI_Reduce": Collective,
+    Allreduce = "MPI_Allreduce": Collective,
+    Gather = "MPI_Gather": Collective,
+    Gatherv = "MPI_Gatherv": Collective,
+    Scatter = "MPI_Scatter": Collective,
+    Scatterv = "MPI_Scatterv": Collective,
+    Allgather = "MPI_Allgather": Collective,
+    Allgatherv = "MPI_Allgatherv": Collective,
+    Alltoall = "MPI_Alltoall": Collective,
+    Alltoallv = "MPI_Alltoallv": Collective,
+    Alltoallw = "MPI_Alltoallw": Collective,
+    ReduceScatter = "MPI_Reduce_scatter": Collective,
+    ReduceScatterBlock = "MPI_Reduce_scatter_block": Collective,
+    Scan = "MPI_Scan": Collective,
+    Exscan = "MPI_Exscan": Collective,
+
+    Ibarrier = "MPI_Ibarrier": NonBlockingCollective,
+    Ibcast = "MPI_Ibcast": NonBlockingCollective,
+    Ireduce = "MPI_Ireduce": NonBlockingCollective,
+    Iallreduce = "MPI_Iallreduce": NonBlockingCollective,
+    Igather = "MPI_Igather": NonBlockingCollective,
+    Igatherv = "MPI_Igatherv": NonBlockingCollective,
+    Iscatter = "MPI_Iscatter": NonBlockingCollective,
+    Iscatterv = "MPI_Iscatterv": NonBlockingCollective,
+    Iallgather = "MPI_Iallgather": NonBlockingCollective,
+    Iallgatherv = "MPI_Iallgatherv": NonBlockingCollective,
+    Ialltoall = "MPI_Ialltoall": NonBlockingCollective,
+    Ialltoallv = "MPI_Ialltoallv": NonBlockingCollective,
+    Ialltoallw = "MPI_Ialltoallw": NonBlockingCollective,
+    IreduceScatter = "MPI_Ireduce_scatter": NonBlockingCollective,
+    IreduceScatterBlock = "MPI_Ireduce_scatter_block": NonBlockingCollective,
+    Iscan = "MPI_Iscan": NonBlockingCollective,
+    Iexscan = "MPI_Iexscan": NonBlockingCollective,
+
+    CommDup = "MPI_Comm_dup": Communicator,
+    CommDupWithInfo = "MPI_Comm_dup_with_info": Communicator,
+    CommSplit = "MPI_Comm_split": Communicator,
+    CommSplitType = "MPI_Comm_split_type": Communicator,
+    CommCreate = "MPI_Comm_create": Communicator,
+    CommCreateGroup = "MPI_Comm_create_group": Communicator,
+    CartCreate = "MPI_Cart_create": Communicator,
+    CommFree = "MPI_Comm_free": Communicator,
+}
+
+/// Broad kinds of MPI calls, for reports and for `challenges.toml` shorthands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FuncClass {
+    Lifecycle,
+    BlockingPointToPoint,
+    NonBlockingPointToPoint,
+    Completion,
+    Collective,
+    NonBlockingCollective,
+    Communicator,
+}
+
+impl Func {
+    /// The function with this number, if any.
+    pub fn from_index(index: u32) -> Option<Func> {
+        Func::ALL.get(index as usize).copied()
+    }
+
+    /// The function with this C name (`"MPI_Send"`), if the tracer knows it.
+    pub fn from_name(name: &str) -> Option<Func> {
+        Func::ALL.iter().copied().find(|f| f.name() == name)
+    }
+}
+
+/// What the current call of a rank is doing, as far as waiting goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum RankState {
+    /// The record was not initialised yet: the rank has not returned from `MPI_Init`.
+    NotStarted = 0,
+    /// Between MPI calls: in the program's own code.
+    Running = 1,
+    /// Inside an MPI call; [`CallSlot`] says which.
+    InCall = 2,
+    /// `MPI_Finalize` returned.
+    Finalized = 3,
+    /// `MPI_Abort` was called; [`Header::abort_code`] holds the code.
+    Aborted = 4,
+}
+
+impl RankState {
+    pub fn from_u32(value: u32) -> RankState {
+        match value {
+            1 => RankState::Running,
+            2 => RankState::InCall,
+            3 => RankState::Finalized,
+            4 => RankState::Aborted,
+            _ => RankState::NotStarted,
+        }
+    }
+}
+
+/// What one wait condition of a blocked call needs from other ranks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum WaitKind {
+    /// Unused entry.
+    None = 0,
+    /// A send that needs a matching receive at `peer` (or buffering).
+    Send = 1,
+    /// A receive or probe that needs a matching send from `peer` (or from anyone: `ANY_SOURCE`).
+    Recv = 2,
+    /// A collective that needs every member of `comm` to enter its `coll_seq`-th collective.
+    Collective = 3,
+    /// `MPI_Finalize`, which needs every rank to reach it.
+    Finalize = 4,
+    /// A request the tracer does not know (persistent, generalised): assumed to complete.
+    Unknown = 5,
+}
+
+impl WaitKind {
+    pub fn from_u32(value: u32) -> WaitKind {
+        match value {
+            1 => WaitKind::Send,
+            2 => WaitKind::Recv,
+            3 => WaitKind::Collective,
+            4 => WaitKind::Finalize,
+            5 => WaitKind::Unknown,
+            _ => WaitKind::None,
+        }
+    }
+}
+
+/// Whether a call needs all of its wait conditions or any one of them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
+pub enum WaitMode {
+    /// `Send`, `Recv`, `Sendrecv`, `Wait`, `Waitall`, collectives: every condition.
+    All = 0,
+    /// `Waitany`, `Waitsome`: one condition is enough.
+    Any = 1,
+}
+
+impl WaitMode {
+    pub fn from_u32(value: u32) -> WaitMode {
+        if value == 1 {
+            WaitMode::Any
+        } else {
+            WaitMode::All
+        }
+    }
+}
+
+/// One condition a blocked call waits on.
+#[repr(C)]
+#[derive(Default)]
+pub struct WaitEntry {
+    /// A [`WaitKind`].
+    pub kind: AtomicU32,
+    /// World rank of the peer, [`ANY_SOURCE`], [`PROC_NULL`] or [`NO_PEER`].
+    pub peer: AtomicI32,
+    /// Tag, or [`ANY_TAG`].
+    pub tag: AtomicI32,
+    pub _pad: AtomicU32,
+    /// [`CommEntry::id`] of the communicator, 0 if unknown.
+    pub comm: AtomicU64,
+    /// Payload bytes of this operation.
+    pub bytes: AtomicU64,
+    /// For [`WaitKind::Collective`]: which collective on `comm` this is (1 = the first).
+    pub coll_seq: AtomicU64,
+}
+
+/// The call a rank is in, guarded by `seq` (odd while being written).
+#[repr(C)]
+pub struct CallSlot {
+    pub seq: AtomicU64,
+    /// 1 + [`Func`] number; 0 when the rank is not in a call.
+    pub func: AtomicU32,
+    /// A [`WaitMode`].
+    pub mode: AtomicU32,
+    /// Entries of `waits` in use.
+    pub nwait: AtomicU32,
+    /// 1 when the call had more conditions than `MAX_WAIT` (the rest are not listed).
+    pub truncated: AtomicU32,
+    /// `CLOCK_MONOTONIC` nanoseconds at entry.
+    pub since_ns: AtomicU64,
+    /// Cell the call belongs to, -1 outside the student's code.
+    pub cell: AtomicI32,
+    pub _pad: AtomicU32,
+    pub waits: [WaitEntry; MAX_WAIT],
+}
+
+/// A pending non-blocking request (an entry of the request table).
+#[repr(C)]
+#[derive(Default)]
+pub struct RequestEntry {
+    /// The request handle's bits; 0 for a free entry.
+    pub handle: AtomicU64,
+    /// What completing the request needs, as a wait condition.
+    pub wait: WaitEntry,
+}
+
+/// A communicator known to the tracer.
+#[repr(C)]
+pub struct CommEntry {
+    /// Cross-rank identity (1 = `MPI_COMM_WORLD`); 0 for a free entry.
+    pub id: AtomicU64,
+    /// The handle's bits in this process.
+    pub handle: AtomicU64,
+    pub size: AtomicI32,
+    /// 1 when the members are exactly the world ranks in order (`members` is then not filled).
+    pub is_world_order: AtomicU32,
+    /// 1 when the communicator has more than `MAX_COMM_MEMBERS` members and is not in world order.
+    pub members_truncated: AtomicU32,
+    pub _pad: AtomicU32,
+    /// How many collectives this rank has entered on this communicator.
+    pub coll_count: AtomicU64,
+    /// World rank of each member, in communicator rank order.
+    pub members: [AtomicI32; MAX_COMM_MEMBERS],
+}
+
+/// Calls and payload bytes of one function in one cell.
+#[repr(C)]
+#[derive(Default)]
+pub struct FuncCount {
+    pub calls: AtomicU64,
+    pub bytes: AtomicU64,
+}
+
+/// The counters of one cell.
+#[repr(C)]
+pub struct CellCounters {
+    pub funcs: [FuncCount; FUNC_COUNT],
+}
+
+/// Where a function was first called in a cell: return addresses, innermost first.
+#[repr(C)]
+pub struct CallSite {
+    /// 1 + cell; 0 for a free entry (entries fill in order).
+    pub cell: AtomicU32,
+    /// [`Func`] number.
+    pub func: AtomicU32,
+    pub depth: AtomicU32,
+    pub _pad: AtomicU32,
+    pub ips: [AtomicU64; SITE_DEPTH],
+}
+
+/// A stack captured when the grader asked for one.
+#[repr(C)]
+pub struct StackSlot {
+    /// Generation the grader asks for (it increments this, then sends [`STACK_SIGNAL`]).
+    pub request: AtomicU64,
+    /// Generation of the stack in `ips` (equal to `request` once captured).
+    pub done: AtomicU64,
+    pub depth: AtomicU32,
+    pub _pad: AtomicU32,
+    /// Instruction pointers, innermost first.
+    pub ips: [AtomicU64; MAX_STACK],
+}
+
+/// Identity and state of the rank.
+#[repr(C)]
+pub struct Header {
+    /// [`MAGIC`] once initialised (written last).
+    pub magic: AtomicU64,
+    pub layout_version: AtomicU32,
+    pub rank: AtomicI32,
+    pub world_size: AtomicI32,
+    pub pid: AtomicI32,
+    /// Thread id of the thread that initialised MPI (target of [`STACK_SIGNAL`]).
+    pub tid: AtomicI32,
+    /// A [`RankState`].
+    pub state: AtomicU32,
+    /// Current cell from `MPI_Pcontrol`, -1 outside the student's code.
+    pub cell: AtomicI32,
+    /// 1 while standard sends are made synchronous.
+    pub zero_buffer: AtomicU32,
+    /// 1 when every call counts (program scope), 0 when only marked regions do.
+    pub program_scope: AtomicU32,
+    /// Code given to `MPI_Abort`, valid in state `Aborted`.
+    pub abort_code: AtomicI32,
+    /// Incremented whenever an operation completes or starts (not by a `Test` that fails).
+    pub progress: AtomicU64,
+    /// `CLOCK_MONOTONIC` nanoseconds of the last increment of `progress`.
+    pub progress_ns: AtomicU64,
+    /// Load bias of the main executable (subtract from an instruction pointer in it to get
+    /// the address its debug information uses).
+    pub exe_bias: AtomicU64,
+    /// 1 when a request could not be recorded because the table was full.
+    pub requests_overflowed: AtomicU32,
+    /// 1 when a communicator could not be recorded because the table was full.
+    pub comms_overflowed: AtomicU32,
+    /// Entries of `sites` in use.
+    pub nsites: AtomicU32,
+    pub _pad: AtomicU32,
+    /// NUL-padded path of the main executable.
+    pub exe_path: [AtomicU8; EXE_PATH_LEN],
+}
+
+/// The whole record of one rank. Mapped from a file of [`RECORD_SIZE`] bytes.
+#[repr(C)]
+pub struct Record {
+    pub header: Header,
+    pub call: CallSlot,
+    /// Guards `requests` (odd while being written).
+    pub requests_seq: AtomicU64,
+    pub requests: [RequestEntry; MAX_REQUESTS],
+    /// Guards `comms` (odd while being written).
+    pub comms_seq: AtomicU64,
+    pub comms: [CommEntry; MAX_COMMS],
+    pub stack: StackSlot,
+    pub sites: [CallSite; MAX_SITES],
+    pub cells: [CellCounters; MAX_CELLS],
+}
+
+/// Size of a record file: the record rounded up to whole 4 KiB pages.
+pub const RECORD_SIZE: usize = (std::mem::size_of::<Record>() + 4095) / 4096 * 4096;
+
+impl Record {
+    /// Views mapped memory as a record.
+    ///
+    /// # Safety
+    /// `ptr` must point to at least [`RECORD_SIZE`] bytes, aligned to 8, that stay mapped for
+    /// `'a`, and that are only ever accessed through atomics (a zero-filled file qualifies).
+    pub unsafe fn from_ptr<'a>(ptr: *const u8) -> &'a Record {
+        debug_assert_eq!(ptr as usize % 8, 0);
+        &*(ptr as *const Record)
+    }
+
+    /// Whether the tracer initialised this record (with this layout).
+    pub fn is_initialised(&self) -> bool {
+        self.header.magic.load(Ordering::Acquire) == MAGIC
+            && self.header.layout_version.load(Ordering::Relaxed) == LAYOUT_VERSION
+    }
+}
+
+/// Reads data guarded by a sequence lock: retries `read` until the sequence was even and
+/// unchanged around it. Gives up after `attempts` tries (a writer that died mid-write leaves the
+/// sequence odd forever) and returns the last, possibly torn, value with `false`.
+pub fn read_consistent<T>(seq: &AtomicU64, attempts: usize, mut read: impl FnMut() -> T) -> (T, bool) {
+    let mut last = None;
+    for _ in 0..attempts.max(1) {
+        let before = seq.load(Ordering::Acquire);
+        let value = read();
+        std::sync::atomic::fence(Ordering::Acquire);
+        let after = seq.load(Ordering::Relaxed);
+        if before == after && before % 2 == 0 {
+            return (value, true);
+        }
+        last = Some(value);
+        std::hint::spin_loop();
+    }
+    (last.expect("at least one attempt"), false)
+}
+
+/// The writer's side of a sequence lock: makes `seq` odd, runs `write`, makes it even again.
+/// Only the single writer of the record may call this.
+#[inline]
+pub fn write_guarded<T>(seq: &AtomicU64, write: impl FnOnce() -> T) -> T {
+    let s = seq.load(Ordering::Relaxed);
+    seq.store(s.wrapping_add(1), Ordering::Relaxed);
+    std::sync::atomic::fence(Ordering::Release);
+    let out = write();
+    seq.store(s.wrapping_add(2), Ordering::Release);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pcontrol_levels_round_trip() {
+        assert_eq!(pcontrol::decode(pcontrol::LEAVE), None);
+        for cell in [0, 1, 17, MAX_CELLS as u32 - 1] {
+            for zb in [false, true] {
+                assert_eq!(pcontrol::decode(pcontrol::enter(cell, zb)), Some((cell, zb)));
+            }
+        }
+        assert_eq!(pcontrol::decode(pcontrol::enter(MAX_CELLS as u32, false)), None);
+        assert_eq!(pcontrol::decode(-5), None);
+    }
+
+    #[test]
+    fn funcs_have_unique_names_and_round_trip() {
+        for (i, f) in Func::ALL.iter().enumerate() {
+            assert_eq!(*f as usize, i);
+            assert_eq!(Func::from_index(i as u32), Some(*f));
+            assert_eq!(Func::from_name(f.name()), Some(*f));
+            assert!(f.name().starts_with("MPI_"));
+        }
+        assert_eq!(Func::from_name("MPI_Nonsense"), None);
+    }
+
+    #[test]
+    fn record_is_reasonably_small_and_page_aligned() {
+        assert_eq!(RECORD_SIZE % 4096, 0);
+        assert!(RECORD_SIZE >= std::mem::size_of::<Record>());
+        assert!(RECORD_SIZE < 1 << 20, "record is {RECORD_SIZE} bytes");
+    }
+
+    #[test]
+    fn zeroed_memory_is_an_uninitialised_record() {
+        let layout = std::alloc::Layout::from_size_align(RECORD_SIZE, 4096).unwrap();
+        unsafe {
+            let ptr = std::alloc::alloc_zeroed(layout);
+            let record = Record::from_ptr(ptr);
+            assert!(!record.is_initialised());
+            assert_eq!(
+                RankState::from_u32(record.header.state.load(Ordering::Relaxed)),
+                RankState::NotStarted
+            );
+            std::alloc::dealloc(ptr, layout);
+        }
+    }
+
+    #[test]
+    fn sequence_lock_reads_consistently() {
+        let seq = AtomicU64::new(0);
+        let value = AtomicU64::new(1);
+        write_guarded(&seq, || value.store(2, Ordering::Relaxed));
+        let (v, ok) = read_consistent(&seq, 3, || value.load(Ordering::Relaxed));
+        assert!(ok);
+        assert_eq!(v, 2);
+        seq.store(5, Ordering::Relaxed); // a writer died mid-write
+        let (_, ok) = read_consistent(&seq, 3, || value.load(Ordering::Relaxed));
+        assert!(!ok);
+    }
+}
