@@ -1,0 +1,176 @@
+//! Rank-side runtime of mpi-grade.
+//!
+//! The grader builds every submission into a driver whose `main` is a call to [`main`] with the
+//! submission's functions. In each rank, the runtime then:
+//!
+//! 1. reads the plan the grader wrote into the run directory (`MPI_GRADE_RUN_DIR`);
+//! 2. initialises MPI and reports `ready`;
+//! 3. for each planned cell, in order: duplicates the world communicator (so that no message of
+//!    one cell can be received in the next), builds this rank's payload, waits at a barrier,
+//!    marks the student's code with `MPI_Pcontrol` (for the tracer), calls the student function,
+//!    times it, checks every element it returned and reports `done` with a digest per block;
+//! 4. reports `finished` and finalises MPI.
+//!
+//! Reports go to `ranks/<rank>.jsonl` in the run directory, never to stdout, which belongs to
+//! the student. If anything panics, the runtime records the panic and aborts the whole job at
+//! once: unwinding would run `MPI_Finalize`, which blocks while other ranks still communicate.
+
+mod alltoall;
+mod events;
+
+use mpi::topology::SimpleCommunicator;
+use mpi::traits::*;
+use mpi_grade_protocol::run::{self, Mode, Plan, RankEvent};
+use mpi_grade_protocol::trace::pcontrol;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Instant;
+
+pub use alltoall::check_result;
+
+/// The signature of every part of the alltoall challenge: `values[i]` is the block this rank
+/// sends to rank `i`; element `i` of the result is the block received from rank `i`.
+pub type AlltoallFn = fn(&SimpleCommunicator, &[Vec<i64>]) -> Vec<Vec<i64>>;
+
+/// One student function the driver can call, under the name the plan uses.
+pub struct Part {
+    pub name: &'static str,
+    pub function: AlltoallFn,
+}
+
+impl Part {
+    /// Names a student function. The driver writes one `Part::new` per line, so that a type
+    /// error points at the line of the part whose signature is wrong.
+    pub const fn new(name: &'static str, function: AlltoallFn) -> Part {
+        Part { name, function }
+    }
+}
+
+/// The cell whose student code is running, or -1; read by the panic hook.
+static CURRENT_CELL: AtomicI64 = AtomicI64::new(-1);
+
+/// Runs the plan of the current launch with the given parts, then exits the process.
+///
+/// Exits with status 2 and a message on stderr if it is not started by the grader (no run
+/// directory or no readable plan).
+pub fn main(parts: &[Part]) -> ! {
+    let run_dir = match std::env::var_os(run::ENV_RUN_DIR) {
+        Some(dir) => PathBuf::from(dir),
+        None => usage_error(&format!(
+            "{} is not set: this program is a driver built by mpi-grade and runs under `mpi-grade grade`",
+            run::ENV_RUN_DIR
+        )),
+    };
+    let plan = read_plan(&run_dir);
+
+    let universe = mpi::initialize().unwrap_or_else(|| usage_error("MPI was already initialised"));
+    let world = universe.world();
+    let rank = world.rank() as u32;
+    let size = world.size() as u32;
+
+    events::open(&run::rank_events_path(&run_dir, rank))
+        .unwrap_or_else(|e| usage_error(&format!("cannot write the rank's event file: {e}")));
+    std::panic::set_hook(Box::new(record_panic_and_abort));
+
+    events::emit(&RankEvent::Ready {
+        rank,
+        size,
+        pid: std::process::id(),
+        library: mpi::environment::library_version().unwrap_or_default(),
+    });
+
+    for cell in &plan.cells {
+        let part = parts
+            .iter()
+            .find(|p| p.name == cell.function)
+            .unwrap_or_else(|| panic!("mpi-grade runtime: the plan names `{}`, which the driver does not have", cell.function));
+        let comm = world.duplicate();
+        let values = alltoall::payload(cell.seed, rank, size, cell.scaling_factor);
+        world.barrier();
+
+        events::emit(&RankEvent::Start { cell: cell.index });
+        CURRENT_CELL.store(i64::from(cell.index), Ordering::SeqCst);
+        pcontrol_level(pcontrol::enter(cell.index, cell.mode == Mode::ZeroBuffer));
+        let started = Instant::now();
+        let result = (part.function)(&comm, &values);
+        let seconds = started.elapsed().as_secs_f64();
+        pcontrol_level(pcontrol::LEAVE);
+        CURRENT_CELL.store(-1, Ordering::SeqCst);
+
+        let (blocks, error) = check_result(&result, cell.seed, rank, size, cell.scaling_factor);
+        events::emit(&RankEvent::Done {
+            cell: cell.index,
+            seconds,
+            blocks,
+            error,
+        });
+    }
+    world.barrier();
+    events::emit(&RankEvent::Finished);
+    drop(universe);
+    std::process::exit(0)
+}
+
+fn read_plan(run_dir: &std::path::Path) -> Plan {
+    let path = run::plan_path(run_dir);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| usage_error(&format!("cannot read {}: {e}", path.display())));
+    let plan: Plan = serde_json::from_str(&text)
+        .unwrap_or_else(|e| usage_error(&format!("malformed {}: {e}", path.display())));
+    if plan.format_version != run::FORMAT_VERSION {
+        usage_error(&format!(
+            "{} has format version {}, this runtime reads {}",
+            path.display(),
+            plan.format_version,
+            run::FORMAT_VERSION
+        ));
+    }
+    plan
+}
+
+/// Tells the tracer (if one is preloaded) where the student's code starts and ends.
+fn pcontrol_level(level: i32) {
+    // SAFETY: MPI is initialised; MPI_Pcontrol takes a level and no further arguments here.
+    unsafe {
+        mpi::ffi::MPI_Pcontrol(level);
+    }
+}
+
+/// Panic hook: the default message on stderr, the panic in the event file, then `MPI_Abort`,
+/// which ends every rank of the job now instead of letting others wait for this one.
+fn record_panic_and_abort(info: &std::panic::PanicHookInfo<'_>) {
+    let message = panic_message(info);
+    let location = info.location().map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+    eprintln!(
+        "panicked at {}: {message}",
+        location.as_deref().unwrap_or("<unknown>")
+    );
+    let cell = u32::try_from(CURRENT_CELL.load(Ordering::SeqCst)).ok();
+    events::emit(&RankEvent::Panic {
+        cell,
+        message,
+        location,
+    });
+    // SAFETY: MPI_Abort may be called at any time after MPI_Init; the runtime installs this hook
+    // only after initialising MPI.
+    unsafe {
+        mpi::ffi::MPI_Abort(mpi::ffi::RSMPI_COMM_WORLD, run::PANIC_ABORT_CODE);
+    }
+    std::process::abort();
+}
+
+fn panic_message(info: &std::panic::PanicHookInfo<'_>) -> String {
+    let payload = info.payload();
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "(panic with a non-string payload)".to_string()
+    }
+}
+
+fn usage_error(message: &str) -> ! {
+    eprintln!("mpi-grade runtime: {message}");
+    std::process::exit(2)
+}
