@@ -42,7 +42,9 @@ pub fn element(cell_seed: u64, source: u32, dest: u32, k: u64) -> i64 {
 
 /// The block that rank `source` sends to rank `dest`, `len` elements long.
 pub fn block(cell_seed: u64, source: u32, dest: u32, len: u64) -> Vec<i64> {
-    (0..len).map(|k| element(cell_seed, source, dest, k)).collect()
+    (0..len)
+        .map(|k| element(cell_seed, source, dest, k))
+        .collect()
 }
 
 /// The digest of a block of received values.
@@ -89,7 +91,10 @@ mod tests {
         for s in 0..5 {
             for d in 0..5 {
                 for k in 0..200 {
-                    assert!(seen.insert(element(seed, s, d, k)), "collision at {s} {d} {k}");
+                    assert!(
+                        seen.insert(element(seed, s, d, k)),
+                        "collision at {s} {d} {k}"
+                    );
                 }
             }
         }
@@ -118,10 +123,18 @@ mod tests {
         assert_ne!(digest(truncated), want, "truncation must change the digest");
 
         let misrouted = block(seed, 1, 2, 1000);
-        assert_ne!(digest(&misrouted), want, "a block meant for another rank must differ");
+        assert_ne!(
+            digest(&misrouted),
+            want,
+            "a block meant for another rank must differ"
+        );
 
         let stale = block(cell_seed(9, 2), 2, 1, 1000);
-        assert_ne!(digest(&stale), want, "a block from another cell must differ");
+        assert_ne!(
+            digest(&stale),
+            want,
+            "a block from another cell must differ"
+        );
     }
 
     #[test]

@@ -154,7 +154,11 @@ pub enum ResultError {
     /// The result did not have one block per rank.
     WrongBlockCount { expected: u32, got: u32 },
     /// The block from `source` had the wrong number of elements.
-    WrongLength { source: u32, expected: u64, got: u64 },
+    WrongLength {
+        source: u32,
+        expected: u64,
+        got: u64,
+    },
     /// Element `index` of the block from `source` was wrong.
     WrongElement {
         source: u32,

@@ -483,7 +483,11 @@ impl Record {
 /// Reads data guarded by a sequence lock: retries `read` until the sequence was even and
 /// unchanged around it. Gives up after `attempts` tries (a writer that died mid-write leaves the
 /// sequence odd forever) and returns the last, possibly torn, value with `false`.
-pub fn read_consistent<T>(seq: &AtomicU64, attempts: usize, mut read: impl FnMut() -> T) -> (T, bool) {
+pub fn read_consistent<T>(
+    seq: &AtomicU64,
+    attempts: usize,
+    mut read: impl FnMut() -> T,
+) -> (T, bool) {
     let mut last = None;
     for _ in 0..attempts.max(1) {
         let before = seq.load(Ordering::Acquire);
@@ -520,10 +524,16 @@ mod tests {
         assert_eq!(pcontrol::decode(pcontrol::LEAVE), None);
         for cell in [0, 1, 17, MAX_CELLS as u32 - 1] {
             for zb in [false, true] {
-                assert_eq!(pcontrol::decode(pcontrol::enter(cell, zb)), Some((cell, zb)));
+                assert_eq!(
+                    pcontrol::decode(pcontrol::enter(cell, zb)),
+                    Some((cell, zb))
+                );
             }
         }
-        assert_eq!(pcontrol::decode(pcontrol::enter(MAX_CELLS as u32, false)), None);
+        assert_eq!(
+            pcontrol::decode(pcontrol::enter(MAX_CELLS as u32, false)),
+            None
+        );
         assert_eq!(pcontrol::decode(-5), None);
     }
 

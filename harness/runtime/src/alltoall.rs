@@ -5,7 +5,9 @@ use mpi_grade_protocol::run::{BlockReport, ResultError};
 
 /// The blocks rank `rank` sends: element `d` is the block for rank `d`.
 pub fn payload(seed: u64, rank: u32, size: u32, len: u64) -> Vec<Vec<i64>> {
-    (0..size).map(|dest| payload::block(seed, rank, dest, len)).collect()
+    (0..size)
+        .map(|dest| payload::block(seed, rank, dest, len))
+        .collect()
 }
 
 /// Summarises what rank `rank` received: a digest per block, and the first wrong thing found.
@@ -28,7 +30,13 @@ pub fn check_result(
     (blocks, first_error(result, seed, rank, size, len))
 }
 
-fn first_error(result: &[Vec<i64>], seed: u64, rank: u32, size: u32, len: u64) -> Option<ResultError> {
+fn first_error(
+    result: &[Vec<i64>],
+    seed: u64,
+    rank: u32,
+    size: u32,
+    len: u64,
+) -> Option<ResultError> {
     if result.len() != size as usize {
         return Some(ResultError::WrongBlockCount {
             expected: size,
@@ -64,7 +72,9 @@ mod tests {
 
     /// What rank `rank` should receive: the block each source built for it.
     fn correct(seed: u64, rank: u32, size: u32, len: u64) -> Vec<Vec<i64>> {
-        (0..size).map(|s| payload::block(seed, s, rank, len)).collect()
+        (0..size)
+            .map(|s| payload::block(seed, s, rank, len))
+            .collect()
     }
 
     #[test]
@@ -101,7 +111,14 @@ mod tests {
     fn sending_back_ones_own_blocks_is_wrong() {
         let result = payload(5, 0, 2, 4);
         let (_, error) = check_result(&result, 5, 0, 2, 4);
-        assert!(matches!(error, Some(ResultError::WrongElement { source: 1, index: 0, .. })));
+        assert!(matches!(
+            error,
+            Some(ResultError::WrongElement {
+                source: 1,
+                index: 0,
+                ..
+            })
+        ));
     }
 
     #[test]
@@ -119,7 +136,10 @@ mod tests {
         result.pop();
         assert_eq!(
             check_result(&result, 5, 0, 3, 4).1,
-            Some(ResultError::WrongBlockCount { expected: 3, got: 2 })
+            Some(ResultError::WrongBlockCount {
+                expected: 3,
+                got: 2
+            })
         );
     }
 }

@@ -76,14 +76,23 @@ pub fn main(parts: &[Part]) -> ! {
         rank,
         size,
         pid: std::process::id(),
-        library: mpi::environment::library_version().unwrap_or_default(),
+        // Some libraries count the terminating NUL in the length they return.
+        library: mpi::environment::library_version()
+            .unwrap_or_default()
+            .trim_end_matches('\0')
+            .to_string(),
     });
 
     for cell in &plan.cells {
         let part = parts
             .iter()
             .find(|p| p.name == cell.function)
-            .unwrap_or_else(|| panic!("mpi-grade runtime: the plan names `{}`, which the driver does not have", cell.function));
+            .unwrap_or_else(|| {
+                panic!(
+                    "mpi-grade runtime: the plan names `{}`, which the driver does not have",
+                    cell.function
+                )
+            });
         let comm = world.duplicate();
         let values = alltoall::payload(cell.seed, rank, size, cell.scaling_factor);
         world.barrier();
@@ -140,11 +149,15 @@ fn pcontrol_level(level: i32) {
 /// which ends every rank of the job now instead of letting others wait for this one.
 fn record_panic_and_abort(info: &std::panic::PanicHookInfo<'_>) {
     let message = panic_message(info);
-    let location = info.location().map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
-    eprintln!(
-        "panicked at {}: {message}",
+    let location = info
+        .location()
+        .map(|l| format!("{}:{}:{}", l.file(), l.line(), l.column()));
+    // One write: stderr is unbuffered, and the launcher tags each write with the rank.
+    let line = format!(
+        "panicked at {}: {message}\n",
         location.as_deref().unwrap_or("<unknown>")
     );
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
     let cell = u32::try_from(CURRENT_CELL.load(Ordering::SeqCst)).ok();
     events::emit(&RankEvent::Panic {
         cell,

@@ -1,0 +1,65 @@
+//! Embeds the sources the grader writes out at run time: the rank runtime, the protocol and the
+//! tracer (built per MPI implementation in the grader's cache, next to each submission), and
+//! the starter templates (`mpi-grade new`). An installed `mpi-grade` needs no checkout.
+
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// (name in the cache, directory relative to this crate)
+const TREES: &[(&str, &str)] = &[
+    ("support/protocol", "../protocol"),
+    ("support/runtime", "../runtime"),
+    ("support/tracer", "../tracer"),
+    ("templates/alltoall", "../../templates/alltoall"),
+];
+
+fn main() {
+    let here = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
+    let mut out = String::from("/// Embedded source trees: (name, [(relative path, contents)]).\n");
+    out.push_str("pub static TREES: &[(&str, &[(&str, &[u8])])] = &[\n");
+    for (name, dir) in TREES {
+        let root = here
+            .join(dir)
+            .canonicalize()
+            .unwrap_or_else(|e| panic!("{dir}: {e}"));
+        println!("cargo:rerun-if-changed={}", root.display());
+        let mut files = Vec::new();
+        collect(&root, &root, &mut files);
+        files.sort();
+        writeln!(out, "    ({name:?}, &[").unwrap();
+        for rel in files {
+            let abs = root.join(&rel);
+            writeln!(
+                out,
+                "        ({:?}, include_bytes!({:?})),",
+                rel,
+                abs.display().to_string()
+            )
+            .unwrap();
+        }
+        out.push_str("    ]),\n");
+    }
+    out.push_str("];\n");
+    let dest = PathBuf::from(std::env::var("OUT_DIR").unwrap()).join("embedded.rs");
+    std::fs::write(dest, out).unwrap();
+}
+
+/// Files needed to build a crate: its manifest, build script and everything under `src/`.
+fn collect(root: &Path, dir: &Path, files: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let rel = path
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        if path.is_dir() {
+            if dir == root && rel != "src" {
+                continue; // tests/, target/, ... are not needed to build
+            }
+            collect(root, &path, files);
+        } else if dir != root || rel == "Cargo.toml" || rel == "build.rs" {
+            files.push(rel);
+        }
+    }
+}

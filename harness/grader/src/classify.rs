@@ -1,0 +1,205 @@
+//! Turning a finished launch into cell outcomes.
+//!
+//! Cells run in plan order. Every cell that all ranks completed is verified. The first cell that
+//! did not complete is the one the launch ended in: it gets the failure. After it, cells of the
+//! same part and mode are not run (the part already failed there, or, for a part expected to
+//! deadlock, already deadlocked), and the other cells go back to the queue for a new launch.
+
+use crate::launch::{Ending, LaunchRecord};
+use crate::launcher::{Launcher, LauncherReport};
+use crate::outcome::{Crash, CrashCause, NotRun, Outcome, Panic, TimeLimit, Timeout};
+use crate::verify;
+use mpi_grade_protocol::run::{Plan, PlannedCell, RankEvent};
+
+/// The result of one cell of a launch.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CellResult {
+    /// Index of the cell in the plan.
+    pub index: u32,
+    pub outcome: Outcome,
+    /// The slowest rank's time in the student function.
+    pub seconds: Option<f64>,
+    /// The job's output, for the cell the launch ended in.
+    pub output: Option<String>,
+}
+
+/// What a launch settled, and what is left to run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Classified {
+    pub results: Vec<CellResult>,
+    /// Plan indices of the cells to run again in a new launch.
+    pub requeue: Vec<u32>,
+}
+
+/// Classifies every cell of `plan` after the launch in `record`. `expects_deadlock` tells which
+/// student functions are meant to deadlock (their deadlock is the end of their sizes).
+pub fn classify(
+    plan: &Plan,
+    record: &LaunchRecord,
+    launcher: &Launcher,
+    expects_deadlock: &dyn Fn(&str) -> bool,
+) -> Classified {
+    let mut results = Vec::new();
+    let mut requeue = Vec::new();
+    let mut cut: Option<(&PlannedCell, Outcome)> = None;
+    for cell in &plan.cells {
+        if let Some((at, failure)) = &cut {
+            if record.ending == Ending::Interrupted {
+                results.push(not_run(cell, NotRun::Interrupted));
+            } else if cell.function == at.function && cell.mode == at.mode {
+                let why =
+                    if expects_deadlock(&at.function) && matches!(failure, Outcome::Timeout(_)) {
+                        NotRun::AfterDeadlock {
+                            scaling_factor: at.scaling_factor,
+                        }
+                    } else {
+                        NotRun::AfterFailure {
+                            at: format!(
+                                "{} elements per block",
+                                crate::outcome::thousands(at.scaling_factor)
+                            ),
+                        }
+                    };
+                results.push(not_run(cell, why));
+            } else {
+                requeue.push(cell.index);
+            }
+            continue;
+        }
+        if record.events.all_done(cell.index) {
+            let (outcome, seconds) = verify::verify(cell, &record.events);
+            results.push(CellResult {
+                index: cell.index,
+                outcome,
+                seconds,
+                output: None,
+            });
+            continue;
+        }
+        let outcome = failure(record, launcher);
+        results.push(CellResult {
+            index: cell.index,
+            outcome: outcome.clone(),
+            seconds: None,
+            output: job_output(record),
+        });
+        cut = Some((cell, outcome));
+    }
+    Classified { results, requeue }
+}
+
+fn not_run(cell: &PlannedCell, why: NotRun) -> CellResult {
+    CellResult {
+        index: cell.index,
+        outcome: Outcome::NotRun(why),
+        seconds: None,
+        output: None,
+    }
+}
+
+/// Why the launch ended before the cell it was running completed.
+fn failure(record: &LaunchRecord, launcher: &Launcher) -> Outcome {
+    if let Some((
+        rank,
+        RankEvent::Panic {
+            message, location, ..
+        },
+    )) = record.events.first_panic()
+    {
+        let panic = Panic {
+            rank,
+            message: message.clone(),
+            location: location.clone(),
+        };
+        return if is_not_implemented(message) {
+            Outcome::NotImplemented(panic)
+        } else {
+            Outcome::Crash(Crash {
+                rank: Some(rank),
+                cause: CrashCause::Panic {
+                    message: panic.message,
+                    location: panic.location,
+                },
+            })
+        };
+    }
+    match &record.ending {
+        Ending::Interrupted => return Outcome::NotRun(NotRun::Interrupted),
+        Ending::CellTimeout { seconds, .. } => {
+            return Outcome::Timeout(Timeout {
+                limit: TimeLimit::Cell,
+                seconds: *seconds,
+            })
+        }
+        Ending::LaunchTimeout { seconds } => {
+            return Outcome::Timeout(Timeout {
+                limit: TimeLimit::Launch,
+                seconds: *seconds,
+            })
+        }
+        Ending::Exited => {}
+    }
+    let said = launcher
+        .parse_report(&record.stderr.text)
+        .or_else(|| launcher.parse_report(&record.stdout.text));
+    Outcome::Crash(match said {
+        Some(LauncherReport::Abort { rank, code }) => Crash {
+            rank: Some(rank),
+            cause: CrashCause::Abort { code },
+        },
+        Some(LauncherReport::Signal { rank, signal, name }) => Crash {
+            rank: Some(rank),
+            cause: CrashCause::Signal { signal, name },
+        },
+        Some(LauncherReport::Exit { rank, code }) => Crash {
+            rank,
+            cause: CrashCause::Exit { code },
+        },
+        Some(LauncherReport::ExitWithoutFinalize { rank }) => Crash {
+            rank: Some(rank),
+            cause: CrashCause::ExitWithoutFinalize,
+        },
+        None => Crash {
+            rank: None,
+            cause: CrashCause::Unexplained {
+                launcher_status: match record.status {
+                    Some(status) => format!("mpiexec {status}"),
+                    None => "mpiexec did not report a status".into(),
+                },
+            },
+        },
+    })
+}
+
+/// `todo!()` and `unimplemented!()` messages.
+fn is_not_implemented(message: &str) -> bool {
+    message.starts_with("not yet implemented") || message.starts_with("not implemented")
+}
+
+/// The job's output as shown with a failure: stderr then stdout, each as captured.
+fn job_output(record: &LaunchRecord) -> Option<String> {
+    let mut text = String::new();
+    for (name, captured) in [("stderr", &record.stderr), ("stdout", &record.stdout)] {
+        if !captured.is_empty() {
+            text.push_str(&format!(
+                "--- {name} ({} bytes) ---\n{}\n",
+                captured.total_bytes,
+                captured.text.trim_end()
+            ));
+        }
+    }
+    (!text.is_empty()).then_some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn todo_and_unimplemented_are_not_implemented() {
+        assert!(is_not_implemented("not yet implemented"));
+        assert!(is_not_implemented("not yet implemented: part 1"));
+        assert!(is_not_implemented("not implemented"));
+        assert!(!is_not_implemented("index out of bounds"));
+    }
+}

@@ -1,0 +1,235 @@
+//! Command-line arguments, and the glue from them to the library.
+//!
+//! Exit codes: 0 when every graded part passes, 1 when a part fails, 2 when the grader itself
+//! cannot work (bad configuration, no MPI, not a crate, ...).
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::grade::{self, GradeOptions};
+use crate::launcher::Implementation;
+use crate::report::{human, json, Report};
+use clap::{Parser, Subcommand, ValueEnum};
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "mpi-grade",
+    version,
+    about = "Auto-grader and self-checker for MPI message-passing exercises"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Build a student crate and grade every part on real MPI.
+    Grade(GradeArgs),
+    /// Write the starter crate of a challenge into a new directory.
+    New(NewArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct GradeArgs {
+    /// The student crate (a library crate with `part1`, `part2`, ... in src/lib.rs).
+    crate_dir: PathBuf,
+    /// The challenges file [default: ./challenges.toml if present, else the bundled one].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Which challenge of the file to grade (needed when it has several).
+    #[arg(long, value_name = "NAME")]
+    challenge: Option<String>,
+    /// Grade only this part (`2` or `part2`); repeat for several.
+    #[arg(long = "part", value_name = "PART")]
+    parts: Vec<String>,
+    /// Payload seed (decimal or 0x-hex), to reproduce a grade; random by default.
+    #[arg(long, value_parser = parse_seed)]
+    seed: Option<u64>,
+    /// Also write the report as JSON to FILE (`-` for stdout; the table then goes to stderr).
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Colour the table.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    /// Where builds and runs are cached [default: $XDG_CACHE_HOME/mpi-grade or ~/.cache/mpi-grade].
+    #[arg(long, value_name = "DIR", env = "MPI_GRADE_CACHE")]
+    cache_dir: Option<PathBuf>,
+    /// Keep the run directories (plans and rank events) and print where.
+    #[arg(long)]
+    keep_runs: bool,
+    /// No progress lines on stderr.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct NewArgs {
+    /// Directory to create.
+    dir: PathBuf,
+    /// Challenge kind of the starter crate.
+    #[arg(long, default_value = "alltoall")]
+    kind: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Runs the command line of this process.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Grade(args) => run_grade(args),
+        Command::New(args) => run_new(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("mpi-grade: error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run_grade(args: GradeArgs) -> Result<ExitCode> {
+    let config = match &args.config {
+        Some(path) => Config::load(path)?,
+        None if Path::new("challenges.toml").is_file() => {
+            Config::load(Path::new("challenges.toml"))?
+        }
+        None => Config::bundled(),
+    };
+    let challenge = config.challenge(args.challenge.as_deref())?.clone();
+    let json_to_stdout = args.json.as_deref() == Some(Path::new("-"));
+    let human_is_terminal = if json_to_stdout {
+        std::io::stderr().is_terminal()
+    } else {
+        std::io::stdout().is_terminal()
+    };
+    colored::control::set_override(use_color(args.color, human_is_terminal));
+
+    crate::procs::become_subreaper();
+    crate::interrupt::install();
+    let options = GradeOptions {
+        submission: args.crate_dir,
+        challenge,
+        parts: args.parts,
+        seed: args.seed,
+        cache_dir: args.cache_dir.unwrap_or_else(default_cache_dir),
+        keep_runs: args.keep_runs,
+        implementation: Implementation::OpenMpi,
+        progress: !args.quiet && std::io::stderr().is_terminal(),
+    };
+    let report = grade::grade(&options)?;
+    write_reports(&report, args.json.as_deref(), json_to_stdout)?;
+    Ok(if report.all_passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn write_reports(report: &Report, json_path: Option<&Path>, json_to_stdout: bool) -> Result<()> {
+    // The machine-readable result first: a reader of the table must not delay it.
+    if let Some(path) = json_path {
+        if json_to_stdout {
+            json::write(report, &mut std::io::stdout().lock())
+                .map_err(Error::io("cannot write the JSON report"))?;
+        } else {
+            let mut file = std::fs::File::create(path)
+                .map_err(Error::io(format!("cannot create {}", path.display())))?;
+            json::write(report, &mut file)
+                .map_err(Error::io(format!("cannot write {}", path.display())))?;
+        }
+    }
+    let mut human_out: Box<dyn Write> = if json_to_stdout {
+        Box::new(std::io::stderr().lock())
+    } else {
+        Box::new(std::io::stdout().lock())
+    };
+    human::render(report, &mut human_out).map_err(Error::io("cannot write the report"))
+}
+
+fn run_new(args: NewArgs) -> Result<ExitCode> {
+    let name = crate::template::write_starter(&args.kind, &args.dir)?;
+    println!(
+        "created {} (package `{name}`): implement part1, part2 and part3 in src/lib.rs, then run\n  mpi-grade grade {}",
+        args.dir.display(),
+        args.dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}
+
+fn default_cache_dir() -> PathBuf {
+    let base = std::env::var_os("XDG_CACHE_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(std::env::temp_dir);
+    base.join("mpi-grade")
+}
+
+fn parse_seed(text: &str) -> std::result::Result<u64, String> {
+    let parsed = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+        Some(hex) => u64::from_str_radix(hex, 16),
+        None => text.parse(),
+    };
+    parsed.map_err(|_| format!("`{text}` is not a seed (a decimal or 0x-hex 64-bit number)"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_parse_in_decimal_and_hex() {
+        assert_eq!(parse_seed("42"), Ok(42));
+        assert_eq!(parse_seed("0xff"), Ok(255));
+        assert!(parse_seed("x").is_err());
+    }
+
+    #[test]
+    fn colour_follows_the_choice_and_no_color() {
+        assert!(use_color(ColorChoice::Always, false));
+        assert!(!use_color(ColorChoice::Never, true));
+        assert!(!use_color(ColorChoice::Auto, false));
+    }
+
+    #[test]
+    fn the_command_line_parses() {
+        let cli = Cli::try_parse_from([
+            "mpi-grade",
+            "grade",
+            "x",
+            "--part",
+            "2",
+            "--seed",
+            "0x10",
+            "--json",
+            "-",
+        ])
+        .unwrap();
+        let Command::Grade(args) = cli.command else {
+            panic!()
+        };
+        assert_eq!(args.parts, ["2"]);
+        assert_eq!(args.seed, Some(16));
+        assert_eq!(args.json.as_deref(), Some(Path::new("-")));
+    }
+}

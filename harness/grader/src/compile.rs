@@ -1,0 +1,627 @@
+//! Building a submission into a driver program.
+//!
+//! The grader keeps one cargo workspace per MPI implementation in its cache:
+//!
+//! ```text
+//! <cache>/<implementation>/
+//!   Cargo.toml          workspace: the support crates and the current driver
+//!   support/protocol    embedded sources of the protocol, runtime and tracer crates
+//!   support/runtime
+//!   support/tracer
+//!   driver/             generated: depends on the submission (by path) and the runtime
+//!   target/             shared by every build, so mpi-sys is compiled once
+//! ```
+//!
+//! The driver's `main` is the grader's, never the student's: it hands the submission's functions
+//! to the runtime. A function that is missing or has the wrong signature is reported for that
+//! part alone, and the driver is rebuilt without it so that the other parts are still graded.
+
+use crate::capture::{self, Captured};
+use crate::config::Kind;
+use crate::error::{Error, Result};
+use crate::launcher::Launcher;
+use regex::Regex;
+use serde::Deserialize;
+use std::fs::File;
+use std::os::unix::io::AsRawFd;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use wait_timeout::ChildExt;
+
+/// Prefix of the driver package; the rest names the submission and functions it was built for.
+const DRIVER_PREFIX: &str = "mpi-grade-driver";
+const TRACER_PACKAGE: &str = "mpi-grade-tracer";
+/// Line of the driver's `main.rs` holding the first `Part::new`.
+const FIRST_PART_LINE: usize = 4;
+
+/// A student crate to grade.
+#[derive(Debug, Clone)]
+pub struct Submission {
+    /// The directory as the user named it, for messages.
+    pub display: String,
+    /// Canonical path of the crate.
+    pub dir: PathBuf,
+    /// Package name from its `Cargo.toml`, or why it could not be read.
+    pub package: std::result::Result<String, String>,
+}
+
+impl Submission {
+    /// Checks that `path` is a crate with a library target.
+    pub fn open(path: &Path) -> Result<Submission> {
+        let not_a_crate = |message: &str| Error::NotACrate {
+            path: path.to_path_buf(),
+            message: message.to_string(),
+        };
+        if !path.is_dir() {
+            return Err(not_a_crate("no such directory"));
+        }
+        let dir = path
+            .canonicalize()
+            .map_err(Error::io(format!("cannot resolve {}", path.display())))?;
+        let manifest_path = dir.join("Cargo.toml");
+        let text = std::fs::read_to_string(&manifest_path)
+            .map_err(|_| not_a_crate("no Cargo.toml here: not a Rust crate"))?;
+        let package = match toml::from_str::<toml::Table>(&text) {
+            Err(e) => Err(format!("Cargo.toml cannot be parsed: {}", e.message())),
+            Ok(table) => {
+                let package = table
+                    .get("package")
+                    .and_then(|p| p.get("name"))
+                    .and_then(|n| n.as_str());
+                match package {
+                    None if table.contains_key("workspace") => {
+                        return Err(not_a_crate(
+                            "this is a cargo workspace, not a crate: point mpi-grade at the member crate that has the parts",
+                        ))
+                    }
+                    None => Err("Cargo.toml has no [package] name".to_string()),
+                    Some(name) => {
+                        let lib_path = table
+                            .get("lib")
+                            .and_then(|l| l.get("path"))
+                            .and_then(|p| p.as_str())
+                            .unwrap_or("src/lib.rs");
+                        if !dir.join(lib_path).is_file() {
+                            return Err(not_a_crate(&format!(
+                                "the crate has no library target ({lib_path} is missing); the parts must be in src/lib.rs"
+                            )));
+                        }
+                        Ok(name.to_string())
+                    }
+                }
+            }
+        };
+        Ok(Submission {
+            display: path.display().to_string(),
+            dir,
+            package,
+        })
+    }
+
+    /// Replaces the canonical path in messages (compiler, panics) by the one the user gave.
+    pub fn shorten(&self, text: &str) -> String {
+        let prefix = format!("{}/", self.dir.display());
+        let replacement = format!("{}/", self.display.trim_end_matches('/'));
+        text.replace(&prefix, &replacement)
+    }
+}
+
+/// A part that cannot be called: missing, private, or with another signature.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartProblem {
+    pub function: String,
+    pub message: String,
+    /// The compiler's message.
+    pub details: String,
+}
+
+/// A built submission.
+#[derive(Debug, Clone)]
+pub struct Driver {
+    pub exe: PathBuf,
+    /// Functions that could not be built in, with why.
+    pub problems: Vec<PartProblem>,
+    pub seconds: f64,
+}
+
+/// A submission that does not build.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BuildFailure {
+    /// One line: the first error.
+    pub summary: String,
+    /// The compiler's messages (or cargo's output).
+    pub details: String,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone)]
+pub enum BuildOutcome {
+    Built(Driver),
+    Failed(BuildFailure),
+}
+
+/// The per-implementation cargo workspace in the cache.
+pub struct BuildCache {
+    root: PathBuf,
+    launcher: Launcher,
+    time_limit: Duration,
+}
+
+impl BuildCache {
+    /// `cache_dir` must be absolute: cargo runs inside it.
+    pub fn new(cache_dir: &Path, launcher: &Launcher, time_limit: Duration) -> BuildCache {
+        debug_assert!(cache_dir.is_absolute());
+        BuildCache {
+            root: cache_dir.join(launcher.implementation.key()),
+            launcher: launcher.clone(),
+            time_limit,
+        }
+    }
+
+    /// Builds `submission` with the given functions into `out_dir/driver`.
+    pub fn build_driver(
+        &self,
+        submission: &Submission,
+        kind: Kind,
+        functions: &[String],
+        out_dir: &Path,
+    ) -> Result<BuildOutcome> {
+        let started = Instant::now();
+        let package = match &submission.package {
+            Ok(p) => p.clone(),
+            Err(why) => {
+                return Ok(BuildOutcome::Failed(BuildFailure {
+                    summary: why.clone(),
+                    details: why.clone(),
+                    seconds: 0.0,
+                }))
+            }
+        };
+        let _lock = self.lock()?;
+        self.write_workspace()?;
+
+        let mut included: Vec<String> = functions.to_vec();
+        let mut problems: Vec<PartProblem> = Vec::new();
+        loop {
+            // Every (submission, functions) pair gets its own package and binary name. With one
+            // shared name, cargo may find a driver unit fresh from an earlier build and leave the
+            // shared output linked to the binary of the crate built last (seen here).
+            let driver = driver_name(submission, &included);
+            write_if_changed(
+                &self.root.join("driver/Cargo.toml"),
+                &driver_manifest_text(&driver, Some((&package, &submission.dir))),
+            )?;
+            self.write_driver_main(submission, &included)?;
+            let build = self.cargo_build(&driver)?;
+            if build.success {
+                let exe = out_dir.join("driver");
+                let built = self.root.join("target/release").join(&driver);
+                std::fs::copy(&built, &exe).map_err(Error::io(format!(
+                    "cannot copy {} to {}",
+                    built.display(),
+                    exe.display()
+                )))?;
+                return Ok(BuildOutcome::Built(Driver {
+                    exe,
+                    problems,
+                    seconds: started.elapsed().as_secs_f64(),
+                }));
+            }
+            let found = self.part_problems(&build, &included, kind, submission);
+            // Errors outside the driver's part lines are the submission's own: nothing to retry.
+            if found.is_empty() || self.has_foreign_errors(&build, &included) {
+                return Ok(BuildOutcome::Failed(
+                    self.failure(&build, submission, started),
+                ));
+            }
+            included.retain(|f| !found.iter().any(|p| &p.function == f));
+            problems.extend(found);
+        }
+    }
+
+    /// Builds the tracer library for this implementation into `out_dir`.
+    pub fn build_tracer(&self, out_dir: &Path) -> Result<PathBuf> {
+        let _lock = self.lock()?;
+        self.write_workspace()?;
+        let build = self.cargo_build(TRACER_PACKAGE)?;
+        if !build.success {
+            return Err(Error::Other(format!(
+                "cannot build the tracer library:\n{}{}",
+                build
+                    .errors
+                    .iter()
+                    .map(|e| e.rendered.as_str())
+                    .collect::<String>(),
+                build.stderr.tail_lines(30)
+            )));
+        }
+        let built = self.root.join("target/release/libmpi_grade_tracer.so");
+        let lib = out_dir.join("libmpi_grade_tracer.so");
+        std::fs::copy(&built, &lib)
+            .map_err(Error::io(format!("cannot copy {}", built.display())))?;
+        Ok(lib)
+    }
+
+    fn lock(&self) -> Result<File> {
+        std::fs::create_dir_all(&self.root)
+            .map_err(Error::io(format!("cannot create {}", self.root.display())))?;
+        let path = self.root.join("build.lock");
+        let file =
+            File::create(&path).map_err(Error::io(format!("cannot create {}", path.display())))?;
+        // SAFETY: flock on a file descriptor we own; released when the file is closed.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) } != 0 {
+            return Err(Error::io(format!("cannot lock {}", path.display()))(
+                std::io::Error::last_os_error(),
+            ));
+        }
+        Ok(file)
+    }
+
+    fn write_workspace(&self) -> Result<()> {
+        for tree in ["support/protocol", "support/runtime", "support/tracer"] {
+            crate::embedded::write_tree(tree, &self.root.join(tree))?;
+        }
+        let manifest = "# Generated by mpi-grade; rewritten before every build.\n\
+            [workspace]\nresolver = \"2\"\n\
+            members = [\"support/protocol\", \"support/runtime\", \"support/tracer\", \"driver\"]\n\n\
+            [profile.release]\n# Line tables let the grader point at the student's source lines.\n\
+            debug = \"line-tables-only\"\n";
+        write_if_changed(&self.root.join("Cargo.toml"), manifest)?;
+        // The driver must exist for the workspace to load, even when building only the tracer.
+        let driver_manifest = self.root.join("driver/Cargo.toml");
+        if !driver_manifest.exists() {
+            write_if_changed(&driver_manifest, &driver_manifest_text(DRIVER_PREFIX, None))?;
+            write_if_changed(&self.root.join("driver/main.rs"), "fn main() {}\n")?;
+        }
+        Ok(())
+    }
+
+    fn write_driver_main(&self, submission: &Submission, functions: &[String]) -> Result<()> {
+        let mut text = format!(
+            "// Generated by mpi-grade for {}: the grader's main, calling the submission.\nfn main() {{\n    mpi_grade_runtime::main(&[\n",
+            submission.display.replace('\n', " ")
+        );
+        for f in functions {
+            text.push_str(&format!(
+                "        mpi_grade_runtime::Part::new({f:?}, submission::{f}),\n"
+            ));
+        }
+        text.push_str("    ])\n}\n");
+        write_if_changed(&self.root.join("driver/main.rs"), &text)
+    }
+
+    fn cargo_build(&self, package: &str) -> Result<CargoBuild> {
+        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+        // The build runs the student's build.rs and proc macros: tag every process it starts.
+        let marker = format!("{}-build", std::process::id());
+        let mut command = Command::new(cargo);
+        command
+            .args(["build", "--release", "--message-format=json", "-p", package])
+            .current_dir(&self.root)
+            .env("CARGO_TARGET_DIR", self.root.join("target"))
+            .envs(self.launcher.build_env())
+            .env(crate::procs::LAUNCH_MARKER_VAR, &marker)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .process_group(0);
+        let mut child = command.spawn().map_err(Error::io("cannot run cargo"))?;
+        let stdout = capture::spawn_reader(child.stdout.take().expect("piped"), 16 << 20);
+        let stderr = capture::spawn_reader(child.stderr.take().expect("piped"), 64 << 10);
+        let status = child
+            .wait_timeout(self.time_limit)
+            .map_err(Error::io("cannot wait for cargo"))?;
+        let timed_out = status.is_none();
+        if timed_out {
+            let group = child.id() as i32;
+            crate::procs::stop_launch(
+                group,
+                &marker,
+                Duration::from_millis(200),
+                Duration::from_secs(5),
+            )
+            .ok();
+            let _ = child.wait();
+        }
+        let stdout = stdout.finish(Duration::from_secs(2));
+        let stderr = stderr.finish(Duration::from_secs(2));
+        let errors = parse_errors(&stdout);
+        Ok(CargoBuild {
+            success: status.is_some_and(|s| s.success()),
+            timed_out: timed_out.then_some(self.time_limit),
+            errors,
+            stderr,
+        })
+    }
+
+    /// The errors that concern a part's line in the driver, as part problems.
+    fn part_problems(
+        &self,
+        build: &CargoBuild,
+        included: &[String],
+        kind: Kind,
+        submission: &Submission,
+    ) -> Vec<PartProblem> {
+        let main = self.root.join("driver/main.rs");
+        let mut problems: Vec<PartProblem> = Vec::new();
+        for error in &build.errors {
+            let Some(function) = error.primary_line(&self.root, &main).and_then(|line| {
+                line.checked_sub(FIRST_PART_LINE)
+                    .and_then(|i| included.get(i))
+            }) else {
+                continue;
+            };
+            if problems.iter().any(|p| &p.function == function) {
+                continue;
+            }
+            let expected = kind.signature(function);
+            let message = match error.code.as_deref() {
+                Some("E0425") => format!("`{function}` is missing: expected `{expected}` in src/lib.rs"),
+                Some("E0603") => format!("`{function}` is not public: expected `{expected}`"),
+                Some("E0308") => match found_signature(&error.rendered) {
+                    Some(found) => format!("`{function}` has the wrong signature: expected `{expected}`, found `{found}`"),
+                    None => format!("`{function}` has the wrong signature: expected `{expected}`"),
+                },
+                _ => format!("`{function}` cannot be called as `{expected}`: {}", error.message),
+            };
+            problems.push(PartProblem {
+                function: function.clone(),
+                message,
+                details: submission.shorten(&error.rendered),
+            });
+        }
+        problems
+    }
+
+    fn has_foreign_errors(&self, build: &CargoBuild, included: &[String]) -> bool {
+        let main = self.root.join("driver/main.rs");
+        build.errors.iter().any(|e| {
+            e.primary_line(&self.root, &main)
+                .and_then(|line| line.checked_sub(FIRST_PART_LINE))
+                .is_none_or(|i| i >= included.len())
+        })
+    }
+
+    fn failure(
+        &self,
+        build: &CargoBuild,
+        submission: &Submission,
+        started: Instant,
+    ) -> BuildFailure {
+        let seconds = started.elapsed().as_secs_f64();
+        if let Some(limit) = build.timed_out {
+            return BuildFailure {
+                summary: format!(
+                    "the build did not finish within {} s and was stopped",
+                    limit.as_secs()
+                ),
+                details: submission.shorten(&build.stderr.tail_lines(40)),
+                seconds,
+            };
+        }
+        match build.errors.first() {
+            Some(first) => BuildFailure {
+                summary: submission.shorten(&first.headline()),
+                details: build
+                    .errors
+                    .iter()
+                    .map(|e| submission.shorten(&e.rendered))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+                seconds,
+            },
+            None => {
+                let text = submission.shorten(&build.stderr.text);
+                let summary = text
+                    .lines()
+                    .find(|l| l.trim_start().starts_with("error"))
+                    .unwrap_or("cargo build failed")
+                    .trim()
+                    .to_string();
+                BuildFailure {
+                    summary,
+                    details: submission.shorten(&build.stderr.tail_lines(40)),
+                    seconds,
+                }
+            }
+        }
+    }
+}
+
+/// `mpi-grade-driver-<hash of the submission's path and the functions>`.
+fn driver_name(submission: &Submission, functions: &[String]) -> String {
+    let key = format!("{}\n{}", submission.dir.display(), functions.join(","));
+    let hash = key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    format!("{DRIVER_PREFIX}-{hash:016x}")
+}
+
+fn driver_manifest_text(name: &str, submission: Option<(&str, &Path)>) -> String {
+    let dependency = match submission {
+        Some((package, dir)) => format!(
+            "submission = {{ package = {package:?}, path = {:?} }}\n",
+            dir.display().to_string()
+        ),
+        None => String::new(),
+    };
+    format!(
+        "# Generated by mpi-grade.\n[package]\nname = \"{name}\"\nversion = \"0.0.0\"\nedition = \"2021\"\npublish = false\n\n\
+         [[bin]]\nname = \"{name}\"\npath = \"main.rs\"\n\n\
+         [dependencies]\nmpi-grade-runtime = {{ path = \"../support/runtime\" }}\n{dependency}"
+    )
+}
+
+fn write_if_changed(path: &Path, text: &str) -> Result<()> {
+    if std::fs::read_to_string(path).is_ok_and(|old| old == text) {
+        return Ok(());
+    }
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)
+            .map_err(Error::io(format!("cannot create {}", parent.display())))?;
+    }
+    std::fs::write(path, text).map_err(Error::io(format!("cannot write {}", path.display())))
+}
+
+struct CargoBuild {
+    success: bool,
+    timed_out: Option<Duration>,
+    errors: Vec<CompilerError>,
+    stderr: Captured,
+}
+
+/// An error diagnostic from cargo's JSON messages.
+#[derive(Debug, Clone)]
+struct CompilerError {
+    message: String,
+    code: Option<String>,
+    rendered: String,
+    /// (file, line) of the primary spans.
+    primary: Vec<(String, usize)>,
+}
+
+impl CompilerError {
+    /// The line of the primary span in `file`. Cargo names files of workspace members relative
+    /// to the workspace root (`root`), and other files by absolute path.
+    fn primary_line(&self, root: &Path, file: &Path) -> Option<usize> {
+        self.primary
+            .iter()
+            .find(|(f, _)| root.join(f) == file)
+            .map(|(_, line)| *line)
+    }
+
+    /// `error[E0425]: cannot find ... --> src/lib.rs:3:5`
+    fn headline(&self) -> String {
+        let mut lines = self.rendered.lines();
+        let first = lines.next().unwrap_or(&self.message).trim().to_string();
+        match lines.find(|l| l.trim_start().starts_with("-->")) {
+            Some(at) => format!(
+                "{first} ({})",
+                at.trim_start().trim_start_matches("-->").trim()
+            ),
+            None => first,
+        }
+    }
+}
+
+fn parse_errors(stdout: &Captured) -> Vec<CompilerError> {
+    #[derive(Deserialize)]
+    struct Line {
+        reason: String,
+        message: Option<Message>,
+    }
+    #[derive(Deserialize)]
+    struct Message {
+        message: String,
+        level: String,
+        code: Option<Code>,
+        rendered: Option<String>,
+        #[serde(default)]
+        spans: Vec<Span>,
+    }
+    #[derive(Deserialize)]
+    struct Code {
+        code: String,
+    }
+    #[derive(Deserialize)]
+    struct Span {
+        file_name: String,
+        line_start: usize,
+        is_primary: bool,
+    }
+    stdout
+        .text
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Line>(line).ok())
+        .filter(|l| l.reason == "compiler-message")
+        .filter_map(|l| l.message)
+        .filter(|m| m.level == "error")
+        .filter(|m| !m.message.starts_with("aborting due to"))
+        .map(|m| CompilerError {
+            rendered: m.rendered.unwrap_or_else(|| m.message.clone()),
+            code: m.code.map(|c| c.code),
+            primary: m
+                .spans
+                .iter()
+                .filter(|s| s.is_primary)
+                .map(|s| (s.file_name.clone(), s.line_start))
+                .collect(),
+            message: m.message,
+        })
+        .collect()
+}
+
+/// The `found fn item` signature in a type-mismatch message, without the item's path.
+fn found_signature(rendered: &str) -> Option<String> {
+    let re = Regex::new(r"found fn item `([^`]*)`").ok()?;
+    let found = re.captures(rendered)?[1].to_string();
+    Some(match found.rfind(" {") {
+        Some(i) if found.ends_with('}') => found[..i].to_string(),
+        _ => found,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn found_signatures_are_extracted() {
+        let rendered = "error[E0308]: mismatched types\n  = note: expected fn pointer `for<'a, 'b> fn(&'a SimpleCommunicator, &'b [Vec<i64>]) -> Vec<Vec<i64>>`\n             found fn item `fn(&SimpleCommunicator, &[Vec<i32>]) -> Vec<Vec<i32>> {submission::part2}`\n";
+        assert_eq!(
+            found_signature(rendered).unwrap(),
+            "fn(&SimpleCommunicator, &[Vec<i32>]) -> Vec<Vec<i32>>"
+        );
+        assert_eq!(found_signature("nothing here"), None);
+    }
+
+    #[test]
+    fn headlines_carry_the_location() {
+        let e = CompilerError {
+            message: "cannot find value `x`".into(),
+            code: Some("E0425".into()),
+            rendered:
+                "error[E0425]: cannot find value `x` in this scope\n --> sub/src/lib.rs:3:5\n  |\n"
+                    .into(),
+            primary: vec![],
+        };
+        assert_eq!(
+            e.headline(),
+            "error[E0425]: cannot find value `x` in this scope (sub/src/lib.rs:3:5)"
+        );
+    }
+
+    #[test]
+    fn submissions_are_checked_before_building() {
+        let dir = tempfile::tempdir().unwrap();
+        let err = Submission::open(&dir.path().join("nope")).unwrap_err();
+        assert!(err.to_string().contains("no such directory"), "{err}");
+        let err = Submission::open(dir.path()).unwrap_err();
+        assert!(err.to_string().contains("not a Rust crate"), "{err}");
+
+        std::fs::write(
+            dir.path().join("Cargo.toml"),
+            "[workspace]\nmembers = [\"a\"]\n",
+        )
+        .unwrap();
+        let err = Submission::open(dir.path()).unwrap_err();
+        assert!(err.to_string().contains("workspace"), "{err}");
+
+        std::fs::write(dir.path().join("Cargo.toml"), "[package]\nname = \"x\"\n").unwrap();
+        let err = Submission::open(dir.path()).unwrap_err();
+        assert!(err.to_string().contains("no library target"), "{err}");
+
+        std::fs::create_dir(dir.path().join("src")).unwrap();
+        std::fs::write(dir.path().join("src/lib.rs"), "").unwrap();
+        assert_eq!(
+            Submission::open(dir.path()).unwrap().package,
+            Ok("x".to_string())
+        );
+
+        std::fs::write(dir.path().join("Cargo.toml"), "[package\n").unwrap();
+        let broken = Submission::open(dir.path()).unwrap();
+        assert!(broken.package.unwrap_err().contains("cannot be parsed"));
+    }
+}

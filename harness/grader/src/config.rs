@@ -1,0 +1,600 @@
+//! `challenges.toml`: what is graded, and how.
+//!
+//! ```toml
+//! format_version = 1
+//!
+//! [[challenge]]
+//! name = "alltoall"            # chosen with --challenge when the file has several
+//! kind = "alltoall"            # fixes the student contract and the payload
+//! ranks = [2, 3, 4, 5, 8]
+//! scaling_factors = [1, 10, 100, 1000, 10000, 100000]
+//!
+//! [challenge.limits]
+//! cell_seconds = 10            # one call of a student function
+//! launch_seconds = 120         # one mpiexec job
+//!
+//! [[challenge.part]]
+//! name = "part1"
+//! expect = "deadlock"          # or "complete"
+//! points = 1
+//! ```
+//!
+//! Parsing checks everything a grade relies on and reports problems with the file, line and
+//! column of the offending value.
+
+use crate::error::{Error, Result};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// The configuration shipped with mpi-grade (the repository's `challenges.toml`).
+pub const BUNDLED: &str = include_str!("../../../challenges.toml");
+/// Name under which the bundled configuration appears in messages.
+pub const BUNDLED_NAME: &str = "<bundled challenges.toml>";
+
+/// A validated configuration: one or more challenges.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub path: PathBuf,
+    pub challenges: Vec<Challenge>,
+}
+
+/// One graded challenge.
+#[derive(Debug, Clone)]
+pub struct Challenge {
+    pub name: String,
+    pub kind: Kind,
+    pub title: String,
+    pub ranks: Vec<u32>,
+    pub scaling_factors: Vec<u64>,
+    pub limits: Limits,
+    pub parts: Vec<Part>,
+}
+
+/// Challenge kinds the runtime knows: each fixes a function signature and a payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `fn(&SimpleCommunicator, &[Vec<i64>]) -> Vec<Vec<i64>>`, `values[i]` goes to rank `i`.
+    Alltoall,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Alltoall => "alltoall",
+        }
+    }
+
+    /// The Rust signature a part of this kind must have.
+    pub fn signature(self, function: &str) -> String {
+        match self {
+            Kind::Alltoall => format!(
+                "pub fn {function}(comm: &mpi::topology::SimpleCommunicator, values: &[Vec<i64>]) -> Vec<Vec<i64>>"
+            ),
+        }
+    }
+}
+
+/// Time limits, in seconds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    /// A cell (one call of a student function, on every rank) running longer is stopped.
+    pub cell_seconds: f64,
+    /// An `mpiexec` job running longer is stopped, whatever its cells do.
+    pub launch_seconds: f64,
+    /// Building a submission (its `build.rs` and proc macros included) taking longer is stopped.
+    pub build_seconds: f64,
+    /// Bytes of each output stream kept (half from the start, half from the end).
+    pub output_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            cell_seconds: 10.0,
+            launch_seconds: 120.0,
+            build_seconds: 600.0,
+            output_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// One graded part: a student function and what it must do.
+#[derive(Debug, Clone)]
+pub struct Part {
+    pub name: String,
+    /// The student function graded (by default the part's name).
+    pub function: String,
+    pub title: String,
+    pub expect: Expect,
+    pub points: f64,
+}
+
+/// What a part must do across the matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// Complete with the right result for every rank count and size.
+    Complete,
+    /// Complete at the smallest size, and deadlock at some larger size, for every rank count.
+    Deadlock,
+}
+
+impl Expect {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Expect::Complete => "complete",
+            Expect::Deadlock => "deadlock",
+        }
+    }
+}
+
+impl Config {
+    /// Reads and validates a configuration file.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path)
+            .map_err(Error::io(format!("cannot read {}", path.display())))?;
+        Config::parse(&text, path)
+    }
+
+    /// The configuration shipped with mpi-grade.
+    pub fn bundled() -> Config {
+        Config::parse(BUNDLED, Path::new(BUNDLED_NAME))
+            .expect("the bundled challenges.toml is valid")
+    }
+
+    /// Parses and validates configuration text; `path` is used in messages.
+    pub fn parse(text: &str, path: &Path) -> Result<Config> {
+        let at = |span: Range<usize>, message: String| {
+            let (line, column) = line_column(text, span.start);
+            Error::Config {
+                path: path.to_path_buf(),
+                line,
+                column,
+                message,
+            }
+        };
+        let raw: raw::File = toml::from_str(text).map_err(|e| {
+            let message = e.message().trim().to_string();
+            at(e.span().unwrap_or(0..0), message)
+        })?;
+        if *raw.format_version.get_ref() != 1 {
+            return Err(at(
+                raw.format_version.span(),
+                format!(
+                    "format_version {} is not supported (this mpi-grade reads 1)",
+                    raw.format_version.get_ref()
+                ),
+            ));
+        }
+        if raw.challenge.is_empty() {
+            return Err(at(0..0, "no [[challenge]] defined".into()));
+        }
+        let mut challenges: Vec<Challenge> = Vec::new();
+        for c in raw.challenge {
+            let challenge = validate_challenge(c, &at)?;
+            if challenges.iter().any(|other| other.name == challenge.name) {
+                return Err(at(
+                    0..0,
+                    format!("challenge `{}` is defined twice", challenge.name),
+                ));
+            }
+            challenges.push(challenge);
+        }
+        Ok(Config {
+            path: path.to_path_buf(),
+            challenges,
+        })
+    }
+
+    /// The challenge called `name`, or the only one when `name` is `None`.
+    pub fn challenge(&self, name: Option<&str>) -> Result<&Challenge> {
+        let names = || {
+            self.challenges
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match name {
+            Some(name) => self
+                .challenges
+                .iter()
+                .find(|c| c.name == name)
+                .ok_or_else(|| {
+                    Error::Other(format!(
+                        "{}: no challenge named `{name}` (it has: {})",
+                        self.path.display(),
+                        names()
+                    ))
+                }),
+            None if self.challenges.len() == 1 => Ok(&self.challenges[0]),
+            None => Err(Error::Other(format!(
+                "{} defines several challenges; choose one with --challenge ({})",
+                self.path.display(),
+                names()
+            ))),
+        }
+    }
+}
+
+impl Challenge {
+    /// The part selected by `--part`: `"2"` or `"part2"`.
+    pub fn select_part(&self, wanted: &str) -> Option<&Part> {
+        self.parts
+            .iter()
+            .find(|p| p.name == wanted || p.name.strip_prefix("part") == Some(wanted))
+    }
+}
+
+type At<'a> = dyn Fn(Range<usize>, String) -> Error + 'a;
+
+fn validate_challenge(c: raw::Challenge, at: &At<'_>) -> Result<Challenge> {
+    let name = c.name.get_ref().clone();
+    if !is_identifier(&name) {
+        return Err(at(
+            c.name.span(),
+            format!("challenge name `{name}` must be a simple identifier"),
+        ));
+    }
+    let kind = match c.kind.get_ref().as_str() {
+        "alltoall" => Kind::Alltoall,
+        other => {
+            return Err(at(
+                c.kind.span(),
+                format!("unknown challenge kind `{other}` (known: alltoall)"),
+            ))
+        }
+    };
+
+    let ranks = c.ranks.get_ref().clone();
+    if ranks.is_empty() {
+        return Err(at(
+            c.ranks.span(),
+            "ranks must list at least one rank count".into(),
+        ));
+    }
+    for &n in &ranks {
+        if !(2..=1024).contains(&n) {
+            return Err(at(
+                c.ranks.span(),
+                format!("rank count {n} is out of range (2 to 1024)"),
+            ));
+        }
+    }
+    if has_duplicates(&ranks) {
+        return Err(at(c.ranks.span(), "ranks lists a rank count twice".into()));
+    }
+
+    let scaling_factors = c.scaling_factors.get_ref().clone();
+    if scaling_factors.is_empty() {
+        return Err(at(
+            c.scaling_factors.span(),
+            "scaling_factors must list at least one size".into(),
+        ));
+    }
+    for &sf in &scaling_factors {
+        if !(1..=100_000_000).contains(&sf) {
+            return Err(at(
+                c.scaling_factors.span(),
+                format!("scaling factor {sf} is out of range (1 to 100000000 elements per block)"),
+            ));
+        }
+    }
+    if has_duplicates(&scaling_factors) {
+        return Err(at(
+            c.scaling_factors.span(),
+            "scaling_factors lists a size twice".into(),
+        ));
+    }
+
+    let limits = validate_limits(c.limits, at)?;
+
+    if c.part.is_empty() {
+        return Err(at(
+            c.name.span(),
+            format!("challenge `{name}` has no [[challenge.part]]"),
+        ));
+    }
+    let mut parts: Vec<Part> = Vec::new();
+    for p in c.part {
+        let part_name = p.name.get_ref().clone();
+        if !is_identifier(&part_name) {
+            return Err(at(
+                p.name.span(),
+                format!("part name `{part_name}` must be a simple identifier"),
+            ));
+        }
+        if parts.iter().any(|q| q.name == part_name) {
+            return Err(at(
+                p.name.span(),
+                format!("part `{part_name}` is defined twice"),
+            ));
+        }
+        let function = match p.function {
+            Some(f) if !is_identifier(f.get_ref()) => {
+                return Err(at(
+                    f.span(),
+                    format!("function `{}` is not a Rust identifier", f.get_ref()),
+                ))
+            }
+            Some(f) => f.into_inner(),
+            None => part_name.clone(),
+        };
+        let expect = match p.expect.get_ref().as_str() {
+            "complete" => Expect::Complete,
+            "deadlock" => Expect::Deadlock,
+            other => {
+                return Err(at(
+                    p.expect.span(),
+                    format!("expect must be \"complete\" or \"deadlock\", not \"{other}\""),
+                ))
+            }
+        };
+        if expect == Expect::Deadlock && scaling_factors.len() < 2 {
+            return Err(at(
+                p.expect.span(),
+                "a part expected to deadlock needs at least two scaling factors (small and large)"
+                    .into(),
+            ));
+        }
+        let points = *p.points.get_ref();
+        if !(points.is_finite() && points >= 0.0) {
+            return Err(at(
+                p.points.span(),
+                format!("points must be a number >= 0, not {points}"),
+            ));
+        }
+        parts.push(Part {
+            title: p.title.unwrap_or_default(),
+            name: part_name,
+            function,
+            expect,
+            points,
+        });
+    }
+
+    let mut ranks = ranks;
+    ranks.sort_unstable();
+    let mut scaling_factors = scaling_factors;
+    scaling_factors.sort_unstable();
+    Ok(Challenge {
+        name,
+        kind,
+        title: c.title.unwrap_or_default(),
+        ranks,
+        scaling_factors,
+        limits,
+        parts,
+    })
+}
+
+fn validate_limits(raw: Option<raw::Limits>, at: &At<'_>) -> Result<Limits> {
+    let mut limits = Limits::default();
+    let Some(raw) = raw else {
+        return Ok(limits);
+    };
+    let seconds = |value: Option<Spanned<f64>>, key: &str, slot: &mut f64| -> Result<()> {
+        if let Some(v) = value {
+            if !(v.get_ref().is_finite() && *v.get_ref() > 0.0) {
+                return Err(at(
+                    v.span(),
+                    format!("{key} must be a positive number of seconds"),
+                ));
+            }
+            *slot = *v.get_ref();
+        }
+        Ok(())
+    };
+    seconds(raw.cell_seconds, "cell_seconds", &mut limits.cell_seconds)?;
+    seconds(
+        raw.launch_seconds,
+        "launch_seconds",
+        &mut limits.launch_seconds,
+    )?;
+    seconds(
+        raw.build_seconds,
+        "build_seconds",
+        &mut limits.build_seconds,
+    )?;
+    if let Some(bytes) = raw.output_bytes {
+        if *bytes.get_ref() < 1024 {
+            return Err(at(
+                bytes.span(),
+                "output_bytes must be at least 1024".into(),
+            ));
+        }
+        limits.output_bytes = *bytes.get_ref() as usize;
+    }
+    Ok(limits)
+}
+
+fn is_identifier(s: &str) -> bool {
+    let mut chars = s.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+fn has_duplicates<T: Ord + Clone>(items: &[T]) -> bool {
+    let mut sorted = items.to_vec();
+    sorted.sort();
+    sorted.windows(2).any(|w| w[0] == w[1])
+}
+
+/// 1-based line and column of a byte offset.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+/// The file as written, before validation.
+mod raw {
+    use serde::Deserialize;
+    use toml::Spanned;
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct File {
+        pub format_version: Spanned<i64>,
+        #[serde(default)]
+        pub challenge: Vec<Challenge>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Challenge {
+        pub name: Spanned<String>,
+        pub kind: Spanned<String>,
+        pub title: Option<String>,
+        pub ranks: Spanned<Vec<u32>>,
+        pub scaling_factors: Spanned<Vec<u64>>,
+        pub limits: Option<Limits>,
+        #[serde(default)]
+        pub part: Vec<Part>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Limits {
+        pub cell_seconds: Option<Spanned<f64>>,
+        pub launch_seconds: Option<Spanned<f64>>,
+        pub build_seconds: Option<Spanned<f64>>,
+        pub output_bytes: Option<Spanned<u64>>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Part {
+        pub name: Spanned<String>,
+        pub function: Option<Spanned<String>>,
+        pub title: Option<String>,
+        pub expect: Spanned<String>,
+        pub points: Spanned<f64>,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Config> {
+        Config::parse(text, Path::new("challenges.toml"))
+    }
+
+    fn error_at(text: &str) -> (usize, usize, String) {
+        match parse(text) {
+            Err(Error::Config {
+                line,
+                column,
+                message,
+                ..
+            }) => (line, column, message),
+            other => panic!("expected a config error, got {other:?}"),
+        }
+    }
+
+    const MINIMAL: &str = r#"
+format_version = 1
+[[challenge]]
+name = "alltoall"
+kind = "alltoall"
+ranks = [4, 2]
+scaling_factors = [10, 1]
+[[challenge.part]]
+name = "part1"
+expect = "deadlock"
+points = 1
+"#;
+
+    #[test]
+    fn the_bundled_file_is_valid_and_has_the_three_parts() {
+        let config = Config::bundled();
+        let c = config.challenge(None).unwrap();
+        assert_eq!(c.kind, Kind::Alltoall);
+        assert_eq!(c.ranks, vec![2, 3, 4, 5, 8]);
+        assert_eq!(c.scaling_factors, vec![1, 10, 100, 1000, 10000, 100000]);
+        let names: Vec<_> = c.parts.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["part1", "part2", "part3"]);
+        assert_eq!(c.parts[0].expect, Expect::Deadlock);
+        assert_eq!(c.parts[1].expect, Expect::Complete);
+    }
+
+    #[test]
+    fn a_minimal_file_gets_defaults_and_sorted_lists() {
+        let config = parse(MINIMAL).unwrap();
+        let c = &config.challenges[0];
+        assert_eq!(c.ranks, vec![2, 4]);
+        assert_eq!(c.scaling_factors, vec![1, 10]);
+        assert_eq!(c.limits, Limits::default());
+        assert_eq!(c.parts[0].function, "part1");
+        assert_eq!(c.select_part("1").unwrap().name, "part1");
+        assert_eq!(c.select_part("part1").unwrap().name, "part1");
+        assert!(c.select_part("7").is_none());
+    }
+
+    #[test]
+    fn syntax_errors_have_line_and_column() {
+        let (line, column, message) = error_at("format_version = 1\n[[challenge]\nname = 1\n");
+        assert_eq!((line, column), (2, 13), "{message}");
+    }
+
+    #[test]
+    fn unknown_keys_are_errors_at_the_key() {
+        let text = MINIMAL.replace("points = 1", "points = 1\npionts = 2");
+        let (line, _, message) = error_at(&text);
+        assert_eq!(line, 12);
+        assert!(message.contains("pionts"), "{message}");
+    }
+
+    #[test]
+    fn rank_counts_below_two_are_rejected_where_they_are() {
+        let (line, column, message) = error_at(&MINIMAL.replace("[4, 2]", "[4, 1]"));
+        assert_eq!((line, column), (6, 9));
+        assert!(message.contains("rank count 1"), "{message}");
+        let (_, _, message) = error_at(&MINIMAL.replace("[4, 2]", "[]"));
+        assert!(message.contains("at least one"), "{message}");
+    }
+
+    #[test]
+    fn bad_values_are_rejected() {
+        for (from, to, needle) in [
+            (
+                "kind = \"alltoall\"",
+                "kind = \"ring\"",
+                "unknown challenge kind",
+            ),
+            (
+                "expect = \"deadlock\"",
+                "expect = \"hang\"",
+                "expect must be",
+            ),
+            ("points = 1", "points = -1", "points must be"),
+            ("[10, 1]", "[10, 0]", "out of range"),
+            ("[10, 1]", "[10]", "at least two scaling factors"),
+            ("format_version = 1", "format_version = 2", "not supported"),
+            ("name = \"part1\"", "name = \"part 1\"", "identifier"),
+        ] {
+            let (_, _, message) = error_at(&MINIMAL.replace(from, to));
+            assert!(message.contains(needle), "{to}: {message}");
+        }
+        let (_, _, message) =
+            error_at(&format!("{MINIMAL}[challenge.limits]\ncell_seconds = -3\n"));
+        assert!(message.contains("positive"), "{message}");
+    }
+
+    #[test]
+    fn several_challenges_need_a_choice() {
+        let two = format!(
+            "{MINIMAL}{}",
+            MINIMAL
+                .replace("format_version = 1", "")
+                .replace("\"alltoall\"\nkind", "\"other\"\nkind")
+        );
+        let config = parse(&two).unwrap();
+        assert_eq!(config.challenges.len(), 2);
+        assert!(config.challenge(None).is_err());
+        assert_eq!(config.challenge(Some("other")).unwrap().name, "other");
+        assert!(config.challenge(Some("nope")).is_err());
+    }
+}

@@ -1,0 +1,245 @@
+//! `mpi-grade grade`: build, run the matrix, decide, report.
+
+use crate::compile::{BuildCache, BuildOutcome, Submission};
+use crate::config::{Challenge, Part};
+use crate::error::{Error, Result};
+use crate::launcher::{Implementation, Launcher};
+use crate::outcome::Cell;
+use crate::report::{self, BuildReport, MpiInfo, PartReport, Report, RunReport};
+use crate::schedule::{Matrix, Results};
+use crate::verdict::{self, Verdict};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+/// What to grade and how.
+pub struct GradeOptions {
+    pub submission: PathBuf,
+    pub challenge: Challenge,
+    /// Part names to grade; all when empty.
+    pub parts: Vec<String>,
+    /// Payload seed; random when `None`.
+    pub seed: Option<u64>,
+    pub cache_dir: PathBuf,
+    /// Keep the run directories (plans, events) for inspection.
+    pub keep_runs: bool,
+    pub implementation: Implementation,
+    /// Print progress lines on stderr.
+    pub progress: bool,
+}
+
+/// Grades one submission.
+pub fn grade(options: &GradeOptions) -> Result<Report> {
+    let started = Instant::now();
+    let challenge = &options.challenge;
+    let parts = selected_parts(challenge, &options.parts)?;
+    let submission = Submission::open(&options.submission)?;
+    let launcher = Launcher::detect(options.implementation)?;
+    let seed = options.seed.unwrap_or_else(random_seed);
+    let note = |text: String| {
+        if options.progress {
+            eprintln!("{text}");
+        }
+    };
+
+    // Absolute: cargo and mpiexec run in other directories.
+    let cache_dir = std::path::absolute(&options.cache_dir).map_err(Error::io(format!(
+        "cannot resolve {}",
+        options.cache_dir.display()
+    )))?;
+    let runs_dir = cache_dir.join("runs");
+    std::fs::create_dir_all(&runs_dir)
+        .map_err(Error::io(format!("cannot create {}", runs_dir.display())))?;
+    let scratch = tempfile::Builder::new()
+        .prefix("grade-")
+        .tempdir_in(&runs_dir)
+        .map_err(Error::io("cannot create a scratch directory"))?;
+
+    note(format!("building {} ...", submission.display));
+    let cache = BuildCache::new(
+        &cache_dir,
+        &launcher,
+        Duration::from_secs_f64(challenge.limits.build_seconds),
+    );
+    let functions: Vec<String> = parts.iter().map(|p| p.function.clone()).collect();
+    let build = cache.build_driver(&submission, challenge.kind, &functions, scratch.path())?;
+
+    let mut report = Report {
+        format_version: report::FORMAT_VERSION,
+        submission: submission.display.clone(),
+        challenge: challenge.name.clone(),
+        seed,
+        mpi: MpiInfo {
+            implementation: launcher.implementation.display_name().to_string(),
+            version: launcher.version.clone(),
+            library: None,
+        },
+        build: BuildReport {
+            ok: true,
+            seconds: 0.0,
+            summary: None,
+            details: None,
+        },
+        parts: Vec::new(),
+        points: 0.0,
+        max_points: parts.iter().map(|p| p.points).sum(),
+        seconds: 0.0,
+        launches: 0,
+        warnings: Vec::new(),
+    };
+
+    match build {
+        BuildOutcome::Failed(failure) => {
+            note(format!("build failed: {}", failure.summary));
+            report.build = BuildReport {
+                ok: false,
+                seconds: failure.seconds,
+                summary: Some(failure.summary.clone()),
+                details: Some(failure.details),
+            };
+            for part in &parts {
+                let verdict =
+                    verdict::build_error(format!("the crate does not build: {}", failure.summary));
+                report.parts.push(part_report(
+                    &submission,
+                    part,
+                    verdict,
+                    None,
+                    &Results::new(),
+                ));
+            }
+        }
+        BuildOutcome::Built(driver) => {
+            note(format!("built in {:.1} s", driver.seconds));
+            report.build.seconds = driver.seconds;
+            let graded: Vec<&Part> = parts
+                .iter()
+                .copied()
+                .filter(|p| !driver.problems.iter().any(|q| q.function == p.function))
+                .collect();
+            let progress = |ranks: u32, settled: usize, planned: usize, seconds: f64| {
+                note(format!(
+                    "{ranks} ranks: launch settled {settled} of {planned} cells in {seconds:.2} s"
+                ));
+            };
+            let matrix = Matrix {
+                challenge,
+                parts: graded.clone(),
+                launcher: &launcher,
+                driver: &driver.exe,
+                seed,
+                scratch: scratch.path().to_path_buf(),
+                limits: &challenge.limits,
+                progress: &progress,
+            };
+            let run = if graded.is_empty() {
+                None
+            } else {
+                Some(matrix.run()?)
+            };
+            let results = run.as_ref().map(|r| r.results.clone()).unwrap_or_default();
+            if let Some(run) = &run {
+                report.launches = run.launches;
+                report.mpi.library = run.library.clone();
+                report.warnings.extend(run.warnings.iter().cloned());
+            }
+            for part in &parts {
+                let part_report = match driver.problems.iter().find(|q| q.function == part.function)
+                {
+                    Some(problem) => part_report(
+                        &submission,
+                        part,
+                        verdict::build_error(problem.message.clone()),
+                        Some(problem.details.clone()),
+                        &results,
+                    ),
+                    None => {
+                        let outcomes = results
+                            .iter()
+                            .map(|(cell, r)| (cell.clone(), r.outcome.clone()))
+                            .collect();
+                        part_report(
+                            &submission,
+                            part,
+                            verdict::decide(part, &outcomes),
+                            None,
+                            &results,
+                        )
+                    }
+                };
+                report.parts.push(part_report);
+            }
+        }
+    }
+    report.points = report.parts.iter().map(|p| p.points).sum();
+    if options.keep_runs {
+        let kept = scratch.keep();
+        report
+            .warnings
+            .push(format!("run directories kept in {}", kept.display()));
+    }
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+fn selected_parts<'a>(challenge: &'a Challenge, wanted: &[String]) -> Result<Vec<&'a Part>> {
+    if wanted.is_empty() {
+        return Ok(challenge.parts.iter().collect());
+    }
+    wanted
+        .iter()
+        .map(|w| {
+            challenge.select_part(w).ok_or_else(|| {
+                let names: Vec<&str> = challenge.parts.iter().map(|p| p.name.as_str()).collect();
+                Error::Other(format!(
+                    "no part `{w}` in challenge `{}` (it has: {})",
+                    challenge.name,
+                    names.join(", ")
+                ))
+            })
+        })
+        .collect()
+}
+
+fn part_report(
+    submission: &Submission,
+    part: &Part,
+    verdict: Verdict,
+    details: Option<String>,
+    results: &Results,
+) -> PartReport {
+    let short = |text: &str| submission.shorten(text);
+    let runs = results
+        .iter()
+        .filter(|(cell, _)| cell.part == part.name)
+        .map(|(cell, r): (&Cell, _)| RunReport {
+            ranks: cell.ranks,
+            scaling_factor: cell.scaling_factor,
+            mode: cell.mode.as_str().to_string(),
+            outcome: r.outcome.name().to_string(),
+            seconds: r.seconds,
+            detail: r.outcome.explain().map(|d| short(&d)),
+            output: r.output.as_deref().map(short),
+        })
+        .collect();
+    PartReport {
+        name: part.name.clone(),
+        title: part.title.clone(),
+        expect: part.expect.as_str().to_string(),
+        passed: verdict.passed,
+        failure: verdict.failure.as_ref().map(|f| f.name().to_string()),
+        summary: short(&verdict.summary),
+        points: verdict.points,
+        max_points: part.points,
+        details,
+        runs,
+    }
+}
+
+fn random_seed() -> u64 {
+    getrandom::u64().unwrap_or_else(|_| {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        mpi_grade_protocol::payload::mix64(nanos ^ u64::from(std::process::id()))
+    })
+}

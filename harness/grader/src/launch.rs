@@ -1,0 +1,190 @@
+//! One launch: start `mpiexec` in its own session, watch the ranks' events against the time
+//! limits, stop the job when it must end, and confirm that none of its processes is left.
+
+use crate::capture::{self, Captured};
+use crate::config::Limits;
+use crate::error::{Error, Result};
+use crate::interrupt;
+use crate::launcher::{LaunchSpec, Launcher};
+use crate::procs::{self, Survivors};
+use crate::rundir::{Events, RunDir};
+use mpi_grade_protocol::run;
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{ExitStatus, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// How often the grader looks at a running launch.
+pub const POLL: Duration = Duration::from_millis(20);
+/// Time between SIGTERM and SIGKILL.
+const GRACE: Duration = Duration::from_millis(300);
+/// Time after which processes that survive SIGKILL are reported.
+const KILL_DEADLINE: Duration = Duration::from_secs(5);
+
+/// Why a launch ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Ending {
+    /// `mpiexec` exited by itself.
+    Exited,
+    /// A cell ran past the cell time limit.
+    CellTimeout { cell: u32, seconds: f64 },
+    /// The whole job ran past the launch time limit.
+    LaunchTimeout { seconds: f64 },
+    /// Ctrl-C or SIGTERM.
+    Interrupted,
+}
+
+/// Everything known about a finished launch.
+#[derive(Debug)]
+pub struct LaunchRecord {
+    pub events: Events,
+    pub ending: Ending,
+    /// `mpiexec`'s exit status.
+    pub status: Option<ExitStatus>,
+    pub stdout: Captured,
+    pub stderr: Captured,
+    pub seconds: f64,
+    /// Processes that could not be stopped (should never happen; reported loudly).
+    pub survivors: Option<Survivors>,
+}
+
+/// Runs `program` on `run_dir.plan.ranks` ranks and watches it until it ends.
+pub fn run(
+    launcher: &Launcher,
+    program: &Path,
+    run_dir: &RunDir,
+    limits: &Limits,
+    preload: Option<&Path>,
+    rank_env: Vec<(String, String)>,
+) -> Result<LaunchRecord> {
+    static LAUNCHES: AtomicU64 = AtomicU64::new(0);
+    let marker = format!(
+        "{}-{}",
+        std::process::id(),
+        LAUNCHES.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut env = rank_env;
+    env.push((run::ENV_RUN_DIR.into(), run_dir.path.display().to_string()));
+    env.push((procs::LAUNCH_MARKER_VAR.into(), marker.clone()));
+    let spec = LaunchSpec {
+        ranks: run_dir.plan.ranks,
+        program,
+        args: &[],
+        env,
+        preload,
+    };
+    let mut command = launcher.command(&spec);
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // SAFETY: setsid is async-signal-safe; the new session lets the grader find every process
+    // of this launch, and keeps a terminal's Ctrl-C from reaching the ranks directly.
+    unsafe {
+        command.pre_exec(|| {
+            libc::setsid();
+            Ok(())
+        });
+    }
+
+    let started = Instant::now();
+    let mut child = command.spawn().map_err(Error::io(format!(
+        "cannot start {}",
+        launcher.mpiexec.display()
+    )))?;
+    let leader = child.id() as i32;
+    let stdout = capture::spawn_reader(child.stdout.take().expect("piped"), limits.output_bytes);
+    let stderr = capture::spawn_reader(child.stderr.take().expect("piped"), limits.output_bytes);
+
+    let mut events = run_dir.events();
+    let mut watch = CellWatch::new(started);
+    let (ending, mut status) = loop {
+        if let Some(status) = child
+            .try_wait()
+            .map_err(Error::io("cannot wait for mpiexec"))?
+        {
+            break (Ending::Exited, Some(status));
+        }
+        if interrupt::requested() {
+            break (Ending::Interrupted, None);
+        }
+        events.refresh();
+        let now = Instant::now();
+        if let Some((cell, running)) = watch.update(&events, run_dir.plan.cells.len() as u32, now) {
+            if running.as_secs_f64() > limits.cell_seconds {
+                break (
+                    Ending::CellTimeout {
+                        cell,
+                        seconds: limits.cell_seconds,
+                    },
+                    None,
+                );
+            }
+        }
+        if (now - started).as_secs_f64() > limits.launch_seconds {
+            break (
+                Ending::LaunchTimeout {
+                    seconds: limits.launch_seconds,
+                },
+                None,
+            );
+        }
+        std::thread::sleep(POLL);
+    };
+
+    // Even after a clean exit: a rank may have left a forked process behind.
+    let survivors = procs::stop_launch(leader, &marker, GRACE, KILL_DEADLINE).err();
+    if status.is_none() {
+        status = child.wait().ok();
+    }
+    events.refresh();
+    let reader_timeout = Duration::from_secs(1);
+    Ok(LaunchRecord {
+        events,
+        ending,
+        status,
+        stdout: stdout.finish(reader_timeout),
+        stderr: stderr.finish(reader_timeout),
+        seconds: started.elapsed().as_secs_f64(),
+        survivors,
+    })
+}
+
+/// Tracks which cell is running and since when.
+///
+/// The active cell is the first one not completed by every rank. Its clock starts when a rank
+/// is first seen starting it, or, before that, when the previous cell completed (or the job
+/// started): start-up and the work between cells count against the next cell.
+struct CellWatch {
+    active: Option<u32>,
+    since: Instant,
+    started_seen: bool,
+}
+
+impl CellWatch {
+    fn new(now: Instant) -> CellWatch {
+        CellWatch {
+            active: None,
+            since: now,
+            started_seen: false,
+        }
+    }
+
+    /// The active cell and how long it has been running, or `None` when every cell completed.
+    fn update(&mut self, events: &Events, cells: u32, now: Instant) -> Option<(u32, Duration)> {
+        let active = (0..cells).find(|&c| !events.all_done(c))?;
+        if self.active != Some(active) {
+            if self.active.is_some() {
+                self.since = now;
+            }
+            self.active = Some(active);
+            self.started_seen = false;
+        }
+        if !self.started_seen && events.any_started(active) {
+            self.started_seen = true;
+            self.since = now;
+        }
+        Some((active, now - self.since))
+    }
+}

@@ -1,0 +1,374 @@
+//! What happened to a cell: one call of one student function at one rank count and size.
+//!
+//! The enum is closed and matched without catch-all arms, so a new outcome must be given its
+//! name, symbol and explanation here, once, before it can be reported anywhere.
+
+use mpi_grade_protocol::run::Mode;
+use serde::Serialize;
+
+/// One cell of the matrix.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct Cell {
+    /// Part name (`"part1"`).
+    pub part: String,
+    /// Student function called.
+    pub function: String,
+    pub ranks: u32,
+    pub scaling_factor: u64,
+    pub mode: Mode,
+}
+
+impl Cell {
+    /// "3 ranks, 1000 elements per block" (plus the mode when it is not standard).
+    pub fn describe(&self) -> String {
+        let elements = if self.scaling_factor == 1 {
+            "element"
+        } else {
+            "elements"
+        };
+        let mode = match self.mode {
+            Mode::Standard => "",
+            Mode::ZeroBuffer => " in zero-buffer mode",
+        };
+        format!(
+            "{} ranks, {} {elements} per block{mode}",
+            self.ranks,
+            thousands(self.scaling_factor)
+        )
+    }
+}
+
+/// The outcome of a cell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Completed, and every rank got every element right.
+    Pass,
+    /// Completed, but some rank got a wrong block.
+    WrongResult(WrongResult),
+    /// A rank panicked, was killed by a signal, exited early or called `MPI_Abort`.
+    Crash(Crash),
+    /// The function is still a `todo!()` (or `unimplemented!()`).
+    NotImplemented(Panic),
+    /// The cell ran past its time limit.
+    Timeout(Timeout),
+    /// The cell was not run: an earlier failure made it pointless, or the grade was interrupted.
+    NotRun(NotRun),
+}
+
+/// Which rank got what wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrongResult {
+    pub rank: u32,
+    pub problem: Problem,
+}
+
+/// The first difference found in a rank's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Problem {
+    BlockCount {
+        expected: u32,
+        got: u32,
+    },
+    Length {
+        source: u32,
+        expected: u64,
+        got: u64,
+    },
+    Element {
+        source: u32,
+        index: u64,
+        expected: i64,
+        got: i64,
+    },
+    /// The digest does not match although the rank found no wrong element (a runtime that was
+    /// tampered with, or a block changed after it was checked).
+    Digest {
+        source: u32,
+    },
+    /// The rank reported nothing for a cell that the others completed.
+    NoReport,
+}
+
+/// A rank's panic, as the runtime recorded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Panic {
+    pub rank: u32,
+    pub message: String,
+    pub location: Option<String>,
+}
+
+/// A crash and, when known, the rank that crashed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Crash {
+    pub rank: Option<u32>,
+    pub cause: CrashCause,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CrashCause {
+    Panic {
+        message: String,
+        location: Option<String>,
+    },
+    Signal {
+        signal: i32,
+        name: String,
+    },
+    Exit {
+        code: i32,
+    },
+    ExitWithoutFinalize,
+    Abort {
+        code: i32,
+    },
+    /// The job ended before the cell finished and nothing says why.
+    Unexplained {
+        launcher_status: String,
+    },
+}
+
+/// Which limit ran out.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timeout {
+    pub limit: TimeLimit,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeLimit {
+    Cell,
+    Launch,
+}
+
+/// Why a cell was not run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotRun {
+    /// An earlier cell of the same part, in the same launch, failed (`at` describes it).
+    AfterFailure { at: String },
+    /// The part was already found not implemented.
+    PartNotImplemented,
+    /// The part expects a deadlock and deadlocked at a smaller size.
+    AfterDeadlock { scaling_factor: u64 },
+    /// The grade was interrupted (Ctrl-C or SIGTERM).
+    Interrupted,
+}
+
+impl Outcome {
+    /// The outcome's name in reports and JSON.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::WrongResult(_) => "wrong-result",
+            Outcome::Crash(_) => "crash",
+            Outcome::NotImplemented(_) => "not-implemented",
+            Outcome::Timeout(_) => "timeout",
+            Outcome::NotRun(_) => "not-run",
+        }
+    }
+
+    /// One character for the matrix.
+    pub fn symbol(&self) -> char {
+        match self {
+            Outcome::Pass => '✓',
+            Outcome::WrongResult(_) => '✗',
+            Outcome::Crash(_) => 'C',
+            Outcome::NotImplemented(_) => '?',
+            Outcome::Timeout(_) => 'T',
+            Outcome::NotRun(_) => '·',
+        }
+    }
+
+    /// Whether the student's function returned (right or wrong).
+    pub fn completed(&self) -> bool {
+        match self {
+            Outcome::Pass | Outcome::WrongResult(_) => true,
+            Outcome::Crash(_)
+            | Outcome::NotImplemented(_)
+            | Outcome::Timeout(_)
+            | Outcome::NotRun(_) => false,
+        }
+    }
+
+    /// Whether the job could not go on after this outcome (the launch ended).
+    pub fn ends_launch(&self) -> bool {
+        match self {
+            Outcome::Crash(_) | Outcome::NotImplemented(_) | Outcome::Timeout(_) => true,
+            Outcome::Pass | Outcome::WrongResult(_) | Outcome::NotRun(_) => false,
+        }
+    }
+
+    /// A sentence on what happened, `None` for a pass.
+    pub fn explain(&self) -> Option<String> {
+        match self {
+            Outcome::Pass => None,
+            Outcome::WrongResult(w) => Some(format!("rank {} {}", w.rank, w.problem.explain())),
+            Outcome::Crash(c) => Some(c.explain()),
+            Outcome::NotImplemented(p) => Some(format!(
+                "not implemented yet: rank {} reached `{}`{}",
+                p.rank,
+                p.message,
+                p.location
+                    .as_deref()
+                    .map(|l| format!(" at {l}"))
+                    .unwrap_or_default()
+            )),
+            Outcome::Timeout(t) => Some(match t.limit {
+                TimeLimit::Cell => format!(
+                    "still running after {} s (the cell time limit), stopped",
+                    seconds_text(t.seconds)
+                ),
+                TimeLimit::Launch => format!(
+                    "stopped when the whole job reached its time limit ({} s)",
+                    seconds_text(t.seconds)
+                ),
+            }),
+            Outcome::NotRun(n) => Some(match n {
+                NotRun::AfterFailure { at } => {
+                    format!("not run: the same part already failed at {at}")
+                }
+                NotRun::PartNotImplemented => "not run: the part is not implemented".into(),
+                NotRun::AfterDeadlock { scaling_factor } => format!(
+                    "not run: already deadlocked at {} elements per block",
+                    thousands(*scaling_factor)
+                ),
+                NotRun::Interrupted => "not run: the grade was interrupted".into(),
+            }),
+        }
+    }
+}
+
+impl Problem {
+    fn explain(&self) -> String {
+        match self {
+            Problem::BlockCount { expected, got } => {
+                format!("returned {got} blocks instead of {expected} (one per rank)")
+            }
+            Problem::Length { source, expected, got } => format!(
+                "received {got} elements from rank {source} instead of {expected}"
+            ),
+            Problem::Element {
+                source,
+                index,
+                expected,
+                got,
+            } => format!(
+                "received a wrong value from rank {source}: element {index} is {got}, expected {expected}"
+            ),
+            Problem::Digest { source } => format!(
+                "returned a block from rank {source} whose digest does not match the expected values"
+            ),
+            Problem::NoReport => "reported no result for this cell".into(),
+        }
+    }
+}
+
+impl Crash {
+    fn explain(&self) -> String {
+        let who = self
+            .rank
+            .map_or_else(|| "a rank".to_string(), |r| format!("rank {r}"));
+        match &self.cause {
+            CrashCause::Panic { message, location } => format!(
+                "{who} panicked{}: {message}",
+                location
+                    .as_deref()
+                    .map(|l| format!(" at {l}"))
+                    .unwrap_or_default()
+            ),
+            CrashCause::Signal { signal, name } => {
+                format!("{who} was killed by signal {signal} ({name})")
+            }
+            CrashCause::Exit { code } => {
+                format!("{who} exited with status {code} before the cell finished")
+            }
+            CrashCause::ExitWithoutFinalize => {
+                format!("{who} exited before the cell finished (without calling MPI_Finalize)")
+            }
+            CrashCause::Abort { code } => format!("{who} called MPI_Abort with error code {code}"),
+            CrashCause::Unexplained { launcher_status } => {
+                format!("the job ended before the cell finished ({launcher_status})")
+            }
+        }
+    }
+}
+
+/// `1234567` as `"1 234 567"`: sizes read at a glance in tables.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(' ');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Seconds without trailing zeros: `10`, `0.5`.
+pub fn seconds_text(seconds: f64) -> String {
+    let text = format!("{seconds:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_and_seconds_read_well() {
+        assert_eq!(thousands(1), "1");
+        assert_eq!(thousands(1000), "1 000");
+        assert_eq!(thousands(100000), "100 000");
+        assert_eq!(thousands(1234567), "1 234 567");
+        assert_eq!(seconds_text(10.0), "10");
+        assert_eq!(seconds_text(0.5), "0.5");
+    }
+
+    #[test]
+    fn cells_describe_themselves() {
+        let mut cell = Cell {
+            part: "part2".into(),
+            function: "part2".into(),
+            ranks: 3,
+            scaling_factor: 1,
+            mode: Mode::Standard,
+        };
+        assert_eq!(cell.describe(), "3 ranks, 1 element per block");
+        cell.scaling_factor = 10000;
+        cell.mode = Mode::ZeroBuffer;
+        assert_eq!(
+            cell.describe(),
+            "3 ranks, 10 000 elements per block in zero-buffer mode"
+        );
+    }
+
+    #[test]
+    fn explanations_name_the_rank_and_the_value() {
+        let wrong = Outcome::WrongResult(WrongResult {
+            rank: 2,
+            problem: Problem::Element {
+                source: 1,
+                index: 7,
+                expected: 5,
+                got: 6,
+            },
+        });
+        assert_eq!(
+            wrong.explain().unwrap(),
+            "rank 2 received a wrong value from rank 1: element 7 is 6, expected 5"
+        );
+        let crash = Outcome::Crash(Crash {
+            rank: Some(1),
+            cause: CrashCause::Signal {
+                signal: 11,
+                name: "Segmentation fault".into(),
+            },
+        });
+        assert_eq!(
+            crash.explain().unwrap(),
+            "rank 1 was killed by signal 11 (Segmentation fault)"
+        );
+        assert_eq!(Outcome::Pass.explain(), None);
+    }
+}

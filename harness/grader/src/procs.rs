@@ -1,0 +1,284 @@
+//! Finding and stopping every process of a launch.
+//!
+//! Each launch's `mpiexec` starts a new session, and the processes of the launch are the
+//! members of that session plus its leader's descendants. Open MPI puts each rank in its own
+//! process group (so a group kill misses them) and ranks can outlive a killed `mpiexec`. The
+//! grader therefore makes itself a child subreaper, so that orphaned ranks become its children
+//! instead of init's, and it also tags each launch's environment with a marker, so that a
+//! process that left the session is still found among its children.
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+/// Environment variable whose value identifies a launch in every process it starts.
+pub const LAUNCH_MARKER_VAR: &str = "MPI_GRADE_LAUNCH";
+
+/// One line of `/proc/<pid>/stat`, the fields we need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProcStat {
+    pub pid: i32,
+    pub comm: String,
+    pub state: char,
+    pub ppid: i32,
+    pub pgrp: i32,
+    pub session: i32,
+}
+
+impl ProcStat {
+    /// Parses `/proc/<pid>/stat`. The command name is in parentheses and may itself contain
+    /// spaces and parentheses, so fields are counted from the last `)`.
+    pub fn parse(text: &str) -> Option<ProcStat> {
+        let open = text.find('(')?;
+        let close = text.rfind(')')?;
+        let pid = text[..open].trim().parse().ok()?;
+        let comm = text[open + 1..close].to_string();
+        let mut rest = text[close + 1..].split_whitespace();
+        let state = rest.next()?.chars().next()?;
+        let ppid = rest.next()?.parse().ok()?;
+        let pgrp = rest.next()?.parse().ok()?;
+        let session = rest.next()?.parse().ok()?;
+        Some(ProcStat {
+            pid,
+            comm,
+            state,
+            ppid,
+            pgrp,
+            session,
+        })
+    }
+
+    /// A zombie has exited; only its parent's `wait` is missing.
+    pub fn is_alive(&self) -> bool {
+        !matches!(self.state, 'Z' | 'X')
+    }
+}
+
+/// Every process visible in `/proc`.
+pub fn scan() -> Vec<ProcStat> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_str()
+                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        })
+        .filter_map(|e| std::fs::read_to_string(e.path().join("stat")).ok())
+        .filter_map(|text| ProcStat::parse(&text))
+        .collect()
+}
+
+/// Whether process `pid` was started with `var=value` in its environment.
+pub fn has_env(pid: i32, var: &str, value: &str) -> bool {
+    let Ok(environ) = std::fs::read(format!("/proc/{pid}/environ")) else {
+        return false;
+    };
+    let wanted = format!("{var}={value}");
+    environ
+        .split(|&b| b == 0)
+        .any(|entry| entry == wanted.as_bytes())
+}
+
+/// The processes of a launch whose leader (the `mpiexec`, a session leader) is `leader`.
+pub fn launch_members(procs: &[ProcStat], leader: i32, marker: &str) -> Vec<ProcStat> {
+    let me = std::process::id() as i32;
+    let descendants = descendants_of(procs, leader);
+    procs
+        .iter()
+        .filter(|p| p.pid != me)
+        .filter(|p| {
+            p.session == leader
+                || descendants.contains(&p.pid)
+                || (p.ppid == me && has_env(p.pid, LAUNCH_MARKER_VAR, marker))
+        })
+        .cloned()
+        .collect()
+}
+
+/// `root` and every process below it.
+pub fn descendants_of(procs: &[ProcStat], root: i32) -> HashSet<i32> {
+    let mut children: HashMap<i32, Vec<i32>> = HashMap::new();
+    for p in procs {
+        children.entry(p.ppid).or_default().push(p.pid);
+    }
+    let mut found = HashSet::from([root]);
+    let mut stack = vec![root];
+    while let Some(pid) = stack.pop() {
+        for &child in children.get(&pid).into_iter().flatten() {
+            if found.insert(child) {
+                stack.push(child);
+            }
+        }
+    }
+    found
+}
+
+/// Asks the kernel to make orphaned descendants our children rather than init's, so that ranks
+/// whose `mpiexec` died can still be found, killed and reaped.
+pub fn become_subreaper() {
+    // SAFETY: prctl with PR_SET_CHILD_SUBREAPER only changes this process's attributes.
+    unsafe {
+        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    }
+}
+
+/// What was left of a launch after stopping it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Survivors(pub Vec<ProcStat>);
+
+impl std::fmt::Display for Survivors {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let list: Vec<String> = self
+            .0
+            .iter()
+            .map(|p| format!("{} ({})", p.pid, p.comm))
+            .collect();
+        write!(f, "{}", list.join(", "))
+    }
+}
+
+/// Stops every process of a launch: SIGTERM, `grace` to exit, SIGKILL, then waits until none
+/// is alive (reaping those that became our children). `leader` itself is not reaped here: its
+/// `Child` handle does that. Returns the processes still alive after `deadline`, if any.
+pub fn stop_launch(
+    leader: i32,
+    marker: &str,
+    grace: Duration,
+    deadline: Duration,
+) -> Result<(), Survivors> {
+    let started = Instant::now();
+    signal_all(leader, marker, libc::SIGTERM);
+    let mut killed = false;
+    loop {
+        reap_orphans(leader, marker);
+        let alive: Vec<ProcStat> = launch_members(&scan(), leader, marker)
+            .into_iter()
+            .filter(ProcStat::is_alive)
+            .collect();
+        if alive.is_empty() {
+            return Ok(());
+        }
+        let elapsed = started.elapsed();
+        if elapsed >= deadline {
+            return Err(Survivors(alive));
+        }
+        if !killed && elapsed >= grace {
+            signal_all(leader, marker, libc::SIGKILL);
+            killed = true;
+        } else if killed {
+            // A process may have forked between the scan and the kill: keep killing.
+            signal_all(leader, marker, libc::SIGKILL);
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn signal_all(leader: i32, marker: &str, signal: i32) {
+    // SAFETY: kill() with a negative pid signals the session's process group; errors (no such
+    // process) are expected and ignored.
+    unsafe {
+        libc::kill(-leader, signal);
+    }
+    for p in launch_members(&scan(), leader, marker) {
+        if p.is_alive() {
+            // SAFETY: as above, for one process.
+            unsafe {
+                libc::kill(p.pid, signal);
+            }
+        }
+    }
+}
+
+/// Reaps launch processes that were re-parented to us and have exited.
+fn reap_orphans(leader: i32, marker: &str) {
+    let me = std::process::id() as i32;
+    for p in launch_members(&scan(), leader, marker) {
+        if p.ppid == me && p.pid != leader && !p.is_alive() {
+            let mut status = 0;
+            // SAFETY: waitpid on a specific child of ours that is a zombie does not block.
+            unsafe {
+                libc::waitpid(p.pid, &mut status, libc::WNOHANG);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stat_lines_with_odd_command_names_parse() {
+        let line = "4242 (a b) (c)) S 17 4242 4200 0 -1 4194560 12 0 0 0";
+        let stat = ProcStat::parse(line).unwrap();
+        assert_eq!(stat.pid, 4242);
+        assert_eq!(stat.comm, "a b) (c)");
+        assert_eq!(stat.state, 'S');
+        assert_eq!((stat.ppid, stat.pgrp, stat.session), (17, 4242, 4200));
+        assert!(stat.is_alive());
+        assert!(!ProcStat::parse("4242 (zz) Z 1 1 1").unwrap().is_alive());
+        assert_eq!(ProcStat::parse("garbage"), None);
+    }
+
+    #[test]
+    fn descendants_follow_parent_links() {
+        let p = |pid, ppid| ProcStat {
+            pid,
+            comm: "x".into(),
+            state: 'S',
+            ppid,
+            pgrp: pid,
+            session: 1,
+        };
+        let procs = vec![p(10, 1), p(11, 10), p(12, 11), p(13, 1), p(14, 12)];
+        assert_eq!(descendants_of(&procs, 10), HashSet::from([10, 11, 12, 14]));
+    }
+
+    #[test]
+    fn this_process_is_visible_with_its_environment() {
+        let me = std::process::id() as i32;
+        let procs = scan();
+        assert!(procs.iter().any(|p| p.pid == me));
+        std::env::vars()
+            .next()
+            .map(|(k, v)| assert!(has_env(me, &k, &v)));
+    }
+
+    #[test]
+    fn a_session_with_a_grandchild_that_ignores_sigterm_is_stopped() {
+        use std::os::unix::process::CommandExt;
+        let marker = format!("test-{}", std::process::id());
+        // The child starts its own session and leaves a grandchild that ignores SIGTERM and
+        // detaches into a new process group, as an MPI rank does.
+        let mut child = unsafe {
+            std::process::Command::new("sh")
+                .args([
+                    "-c",
+                    "trap '' TERM; (trap '' TERM; set -m; sleep 60 & wait) & sleep 60",
+                ])
+                .env(LAUNCH_MARKER_VAR, &marker)
+                .pre_exec(|| {
+                    libc::setsid();
+                    Ok(())
+                })
+                .spawn()
+                .unwrap()
+        };
+        let leader = child.id() as i32;
+        std::thread::sleep(Duration::from_millis(200));
+        assert!(launch_members(&scan(), leader, &marker).len() >= 3);
+        stop_launch(
+            leader,
+            &marker,
+            Duration::from_millis(100),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        child.wait().unwrap();
+        assert!(launch_members(&scan(), leader, &marker)
+            .iter()
+            .all(|p| !p.is_alive()));
+    }
+}

@@ -1,0 +1,361 @@
+//! The report for people: per part, a table of rank counts × sizes with one symbol and the
+//! time per run, the verdict, and the first failure explained. Colour comes from `colored`,
+//! whose global switch the command line sets (`--color`, `NO_COLOR`).
+
+use super::{PartReport, Report, RunReport};
+use colored::{ColoredString, Colorize};
+use std::io::Write;
+
+const CELL_WIDTH: usize = 11;
+const OUTPUT_LINES: usize = 15;
+
+/// Writes the human report.
+pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{} · {} · {}",
+        "mpi-grade".bold(),
+        report.challenge,
+        report.submission.bold()
+    )?;
+    let library = report
+        .mpi
+        .library
+        .as_deref()
+        .map(short_library)
+        .unwrap_or_default();
+    writeln!(
+        out,
+        "  {} {}{} · seed {} · {} s, {} launch{}, build {} s",
+        report.mpi.implementation,
+        report.mpi.version,
+        library,
+        report.seed,
+        format_secs(report.seconds),
+        report.launches,
+        if report.launches == 1 { "" } else { "es" },
+        format_secs(report.build.seconds),
+    )?;
+    if !report.build.ok {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{} {}",
+            "build failed:".red().bold(),
+            report.build.summary.as_deref().unwrap_or("")
+        )?;
+        if let Some(details) = &report.build.details {
+            write_indented(out, details, 40)?;
+        }
+    }
+    for part in &report.parts {
+        writeln!(out)?;
+        render_part(part, out)?;
+    }
+    writeln!(out)?;
+    render_legend(report, out)?;
+    for warning in &report.warnings {
+        writeln!(out, "{} {warning}", "warning:".yellow().bold())?;
+    }
+    let score = format!(
+        "score: {}/{}",
+        format_points(report.points),
+        format_points(report.max_points)
+    );
+    writeln!(
+        out,
+        "{}",
+        if report.all_passed() {
+            score.green().bold()
+        } else {
+            score.red().bold()
+        }
+    )
+}
+
+fn render_part(part: &PartReport, out: &mut dyn Write) -> std::io::Result<()> {
+    let verdict = if part.passed {
+        "PASS".green().bold()
+    } else {
+        "FAIL".red().bold()
+    };
+    writeln!(
+        out,
+        "{}  {}  {} {}/{}",
+        part.name.bold(),
+        part.title,
+        verdict,
+        format_points(part.points),
+        format_points(part.max_points)
+    )?;
+    render_matrix(part, out)?;
+    if part.passed {
+        writeln!(out, "  {}", part.summary)?;
+    } else {
+        let failure = part.failure.as_deref().unwrap_or("failed");
+        writeln!(
+            out,
+            "  {} {}",
+            format!("{failure}:").red().bold(),
+            part.summary
+        )?;
+        if let Some(details) = &part.details {
+            write_indented(out, details, 40)?;
+        }
+        // A todo!() says all there is to say; other failures come with the job's output.
+        let deciding = part.runs.iter().find(|r| {
+            Some(r.outcome.as_str()) == part.failure.as_deref()
+                && r.outcome != "not-implemented"
+                && r.output.is_some()
+        });
+        if let Some(output) = deciding.and_then(|r| r.output.as_deref()) {
+            writeln!(
+                out,
+                "  {}",
+                format!("output of that job (last {OUTPUT_LINES} lines):").dimmed()
+            )?;
+            write_indented(out, output, OUTPUT_LINES)?;
+        }
+    }
+    Ok(())
+}
+
+fn render_matrix(part: &PartReport, out: &mut dyn Write) -> std::io::Result<()> {
+    if part.runs.is_empty() {
+        return Ok(());
+    }
+    let mut sizes: Vec<u64> = part.runs.iter().map(|r| r.scaling_factor).collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    let mut rows: Vec<(String, u32)> = part
+        .runs
+        .iter()
+        .map(|r| (r.mode.clone(), r.ranks))
+        .collect();
+    rows.sort_by(|a, b| (a.0 != "standard", a.1).cmp(&(b.0 != "standard", b.1)));
+    rows.dedup();
+
+    let mut header = format!("  {:<16}", "ranks \\ size");
+    for sf in &sizes {
+        header.push_str(&format!("{:>CELL_WIDTH$}", crate::outcome::thousands(*sf)));
+    }
+    writeln!(out, "{}", header.dimmed())?;
+    for (mode, ranks) in rows {
+        let label = if mode == "standard" {
+            format!("{ranks}")
+        } else {
+            format!("{ranks} {mode}")
+        };
+        write!(out, "  {label:<16}")?;
+        let mut previous: Option<&RunReport> = None;
+        for sf in &sizes {
+            let run = part
+                .runs
+                .iter()
+                .find(|r| r.ranks == ranks && r.mode == mode && r.scaling_factor == *sf);
+            match run {
+                None => write!(out, "{:>CELL_WIDTH$}", "")?,
+                Some(run) => {
+                    let time = run.seconds.map(format_duration).unwrap_or_default();
+                    let text = format!("{} {time}", symbol(&run.outcome))
+                        .trim_end()
+                        .to_string();
+                    let padded = format!("{text:>CELL_WIDTH$}");
+                    write!(out, "{}", paint(padded, run, previous, part))?;
+                    previous = Some(run);
+                }
+            }
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+/// Green for what the part should do, red for what it should not, dim for runs skipped.
+fn paint(
+    text: String,
+    run: &RunReport,
+    previous: Option<&RunReport>,
+    part: &PartReport,
+) -> ColoredString {
+    let expected_deadlock = part.expect == "deadlock"
+        && matches!(run.outcome.as_str(), "deadlock" | "timeout")
+        && previous.is_some_and(|p| p.outcome == "pass");
+    match run.outcome.as_str() {
+        "pass" => text.green(),
+        "not-run" => text.dimmed(),
+        _ if expected_deadlock => text.green(),
+        _ => text.red(),
+    }
+}
+
+fn symbol(outcome: &str) -> char {
+    OUTCOMES
+        .iter()
+        .find(|(name, _, _)| *name == outcome)
+        .map_or('?', |(_, symbol, _)| *symbol)
+}
+
+/// Outcome names, their symbols and legend text (symbols as in `Outcome::symbol`).
+const OUTCOMES: &[(&str, char, &str)] = &[
+    ("pass", '✓', "pass"),
+    ("wrong-result", '✗', "wrong result"),
+    ("crash", 'C', "crash"),
+    ("not-implemented", '?', "not implemented"),
+    ("timeout", 'T', "time limit"),
+    ("not-run", '·', "not run"),
+];
+
+fn render_legend(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    let seen: Vec<String> = OUTCOMES
+        .iter()
+        .filter(|(name, _, _)| {
+            report
+                .parts
+                .iter()
+                .flat_map(|p| &p.runs)
+                .any(|r| r.outcome == *name)
+        })
+        .map(|(_, symbol, text)| format!("{symbol} {text}"))
+        .collect();
+    if !seen.is_empty() {
+        writeln!(out, "{}", format!("legend: {}", seen.join("  ")).dimmed())?;
+    }
+    Ok(())
+}
+
+fn write_indented(out: &mut dyn Write, text: &str, max_lines: usize) -> std::io::Result<()> {
+    let lines: Vec<&str> = text.trim_end().lines().collect();
+    let skipped = lines.len().saturating_sub(max_lines);
+    if skipped > 0 {
+        writeln!(out, "    {}", format!("[{skipped} earlier lines]").dimmed())?;
+    }
+    for line in &lines[skipped..] {
+        writeln!(out, "    {line}")?;
+    }
+    Ok(())
+}
+
+/// `Open MPI v4.1.4, package: ...` → ` (v4.1.4)`; empty when the launcher already said it.
+fn short_library(library: &str) -> String {
+    library
+        .split(',')
+        .next()
+        .and_then(|first| first.split_whitespace().last())
+        .map(|v| format!(" (library {v})"))
+        .unwrap_or_default()
+}
+
+/// A duration in a cell: `12µs`, `1.2ms`, `34ms`, `0.35s`, `12s`.
+pub fn format_duration(seconds: f64) -> String {
+    if seconds < 1e-3 {
+        format!("{:.0}µs", seconds * 1e6)
+    } else if seconds < 1e-2 {
+        format!("{:.1}ms", seconds * 1e3)
+    } else if seconds < 1.0 {
+        format!("{:.0}ms", seconds * 1e3)
+    } else {
+        format!("{}s", format_secs(seconds))
+    }
+}
+
+fn format_secs(seconds: f64) -> String {
+    if seconds < 10.0 {
+        format!("{seconds:.2}")
+    } else {
+        format!("{seconds:.1}")
+    }
+}
+
+fn format_points(points: f64) -> String {
+    crate::outcome::seconds_text(points)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::{BuildReport, MpiInfo};
+
+    fn run(ranks: u32, sf: u64, outcome: &str, seconds: Option<f64>) -> RunReport {
+        RunReport {
+            ranks,
+            scaling_factor: sf,
+            mode: "standard".into(),
+            outcome: outcome.into(),
+            seconds,
+            detail: None,
+            output: None,
+        }
+    }
+
+    fn report() -> Report {
+        Report {
+            format_version: 1,
+            submission: "solutions/reference".into(),
+            challenge: "alltoall".into(),
+            seed: 42,
+            mpi: MpiInfo {
+                implementation: "Open MPI".into(),
+                version: "4.1.4".into(),
+                library: None,
+            },
+            build: BuildReport {
+                ok: true,
+                seconds: 1.5,
+                summary: None,
+                details: None,
+            },
+            parts: vec![PartReport {
+                name: "part1".into(),
+                title: "naive".into(),
+                expect: "deadlock".into(),
+                passed: true,
+                failure: None,
+                summary: "deadlocked from 10 elements per block at every rank count".into(),
+                points: 1.0,
+                max_points: 1.0,
+                details: None,
+                runs: vec![
+                    run(2, 1, "pass", Some(12e-6)),
+                    run(2, 10, "timeout", None),
+                    run(2, 100, "not-run", None),
+                ],
+            }],
+            points: 1.0,
+            max_points: 1.0,
+            seconds: 3.25,
+            launches: 1,
+            warnings: vec![],
+        }
+    }
+
+    #[test]
+    fn the_table_has_one_symbol_per_run_and_a_legend() {
+        colored::control::set_override(false);
+        let mut out = Vec::new();
+        render(&report(), &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("part1  naive  PASS 1/1"), "{text}");
+        let row = text
+            .lines()
+            .find(|l| l.trim_start().starts_with("2 "))
+            .unwrap();
+        assert!(
+            row.contains("✓ 12µs") && row.contains('T') && row.contains('·'),
+            "{row}"
+        );
+        assert!(
+            text.contains("legend: ✓ pass  T time limit  · not run"),
+            "{text}"
+        );
+        assert!(text.ends_with("score: 1/1\n"), "{text}");
+    }
+
+    #[test]
+    fn durations_are_short() {
+        assert_eq!(format_duration(12e-6), "12µs");
+        assert_eq!(format_duration(1.25e-3), "1.2ms");
+        assert_eq!(format_duration(0.034), "34ms");
+        assert_eq!(format_duration(2.5), "2.50s");
+    }
+}

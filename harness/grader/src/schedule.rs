@@ -1,0 +1,265 @@
+//! Which cells run in which launch.
+//!
+//! `mpiexec` start-up dominates a grade (0.1 to 0.25 s per launch here, against microseconds to
+//! milliseconds per cell), so each rank count gets one launch that runs every cell in the same
+//! processes. Parts expected to complete go first, parts expected to deadlock last, sizes in
+//! ascending order: a deadlock ends the launch, and the cells before it are already recorded.
+//! When a launch ends early, a new one runs the cells it cut short, until every cell has an
+//! outcome. Every launch settles at least one cell, so this ends.
+
+use crate::classify::{self, CellResult};
+use crate::config::{Challenge, Expect, Limits, Part};
+use crate::error::Result;
+use crate::launch;
+use crate::launcher::Launcher;
+use crate::outcome::{Cell, NotRun, Outcome};
+use crate::rundir::RunDir;
+use mpi_grade_protocol::payload;
+use mpi_grade_protocol::run::{self, Mode, Plan, PlannedCell};
+use mpi_grade_protocol::trace::MAX_CELLS;
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+/// The outcome of every cell, with the run's details.
+pub type Results = BTreeMap<Cell, CellResult>;
+
+/// The cells of one rank count, in launch order.
+pub fn cells_for(challenge: &Challenge, parts: &[&Part], ranks: u32) -> Vec<Cell> {
+    let mut ordered: Vec<&Part> = parts.to_vec();
+    // Stable: parts keep their configured order within each group.
+    ordered.sort_by_key(|p| p.expect == Expect::Deadlock);
+    ordered
+        .iter()
+        .flat_map(|part| {
+            challenge.scaling_factors.iter().map(move |&sf| Cell {
+                part: part.name.clone(),
+                function: part.function.clone(),
+                ranks,
+                scaling_factor: sf,
+                mode: Mode::Standard,
+            })
+        })
+        .collect()
+}
+
+/// A key unique to a cell within a grade, from which its payload seed derives.
+fn cell_key(cell: &Cell, part_index: usize) -> u64 {
+    (u64::from(cell.ranks) << 40)
+        | ((part_index as u64) << 32)
+        | ((cell.mode == Mode::ZeroBuffer) as u64) << 31
+        | cell.scaling_factor
+}
+
+/// The plan of one launch.
+pub fn plan(kind: &str, seed: u64, ranks: u32, batch: &[Cell], parts: &[&Part]) -> Plan {
+    Plan {
+        format_version: run::FORMAT_VERSION,
+        kind: kind.to_string(),
+        ranks,
+        seed,
+        cells: batch
+            .iter()
+            .enumerate()
+            .map(|(index, cell)| {
+                let part_index = parts.iter().position(|p| p.name == cell.part).unwrap_or(0);
+                PlannedCell {
+                    index: index as u32,
+                    function: cell.function.clone(),
+                    scaling_factor: cell.scaling_factor,
+                    mode: cell.mode,
+                    seed: payload::cell_seed(seed, cell_key(cell, part_index)),
+                }
+            })
+            .collect(),
+    }
+}
+
+/// Everything a matrix run needs besides the cells.
+pub struct Matrix<'a> {
+    pub challenge: &'a Challenge,
+    pub parts: Vec<&'a Part>,
+    pub launcher: &'a Launcher,
+    pub driver: &'a Path,
+    pub seed: u64,
+    /// Where the launches' run directories go.
+    pub scratch: PathBuf,
+    pub limits: &'a Limits,
+    /// Called after each launch with the rank count and the number of cells settled.
+    pub progress: &'a dyn Fn(u32, usize, usize, f64),
+}
+
+/// What running the matrix produced.
+pub struct MatrixRun {
+    pub results: Results,
+    pub launches: u32,
+    /// `MPI_Get_library_version` as reported by a rank.
+    pub library: Option<String>,
+    /// Processes that could not be stopped.
+    pub warnings: Vec<String>,
+}
+
+impl Matrix<'_> {
+    /// Runs every cell of every rank count.
+    pub fn run(&self) -> Result<MatrixRun> {
+        let mut results = Results::new();
+        let mut launches = 0;
+        let mut library = None;
+        let mut warnings = Vec::new();
+        let mut not_implemented: HashSet<String> = HashSet::new();
+        let expects_deadlock = |function: &str| {
+            self.parts
+                .iter()
+                .any(|p| p.function == function && p.expect == Expect::Deadlock)
+        };
+        for &ranks in &self.challenge.ranks {
+            let mut queue = cells_for(self.challenge, &self.parts, ranks);
+            while !queue.is_empty() {
+                // A `todo!()` is the same at every rank count: do not launch it again.
+                let (skip, keep): (Vec<Cell>, Vec<Cell>) = queue
+                    .into_iter()
+                    .partition(|c| not_implemented.contains(&c.part));
+                for cell in skip {
+                    results.insert(cell, skipped(NotRun::PartNotImplemented));
+                }
+                queue = keep;
+                if queue.is_empty() {
+                    break;
+                }
+                if crate::interrupt::requested() {
+                    for cell in queue.drain(..) {
+                        results.insert(cell, skipped(NotRun::Interrupted));
+                    }
+                    break;
+                }
+                let rest = queue.split_off(queue.len().min(MAX_CELLS));
+                let batch = queue;
+                let plan = plan(
+                    self.challenge.kind.as_str(),
+                    self.seed,
+                    ranks,
+                    &batch,
+                    &self.parts,
+                );
+                let run_dir =
+                    RunDir::create(&self.scratch.join(format!("launch-{launches}")), plan)?;
+                launches += 1;
+                let record = launch::run(
+                    self.launcher,
+                    self.driver,
+                    &run_dir,
+                    self.limits,
+                    None,
+                    Vec::new(),
+                )?;
+                if !record.events.ranks.iter().any(|r| r.ready())
+                    && record.ending != launch::Ending::Interrupted
+                {
+                    return Err(crate::error::Error::Other(format!(
+                        "mpiexec could not start the job ({} ranks): {}",
+                        ranks,
+                        last_lines(&record)
+                    )));
+                }
+                library = library.or_else(|| record.events.library().map(str::to_string));
+                if let Some(survivors) = &record.survivors {
+                    warnings.push(format!(
+                        "processes of a launch could not be stopped: {survivors}"
+                    ));
+                }
+                let classified =
+                    classify::classify(&run_dir.plan, &record, self.launcher, &expects_deadlock);
+                let settled = classified.results.len();
+                for result in classified.results {
+                    let cell = batch[result.index as usize].clone();
+                    if matches!(result.outcome, Outcome::NotImplemented(_)) {
+                        not_implemented.insert(cell.part.clone());
+                    }
+                    results.insert(cell, result);
+                }
+                (self.progress)(ranks, settled, batch.len(), record.seconds);
+                queue = classified
+                    .requeue
+                    .iter()
+                    .map(|&i| batch[i as usize].clone())
+                    .chain(rest)
+                    .collect();
+            }
+        }
+        Ok(MatrixRun {
+            results,
+            launches,
+            library,
+            warnings,
+        })
+    }
+}
+
+fn skipped(why: NotRun) -> CellResult {
+    CellResult {
+        index: 0,
+        outcome: Outcome::NotRun(why),
+        seconds: None,
+        output: None,
+    }
+}
+
+fn last_lines(record: &launch::LaunchRecord) -> String {
+    let text = format!(
+        "{}\n{}",
+        record.stderr.tail_lines(10),
+        record.stdout.tail_lines(5)
+    );
+    let text = text.trim();
+    if text.is_empty() {
+        format!("no output, status {:?}", record.status)
+    } else {
+        text.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+
+    #[test]
+    fn parts_expected_to_deadlock_go_last_with_sizes_ascending() {
+        let config = Config::bundled();
+        let challenge = config.challenge(None).unwrap();
+        let parts: Vec<&Part> = challenge.parts.iter().collect();
+        let cells = cells_for(challenge, &parts, 3);
+        let order: Vec<(&str, u64)> = cells
+            .iter()
+            .map(|c| (c.part.as_str(), c.scaling_factor))
+            .collect();
+        assert_eq!(order.len(), 18);
+        assert_eq!(order[0], ("part2", 1));
+        assert_eq!(order[5], ("part2", 100000));
+        assert_eq!(order[6], ("part3", 1));
+        assert_eq!(order[12], ("part1", 1));
+        assert_eq!(order[17], ("part1", 100000));
+        assert!(cells.iter().all(|c| c.ranks == 3));
+    }
+
+    #[test]
+    fn every_cell_of_a_grade_gets_its_own_seed() {
+        let config = Config::bundled();
+        let challenge = config.challenge(None).unwrap();
+        let parts: Vec<&Part> = challenge.parts.iter().collect();
+        let mut seeds = HashSet::new();
+        for &ranks in &challenge.ranks {
+            let cells = cells_for(challenge, &parts, ranks);
+            for planned in plan("alltoall", 7, ranks, &cells, &parts).cells {
+                assert!(seeds.insert(planned.seed));
+            }
+        }
+        // And the same cell in a later launch gets the same seed (a relaunch reproduces it).
+        let cells = cells_for(challenge, &parts, 2);
+        let again = plan("alltoall", 7, 2, &cells[3..], &parts);
+        assert_eq!(
+            again.cells[0].seed,
+            plan("alltoall", 7, 2, &cells, &parts).cells[3].seed
+        );
+        assert_eq!(again.cells[0].index, 0);
+    }
+}

@@ -1,0 +1,85 @@
+//! `mpi-grade new`: the starter crate of a challenge, written out for a student.
+
+use crate::error::{Error, Result};
+use std::path::Path;
+
+/// Writes the starter crate of challenge kind `kind` into `dir`, which must not exist or be
+/// empty. The package is named after the directory.
+pub fn write_starter(kind: &str, dir: &Path) -> Result<String> {
+    let tree = format!("templates/{kind}");
+    if crate::embedded::TREES.iter().all(|(name, _)| *name != tree) {
+        return Err(Error::Other(format!(
+            "no starter crate for challenge kind `{kind}`"
+        )));
+    }
+    if dir.exists() && dir.read_dir().map_or(true, |mut d| d.next().is_some()) {
+        return Err(Error::Other(format!(
+            "{} already exists and is not empty",
+            dir.display()
+        )));
+    }
+    crate::embedded::write_tree(&tree, dir)?;
+    let name = package_name(dir);
+    let manifest = dir.join("Cargo.toml");
+    let text = std::fs::read_to_string(&manifest)
+        .map_err(Error::io(format!("cannot read {}", manifest.display())))?;
+    let text = text.replacen(
+        &format!("name = \"{kind}\""),
+        &format!("name = \"{name}\""),
+        1,
+    );
+    std::fs::write(&manifest, text)
+        .map_err(Error::io(format!("cannot write {}", manifest.display())))?;
+    Ok(name)
+}
+
+/// A valid package name from a directory name.
+fn package_name(dir: &Path) -> String {
+    let raw = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().to_lowercase())
+        .unwrap_or_default();
+    let cleaned: String = raw
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    match cleaned.chars().next() {
+        Some(c) if c.is_ascii_alphabetic() => cleaned,
+        _ => format!("alltoall-{cleaned}")
+            .trim_end_matches('-')
+            .to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_starter_is_written_and_named_after_its_directory() {
+        let root = tempfile::tempdir().unwrap();
+        let dir = root.path().join("My Solution");
+        assert_eq!(write_starter("alltoall", &dir).unwrap(), "my-solution");
+        let manifest = std::fs::read_to_string(dir.join("Cargo.toml")).unwrap();
+        assert!(manifest.contains("name = \"my-solution\""), "{manifest}");
+        let lib = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap();
+        assert!(lib.contains("pub fn part3"));
+        assert!(
+            write_starter("alltoall", &dir).is_err(),
+            "a non-empty directory is refused"
+        );
+        assert!(write_starter("ring", &root.path().join("x")).is_err());
+    }
+
+    #[test]
+    fn package_names_are_valid() {
+        assert_eq!(package_name(Path::new("/a/123")), "alltoall-123");
+        assert_eq!(package_name(Path::new("/a/ok_name")), "ok_name");
+    }
+}

@@ -1,0 +1,313 @@
+//! End-to-end grading under real Open MPI: the real `mpi-grade` binary grades the fixture
+//! crates in `tests/fixtures/` (and the bundled solutions and template), and every verdict is
+//! checked against `tests/fixtures/expected.toml`. After all of them, no process any of them
+//! started may be left.
+//!
+//! A custom harness (libtest-mimic) runs the trials one at a time under the workspace's MPI
+//! lock, and checks for leftovers once every trial has run.
+
+#[path = "support/mod.rs"]
+mod support;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::time::Duration;
+use support::*;
+
+const GRADE_LIMIT: Duration = Duration::from_secs(600);
+
+fn main() {
+    let mut args = Arguments::from_args();
+    args.test_threads = Some(1);
+    let _lock = mpi_lock();
+    let mut trials: Vec<Trial> = expectations()
+        .into_iter()
+        .map(|(name, expected)| {
+            Trial::test(format!("fixture::{name}"), move || {
+                check_fixture(&name, &expected)
+            })
+        })
+        .collect();
+    trials.extend([
+        Trial::test(
+            "reference_passes_the_full_default_grade",
+            reference_passes_the_full_default_grade,
+        ),
+        Trial::test(
+            "json_goes_to_stdout_with_a_dash",
+            json_goes_to_stdout_with_a_dash,
+        ),
+        Trial::test(
+            "new_writes_a_starter_that_grades_as_not_implemented",
+            new_writes_a_starter,
+        ),
+        Trial::test(
+            "a_malformed_config_is_exit_2_with_line_and_column",
+            malformed_config,
+        ),
+        Trial::test("a_directory_that_is_not_a_crate_is_exit_2", not_a_crate),
+        Trial::test("a_workspace_is_exit_2", a_workspace),
+        Trial::test("an_unknown_part_is_exit_2", unknown_part),
+    ]);
+    let conclusion = libtest_mimic::run(&args, trials);
+    // The suite's last word: nothing any trial started is still running.
+    let left = leftovers();
+    if !left.is_empty() {
+        eprintln!(
+            "processes started by the tests are still running: {}",
+            left.join(", ")
+        );
+        std::process::exit(101);
+    }
+    eprintln!("no process started by these tests is left");
+    conclusion.exit();
+}
+
+/// One fixture's row of `expected.toml`.
+#[derive(Debug, Clone, serde::Deserialize)]
+struct Expected {
+    #[serde(rename = "crate")]
+    crate_dir: Option<String>,
+    exit: i32,
+    #[serde(default)]
+    mentions: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    runs: BTreeMap<String, Vec<String>>,
+    #[serde(flatten)]
+    parts: BTreeMap<String, String>,
+}
+
+fn expectations() -> BTreeMap<String, Expected> {
+    let text = std::fs::read_to_string(repo().join("tests/fixtures/expected.toml")).unwrap();
+    toml::from_str(&text).expect("expected.toml parses")
+}
+
+/// Grades `crate_dir` with the test matrix, returning the exit code and the JSON report.
+fn grade(crate_dir: &str, config: &str, extra: &[&str]) -> Result<(i32, Value, String), Failed> {
+    let json = tempfile::NamedTempFile::new().unwrap();
+    let json_path = json.path().to_str().unwrap().to_string();
+    let mut args = vec![
+        "grade", crate_dir, "--config", config, "--seed", "1", "--json", &json_path, "--color",
+        "never", "-q",
+    ];
+    args.extend_from_slice(extra);
+    let out = run(mpi_grade(&args), GRADE_LIMIT);
+    let human = String::from_utf8_lossy(&out.stdout).into_owned();
+    let code = out.status.code().unwrap_or(-1);
+    let text = std::fs::read_to_string(&json_path).map_err(|e| {
+        format!(
+            "no JSON report ({e}); exit {code}\nstdout:\n{human}\nstderr:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })?;
+    let report: Value =
+        serde_json::from_str(&text).map_err(|e| format!("bad JSON report: {e}\n{text}"))?;
+    Ok((code, report, human))
+}
+
+fn check_fixture(name: &str, expected: &Expected) -> Result<(), Failed> {
+    let crate_dir = expected
+        .crate_dir
+        .clone()
+        .unwrap_or_else(|| format!("tests/fixtures/{name}"));
+    let (code, report, human) = grade(&crate_dir, "tests/fixtures/challenges.toml", &[])?;
+    let context = || format!("\n--- report of {name} ---\n{human}");
+    let mut problems = Vec::new();
+    if code != expected.exit {
+        problems.push(format!("exit code {code}, expected {}", expected.exit));
+    }
+    for (part, want) in &expected.parts {
+        let Some(p) = part_of(&report, part) else {
+            problems.push(format!("{part}: missing from the report"));
+            continue;
+        };
+        let got = p["failure"].as_str().unwrap_or("pass");
+        if got != want {
+            problems.push(format!("{part}: {got}, expected {want} ({})", p["summary"]));
+        }
+        let passed = p["passed"].as_bool().unwrap();
+        if passed != (want == "pass") {
+            problems.push(format!("{part}: passed = {passed} but failure = {got}"));
+        }
+    }
+    for (part, needles) in &expected.mentions {
+        let p = part_of(&report, part).ok_or(format!("{part} missing"))?;
+        let text = format!("{} {}", p["summary"], p["details"].as_str().unwrap_or(""));
+        for needle in needles {
+            if !text.contains(needle.as_str()) {
+                problems.push(format!(
+                    "{part}: summary does not mention {needle:?}: {text}"
+                ));
+            }
+        }
+    }
+    for (part, patterns) in &expected.runs {
+        let p = part_of(&report, part).ok_or(format!("{part} missing"))?;
+        for pattern in patterns {
+            if let Err(e) = check_runs(p, pattern) {
+                problems.push(format!("{part}: {e}"));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{}{}", problems.join("\n"), context()).into())
+    }
+}
+
+fn part_of<'a>(report: &'a Value, name: &str) -> Option<&'a Value> {
+    report["parts"]
+        .as_array()?
+        .iter()
+        .find(|p| p["name"] == name)
+}
+
+/// `"ranks:size:outcome"`: at least one run matches ranks and size, and all such have the outcome.
+fn check_runs(part: &Value, pattern: &str) -> Result<(), String> {
+    let fields: Vec<&str> = pattern.split(':').collect();
+    let [ranks, size, outcome] = fields[..] else {
+        return Err(format!("bad pattern {pattern}"));
+    };
+    let matches = |field: &str, value: &Value| {
+        field == "*" || value.as_u64().map(|v| v.to_string()) == Some(field.to_string())
+    };
+    let runs: Vec<&Value> = part["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| {
+            r["mode"] == "standard"
+                && matches(ranks, &r["ranks"])
+                && matches(size, &r["scaling_factor"])
+        })
+        .collect();
+    if runs.is_empty() {
+        return Err(format!("no run matches {pattern}"));
+    }
+    for r in runs {
+        if r["outcome"] != outcome {
+            return Err(format!(
+                "{pattern}: run {} ranks, {} elements was {}",
+                r["ranks"], r["scaling_factor"], r["outcome"]
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn reference_passes_the_full_default_grade() -> Result<(), Failed> {
+    let (code, report, human) = grade("solutions/reference", "challenges.toml", &[])?;
+    if code != 0 {
+        return Err(format!("exit {code}\n{human}").into());
+    }
+    assert_eq!(report["format_version"], 1);
+    assert_eq!(report["seed"], 1);
+    assert_eq!(report["mpi"]["implementation"], "Open MPI");
+    for part in report["parts"].as_array().unwrap() {
+        // 5 rank counts x 6 sizes, every cell accounted for.
+        assert_eq!(
+            part["runs"].as_array().unwrap().len(),
+            30,
+            "{}",
+            part["name"]
+        );
+    }
+    Ok(())
+}
+
+fn json_goes_to_stdout_with_a_dash() -> Result<(), Failed> {
+    let out = run(
+        mpi_grade(&[
+            "grade",
+            "tests/fixtures/wrong-length",
+            "--config",
+            "tests/fixtures/challenges.toml",
+            "--part",
+            "3",
+            "--json",
+            "-",
+            "-q",
+        ]),
+        GRADE_LIMIT,
+    );
+    let report: Value =
+        serde_json::from_slice(&out.stdout).map_err(|e| format!("stdout is not JSON: {e}"))?;
+    assert_eq!(out.status.code(), Some(1));
+    let parts = report["parts"].as_array().unwrap();
+    assert_eq!(parts.len(), 1, "--part 3 grades one part");
+    assert_eq!(parts[0]["name"], "part3");
+    let table = String::from_utf8_lossy(&out.stderr);
+    assert!(table.contains("part3"), "the table goes to stderr: {table}");
+    Ok(())
+}
+
+fn new_writes_a_starter() -> Result<(), Failed> {
+    let dir = tempfile::tempdir_in(tmp()).unwrap();
+    let target = dir.path().join("my-alltoall");
+    let out = run(
+        mpi_grade(&["new", target.to_str().unwrap()]),
+        Duration::from_secs(30),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let (code, report, _) = grade(
+        target.to_str().unwrap(),
+        "tests/fixtures/challenges.toml",
+        &["--part", "2"],
+    )?;
+    assert_eq!(code, 1);
+    assert_eq!(
+        part_of(&report, "part2").unwrap()["failure"],
+        "not-implemented"
+    );
+    Ok(())
+}
+
+fn expect_exit_2(args: &[&str], needles: &[&str]) -> Result<(), Failed> {
+    let out = run(mpi_grade(args), Duration::from_secs(60));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if out.status.code() != Some(2) {
+        return Err(format!("exit {:?}, expected 2: {stderr}", out.status.code()).into());
+    }
+    for needle in needles {
+        if !stderr.contains(needle) {
+            return Err(format!("stderr does not mention {needle:?}: {stderr}").into());
+        }
+    }
+    Ok(())
+}
+
+fn malformed_config() -> Result<(), Failed> {
+    let dir = tempfile::tempdir_in(tmp()).unwrap();
+    let config = dir.path().join("challenges.toml");
+    std::fs::write(
+        &config,
+        "format_version = 1\n[[challenge]]\nname = \"a\"\nkind = \"alltoall\"\nranks = [1, 2]\nscaling_factors = [1, 2]\n[[challenge.part]]\nname = \"part1\"\nexpect = \"complete\"\npoints = 1\n",
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    expect_exit_2(
+        &["grade", "solutions/reference", "--config", config],
+        &["challenges.toml:5:9", "rank count 1"],
+    )
+}
+
+fn not_a_crate() -> Result<(), Failed> {
+    expect_exit_2(&["grade", "tests"], &["not a Rust crate"])
+}
+
+fn a_workspace() -> Result<(), Failed> {
+    expect_exit_2(&["grade", "."], &["workspace"])
+}
+
+fn unknown_part() -> Result<(), Failed> {
+    expect_exit_2(
+        &["grade", "solutions/reference", "--part", "9"],
+        &["no part `9`"],
+    )
+}
