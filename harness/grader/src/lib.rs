@@ -30,5 +30,6 @@ pub mod report;
 pub mod rundir;
 pub mod schedule;
 pub mod template;
+pub mod trace;
 pub mod verdict;
 pub mod verify;

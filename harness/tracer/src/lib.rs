@@ -1,0 +1,35 @@
+//! PMPI interposition library of mpi-grade, preloaded (`LD_PRELOAD`) into every rank.
+//!
+//! Every MPI function named by [`mpi_grade_protocol::trace::Func`] is exported here under its
+//! `MPI_` name and forwards to its `PMPI_` twin. When the grader set
+//! [`ENV_TRACE_DIR`](mpi_grade_protocol::run::ENV_TRACE_DIR), the first `MPI_Init` maps the
+//! rank's record file (see [`mpi_grade_protocol::trace`]) and every wrapper keeps it current:
+//! per-cell call counts and first call sites, the call the rank is blocked in and what it
+//! waits for, its pending requests and its communicators. Without the variable (or when
+//! mapping fails) the library stays passive and only forwards.
+//!
+//! Modules, one concern each:
+//!
+//! - [`record`]: activation after `MPI_Init`: mapping the file, filling the header.
+//! - [`tracer`]: the process-wide tracer state and the hot-path operations every wrapper uses
+//!   (re-entrancy guard, counting, call sites, the current-call slot, progress, `Pcontrol`).
+//! - [`comms`]: the communicator table, cross-rank ids, rank translation.
+//! - [`requests`]: the pending-request table.
+//! - [`stack`]: stack capture and the [`STACK_SIGNAL`](mpi_grade_protocol::trace::STACK_SIGNAL)
+//!   handler.
+//! - [`handle`]: MPI handles as bits, the same code for Open MPI (pointers) and MPICH (ints).
+//! - [`wrappers`]: the exported `MPI_*` functions.
+//!
+//! The hot path takes no locks, allocates nothing and makes no system call (the monotonic
+//! clock is read through the vDSO). It must never panic: a panic cannot cross the C boundary.
+
+pub mod comms;
+pub mod handle;
+pub mod record;
+pub mod requests;
+pub mod stack;
+pub mod tracer;
+pub mod wrappers;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,350 @@
+//! The tracer's per-rank records, as the grader sees them: files it creates before a launch,
+//! maps, and reads as plain snapshot values.
+
+use crate::error::{Error, Result};
+use memmap2::{MmapOptions, MmapRaw};
+use mpi_grade_protocol::run;
+use mpi_grade_protocol::trace::{
+    self as layout, read_consistent, Func, RankState, Record, WaitKind, WaitMode, ANY_SOURCE,
+    ANY_TAG, NO_PEER, PROC_NULL, RECORD_SIZE,
+};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
+
+/// Attempts at a consistent read of a sequence-locked part before taking what is there.
+const READ_ATTEMPTS: usize = 200;
+
+/// The records of one launch, mapped.
+pub struct TraceDir {
+    pub path: PathBuf,
+    maps: Vec<MmapRaw>,
+}
+
+impl TraceDir {
+    /// Creates one zeroed record file per rank in `dir` and maps them.
+    pub fn create(dir: &Path, ranks: u32) -> Result<TraceDir> {
+        std::fs::create_dir_all(dir)
+            .map_err(Error::io(format!("cannot create {}", dir.display())))?;
+        let maps = (0..ranks)
+            .map(|rank| {
+                let path = run::trace_path(dir, rank);
+                let file = std::fs::OpenOptions::new()
+                    .read(true)
+                    .write(true)
+                    .create(true)
+                    .truncate(true)
+                    .open(&path)
+                    .map_err(Error::io(format!("cannot create {}", path.display())))?;
+                file.set_len(RECORD_SIZE as u64)
+                    .map_err(Error::io(format!("cannot size {}", path.display())))?;
+                MmapOptions::new()
+                    .map_raw(&file)
+                    .map_err(Error::io(format!("cannot map {}", path.display())))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        Ok(TraceDir {
+            path: dir.to_path_buf(),
+            maps,
+        })
+    }
+
+    /// The record of `rank`.
+    pub fn record(&self, rank: u32) -> &Record {
+        // SAFETY: the mapping is RECORD_SIZE bytes, page-aligned, lives as long as `self`, and
+        // both sides only access it through the atomics of `Record`.
+        unsafe { Record::from_ptr(self.maps[rank as usize].as_ptr()) }
+    }
+
+    pub fn ranks(&self) -> u32 {
+        self.maps.len() as u32
+    }
+
+    /// What every rank is doing now.
+    pub fn snapshot(&self) -> Vec<RankSnapshot> {
+        (0..self.ranks())
+            .map(|r| RankSnapshot::read(r, self.record(r)))
+            .collect()
+    }
+}
+
+/// A peer as the tracer recorded it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Peer {
+    Rank(u32),
+    Any,
+    ProcNull,
+    /// No single peer (collectives).
+    None,
+}
+
+impl Peer {
+    fn from_raw(peer: i32) -> Peer {
+        match peer {
+            ANY_SOURCE => Peer::Any,
+            PROC_NULL => Peer::ProcNull,
+            NO_PEER => Peer::None,
+            r if r >= 0 => Peer::Rank(r as u32),
+            _ => Peer::None,
+        }
+    }
+}
+
+/// One condition a call waits on (an operation it needs to complete).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Wait {
+    pub kind: WaitKind,
+    pub peer: Peer,
+    /// `None` for any tag.
+    pub tag: Option<i32>,
+    /// Cross-rank communicator id, 0 if unknown.
+    pub comm: u64,
+    pub bytes: u64,
+    pub coll_seq: u64,
+}
+
+impl Wait {
+    fn read(w: &layout::WaitEntry) -> Wait {
+        let tag = w.tag.load(Relaxed);
+        Wait {
+            kind: WaitKind::from_u32(w.kind.load(Relaxed)),
+            peer: Peer::from_raw(w.peer.load(Relaxed)),
+            tag: (tag != ANY_TAG).then_some(tag),
+            comm: w.comm.load(Relaxed),
+            bytes: w.bytes.load(Relaxed),
+            coll_seq: w.coll_seq.load(Relaxed),
+        }
+    }
+}
+
+/// The blocking call a rank is in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Call {
+    pub func: Func,
+    pub mode: WaitMode,
+    pub waits: Vec<Wait>,
+    /// More conditions than the record holds: the call waits on more than `waits`.
+    pub truncated: bool,
+    pub since_ns: u64,
+    /// Cell of the student's code the call belongs to; `None` for the runtime's own calls.
+    pub cell: Option<u32>,
+}
+
+/// A communicator known to a rank's tracer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Comm {
+    pub id: u64,
+    pub size: u32,
+    /// World ranks of the members; `None` when they are all world ranks in order, or unknown.
+    pub members: Option<Vec<u32>>,
+    /// Collectives this rank entered on it.
+    pub coll_count: u64,
+}
+
+/// One rank's record, read at one moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RankSnapshot {
+    pub rank: u32,
+    /// The tracer initialised the record (the rank returned from `MPI_Init`).
+    pub initialised: bool,
+    pub pid: i32,
+    pub tid: i32,
+    pub state: RankState,
+    pub cell: Option<u32>,
+    pub zero_buffer: bool,
+    pub progress: u64,
+    pub progress_ns: u64,
+    pub abort_code: i32,
+    pub call: Option<Call>,
+    /// Operations posted by non-blocking calls and not yet completed.
+    pub pending: Vec<Wait>,
+    pub pending_overflowed: bool,
+    pub comms: Vec<Comm>,
+}
+
+impl RankSnapshot {
+    /// Reads a record.
+    pub fn read(rank: u32, record: &Record) -> RankSnapshot {
+        let h = &record.header;
+        let initialised = record.is_initialised();
+        let (call, _) =
+            read_consistent(&record.call.seq, READ_ATTEMPTS, || read_call(&record.call));
+        let (pending, _) = read_consistent(&record.requests_seq, READ_ATTEMPTS, || {
+            record
+                .requests
+                .iter()
+                .filter(|r| r.handle.load(Relaxed) != 0)
+                .map(|r| Wait::read(&r.wait))
+                .filter(|w| w.kind != WaitKind::None)
+                .collect::<Vec<_>>()
+        });
+        let (comms, _) = read_consistent(&record.comms_seq, READ_ATTEMPTS, || {
+            record
+                .comms
+                .iter()
+                .filter(|c| c.id.load(Relaxed) != 0)
+                .map(|c| {
+                    let size = c.size.load(Relaxed).max(0) as u32;
+                    let listed = c.is_world_order.load(Relaxed) == 0
+                        && c.members_truncated.load(Relaxed) == 0;
+                    Comm {
+                        id: c.id.load(Relaxed),
+                        size,
+                        members: listed.then(|| {
+                            c.members[..(size as usize).min(layout::MAX_COMM_MEMBERS)]
+                                .iter()
+                                .map(|m| m.load(Relaxed).max(0) as u32)
+                                .collect()
+                        }),
+                        coll_count: c.coll_count.load(Relaxed),
+                    }
+                })
+                .collect::<Vec<_>>()
+        });
+        let state = RankState::from_u32(h.state.load(Acquire));
+        let cell = h.cell.load(Relaxed);
+        RankSnapshot {
+            rank,
+            initialised,
+            pid: h.pid.load(Relaxed),
+            tid: h.tid.load(Relaxed),
+            state,
+            cell: u32::try_from(cell).ok(),
+            zero_buffer: h.zero_buffer.load(Relaxed) == 1,
+            progress: h.progress.load(Relaxed),
+            progress_ns: h.progress_ns.load(Relaxed),
+            abort_code: h.abort_code.load(Relaxed),
+            call: if state == RankState::InCall {
+                call
+            } else {
+                None
+            },
+            pending,
+            pending_overflowed: h.requests_overflowed.load(Relaxed) != 0,
+            comms,
+        }
+    }
+
+    /// The communicator `id` as this rank knows it.
+    pub fn comm(&self, id: u64) -> Option<&Comm> {
+        self.comms.iter().find(|c| c.id == id)
+    }
+}
+
+fn read_call(slot: &layout::CallSlot) -> Option<Call> {
+    let func = Func::from_index(slot.func.load(Relaxed).checked_sub(1)?)?;
+    let n = (slot.nwait.load(Relaxed) as usize).min(layout::MAX_WAIT);
+    Some(Call {
+        func,
+        mode: WaitMode::from_u32(slot.mode.load(Relaxed)),
+        waits: slot.waits[..n].iter().map(Wait::read).collect(),
+        truncated: slot.truncated.load(Relaxed) != 0,
+        since_ns: slot.since_ns.load(Relaxed),
+        cell: u32::try_from(slot.cell.load(Relaxed)).ok(),
+    })
+}
+
+/// Asks a rank's tracer for its stack: bumps the request generation, then signals the thread
+/// that runs MPI. Returns the generation to wait for.
+pub fn request_stack(record: &Record) -> Option<u64> {
+    let h = &record.header;
+    let (pid, tid) = (h.pid.load(Relaxed), h.tid.load(Relaxed));
+    if pid <= 0 || tid <= 0 {
+        return None;
+    }
+    let generation = record.stack.request.load(Relaxed) + 1;
+    record.stack.request.store(generation, Release);
+    // SAFETY: tgkill sends a signal to one thread; STACK_SIGNAL's default action is to be
+    // ignored, so a process without the tracer's handler is unaffected.
+    let sent = unsafe { libc::syscall(libc::SYS_tgkill, pid, tid, layout::STACK_SIGNAL) };
+    (sent == 0).then_some(generation)
+}
+
+/// The stack a rank captured for request `generation`, innermost first, if it has.
+pub fn captured_stack(record: &Record, generation: u64) -> Option<Vec<u64>> {
+    if record.stack.done.load(Acquire) != generation {
+        return None;
+    }
+    let depth = (record.stack.depth.load(Relaxed) as usize).min(layout::MAX_STACK);
+    Some(
+        record.stack.ips[..depth]
+            .iter()
+            .map(|ip| ip.load(Relaxed))
+            .collect(),
+    )
+}
+
+/// The current `CLOCK_MONOTONIC` time in nanoseconds, the clock the tracer stamps calls with.
+pub fn monotonic_ns() -> u64 {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes the timespec we pass.
+    unsafe {
+        libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts);
+    }
+    ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mpi_grade_protocol::trace::{write_guarded, MAGIC};
+
+    #[test]
+    fn a_written_record_reads_back_as_a_snapshot() {
+        let dir = tempfile::tempdir().unwrap();
+        let traces = TraceDir::create(dir.path(), 2).unwrap();
+        let r = traces.record(1);
+        assert!(!traces.snapshot()[1].initialised);
+
+        r.header
+            .layout_version
+            .store(layout::LAYOUT_VERSION, Relaxed);
+        r.header.pid.store(42, Relaxed);
+        r.header.cell.store(3, Relaxed);
+        r.header.state.store(RankState::InCall as u32, Relaxed);
+        r.header.magic.store(MAGIC, Release);
+        write_guarded(&r.call.seq, || {
+            r.call.func.store(Func::Send as u32 + 1, Relaxed);
+            r.call.nwait.store(1, Relaxed);
+            let w = &r.call.waits[0];
+            w.kind.store(WaitKind::Send as u32, Relaxed);
+            w.peer.store(0, Relaxed);
+            w.tag.store(ANY_TAG, Relaxed);
+            w.comm.store(7, Relaxed);
+            w.bytes.store(800, Relaxed);
+            r.call.cell.store(-1, Relaxed);
+        });
+        write_guarded(&r.comms_seq, || {
+            let c = &r.comms[0];
+            c.id.store(7, Relaxed);
+            c.size.store(2, Relaxed);
+            c.members[0].store(1, Relaxed);
+            c.members[1].store(0, Relaxed);
+            c.coll_count.store(4, Relaxed);
+        });
+
+        let s = &traces.snapshot()[1];
+        assert!(s.initialised);
+        assert_eq!(s.pid, 42);
+        assert_eq!(s.cell, Some(3));
+        let call = s.call.as_ref().unwrap();
+        assert_eq!(call.func, Func::Send);
+        assert_eq!(call.cell, None);
+        assert_eq!(
+            call.waits,
+            vec![Wait {
+                kind: WaitKind::Send,
+                peer: Peer::Rank(0),
+                tag: None,
+                comm: 7,
+                bytes: 800,
+                coll_seq: 0
+            }]
+        );
+        assert_eq!(s.comm(7).unwrap().members, Some(vec![1, 0]));
+        assert_eq!(s.comm(7).unwrap().coll_count, 4);
+        assert!(s.pending.is_empty());
+    }
+}

@@ -1,0 +1,216 @@
+//! Completion calls. `Wait*` block (the call slot lists the conditions of the requests they
+//! wait on, from the request table); `Test*` poll and are not shown as blocked calls. Both
+//! remove the requests that completed from the table.
+
+use mpi_grade_protocol::trace::{Func, WaitMode};
+use mpi_sys::*;
+use std::os::raw::c_int;
+
+/// `MPI_Wait`.
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Wait(request: *mut MPI_Request, status: *mut MPI_Status) -> c_int {
+    let a = traced!(PMPI_Wait(request, status));
+    let t = a.t;
+    t.count(Func::Wait, 0);
+    t.wait_call(Func::Wait, WaitMode::All, request, 1, || {
+        PMPI_Wait(request, status)
+    })
+}
+
+/// `MPI_Waitall`.
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Waitall(
+    count: c_int,
+    array_of_requests: *mut MPI_Request,
+    array_of_statuses: *mut MPI_Status,
+) -> c_int {
+    let a = traced!(PMPI_Waitall(count, array_of_requests, array_of_statuses));
+    let t = a.t;
+    t.count(Func::Waitall, 0);
+    t.wait_call(
+        Func::Waitall,
+        WaitMode::All,
+        array_of_requests,
+        count,
+        || PMPI_Waitall(count, array_of_requests, array_of_statuses),
+    )
+}
+
+/// `MPI_Waitany`: any one of its conditions is enough.
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Waitany(
+    count: c_int,
+    array_of_requests: *mut MPI_Request,
+    index: *mut c_int,
+    status: *mut MPI_Status,
+) -> c_int {
+    let a = traced!(PMPI_Waitany(count, array_of_requests, index, status));
+    let t = a.t;
+    t.count(Func::Waitany, 0);
+    t.wait_call(
+        Func::Waitany,
+        WaitMode::Any,
+        array_of_requests,
+        count,
+        || PMPI_Waitany(count, array_of_requests, index, status),
+    )
+}
+
+/// `MPI_Waitsome`: any one of its conditions is enough.
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Waitsome(
+    incount: c_int,
+    array_of_requests: *mut MPI_Request,
+    outcount: *mut c_int,
+    array_of_indices: *mut c_int,
+    array_of_statuses: *mut MPI_Status,
+) -> c_int {
+    let a = traced!(PMPI_Waitsome(
+        incount,
+        array_of_requests,
+        outcount,
+        array_of_indices,
+        array_of_statuses
+    ));
+    let t = a.t;
+    t.count(Func::Waitsome, 0);
+    t.wait_call(
+        Func::Waitsome,
+        WaitMode::Any,
+        array_of_requests,
+        incount,
+        || {
+            PMPI_Waitsome(
+                incount,
+                array_of_requests,
+                outcount,
+                array_of_indices,
+                array_of_statuses,
+            )
+        },
+    )
+}
+
+/// Whether an output flag is set.
+unsafe fn set(flag: *const c_int) -> bool {
+    flag.as_ref().is_some_and(|&f| f != 0)
+}
+
+/// `MPI_Test`.
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Test(
+    request: *mut MPI_Request,
+    flag: *mut c_int,
+    status: *mut MPI_Status,
+) -> c_int {
+    let a = traced!(PMPI_Test(request, flag, status));
+    let t = a.t;
+    t.count(Func::Test, 0);
+    t.test_call(
+        request,
+        1,
+        || PMPI_Test(request, flag, status),
+        || set(flag),
+    )
+}
+
+/// `MPI_Testall`.
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Testall(
+    count: c_int,
+    array_of_requests: *mut MPI_Request,
+    flag: *mut c_int,
+    array_of_statuses: *mut MPI_Status,
+) -> c_int {
+    let a = traced!(PMPI_Testall(
+        count,
+        array_of_requests,
+        flag,
+        array_of_statuses
+    ));
+    let t = a.t;
+    t.count(Func::Testall, 0);
+    t.test_call(
+        array_of_requests,
+        count,
+        || PMPI_Testall(count, array_of_requests, flag, array_of_statuses),
+        || set(flag),
+    )
+}
+
+/// `MPI_Testany`.
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Testany(
+    count: c_int,
+    array_of_requests: *mut MPI_Request,
+    index: *mut c_int,
+    flag: *mut c_int,
+    status: *mut MPI_Status,
+) -> c_int {
+    let a = traced!(PMPI_Testany(count, array_of_requests, index, flag, status));
+    let t = a.t;
+    t.count(Func::Testany, 0);
+    let undefined = t.consts.undefined;
+    t.test_call(
+        array_of_requests,
+        count,
+        || PMPI_Testany(count, array_of_requests, index, flag, status),
+        // A set flag with no index means "no active request": nothing completed.
+        || set(flag) && index.as_ref().is_some_and(|&i| i != undefined),
+    )
+}
+
+/// `MPI_Testsome`.
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Testsome(
+    incount: c_int,
+    array_of_requests: *mut MPI_Request,
+    outcount: *mut c_int,
+    array_of_indices: *mut c_int,
+    array_of_statuses: *mut MPI_Status,
+) -> c_int {
+    let a = traced!(PMPI_Testsome(
+        incount,
+        array_of_requests,
+        outcount,
+        array_of_indices,
+        array_of_statuses
+    ));
+    let t = a.t;
+    t.count(Func::Testsome, 0);
+    let undefined = t.consts.undefined;
+    t.test_call(
+        array_of_requests,
+        incount,
+        || {
+            PMPI_Testsome(
+                incount,
+                array_of_requests,
+                outcount,
+                array_of_indices,
+                array_of_statuses,
+            )
+        },
+        || outcount.as_ref().is_some_and(|&n| n > 0 && n != undefined),
+    )
+}
+
+/// `MPI_Request_free`: the request leaves the table (nobody will wait for it).
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Request_free(request: *mut MPI_Request) -> c_int {
+    let a = traced!(PMPI_Request_free(request));
+    let t = a.t;
+    t.count(Func::RequestFree, 0);
+    if let Some(r) = request.as_ref() {
+        t.requests.remove(t.rec, crate::handle::request_bits(*r));
+    }
+    PMPI_Request_free(request)
+}
+
+/// `MPI_Cancel`: the request stays pending until completed by a `Wait`/`Test`.
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Cancel(request: *mut MPI_Request) -> c_int {
+    let a = traced!(PMPI_Cancel(request));
+    a.t.count(Func::Cancel, 0);
+    PMPI_Cancel(request)
+}

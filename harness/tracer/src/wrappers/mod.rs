@@ -1,0 +1,140 @@
+//! The exported `MPI_*` functions, one per [`Func`](mpi_grade_protocol::trace::Func), grouped
+//! by kind. Each forwards to its `PMPI_` twin; when the tracer is active and the call is not
+//! nested in another wrapped call, it also updates the record.
+//!
+//! Signatures are those of the C standard as the bindings declare the `PMPI_` twins. The
+//! safety contract of every function is the MPI standard's for its arguments, so the
+//! individual functions carry no `# Safety` section.
+
+#![allow(clippy::missing_safety_doc, clippy::too_many_arguments)]
+
+use crate::comms::CommRef;
+use crate::handle::RawHandle;
+use crate::tracer::{Tracer, Wait};
+use mpi_grade_protocol::trace::{WaitKind, ANY_TAG, NO_PEER};
+use mpi_sys::{MPI_Comm, MPI_Datatype};
+use std::os::raw::{c_int, c_void};
+
+/// Returns the tracer guard of an outermost traced call, or returns `$forward` from the
+/// enclosing wrapper when the tracer is passive or the call is nested.
+macro_rules! traced {
+    ($forward:expr) => {
+        match $crate::tracer::enter() {
+            Some(active) => active,
+            None => return $forward,
+        }
+    };
+}
+
+pub mod collective;
+pub mod comm;
+pub mod completion;
+pub mod lifecycle;
+pub mod nonblocking;
+pub mod p2p;
+
+/// The size of a datatype in bytes (0 if the library rejects it).
+///
+/// `MPI_DATATYPE_NULL` is not passed on: the library would report the error (fatally, by
+/// default) from `MPI_Type_size`, before the program's own call could.
+#[inline]
+unsafe fn type_size(datatype: MPI_Datatype) -> u64 {
+    if datatype.0.bits() == mpi_sys::RSMPI_DATATYPE_NULL.0.bits() {
+        return 0;
+    }
+    let mut size: c_int = 0;
+    if mpi_sys::PMPI_Type_size(datatype, &mut size) != 0 || size < 0 {
+        return 0;
+    }
+    size as u64
+}
+
+/// `count` elements of `datatype` in bytes. The datatype is only looked at when the count is
+/// positive: where MPI ignores an argument (count 0, non-root ranks) it may be anything.
+#[inline]
+unsafe fn scaled(count: u64, datatype: MPI_Datatype) -> u64 {
+    if count == 0 {
+        0
+    } else {
+        count.saturating_mul(type_size(datatype))
+    }
+}
+
+/// `count` elements of `datatype` in bytes.
+#[inline]
+unsafe fn type_bytes(count: c_int, datatype: MPI_Datatype) -> u64 {
+    scaled(count.max(0) as u64, datatype)
+}
+
+/// The sum of the first `n` counts of an array (null: 0).
+unsafe fn sum_counts(counts: *const c_int, n: c_int) -> u64 {
+    if counts.is_null() || n <= 0 {
+        return 0;
+    }
+    std::slice::from_raw_parts(counts, n as usize)
+        .iter()
+        .map(|&c| c.max(0) as u64)
+        .fold(0, u64::saturating_add)
+}
+
+/// This process's rank in `comm` (-1 if the library rejects the communicator).
+#[inline]
+unsafe fn comm_rank(comm: MPI_Comm) -> c_int {
+    let mut rank: c_int = -1;
+    if mpi_sys::PMPI_Comm_rank(comm, &mut rank) != 0 {
+        return -1;
+    }
+    rank
+}
+
+/// Whether a send buffer argument is `MPI_IN_PLACE`.
+#[inline]
+fn in_place(buf: *const c_void) -> bool {
+    buf == crate::handle::in_place()
+}
+
+impl Tracer {
+    /// The tag as the record writes it.
+    #[inline]
+    fn tag(&self, tag: c_int) -> i32 {
+        if tag == self.consts.any_tag {
+            ANY_TAG
+        } else {
+            tag
+        }
+    }
+
+    /// A point-to-point condition: `kind` with `rank` of `comm`.
+    #[inline]
+    unsafe fn p2p(
+        &self,
+        kind: WaitKind,
+        c: &CommRef,
+        comm: MPI_Comm,
+        rank: c_int,
+        tag: c_int,
+        bytes: u64,
+    ) -> Wait {
+        Wait {
+            kind: kind as u32,
+            peer: self.peer(c, comm, rank),
+            tag: self.tag(tag),
+            comm: c.id,
+            bytes,
+            coll_seq: 0,
+        }
+    }
+
+    /// The condition of the `seq`-th collective on a communicator.
+    #[inline]
+    fn coll(&self, c: &CommRef, seq: u64, bytes: u64) -> Wait {
+        Wait {
+            kind: WaitKind::Collective as u32,
+            peer: NO_PEER,
+            tag: 0,
+            comm: c.id,
+            bytes,
+            coll_seq: seq,
+        }
+    }
+}

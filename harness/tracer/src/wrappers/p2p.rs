@@ -1,0 +1,287 @@
+//! Blocking point-to-point calls: sends, receives, `Sendrecv`, probes.
+//!
+//! Counted bytes are those the call sends, or for receive-only calls the size of the receive
+//! buffer. The call slot lists a `Send` and/or `Recv` condition with the peer as a world rank.
+
+use super::type_bytes;
+use crate::tracer::Wait;
+use mpi_grade_protocol::trace::{Func, WaitKind, WaitMode};
+use mpi_sys::*;
+use std::os::raw::{c_int, c_void};
+
+type SendFn =
+    unsafe extern "C" fn(*const c_void, c_int, MPI_Datatype, c_int, c_int, MPI_Comm) -> c_int;
+
+/// The common body of the blocking sends; `zero_buffer_to_ssend` (for `MPI_Send` only) makes
+/// the send synchronous while zero-buffer mode is on.
+#[inline(always)]
+unsafe fn send(
+    func: Func,
+    pmpi: SendFn,
+    zero_buffer_to_ssend: bool,
+    buf: *const c_void,
+    count: c_int,
+    datatype: MPI_Datatype,
+    dest: c_int,
+    tag: c_int,
+    comm: MPI_Comm,
+) -> c_int {
+    let a = traced!(pmpi(buf, count, datatype, dest, tag, comm));
+    let t = a.t;
+    let bytes = type_bytes(count, datatype);
+    t.count(func, bytes);
+    let c = t.comm(comm);
+    let w = t.p2p(WaitKind::Send, &c, comm, dest, tag, bytes);
+    // Zero-buffer mode: a standard send becomes synchronous, so that a program relying on
+    // the library buffering small messages deadlocks (visibly) at any size.
+    let pmpi: SendFn = if zero_buffer_to_ssend && t.zero_buffer() {
+        PMPI_Ssend
+    } else {
+        pmpi
+    };
+    t.blocking(func, WaitMode::All, &[w], || {
+        pmpi(buf, count, datatype, dest, tag, comm)
+    })
+}
+
+/// `MPI_Send` (executed as `PMPI_Ssend` while zero-buffer mode is on).
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Send(
+    buf: *const c_void,
+    count: c_int,
+    datatype: MPI_Datatype,
+    dest: c_int,
+    tag: c_int,
+    comm: MPI_Comm,
+) -> c_int {
+    send(
+        Func::Send,
+        PMPI_Send,
+        true,
+        buf,
+        count,
+        datatype,
+        dest,
+        tag,
+        comm,
+    )
+}
+
+/// `MPI_Ssend`.
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Ssend(
+    buf: *const c_void,
+    count: c_int,
+    datatype: MPI_Datatype,
+    dest: c_int,
+    tag: c_int,
+    comm: MPI_Comm,
+) -> c_int {
+    send(
+        Func::Ssend,
+        PMPI_Ssend,
+        false,
+        buf,
+        count,
+        datatype,
+        dest,
+        tag,
+        comm,
+    )
+}
+
+/// `MPI_Bsend`.
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Bsend(
+    buf: *const c_void,
+    count: c_int,
+    datatype: MPI_Datatype,
+    dest: c_int,
+    tag: c_int,
+    comm: MPI_Comm,
+) -> c_int {
+    send(
+        Func::Bsend,
+        PMPI_Bsend,
+        false,
+        buf,
+        count,
+        datatype,
+        dest,
+        tag,
+        comm,
+    )
+}
+
+/// `MPI_Rsend`.
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Rsend(
+    buf: *const c_void,
+    count: c_int,
+    datatype: MPI_Datatype,
+    dest: c_int,
+    tag: c_int,
+    comm: MPI_Comm,
+) -> c_int {
+    send(
+        Func::Rsend,
+        PMPI_Rsend,
+        false,
+        buf,
+        count,
+        datatype,
+        dest,
+        tag,
+        comm,
+    )
+}
+
+/// `MPI_Recv`.
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Recv(
+    buf: *mut c_void,
+    count: c_int,
+    datatype: MPI_Datatype,
+    source: c_int,
+    tag: c_int,
+    comm: MPI_Comm,
+    status: *mut MPI_Status,
+) -> c_int {
+    let a = traced!(PMPI_Recv(buf, count, datatype, source, tag, comm, status));
+    let t = a.t;
+    let bytes = type_bytes(count, datatype);
+    t.count(Func::Recv, bytes);
+    let c = t.comm(comm);
+    let w = t.p2p(WaitKind::Recv, &c, comm, source, tag, bytes);
+    t.blocking(Func::Recv, WaitMode::All, &[w], || {
+        PMPI_Recv(buf, count, datatype, source, tag, comm, status)
+    })
+}
+
+/// `MPI_Sendrecv`: waits for both its send and its receive; counts the bytes sent.
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Sendrecv(
+    sendbuf: *const c_void,
+    sendcount: c_int,
+    sendtype: MPI_Datatype,
+    dest: c_int,
+    sendtag: c_int,
+    recvbuf: *mut c_void,
+    recvcount: c_int,
+    recvtype: MPI_Datatype,
+    source: c_int,
+    recvtag: c_int,
+    comm: MPI_Comm,
+    status: *mut MPI_Status,
+) -> c_int {
+    let a = traced!(PMPI_Sendrecv(
+        sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source, recvtag,
+        comm, status
+    ));
+    let t = a.t;
+    let sent = type_bytes(sendcount, sendtype);
+    t.count(Func::Sendrecv, sent);
+    let c = t.comm(comm);
+    let waits = [
+        t.p2p(WaitKind::Send, &c, comm, dest, sendtag, sent),
+        t.p2p(
+            WaitKind::Recv,
+            &c,
+            comm,
+            source,
+            recvtag,
+            type_bytes(recvcount, recvtype),
+        ),
+    ];
+    t.blocking(Func::Sendrecv, WaitMode::All, &waits, || {
+        PMPI_Sendrecv(
+            sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source,
+            recvtag, comm, status,
+        )
+    })
+}
+
+/// `MPI_Sendrecv_replace`: like `MPI_Sendrecv` with one buffer.
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Sendrecv_replace(
+    buf: *mut c_void,
+    count: c_int,
+    datatype: MPI_Datatype,
+    dest: c_int,
+    sendtag: c_int,
+    source: c_int,
+    recvtag: c_int,
+    comm: MPI_Comm,
+    status: *mut MPI_Status,
+) -> c_int {
+    let a = traced!(PMPI_Sendrecv_replace(
+        buf, count, datatype, dest, sendtag, source, recvtag, comm, status
+    ));
+    let t = a.t;
+    let bytes = type_bytes(count, datatype);
+    t.count(Func::SendrecvReplace, bytes);
+    let c = t.comm(comm);
+    let waits = [
+        t.p2p(WaitKind::Send, &c, comm, dest, sendtag, bytes),
+        t.p2p(WaitKind::Recv, &c, comm, source, recvtag, bytes),
+    ];
+    t.blocking(Func::SendrecvReplace, WaitMode::All, &waits, || {
+        PMPI_Sendrecv_replace(
+            buf, count, datatype, dest, sendtag, source, recvtag, comm, status,
+        )
+    })
+}
+
+/// `MPI_Probe`: waits like a receive of 0 bytes.
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Probe(
+    source: c_int,
+    tag: c_int,
+    comm: MPI_Comm,
+    status: *mut MPI_Status,
+) -> c_int {
+    let a = traced!(PMPI_Probe(source, tag, comm, status));
+    let t = a.t;
+    t.count(Func::Probe, 0);
+    let c = t.comm(comm);
+    let w = t.p2p(WaitKind::Recv, &c, comm, source, tag, 0);
+    t.blocking(Func::Probe, WaitMode::All, &[w], || {
+        PMPI_Probe(source, tag, comm, status)
+    })
+}
+
+/// `MPI_Mprobe`: waits like a receive of 0 bytes.
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Mprobe(
+    source: c_int,
+    tag: c_int,
+    comm: MPI_Comm,
+    message: *mut MPI_Message,
+    status: *mut MPI_Status,
+) -> c_int {
+    let a = traced!(PMPI_Mprobe(source, tag, comm, message, status));
+    let t = a.t;
+    t.count(Func::Mprobe, 0);
+    let c = t.comm(comm);
+    let w = t.p2p(WaitKind::Recv, &c, comm, source, tag, 0);
+    t.blocking(Func::Mprobe, WaitMode::All, &[w], || {
+        PMPI_Mprobe(source, tag, comm, message, status)
+    })
+}
+
+/// `MPI_Mrecv`: the message is already matched, so the call waits on nothing.
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Mrecv(
+    buf: *mut c_void,
+    count: c_int,
+    datatype: MPI_Datatype,
+    message: *mut MPI_Message,
+    status: *mut MPI_Status,
+) -> c_int {
+    let a = traced!(PMPI_Mrecv(buf, count, datatype, message, status));
+    let t = a.t;
+    t.count(Func::Mrecv, type_bytes(count, datatype));
+    t.blocking(Func::Mrecv, WaitMode::All, &[] as &[Wait], || {
+        PMPI_Mrecv(buf, count, datatype, message, status)
+    })
+}
