@@ -8,6 +8,8 @@
 use crate::launch::{Ending, LaunchRecord};
 use crate::launcher::{Launcher, LauncherReport};
 use crate::outcome::{Crash, CrashCause, NotRun, Outcome, Panic, TimeLimit, Timeout};
+use crate::rundir::Events;
+use crate::trace::diagnosis::StallKind;
 use crate::verify;
 use mpi_grade_protocol::run::{Plan, PlannedCell, RankEvent};
 
@@ -39,6 +41,7 @@ pub fn classify(
     launcher: &Launcher,
     expects_deadlock: &dyn Fn(&str) -> bool,
 ) -> Classified {
+    let events = record.events.as_ref().expect("a graded launch has events");
     let mut results = Vec::new();
     let mut requeue = Vec::new();
     let mut cut: Option<(&PlannedCell, Outcome)> = None;
@@ -66,8 +69,8 @@ pub fn classify(
             }
             continue;
         }
-        if record.events.all_done(cell.index) {
-            let (outcome, seconds) = verify::verify(cell, &record.events);
+        if events.all_done(cell.index) {
+            let (outcome, seconds) = verify::verify(cell, events);
             results.push(CellResult {
                 index: cell.index,
                 outcome,
@@ -76,7 +79,7 @@ pub fn classify(
             });
             continue;
         }
-        let outcome = failure(record, launcher);
+        let outcome = failure(record, events, launcher);
         results.push(CellResult {
             index: cell.index,
             outcome: outcome.clone(),
@@ -98,13 +101,13 @@ fn not_run(cell: &PlannedCell, why: NotRun) -> CellResult {
 }
 
 /// Why the launch ended before the cell it was running completed.
-fn failure(record: &LaunchRecord, launcher: &Launcher) -> Outcome {
+fn failure(record: &LaunchRecord, events: &Events, launcher: &Launcher) -> Outcome {
     if let Some((
         rank,
         RankEvent::Panic {
             message, location, ..
         },
-    )) = record.events.first_panic()
+    )) = events.first_panic()
     {
         let panic = Panic {
             rank,
@@ -123,8 +126,15 @@ fn failure(record: &LaunchRecord, launcher: &Launcher) -> Outcome {
             })
         };
     }
+    let mut vanished = None;
     match &record.ending {
         Ending::Interrupted => return Outcome::NotRun(NotRun::Interrupted),
+        Ending::Stalled(finding) => match finding.diagnosis.kind {
+            StallKind::Deadlock => return Outcome::Deadlock(Box::new(finding.diagnosis.clone())),
+            StallKind::Hang => return Outcome::Hang(Box::new(finding.diagnosis.clone())),
+            // A rank's process is gone: what the launcher said about it, if anything, is better.
+            StallKind::Gone => vanished = finding.diagnosis.culprits.first().copied(),
+        },
         Ending::CellTimeout { seconds, .. } => {
             return Outcome::Timeout(Timeout {
                 limit: TimeLimit::Cell,
@@ -158,6 +168,10 @@ fn failure(record: &LaunchRecord, launcher: &Launcher) -> Outcome {
         Some(LauncherReport::ExitWithoutFinalize { rank }) => Crash {
             rank: Some(rank),
             cause: CrashCause::ExitWithoutFinalize,
+        },
+        None if vanished.is_some() => Crash {
+            rank: vanished,
+            cause: CrashCause::Vanished,
         },
         None => Crash {
             rank: None,

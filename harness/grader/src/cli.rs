@@ -30,6 +30,37 @@ enum Command {
     Grade(GradeArgs),
     /// Write the starter crate of a challenge into a new directory.
     New(NewArgs),
+    /// Run any MPI program under the tracer and explain it if it deadlocks or hangs.
+    ///
+    /// Exits with the program's status, or 3 (deadlock), 4 (hang), 5 (time limit); 2 when
+    /// mpi-grade itself cannot work.
+    Run(RunArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct RunArgs {
+    /// Number of ranks.
+    #[arg(short = 'n', long = "np", value_name = "N")]
+    ranks: u32,
+    /// Make every standard MPI_Send synchronous (MPI_Ssend): a program that is only safe
+    /// because the library buffers small messages deadlocks at any size.
+    #[arg(long)]
+    zero_buffer: bool,
+    /// A rank outside MPI this long while others wait for it is a hang.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    hang_after: f64,
+    /// Stop the program after this long.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600.0)]
+    timeout: f64,
+    /// Write how the run ended (diagnosis, MPI calls) as JSON to FILE (`-` for stdout).
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Where the tracer is built and runs are kept.
+    #[arg(long, value_name = "DIR", env = "MPI_GRADE_CACHE")]
+    cache_dir: Option<PathBuf>,
+    /// The program and its arguments, after `--`.
+    #[arg(required = true, last = true, value_name = "PROGRAM")]
+    command: Vec<String>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -60,6 +91,13 @@ struct GradeArgs {
     /// Keep the run directories (plans and rank events) and print where.
     #[arg(long)]
     keep_runs: bool,
+    /// Write the wait-for graphs of the deadlocks and hangs found to FILE, for Graphviz.
+    #[arg(long, value_name = "FILE")]
+    dot: Option<PathBuf>,
+    /// Do not trace MPI calls: stalls are then time-outs, and calls and zero-buffer mode are not
+    /// checked (for comparison; the grade is then incomplete).
+    #[arg(long)]
+    no_trace: bool,
     /// No progress lines on stderr.
     #[arg(short, long)]
     quiet: bool,
@@ -87,6 +125,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Grade(args) => run_grade(args),
         Command::New(args) => run_new(args),
+        Command::Run(args) => run_program(args),
     };
     match result {
         Ok(code) => code,
@@ -125,9 +164,15 @@ fn run_grade(args: GradeArgs) -> Result<ExitCode> {
         keep_runs: args.keep_runs,
         implementation: Implementation::OpenMpi,
         progress: !args.quiet && std::io::stderr().is_terminal(),
+        trace: !args.no_trace,
     };
     let report = grade::grade(&options)?;
     write_reports(&report, args.json.as_deref(), json_to_stdout)?;
+    if let Some(path) = &args.dot {
+        let graph = crate::trace::diagnosis::dot(report.diagnoses());
+        std::fs::write(path, graph)
+            .map_err(Error::io(format!("cannot write {}", path.display())))?;
+    }
     Ok(if report.all_passed() {
         ExitCode::SUCCESS
     } else {
@@ -164,6 +209,60 @@ fn run_new(args: NewArgs) -> Result<ExitCode> {
         args.dir.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+fn run_program(args: RunArgs) -> Result<ExitCode> {
+    let positive = |v: f64, flag: &str| {
+        if v.is_finite() && v > 0.0 {
+            Ok(std::time::Duration::from_secs_f64(v))
+        } else {
+            Err(Error::Other(format!(
+                "{flag} must be a positive number of seconds"
+            )))
+        }
+    };
+    let mut command = args.command.into_iter();
+    let program = PathBuf::from(command.next().expect("clap requires a program"));
+    crate::procs::become_subreaper();
+    crate::interrupt::install();
+    let options = crate::program::RunOptions {
+        ranks: args.ranks,
+        program,
+        args: command.collect(),
+        zero_buffer: args.zero_buffer,
+        hang_after: positive(args.hang_after, "--hang-after")?,
+        timeout: positive(args.timeout, "--timeout")?,
+        cache_dir: args.cache_dir.unwrap_or_else(default_cache_dir),
+        implementation: Implementation::OpenMpi,
+    };
+    let report = crate::program::run(&options)?;
+    match &report.diagnosis {
+        Some(d) => eprintln!(
+            "mpi-grade: {} after {:.2} s\n{}",
+            report.outcome, report.seconds, d.explanation
+        ),
+        None if report.outcome == "exited" => eprintln!(
+            "mpi-grade: exited with status {} after {:.2} s ({} messages, {} B)",
+            report.status.map_or("?".to_string(), |s| s.to_string()),
+            report.seconds,
+            report.messages,
+            report.bytes
+        ),
+        None => eprintln!(
+            "mpi-grade: {} after {:.2} s",
+            report.outcome, report.seconds
+        ),
+    }
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&report).expect("reports serialise") + "\n";
+        if path == Path::new("-") {
+            print!("{text}");
+        } else {
+            std::fs::write(path, text)
+                .map_err(Error::io(format!("cannot write {}", path.display())))?;
+        }
+    }
+    Ok(ExitCode::from(report.exit_code()))
 }
 
 fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {

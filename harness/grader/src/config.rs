@@ -17,12 +17,15 @@
 //! name = "part1"
 //! expect = "deadlock"          # or "complete"
 //! points = 1
+//! allowed_calls = ["MPI_Send", "MPI_Recv", "MPI_Mprobe", "MPI_Mrecv"]
+//! required_calls = []
 //! ```
 //!
 //! Parsing checks everything a grade relies on and reports problems with the file, line and
 //! column of the offending value.
 
 use crate::error::{Error, Result};
+use mpi_grade_protocol::trace::Func;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
@@ -47,6 +50,10 @@ pub struct Challenge {
     pub title: String,
     pub ranks: Vec<u32>,
     pub scaling_factors: Vec<u64>,
+    /// Also run each part once per rank count at the smallest size with every standard send
+    /// made synchronous: a part expected to complete must still complete, one expected to
+    /// deadlock must deadlock.
+    pub zero_buffer: bool,
     pub limits: Limits,
     pub parts: Vec<Part>,
 }
@@ -84,6 +91,8 @@ pub struct Limits {
     pub launch_seconds: f64,
     /// Building a submission (its `build.rs` and proc macros included) taking longer is stopped.
     pub build_seconds: f64,
+    /// A rank that stays outside MPI this long while others wait for it is a hang.
+    pub hang_seconds: f64,
     /// Bytes of each output stream kept (half from the start, half from the end).
     pub output_bytes: usize,
 }
@@ -94,6 +103,7 @@ impl Default for Limits {
             cell_seconds: 10.0,
             launch_seconds: 120.0,
             build_seconds: 600.0,
+            hang_seconds: 5.0,
             output_bytes: 64 * 1024,
         }
     }
@@ -108,6 +118,10 @@ pub struct Part {
     pub title: String,
     pub expect: Expect,
     pub points: f64,
+    /// MPI functions the student's code may call (`None`: any).
+    pub allowed_calls: Option<Vec<Func>>,
+    /// MPI functions the student's code must call.
+    pub required_calls: Vec<Func>,
 }
 
 /// What a part must do across the matrix.
@@ -344,12 +358,33 @@ fn validate_challenge(c: raw::Challenge, at: &At<'_>) -> Result<Challenge> {
                 format!("points must be a number >= 0, not {points}"),
             ));
         }
+        let allowed_calls = p
+            .allowed_calls
+            .map(|list| functions(list, "allowed_calls", at))
+            .transpose()?;
+        let required_calls = match p.required_calls {
+            Some(list) => functions(list, "required_calls", at)?,
+            None => Vec::new(),
+        };
+        if let Some(allowed) = &allowed_calls {
+            if let Some(f) = required_calls.iter().find(|f| !allowed.contains(f)) {
+                return Err(at(
+                    p.name.span(),
+                    format!(
+                        "part `{part_name}` requires {} but does not allow it",
+                        f.name()
+                    ),
+                ));
+            }
+        }
         parts.push(Part {
             title: p.title.unwrap_or_default(),
             name: part_name,
             function,
             expect,
             points,
+            allowed_calls,
+            required_calls,
         });
     }
 
@@ -363,9 +398,25 @@ fn validate_challenge(c: raw::Challenge, at: &At<'_>) -> Result<Challenge> {
         title: c.title.unwrap_or_default(),
         ranks,
         scaling_factors,
+        zero_buffer: c.zero_buffer.unwrap_or(true),
         limits,
         parts,
     })
+}
+
+/// MPI function names, each one the tracer knows.
+fn functions(list: Spanned<Vec<Spanned<String>>>, key: &str, at: &At<'_>) -> Result<Vec<Func>> {
+    list.into_inner()
+        .into_iter()
+        .map(|name| {
+            Func::from_name(name.get_ref()).ok_or_else(|| {
+                at(
+                    name.span(),
+                    format!("{key}: `{}` is not an MPI function mpi-grade traces (write them as in C: \"MPI_Send\")", name.get_ref()),
+                )
+            })
+        })
+        .collect()
 }
 
 fn validate_limits(raw: Option<raw::Limits>, at: &At<'_>) -> Result<Limits> {
@@ -396,6 +447,7 @@ fn validate_limits(raw: Option<raw::Limits>, at: &At<'_>) -> Result<Limits> {
         "build_seconds",
         &mut limits.build_seconds,
     )?;
+    seconds(raw.hang_seconds, "hang_seconds", &mut limits.hang_seconds)?;
     if let Some(bytes) = raw.output_bytes {
         if *bytes.get_ref() < 1024 {
             return Err(at(
@@ -449,6 +501,7 @@ mod raw {
         pub title: Option<String>,
         pub ranks: Spanned<Vec<u32>>,
         pub scaling_factors: Spanned<Vec<u64>>,
+        pub zero_buffer: Option<bool>,
         pub limits: Option<Limits>,
         #[serde(default)]
         pub part: Vec<Part>,
@@ -460,6 +513,7 @@ mod raw {
         pub cell_seconds: Option<Spanned<f64>>,
         pub launch_seconds: Option<Spanned<f64>>,
         pub build_seconds: Option<Spanned<f64>>,
+        pub hang_seconds: Option<Spanned<f64>>,
         pub output_bytes: Option<Spanned<u64>>,
     }
 
@@ -471,6 +525,8 @@ mod raw {
         pub title: Option<String>,
         pub expect: Spanned<String>,
         pub points: Spanned<f64>,
+        pub allowed_calls: Option<Spanned<Vec<Spanned<String>>>>,
+        pub required_calls: Option<Spanned<Vec<Spanned<String>>>>,
     }
 }
 
@@ -518,6 +574,31 @@ points = 1
         assert_eq!(names, ["part1", "part2", "part3"]);
         assert_eq!(c.parts[0].expect, Expect::Deadlock);
         assert_eq!(c.parts[1].expect, Expect::Complete);
+        assert!(c.zero_buffer);
+        let allowed = |i: usize| c.parts[i].allowed_calls.clone().unwrap();
+        assert!(allowed(1).contains(&Func::Send) && !allowed(1).contains(&Func::Sendrecv));
+        assert!(!allowed(2).contains(&Func::Alltoall) && !allowed(2).contains(&Func::Send));
+        assert_eq!(c.parts[2].required_calls, vec![Func::Isend]);
+    }
+
+    #[test]
+    fn unknown_call_names_are_rejected_where_they_are() {
+        let text = MINIMAL.replace(
+            "points = 1",
+            "points = 1\nallowed_calls = [\"MPI_Send\", \"MPI_Snd\"]",
+        );
+        let (line, column, message) = error_at(&text);
+        assert_eq!((line, column), (12, 30), "{message}");
+        assert!(message.contains("`MPI_Snd`"), "{message}");
+        let text = MINIMAL.replace(
+            "points = 1",
+            "points = 1\nallowed_calls = [\"MPI_Send\"]\nrequired_calls = [\"MPI_Isend\"]",
+        );
+        let (_, _, message) = error_at(&text);
+        assert!(
+            message.contains("requires MPI_Isend but does not allow it"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -6,7 +6,8 @@ use crate::error::{Error, Result};
 use crate::launcher::{Implementation, Launcher};
 use crate::outcome::Cell;
 use crate::report::{self, BuildReport, MpiInfo, PartReport, Report, RunReport};
-use crate::schedule::{Matrix, Results};
+use crate::schedule::{CellRecord, Matrix, Results};
+use crate::trace::usage::Usage;
 use crate::verdict::{self, Verdict};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -25,6 +26,8 @@ pub struct GradeOptions {
     pub implementation: Implementation,
     /// Print progress lines on stderr.
     pub progress: bool,
+    /// Trace MPI calls (deadlock and hang diagnosis, allowed calls, zero-buffer mode).
+    pub trace: bool,
 }
 
 /// Grades one submission.
@@ -62,6 +65,15 @@ pub fn grade(options: &GradeOptions) -> Result<Report> {
     );
     let functions: Vec<String> = parts.iter().map(|p| p.function.clone()).collect();
     let build = cache.build_driver(&submission, challenge.kind, &functions, scratch.path())?;
+    let tracer = if options.trace {
+        Some(cache.build_tracer(scratch.path())?)
+    } else {
+        None
+    };
+    // Without the tracer, zero-buffer mode does not exist.
+    let mut challenge = challenge.clone();
+    challenge.zero_buffer &= options.trace;
+    let challenge = &challenge;
 
     let mut report = Report {
         format_version: report::FORMAT_VERSION,
@@ -84,6 +96,7 @@ pub fn grade(options: &GradeOptions) -> Result<Report> {
         max_points: parts.iter().map(|p| p.points).sum(),
         seconds: 0.0,
         launches: 0,
+        traced: options.trace,
         warnings: Vec::new(),
     };
 
@@ -126,6 +139,8 @@ pub fn grade(options: &GradeOptions) -> Result<Report> {
                 parts: graded.clone(),
                 launcher: &launcher,
                 driver: &driver.exe,
+                tracer: tracer.as_deref(),
+                submission: &submission.dir,
                 seed,
                 scratch: scratch.path().to_path_buf(),
                 limits: &challenge.limits,
@@ -155,15 +170,11 @@ pub fn grade(options: &GradeOptions) -> Result<Report> {
                     None => {
                         let outcomes = results
                             .iter()
-                            .map(|(cell, r)| (cell.clone(), r.outcome.clone()))
+                            .map(|(cell, r)| (cell.clone(), r.result.outcome.clone()))
                             .collect();
-                        part_report(
-                            &submission,
-                            part,
-                            verdict::decide(part, &outcomes),
-                            None,
-                            &results,
-                        )
+                        let usage = part_usage(part, &results);
+                        let verdict = verdict::decide(part, &outcomes, usage.as_ref());
+                        part_report(&submission, part, verdict, None, &results)
                     }
                 };
                 report.parts.push(part_report);
@@ -211,14 +222,28 @@ fn part_report(
     let runs = results
         .iter()
         .filter(|(cell, _)| cell.part == part.name)
-        .map(|(cell, r): (&Cell, _)| RunReport {
-            ranks: cell.ranks,
-            scaling_factor: cell.scaling_factor,
-            mode: cell.mode.as_str().to_string(),
-            outcome: r.outcome.name().to_string(),
-            seconds: r.seconds,
-            detail: r.outcome.explain().map(|d| short(&d)),
-            output: r.output.as_deref().map(short),
+        .map(|(cell, record): (&Cell, &CellRecord)| {
+            let r = &record.result;
+            RunReport {
+                ranks: cell.ranks,
+                scaling_factor: cell.scaling_factor,
+                mode: cell.mode.as_str().to_string(),
+                outcome: r.outcome.name().to_string(),
+                seconds: r.seconds,
+                detail: r.outcome.explain().map(|d| short(&d)),
+                output: r.output.as_deref().map(short),
+                messages: record.usage.as_ref().map(Usage::messages),
+                bytes: record.usage.as_ref().map(Usage::message_bytes),
+                calls: record
+                    .usage
+                    .as_ref()
+                    .map(Usage::by_name)
+                    .unwrap_or_default(),
+                diagnosis: r.outcome.diagnosis().cloned().map(|mut d| {
+                    d.explanation = short(&d.explanation);
+                    d
+                }),
+            }
         })
         .collect();
     PartReport {
@@ -231,8 +256,22 @@ fn part_report(
         points: verdict.points,
         max_points: part.points,
         details,
+        calls: part_usage(part, results)
+            .map(|u| u.by_name())
+            .unwrap_or_default(),
         runs,
     }
+}
+
+/// What the part's function called over all its traced runs.
+fn part_usage(part: &Part, results: &Results) -> Option<Usage> {
+    let mut total: Option<Usage> = None;
+    for (_, record) in results.iter().filter(|(cell, _)| cell.part == part.name) {
+        if let Some(usage) = &record.usage {
+            total.get_or_insert_with(Usage::default).add(usage);
+        }
+    }
+    total
 }
 
 fn random_seed() -> u64 {

@@ -1,13 +1,14 @@
-//! One launch: start `mpiexec` in its own session, watch the ranks' events against the time
-//! limits, stop the job when it must end, and confirm that none of its processes is left.
+//! One launch: start `mpiexec` in its own session, watch it (the ranks' events against the time
+//! limits, and whatever the caller's watcher sees), stop the job when it must end, and confirm
+//! that none of its processes is left.
 
 use crate::capture::{self, Captured};
-use crate::config::Limits;
 use crate::error::{Error, Result};
 use crate::interrupt;
 use crate::launcher::{LaunchSpec, Launcher};
 use crate::procs::{self, Survivors};
 use crate::rundir::{Events, RunDir};
+use crate::trace::detect::Finding;
 use mpi_grade_protocol::run;
 use std::os::unix::process::CommandExt;
 use std::path::Path;
@@ -31,14 +32,34 @@ pub enum Ending {
     CellTimeout { cell: u32, seconds: f64 },
     /// The whole job ran past the launch time limit.
     LaunchTimeout { seconds: f64 },
+    /// The watcher found a deadlock, a hang or a vanished rank.
+    Stalled(Box<Finding>),
     /// Ctrl-C or SIGTERM.
     Interrupted,
+}
+
+/// What to launch.
+pub struct Launch<'a> {
+    pub launcher: &'a Launcher,
+    pub program: &'a Path,
+    pub args: &'a [String],
+    pub ranks: u32,
+    /// Environment of the ranks.
+    pub env: Vec<(String, String)>,
+    /// Library preloaded into the ranks (the tracer).
+    pub preload: Option<&'a Path>,
+    /// Capture output (capped at this many bytes per stream); `None` passes it through.
+    pub capture: Option<usize>,
+    pub launch_seconds: f64,
+    /// A graded launch: its run directory (plan and events) and the cell time limit.
+    pub cells: Option<(&'a RunDir, f64)>,
 }
 
 /// Everything known about a finished launch.
 #[derive(Debug)]
 pub struct LaunchRecord {
-    pub events: Events,
+    /// The ranks' events (graded launches).
+    pub events: Option<Events>,
     pub ending: Ending,
     /// `mpiexec`'s exit status.
     pub status: Option<ExitStatus>,
@@ -49,14 +70,10 @@ pub struct LaunchRecord {
     pub survivors: Option<Survivors>,
 }
 
-/// Runs `program` on `run_dir.plan.ranks` ranks and watches it until it ends.
+/// Runs the launch until it ends. `watch` is called at every poll and may end it.
 pub fn run(
-    launcher: &Launcher,
-    program: &Path,
-    run_dir: &RunDir,
-    limits: &Limits,
-    preload: Option<&Path>,
-    rank_env: Vec<(String, String)>,
+    launch: &Launch<'_>,
+    watch: &mut dyn FnMut(Instant) -> Option<Finding>,
 ) -> Result<LaunchRecord> {
     static LAUNCHES: AtomicU64 = AtomicU64::new(0);
     let marker = format!(
@@ -64,21 +81,23 @@ pub fn run(
         std::process::id(),
         LAUNCHES.fetch_add(1, Ordering::Relaxed)
     );
-    let mut env = rank_env;
-    env.push((run::ENV_RUN_DIR.into(), run_dir.path.display().to_string()));
+    let mut env = launch.env.clone();
+    if let Some((run_dir, _)) = launch.cells {
+        env.push((run::ENV_RUN_DIR.into(), run_dir.path.display().to_string()));
+    }
     env.push((procs::LAUNCH_MARKER_VAR.into(), marker.clone()));
     let spec = LaunchSpec {
-        ranks: run_dir.plan.ranks,
-        program,
-        args: &[],
+        ranks: launch.ranks,
+        program: launch.program,
+        args: launch.args,
         env,
-        preload,
+        preload: launch.preload,
     };
-    let mut command = launcher.command(&spec);
-    command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    let mut command = launch.launcher.command(&spec);
+    command.stdin(Stdio::null());
+    if launch.capture.is_some() {
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
+    }
     // SAFETY: setsid is async-signal-safe; the new session lets the grader find every process
     // of this launch, and keeps a terminal's Ctrl-C from reaching the ranks directly.
     unsafe {
@@ -91,14 +110,18 @@ pub fn run(
     let started = Instant::now();
     let mut child = command.spawn().map_err(Error::io(format!(
         "cannot start {}",
-        launcher.mpiexec.display()
+        launch.launcher.mpiexec.display()
     )))?;
     let leader = child.id() as i32;
-    let stdout = capture::spawn_reader(child.stdout.take().expect("piped"), limits.output_bytes);
-    let stderr = capture::spawn_reader(child.stderr.take().expect("piped"), limits.output_bytes);
+    let readers = launch.capture.map(|cap| {
+        (
+            capture::spawn_reader(child.stdout.take().expect("piped"), cap),
+            capture::spawn_reader(child.stderr.take().expect("piped"), cap),
+        )
+    });
 
-    let mut events = run_dir.events();
-    let mut watch = CellWatch::new(started);
+    let mut events = launch.cells.map(|(run_dir, _)| run_dir.events());
+    let mut watch_cells = CellWatch::new(started);
     let (ending, mut status) = loop {
         if let Some(status) = child
             .try_wait()
@@ -109,23 +132,30 @@ pub fn run(
         if interrupt::requested() {
             break (Ending::Interrupted, None);
         }
-        events.refresh();
         let now = Instant::now();
-        if let Some((cell, running)) = watch.update(&events, run_dir.plan.cells.len() as u32, now) {
-            if running.as_secs_f64() > limits.cell_seconds {
-                break (
-                    Ending::CellTimeout {
-                        cell,
-                        seconds: limits.cell_seconds,
-                    },
-                    None,
-                );
+        if let (Some(events), Some((run_dir, cell_seconds))) = (events.as_mut(), launch.cells) {
+            events.refresh();
+            if let Some((cell, running)) =
+                watch_cells.update(events, run_dir.plan.cells.len() as u32, now)
+            {
+                if running.as_secs_f64() > cell_seconds {
+                    break (
+                        Ending::CellTimeout {
+                            cell,
+                            seconds: cell_seconds,
+                        },
+                        None,
+                    );
+                }
             }
         }
-        if (now - started).as_secs_f64() > limits.launch_seconds {
+        if let Some(finding) = watch(now) {
+            break (Ending::Stalled(Box::new(finding)), None);
+        }
+        if (now - started).as_secs_f64() > launch.launch_seconds {
             break (
                 Ending::LaunchTimeout {
-                    seconds: limits.launch_seconds,
+                    seconds: launch.launch_seconds,
                 },
                 None,
             );
@@ -138,14 +168,20 @@ pub fn run(
     if status.is_none() {
         status = child.wait().ok();
     }
-    events.refresh();
+    if let Some(events) = events.as_mut() {
+        events.refresh();
+    }
     let reader_timeout = Duration::from_secs(1);
+    let (stdout, stderr) = match readers {
+        Some((out, err)) => (out.finish(reader_timeout), err.finish(reader_timeout)),
+        None => (Captured::default(), Captured::default()),
+    };
     Ok(LaunchRecord {
         events,
         ending,
         status,
-        stdout: stdout.finish(reader_timeout),
-        stderr: stderr.finish(reader_timeout),
+        stdout,
+        stderr,
         seconds: started.elapsed().as_secs_f64(),
         survivors,
     })

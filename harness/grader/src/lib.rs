@@ -26,6 +26,7 @@ pub mod launch;
 pub mod launcher;
 pub mod outcome;
 pub mod procs;
+pub mod program;
 pub mod report;
 pub mod rundir;
 pub mod schedule;

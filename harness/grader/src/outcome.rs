@@ -3,6 +3,7 @@
 //! The enum is closed and matched without catch-all arms, so a new outcome must be given its
 //! name, symbol and explanation here, once, before it can be reported anywhere.
 
+use crate::trace::diagnosis::Diagnosis;
 use mpi_grade_protocol::run::Mode;
 use serde::Serialize;
 
@@ -49,7 +50,11 @@ pub enum Outcome {
     Crash(Crash),
     /// The function is still a `todo!()` (or `unimplemented!()`).
     NotImplemented(Panic),
-    /// The cell ran past its time limit.
+    /// Blocked ranks that no rank could ever release (seen by the tracer).
+    Deadlock(Box<Diagnosis>),
+    /// Ranks waiting for ranks that stay outside MPI (seen by the tracer).
+    Hang(Box<Diagnosis>),
+    /// The cell ran past its time limit without the tracer finding a deadlock or a hang.
     Timeout(Timeout),
     /// The cell was not run: an earlier failure made it pointless, or the grade was interrupted.
     NotRun(NotRun),
@@ -121,6 +126,8 @@ pub enum CrashCause {
     Abort {
         code: i32,
     },
+    /// The rank's process ended while others waited for it, and nothing says why.
+    Vanished,
     /// The job ended before the cell finished and nothing says why.
     Unexplained {
         launcher_status: String,
@@ -161,6 +168,8 @@ impl Outcome {
             Outcome::WrongResult(_) => "wrong-result",
             Outcome::Crash(_) => "crash",
             Outcome::NotImplemented(_) => "not-implemented",
+            Outcome::Deadlock(_) => "deadlock",
+            Outcome::Hang(_) => "hang",
             Outcome::Timeout(_) => "timeout",
             Outcome::NotRun(_) => "not-run",
         }
@@ -173,27 +182,23 @@ impl Outcome {
             Outcome::WrongResult(_) => '✗',
             Outcome::Crash(_) => 'C',
             Outcome::NotImplemented(_) => '?',
+            Outcome::Deadlock(_) => 'D',
+            Outcome::Hang(_) => 'H',
             Outcome::Timeout(_) => 'T',
             Outcome::NotRun(_) => '·',
         }
     }
 
-    /// Whether the student's function returned (right or wrong).
-    pub fn completed(&self) -> bool {
+    /// The tracer's diagnosis, for a deadlock or a hang.
+    pub fn diagnosis(&self) -> Option<&Diagnosis> {
         match self {
-            Outcome::Pass | Outcome::WrongResult(_) => true,
-            Outcome::Crash(_)
+            Outcome::Deadlock(d) | Outcome::Hang(d) => Some(d),
+            Outcome::Pass
+            | Outcome::WrongResult(_)
+            | Outcome::Crash(_)
             | Outcome::NotImplemented(_)
             | Outcome::Timeout(_)
-            | Outcome::NotRun(_) => false,
-        }
-    }
-
-    /// Whether the job could not go on after this outcome (the launch ended).
-    pub fn ends_launch(&self) -> bool {
-        match self {
-            Outcome::Crash(_) | Outcome::NotImplemented(_) | Outcome::Timeout(_) => true,
-            Outcome::Pass | Outcome::WrongResult(_) | Outcome::NotRun(_) => false,
+            | Outcome::NotRun(_) => None,
         }
     }
 
@@ -212,6 +217,7 @@ impl Outcome {
                     .map(|l| format!(" at {l}"))
                     .unwrap_or_default()
             )),
+            Outcome::Deadlock(d) | Outcome::Hang(d) => Some(d.explanation.clone()),
             Outcome::Timeout(t) => Some(match t.limit {
                 TimeLimit::Cell => format!(
                     "still running after {} s (the cell time limit), stopped",
@@ -280,6 +286,9 @@ impl Crash {
             }
             CrashCause::Exit { code } => {
                 format!("{who} exited with status {code} before the cell finished")
+            }
+            CrashCause::Vanished => {
+                format!("{who}'s process ended while the other ranks were waiting for it")
             }
             CrashCause::ExitWithoutFinalize => {
                 format!("{who} exited before the cell finished (without calling MPI_Finalize)")

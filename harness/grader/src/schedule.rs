@@ -6,37 +6,57 @@
 //! ascending order: a deadlock ends the launch, and the cells before it are already recorded.
 //! When a launch ends early, a new one runs the cells it cut short, until every cell has an
 //! outcome. Every launch settles at least one cell, so this ends.
+//!
+//! With zero-buffer mode on, each part also gets one cell per rank count at the smallest size
+//! in which every standard send is synchronous, after its ordinary cells.
 
 use crate::classify::{self, CellResult};
 use crate::config::{Challenge, Expect, Limits, Part};
 use crate::error::Result;
-use crate::launch;
+use crate::launch::{self, Launch};
 use crate::launcher::Launcher;
 use crate::outcome::{Cell, NotRun, Outcome};
 use crate::rundir::RunDir;
+use crate::trace::usage::Usage;
+use crate::trace::LaunchTrace;
 use mpi_grade_protocol::payload;
 use mpi_grade_protocol::run::{self, Mode, Plan, PlannedCell};
 use mpi_grade_protocol::trace::MAX_CELLS;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// What happened to a cell: its result, and what it called when it was traced.
+#[derive(Debug, Clone)]
+pub struct CellRecord {
+    pub result: CellResult,
+    pub usage: Option<Usage>,
+}
 
 /// The outcome of every cell, with the run's details.
-pub type Results = BTreeMap<Cell, CellResult>;
+pub type Results = BTreeMap<Cell, CellRecord>;
 
 /// The cells of one rank count, in launch order.
 pub fn cells_for(challenge: &Challenge, parts: &[&Part], ranks: u32) -> Vec<Cell> {
     let mut ordered: Vec<&Part> = parts.to_vec();
     // Stable: parts keep their configured order within each group.
     ordered.sort_by_key(|p| p.expect == Expect::Deadlock);
+    let zero_buffer = challenge
+        .zero_buffer
+        .then_some((challenge.scaling_factors[0], Mode::ZeroBuffer));
     ordered
         .iter()
         .flat_map(|part| {
-            challenge.scaling_factors.iter().map(move |&sf| Cell {
+            let standard = challenge
+                .scaling_factors
+                .iter()
+                .map(|&sf| (sf, Mode::Standard));
+            standard.chain(zero_buffer).map(move |(sf, mode)| Cell {
                 part: part.name.clone(),
                 function: part.function.clone(),
                 ranks,
                 scaling_factor: sf,
-                mode: Mode::Standard,
+                mode,
             })
         })
         .collect()
@@ -80,6 +100,10 @@ pub struct Matrix<'a> {
     pub parts: Vec<&'a Part>,
     pub launcher: &'a Launcher,
     pub driver: &'a Path,
+    /// The tracer library; without it, stalls are only seen as time-outs.
+    pub tracer: Option<&'a Path>,
+    /// The student's crate (for source lines in diagnoses).
+    pub submission: &'a Path,
     pub seed: u64,
     /// Where the launches' run directories go.
     pub scratch: PathBuf,
@@ -143,15 +167,35 @@ impl Matrix<'_> {
                 let run_dir =
                     RunDir::create(&self.scratch.join(format!("launch-{launches}")), plan)?;
                 launches += 1;
-                let record = launch::run(
-                    self.launcher,
-                    self.driver,
-                    &run_dir,
-                    self.limits,
-                    None,
-                    Vec::new(),
-                )?;
-                if !record.events.ranks.iter().any(|r| r.ready())
+                let trace = match self.tracer {
+                    Some(_) => Some(LaunchTrace::create(
+                        &run_dir.path,
+                        ranks,
+                        Some(self.submission),
+                    )?),
+                    None => None,
+                };
+                let launch = Launch {
+                    launcher: self.launcher,
+                    program: self.driver,
+                    args: &[],
+                    ranks,
+                    env: trace
+                        .as_ref()
+                        .map(|t| t.rank_env(false, false))
+                        .unwrap_or_default(),
+                    preload: self.tracer,
+                    capture: Some(self.limits.output_bytes),
+                    launch_seconds: self.limits.launch_seconds,
+                    cells: Some((&run_dir, self.limits.cell_seconds)),
+                };
+                let hang_after = Duration::from_secs_f64(self.limits.hang_seconds);
+                let record = match &trace {
+                    Some(trace) => launch::run(&launch, &mut trace.watcher(hang_after))?,
+                    None => launch::run(&launch, &mut |_| None)?,
+                };
+                let events = record.events.as_ref().expect("a graded launch has events");
+                if !events.ranks.iter().any(|r| r.ready())
                     && record.ending != launch::Ending::Interrupted
                 {
                     return Err(crate::error::Error::Other(format!(
@@ -160,7 +204,7 @@ impl Matrix<'_> {
                         last_lines(&record)
                     )));
                 }
-                library = library.or_else(|| record.events.library().map(str::to_string));
+                library = library.or_else(|| events.library().map(str::to_string));
                 if let Some(survivors) = &record.survivors {
                     warnings.push(format!(
                         "processes of a launch could not be stopped: {survivors}"
@@ -174,7 +218,13 @@ impl Matrix<'_> {
                     if matches!(result.outcome, Outcome::NotImplemented(_)) {
                         not_implemented.insert(cell.part.clone());
                     }
-                    results.insert(cell, result);
+                    let usage = match (&trace, &result.outcome) {
+                        (Some(trace), outcome) if !matches!(outcome, Outcome::NotRun(_)) => {
+                            Some(trace.usage(result.index))
+                        }
+                        _ => None,
+                    };
+                    results.insert(cell, CellRecord { result, usage });
                 }
                 (self.progress)(ranks, settled, batch.len(), record.seconds);
                 queue = classified
@@ -194,12 +244,15 @@ impl Matrix<'_> {
     }
 }
 
-fn skipped(why: NotRun) -> CellResult {
-    CellResult {
-        index: 0,
-        outcome: Outcome::NotRun(why),
-        seconds: None,
-        output: None,
+fn skipped(why: NotRun) -> CellRecord {
+    CellRecord {
+        result: CellResult {
+            index: 0,
+            outcome: Outcome::NotRun(why),
+            seconds: None,
+            output: None,
+        },
+        usage: None,
     }
 }
 
@@ -228,16 +281,18 @@ mod tests {
         let challenge = config.challenge(None).unwrap();
         let parts: Vec<&Part> = challenge.parts.iter().collect();
         let cells = cells_for(challenge, &parts, 3);
-        let order: Vec<(&str, u64)> = cells
+        let order: Vec<(&str, u64, Mode)> = cells
             .iter()
-            .map(|c| (c.part.as_str(), c.scaling_factor))
+            .map(|c| (c.part.as_str(), c.scaling_factor, c.mode))
             .collect();
-        assert_eq!(order.len(), 18);
-        assert_eq!(order[0], ("part2", 1));
-        assert_eq!(order[5], ("part2", 100000));
-        assert_eq!(order[6], ("part3", 1));
-        assert_eq!(order[12], ("part1", 1));
-        assert_eq!(order[17], ("part1", 100000));
+        assert_eq!(order.len(), 21);
+        assert_eq!(order[0], ("part2", 1, Mode::Standard));
+        assert_eq!(order[5], ("part2", 100000, Mode::Standard));
+        assert_eq!(order[6], ("part2", 1, Mode::ZeroBuffer));
+        assert_eq!(order[7], ("part3", 1, Mode::Standard));
+        assert_eq!(order[14], ("part1", 1, Mode::Standard));
+        assert_eq!(order[19], ("part1", 100000, Mode::Standard));
+        assert_eq!(order[20], ("part1", 1, Mode::ZeroBuffer));
         assert!(cells.iter().all(|c| c.ranks == 3));
     }
 

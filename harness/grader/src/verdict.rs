@@ -2,7 +2,9 @@
 
 use crate::config::{Expect, Part};
 use crate::outcome::{thousands, Cell, Outcome};
+use crate::trace::usage::Usage;
 use mpi_grade_protocol::run::Mode;
+use mpi_grade_protocol::trace::Func;
 use std::collections::BTreeMap;
 
 /// Why a part failed: the deciding outcome, or a part-level reason.
@@ -14,6 +16,8 @@ pub enum Failure {
     NoDeadlock,
     /// The submission (or this part's function) does not build.
     BuildError,
+    /// The part called an MPI function it may not use, or not one it must use.
+    ForbiddenCall,
 }
 
 impl Failure {
@@ -23,6 +27,7 @@ impl Failure {
             Failure::Outcome(name) => name,
             Failure::NoDeadlock => "no-deadlock",
             Failure::BuildError => "build-error",
+            Failure::ForbiddenCall => "forbidden-call",
         }
     }
 }
@@ -37,12 +42,16 @@ pub struct Verdict {
     pub points: f64,
 }
 
-/// The verdict on `part` from the outcomes of its cells.
-pub fn decide(part: &Part, cells: &BTreeMap<Cell, Outcome>) -> Verdict {
+/// The verdict on `part` from the outcomes of its cells and (when traced) the MPI calls they
+/// made. A call the part may not make decides over everything else: the rule is part of the task.
+pub fn decide(part: &Part, cells: &BTreeMap<Cell, Outcome>, usage: Option<&Usage>) -> Verdict {
     let mine: Vec<(&Cell, &Outcome)> = cells.iter().filter(|(c, _)| c.part == part.name).collect();
-    let (failure, summary) = match part.expect {
-        Expect::Complete => decide_complete(&mine),
-        Expect::Deadlock => decide_deadlock(&mine),
+    let (failure, summary) = match usage.and_then(|u| check_calls(part, u)) {
+        Some(violation) => (Some(Failure::ForbiddenCall), violation),
+        None => match part.expect {
+            Expect::Complete => decide_complete(&mine),
+            Expect::Deadlock => decide_deadlock(&mine),
+        },
     };
     Verdict {
         passed: failure.is_none(),
@@ -103,7 +112,58 @@ fn decide_complete(cells: &[(&Cell, &Outcome)]) -> (Option<Failure>, String) {
     }
 }
 
-/// Per rank count: complete at the smallest size, then deadlock at some larger size.
+/// The calls a part made that its rules forbid, or a required call it never made.
+fn check_calls(part: &Part, usage: &Usage) -> Option<String> {
+    let forbidden: Vec<String> = match &part.allowed_calls {
+        None => Vec::new(),
+        Some(allowed) => usage
+            .counts
+            .iter()
+            .filter(|(f, c)| c.calls > 0 && !allowed.contains(f))
+            .map(|(f, c)| {
+                let at = usage
+                    .sites
+                    .get(f)
+                    .map(|s| format!(", first at {s}"))
+                    .unwrap_or_default();
+                let times = if c.calls == 1 {
+                    "once".to_string()
+                } else {
+                    format!("{} times", c.calls)
+                };
+                format!("{} ({times}{at})", f.name())
+            })
+            .collect(),
+    };
+    if !forbidden.is_empty() {
+        let allowed: Vec<&str> = part
+            .allowed_calls
+            .iter()
+            .flatten()
+            .map(|f| f.name())
+            .collect();
+        return Some(format!(
+            "calls {}, which this part may not use (allowed: {})",
+            forbidden.join(", "),
+            allowed.join(", ")
+        ));
+    }
+    let missing: Vec<&str> = part
+        .required_calls
+        .iter()
+        .filter(|f| usage.counts.get(f).is_none_or(|c| c.calls == 0))
+        .map(|f: &Func| f.name())
+        .collect();
+    (!missing.is_empty()).then(|| {
+        format!(
+            "never calls {}, which this part must use",
+            missing.join(" or ")
+        )
+    })
+}
+
+/// Per rank count: complete at the smallest size, then deadlock at some larger size; and
+/// deadlock in zero-buffer mode, where nothing is buffered.
 fn decide_deadlock(cells: &[(&Cell, &Outcome)]) -> (Option<Failure>, String) {
     let mut by_ranks: BTreeMap<u32, Vec<(&Cell, &Outcome)>> = BTreeMap::new();
     for &(cell, outcome) in cells.iter().filter(|(c, _)| c.mode == Mode::Standard) {
@@ -142,6 +202,21 @@ fn decide_deadlock(cells: &[(&Cell, &Outcome)]) -> (Option<Failure>, String) {
             Some((cell, outcome)) => return failed_at(cell, outcome),
         }
     }
+    for &(cell, outcome) in cells.iter().filter(|(c, _)| c.mode == Mode::ZeroBuffer) {
+        match outcome {
+            Outcome::Deadlock(_) | Outcome::NotRun(_) => {}
+            Outcome::Pass => {
+                return (
+                    Some(Failure::NoDeadlock),
+                    format!(
+                        "{}: completed, but with no send buffered it must deadlock",
+                        cell.describe()
+                    ),
+                )
+            }
+            other => return failed_at(cell, other),
+        }
+    }
     let sizes: Vec<u64> = deadlocked_from.iter().map(|&(_, sf)| sf).collect();
     let summary = if sizes.windows(2).all(|w| w[0] == w[1]) && !sizes.is_empty() {
         format!(
@@ -162,10 +237,10 @@ fn decide_deadlock(cells: &[(&Cell, &Outcome)]) -> (Option<Failure>, String) {
     (None, summary)
 }
 
-/// Whether an outcome counts as the deadlock part 1 asks for: until the tracer tells deadlocks
-/// from other stalls, a cell that had to be stopped at its time limit.
+/// Whether an outcome is the deadlock part 1 asks for: the tracer's diagnosis, not a hang, a
+/// crash or a time-out.
 fn is_deadlock(outcome: &Outcome) -> bool {
-    matches!(outcome, Outcome::Timeout(_))
+    matches!(outcome, Outcome::Deadlock(_))
 }
 
 fn list(ranks: &[u32]) -> String {
@@ -180,6 +255,8 @@ fn list(ranks: &[u32]) -> String {
 mod tests {
     use super::*;
     use crate::outcome::{Crash, CrashCause, NotRun, TimeLimit, Timeout};
+    use crate::trace::diagnosis::{Diagnosis, StallKind};
+    use crate::trace::usage::Count;
 
     fn part(expect: Expect) -> Part {
         Part {
@@ -188,7 +265,25 @@ mod tests {
             title: String::new(),
             expect,
             points: 2.0,
+            allowed_calls: Some(vec![Func::Send, Func::Mprobe, Func::Mrecv, Func::Isend]),
+            required_calls: vec![Func::Isend],
         }
+    }
+
+    fn deadlock() -> Outcome {
+        Outcome::Deadlock(Box::new(Diagnosis {
+            kind: StallKind::Deadlock,
+            ranks: vec![],
+            cycle: vec![0, 1],
+            culprits: vec![],
+            edges: vec![],
+            zero_buffer: false,
+            explanation: "deadlock".into(),
+        }))
+    }
+
+    fn decide(part: &Part, cells: &BTreeMap<Cell, Outcome>) -> Verdict {
+        super::decide(part, cells, None)
     }
 
     fn cell(ranks: u32, sf: u64) -> Cell {
@@ -261,8 +356,8 @@ mod tests {
             scaling_factor: 100,
         });
         let good = grid(&[
-            (2, &[p.clone(), p.clone(), timeout(), skipped.clone()]),
-            (3, &[p.clone(), p.clone(), timeout(), skipped.clone()]),
+            (2, &[p.clone(), p.clone(), deadlock(), skipped.clone()]),
+            (3, &[p.clone(), p.clone(), deadlock(), skipped.clone()]),
         ]);
         let v = decide(&part(Expect::Deadlock), &good);
         assert!(v.passed, "{v:?}");
@@ -272,8 +367,8 @@ mod tests {
         );
 
         let mixed = grid(&[
-            (2, &[p.clone(), timeout()]),
-            (3, &[p.clone(), p.clone(), timeout()]),
+            (2, &[p.clone(), deadlock()]),
+            (3, &[p.clone(), p.clone(), deadlock()]),
         ]);
         let v = decide(&part(Expect::Deadlock), &mixed);
         assert!(v.passed);
@@ -312,8 +407,81 @@ mod tests {
         });
         let v = decide(
             &part(Expect::Deadlock),
-            &grid(&[(2, &[p, wrong, timeout()])]),
+            &grid(&[(2, &[p.clone(), wrong, deadlock()])]),
         );
         assert_eq!(v.failure, Some(Failure::Outcome("wrong-result")));
+
+        // A time-out after small sizes passed is not the deadlock the challenge asks for.
+        let v = decide(&part(Expect::Deadlock), &grid(&[(2, &[p, timeout()])]));
+        assert_eq!(v.failure, Some(Failure::Outcome("timeout")));
+    }
+
+    #[test]
+    fn zero_buffer_cells_follow_the_parts_expectation() {
+        let p = Outcome::Pass;
+        let mut cells = grid(&[(2, &[p.clone(), deadlock()])]);
+        let zb = Cell {
+            mode: Mode::ZeroBuffer,
+            ..cell(2, 1)
+        };
+        cells.insert(zb.clone(), p.clone());
+        let v = decide(&part(Expect::Deadlock), &cells);
+        assert_eq!(v.failure, Some(Failure::NoDeadlock));
+        assert!(
+            v.summary.contains("zero-buffer mode: completed"),
+            "{}",
+            v.summary
+        );
+        cells.insert(zb.clone(), deadlock());
+        assert!(decide(&part(Expect::Deadlock), &cells).passed);
+
+        let mut cells = grid(&[(2, &[p.clone(), p.clone()])]);
+        cells.insert(zb, deadlock());
+        let v = decide(&part(Expect::Complete), &cells);
+        assert_eq!(v.failure, Some(Failure::Outcome("deadlock")));
+    }
+
+    #[test]
+    fn forbidden_and_missing_calls_fail_the_part() {
+        let cells = grid(&[(2, &[Outcome::Pass])]);
+        let mut usage = Usage::default();
+        usage.counts.insert(
+            Func::Isend,
+            Count {
+                calls: 4,
+                bytes: 32,
+            },
+        );
+        assert!(super::decide(&part(Expect::Complete), &cells, Some(&usage)).passed);
+
+        usage.counts.insert(
+            Func::Sendrecv,
+            Count {
+                calls: 12,
+                bytes: 96,
+            },
+        );
+        usage
+            .sites
+            .insert(Func::Sendrecv, "src/lib.rs:30 (part2)".into());
+        let v = super::decide(&part(Expect::Complete), &cells, Some(&usage));
+        assert_eq!(v.failure, Some(Failure::ForbiddenCall));
+        assert!(
+            v.summary.starts_with("calls MPI_Sendrecv (12 times, first at src/lib.rs:30 (part2)), which this part may not use"),
+            "{}",
+            v.summary
+        );
+
+        let mut usage = Usage::default();
+        usage.counts.insert(
+            Func::Send,
+            Count {
+                calls: 4,
+                bytes: 32,
+            },
+        );
+        let v = super::decide(&part(Expect::Complete), &cells, Some(&usage));
+        assert_eq!(v.failure, Some(Failure::ForbiddenCall));
+        assert_eq!(v.summary, "never calls MPI_Isend, which this part must use");
     }
 }

@@ -91,6 +91,25 @@ fn render_part(part: &PartReport, out: &mut dyn Write) -> std::io::Result<()> {
     render_matrix(part, out)?;
     if part.passed {
         writeln!(out, "  {}", part.summary)?;
+        // A part meant to deadlock passed: show one of its deadlocks, explained.
+        if let Some(run) = part
+            .runs
+            .iter()
+            .find(|r| r.diagnosis.is_some() && r.mode == "standard")
+        {
+            let d = run.diagnosis.as_ref().expect("found above");
+            writeln!(
+                out,
+                "  {} {}",
+                format!(
+                    "at {} ranks, {} elements per block:",
+                    run.ranks,
+                    crate::outcome::thousands(run.scaling_factor)
+                )
+                .dimmed(),
+                d.explanation
+            )?;
+        }
     } else {
         let failure = part.failure.as_deref().unwrap_or("failed");
         writeln!(
@@ -202,6 +221,8 @@ const OUTCOMES: &[(&str, char, &str)] = &[
     ("wrong-result", '✗', "wrong result"),
     ("crash", 'C', "crash"),
     ("not-implemented", '?', "not implemented"),
+    ("deadlock", 'D', "deadlock"),
+    ("hang", 'H', "hang"),
     ("timeout", 'T', "time limit"),
     ("not-run", '·', "not run"),
 ];
@@ -285,6 +306,10 @@ mod tests {
             seconds,
             detail: None,
             output: None,
+            messages: None,
+            bytes: None,
+            calls: Default::default(),
+            diagnosis: None,
         }
     }
 
@@ -315,9 +340,10 @@ mod tests {
                 points: 1.0,
                 max_points: 1.0,
                 details: None,
+                calls: Default::default(),
                 runs: vec![
                     run(2, 1, "pass", Some(12e-6)),
-                    run(2, 10, "timeout", None),
+                    run(2, 10, "deadlock", None),
                     run(2, 100, "not-run", None),
                 ],
             }],
@@ -325,6 +351,7 @@ mod tests {
             max_points: 1.0,
             seconds: 3.25,
             launches: 1,
+            traced: true,
             warnings: vec![],
         }
     }
@@ -341,11 +368,11 @@ mod tests {
             .find(|l| l.trim_start().starts_with("2 "))
             .unwrap();
         assert!(
-            row.contains("✓ 12µs") && row.contains('T') && row.contains('·'),
+            row.contains("✓ 12µs") && row.contains('D') && row.contains('·'),
             "{row}"
         );
         assert!(
-            text.contains("legend: ✓ pass  T time limit  · not run"),
+            text.contains("legend: ✓ pass  D deadlock  · not run"),
             "{text}"
         );
         assert!(text.ends_with("score: 1/1\n"), "{text}");

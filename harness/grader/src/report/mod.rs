@@ -6,7 +6,10 @@
 pub mod human;
 pub mod json;
 
+use crate::trace::diagnosis::Diagnosis;
+use crate::trace::usage::Count;
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 /// Version of the JSON document.
 pub const FORMAT_VERSION: u32 = 1;
@@ -29,6 +32,8 @@ pub struct Report {
     pub seconds: f64,
     /// `mpiexec` jobs started.
     pub launches: u32,
+    /// Whether MPI calls were traced (deadlock and hang diagnosis, call checks).
+    pub traced: bool,
     /// Problems of the grader itself worth knowing (processes it could not stop, ...).
     pub warnings: Vec<String>,
 }
@@ -72,6 +77,8 @@ pub struct PartReport {
     /// More than a sentence, when there is more: the compiler's message for a part that does
     /// not build.
     pub details: Option<String>,
+    /// MPI calls of the part's code over all its runs (traced grades), by C name.
+    pub calls: BTreeMap<String, Count>,
     pub runs: Vec<RunReport>,
 }
 
@@ -82,7 +89,8 @@ pub struct RunReport {
     pub scaling_factor: u64,
     /// `"standard"` or `"zero-buffer"`.
     pub mode: String,
-    /// `"pass"`, `"wrong-result"`, `"crash"`, `"not-implemented"`, `"timeout"`, `"not-run"`.
+    /// `"pass"`, `"wrong-result"`, `"crash"`, `"not-implemented"`, `"deadlock"`, `"hang"`,
+    /// `"timeout"`, `"not-run"`.
     pub outcome: String,
     /// Slowest rank's time in the function, for runs that returned.
     pub seconds: Option<f64>,
@@ -90,11 +98,40 @@ pub struct RunReport {
     pub detail: Option<String>,
     /// The job's captured output (capped), for the run a job ended in.
     pub output: Option<String>,
+    /// Point-to-point messages the function sent, over all ranks (traced grades).
+    pub messages: Option<u64>,
+    /// Payload bytes of those messages.
+    pub bytes: Option<u64>,
+    /// MPI calls of the function over all ranks, by C name (traced grades).
+    pub calls: BTreeMap<String, Count>,
+    /// For a deadlock or a hang: the ranks, their calls, the wait-for graph, the explanation.
+    pub diagnosis: Option<Diagnosis>,
 }
 
 impl Report {
     /// Whether every graded part passed (exit code 0).
     pub fn all_passed(&self) -> bool {
         self.parts.iter().all(|p| p.passed)
+    }
+
+    /// Runs with a deadlock or hang diagnosis, titled for people.
+    pub fn diagnoses(&self) -> impl Iterator<Item = (String, &Diagnosis)> {
+        self.parts.iter().flat_map(|p| {
+            p.runs.iter().filter_map(move |r| {
+                let d = r.diagnosis.as_ref()?;
+                let mode = if r.mode == "standard" {
+                    String::new()
+                } else {
+                    format!(" {}", r.mode)
+                };
+                Some((
+                    format!(
+                        "{}: {} ranks, {} elements{mode}",
+                        p.name, r.ranks, r.scaling_factor
+                    ),
+                    d,
+                ))
+            })
+        })
     }
 }

@@ -1,7 +1,89 @@
 //! What the tracer tells the grader while ranks run, and what the grader concludes from it.
 //!
 //! - [`records`]: the per-rank shared-memory records, mapped and read as snapshots;
-//! - [`graph`]: the AND/OR wait-for graph of one snapshot and who can never be released.
+//! - [`graph`]: the AND/OR wait-for graph of one snapshot and who can never be released;
+//! - [`detect`]: deadlocks, hangs and vanished ranks, confirmed over time;
+//! - [`diagnosis`]: the explanation of a stall (and its Graphviz form);
+//! - [`stacks`]: stacks captured on request, symbolised to source lines;
+//! - [`usage`]: which MPI functions each cell called, how often, and where.
 
+pub mod detect;
+pub mod diagnosis;
 pub mod graph;
 pub mod records;
+pub mod stacks;
+pub mod usage;
+
+use crate::error::Result;
+use detect::{Detector, Finding};
+use mpi_grade_protocol::run;
+use records::TraceDir;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+/// How long the grader waits for the ranks' stacks once a stall is certain.
+const STACK_TIMEOUT: Duration = Duration::from_millis(200);
+
+/// The tracer's side of one launch.
+pub struct LaunchTrace {
+    pub dir: TraceDir,
+    /// The student's crate, to find source lines in it (`None` outside grading).
+    submission: Option<PathBuf>,
+}
+
+impl LaunchTrace {
+    /// Creates the record files of a launch of `ranks` ranks under `run_dir`.
+    pub fn create(run_dir: &Path, ranks: u32, submission: Option<&Path>) -> Result<LaunchTrace> {
+        Ok(LaunchTrace {
+            dir: TraceDir::create(&run::trace_dir(run_dir), ranks)?,
+            submission: submission.map(Path::to_path_buf),
+        })
+    }
+
+    /// The environment that activates the tracer in the ranks. In program scope every call
+    /// counts, and `zero_buffer` makes every standard send synchronous; in marked scope the
+    /// runtime marks cells (and their mode) itself.
+    pub fn rank_env(&self, program_scope: bool, zero_buffer: bool) -> Vec<(String, String)> {
+        let scope = if program_scope {
+            run::SCOPE_PROGRAM
+        } else {
+            run::SCOPE_MARKED
+        };
+        let mut env = vec![
+            (
+                run::ENV_TRACE_DIR.to_string(),
+                self.dir.path.display().to_string(),
+            ),
+            (run::ENV_TRACE_SCOPE.to_string(), scope.to_string()),
+        ];
+        if zero_buffer {
+            env.push((run::ENV_ZERO_BUFFER.to_string(), "1".to_string()));
+        }
+        env
+    }
+
+    /// A watcher for `launch::run`: polls the detector and, on a finding, captures and
+    /// symbolises the stacks of the ranks involved while they are still alive.
+    pub fn watcher(&self, hang_after: Duration) -> impl FnMut(Instant) -> Option<Finding> + '_ {
+        let mut detector = Detector::new(&self.dir, hang_after);
+        move |now| {
+            let mut finding = detector.poll(now)?;
+            let involved: Vec<u32> = finding
+                .diagnosis
+                .ranks
+                .iter()
+                .filter(|a| a.state != "gone")
+                .map(|a| a.rank)
+                .collect();
+            let stacks = stacks::capture(&self.dir, &involved, STACK_TIMEOUT);
+            let locations = stacks::locate(&self.dir, &stacks, self.submission.as_deref());
+            finding.diagnosis.locate(&locations);
+            Some(finding)
+        }
+    }
+
+    /// What plan cell `cell` called, over all ranks.
+    pub fn usage(&self, cell: u32) -> usage::Usage {
+        usage::cell_usage(&self.dir, cell, self.submission.as_deref())
+    }
+}

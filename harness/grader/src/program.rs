@@ -1,0 +1,129 @@
+//! `mpi-grade run`: any MPI program (C, Rust, Python) under the tracer, with the same deadlock
+//! and hang diagnosis as a grade. The self-check tool for anyone learning MPI.
+
+use crate::compile::BuildCache;
+use crate::error::{Error, Result};
+use crate::launch::{self, Ending, Launch};
+use crate::launcher::{Implementation, Launcher};
+use crate::trace::diagnosis::{Diagnosis, StallKind};
+use crate::trace::usage::{Count, Usage};
+use crate::trace::LaunchTrace;
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Exit code when the program deadlocked.
+pub const EXIT_DEADLOCK: u8 = 3;
+/// Exit code when the program hung.
+pub const EXIT_HANG: u8 = 4;
+/// Exit code when the program reached the time limit.
+pub const EXIT_TIMEOUT: u8 = 5;
+
+/// What to run.
+pub struct RunOptions {
+    pub ranks: u32,
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    pub zero_buffer: bool,
+    pub hang_after: Duration,
+    pub timeout: Duration,
+    pub cache_dir: PathBuf,
+    pub implementation: Implementation,
+}
+
+/// How a run ended, as data (and as the JSON of `--json`).
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub format_version: u32,
+    pub program: String,
+    pub args: Vec<String>,
+    pub ranks: u32,
+    pub zero_buffer: bool,
+    /// `"exited"`, `"deadlock"`, `"hang"`, `"crash"` (a rank vanished while others waited),
+    /// `"timeout"` or `"interrupted"`.
+    pub outcome: String,
+    /// `mpiexec`'s exit code, when it exited by itself.
+    pub status: Option<i32>,
+    pub seconds: f64,
+    pub diagnosis: Option<Diagnosis>,
+    /// MPI calls over all ranks, by C name.
+    pub calls: BTreeMap<String, Count>,
+    pub messages: u64,
+    pub bytes: u64,
+}
+
+impl RunReport {
+    /// The exit code of `mpi-grade run`: the program's own, or one saying why it was stopped.
+    pub fn exit_code(&self) -> u8 {
+        match self.outcome.as_str() {
+            "deadlock" => EXIT_DEADLOCK,
+            "hang" => EXIT_HANG,
+            "timeout" => EXIT_TIMEOUT,
+            _ => self.status.map_or(1, |s| s.clamp(0, 255) as u8),
+        }
+    }
+}
+
+/// Runs the program and reports how it ended. Its output goes straight to the terminal.
+pub fn run(options: &RunOptions) -> Result<RunReport> {
+    if options.ranks < 1 {
+        return Err(Error::Other("-n must be at least 1".into()));
+    }
+    let launcher = Launcher::detect(options.implementation)?;
+    let cache_dir = std::path::absolute(&options.cache_dir).map_err(Error::io(format!(
+        "cannot resolve {}",
+        options.cache_dir.display()
+    )))?;
+    let runs_dir = cache_dir.join("runs");
+    std::fs::create_dir_all(&runs_dir)
+        .map_err(Error::io(format!("cannot create {}", runs_dir.display())))?;
+    let scratch = tempfile::Builder::new()
+        .prefix("run-")
+        .tempdir_in(&runs_dir)
+        .map_err(Error::io("cannot create a scratch directory"))?;
+    let tracer = BuildCache::new(&cache_dir, &launcher, Duration::from_secs(600))
+        .build_tracer(scratch.path())?;
+
+    let trace = LaunchTrace::create(scratch.path(), options.ranks, None)?;
+    let launch = Launch {
+        launcher: &launcher,
+        program: &options.program,
+        args: &options.args,
+        ranks: options.ranks,
+        env: trace.rank_env(true, options.zero_buffer),
+        preload: Some(&tracer),
+        capture: None,
+        launch_seconds: options.timeout.as_secs_f64(),
+        cells: None,
+    };
+    let record = launch::run(&launch, &mut trace.watcher(options.hang_after))?;
+    let usage = trace.usage(0);
+    let (outcome, diagnosis) = match record.ending {
+        Ending::Exited => ("exited", None),
+        Ending::Stalled(finding) => {
+            let name = match finding.diagnosis.kind {
+                StallKind::Deadlock => "deadlock",
+                StallKind::Hang => "hang",
+                StallKind::Gone => "crash",
+            };
+            (name, Some(finding.diagnosis))
+        }
+        Ending::LaunchTimeout { .. } | Ending::CellTimeout { .. } => ("timeout", None),
+        Ending::Interrupted => ("interrupted", None),
+    };
+    Ok(RunReport {
+        format_version: 1,
+        program: options.program.display().to_string(),
+        args: options.args.clone(),
+        ranks: options.ranks,
+        zero_buffer: options.zero_buffer,
+        outcome: outcome.to_string(),
+        status: record.status.and_then(|s| s.code()),
+        seconds: record.seconds,
+        diagnosis,
+        calls: usage.by_name(),
+        messages: Usage::messages(&usage),
+        bytes: usage.message_bytes(),
+    })
+}

@@ -1,0 +1,166 @@
+//! Watching a running launch through the tracer's records: a deadlock is a set of blocked ranks
+//! that the wait-for graph says can never be released, unchanged and without progress for a
+//! quiet window, checked twice; a hang is ranks that others wait on and that stay outside MPI
+//! for `hang_after`; a gone rank is one whose process vanished while others wait on it.
+
+use super::diagnosis::{Diagnosis, StallKind};
+use super::graph::{analyze, Analysis, Presence};
+use super::records::{monotonic_ns, RankSnapshot, TraceDir};
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+/// How long a candidate deadlock must stay unchanged before it is one. Calls that can still
+/// complete (a buffered send, a transfer in progress) return well within this even with eight
+/// ranks sharing two cores; a real deadlock stays forever.
+pub const QUIET: Duration = Duration::from_millis(150);
+/// How long the launcher gets to end the job by itself after a rank vanished (it reports why).
+const GONE_GRACE: Duration = Duration::from_millis(1500);
+
+/// A stall the detector is sure of.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub diagnosis: Diagnosis,
+}
+
+/// The state of one deadlock candidate across polls.
+#[derive(Debug, Clone, PartialEq)]
+struct Candidate {
+    /// (rank, progress, call start) of every rank in the set.
+    key: Vec<(u32, u64, u64)>,
+    first_seen: Instant,
+    checks: u32,
+}
+
+/// Watches the records of one launch.
+pub struct Detector<'a> {
+    traces: &'a TraceDir,
+    hang_after: Duration,
+    candidate: Option<Candidate>,
+    gone_since: Option<(BTreeSet<u32>, Instant)>,
+}
+
+impl<'a> Detector<'a> {
+    pub fn new(traces: &'a TraceDir, hang_after: Duration) -> Detector<'a> {
+        Detector {
+            traces,
+            hang_after,
+            candidate: None,
+            gone_since: None,
+        }
+    }
+
+    /// Looks at the ranks once; returns a finding when one is certain.
+    pub fn poll(&mut self, now: Instant) -> Option<Finding> {
+        let snapshot = self.traces.snapshot();
+        let presence: Vec<Presence> = snapshot.iter().map(presence).collect();
+        let analysis = analyze(&snapshot, &presence);
+        let now_ns = monotonic_ns();
+
+        if !analysis.waits_on_gone.is_empty() {
+            let gone: BTreeSet<u32> = analysis.waits_on_gone.iter().map(|&(_, g)| g).collect();
+            let since = match &self.gone_since {
+                Some((set, since)) if *set == gone => *since,
+                _ => {
+                    self.gone_since = Some((gone.clone(), now));
+                    now
+                }
+            };
+            if now - since >= GONE_GRACE {
+                let culprits: Vec<u32> = gone.into_iter().collect();
+                let diagnosis =
+                    Diagnosis::new(StallKind::Gone, &snapshot, &analysis, culprits, now_ns);
+                return Some(Finding { diagnosis });
+            }
+            return None;
+        }
+        self.gone_since = None;
+
+        if let Some(finding) = self.deadlock(&snapshot, &analysis, now, now_ns) {
+            return Some(finding);
+        }
+        self.hang(&snapshot, &analysis, now_ns)
+    }
+
+    fn deadlock(
+        &mut self,
+        snapshot: &[RankSnapshot],
+        analysis: &Analysis,
+        now: Instant,
+        now_ns: u64,
+    ) -> Option<Finding> {
+        if analysis.deadlocked.is_empty() {
+            self.candidate = None;
+            return None;
+        }
+        let key: Vec<(u32, u64, u64)> = analysis
+            .deadlocked
+            .iter()
+            .map(|&r| {
+                let s = &snapshot[r as usize];
+                (r, s.progress, s.call.as_ref().map_or(0, |c| c.since_ns))
+            })
+            .collect();
+        match &mut self.candidate {
+            Some(c) if c.key == key => c.checks += 1,
+            _ => {
+                self.candidate = Some(Candidate {
+                    key,
+                    first_seen: now,
+                    checks: 1,
+                });
+                return None;
+            }
+        }
+        let c = self.candidate.as_ref().expect("just set");
+        if c.checks < 2 || now - c.first_seen < QUIET {
+            return None;
+        }
+        let diagnosis = Diagnosis::new(StallKind::Deadlock, snapshot, analysis, Vec::new(), now_ns);
+        Some(Finding { diagnosis })
+    }
+
+    fn hang(
+        &mut self,
+        snapshot: &[RankSnapshot],
+        analysis: &Analysis,
+        now_ns: u64,
+    ) -> Option<Finding> {
+        let idle = |s: &RankSnapshot| {
+            s.initialised
+                && now_ns.saturating_sub(s.progress_ns) >= self.hang_after.as_nanos() as u64
+        };
+        let mut culprits: Vec<u32> = analysis
+            .waiting_on_free
+            .keys()
+            .copied()
+            .filter(|&r| idle(&snapshot[r as usize]))
+            .collect();
+        if culprits.is_empty() {
+            // Nobody blocked, nobody calling MPI: every rank is stuck in its own code.
+            let everyone_idle = snapshot.iter().all(|s| {
+                idle(s)
+                    && s.call.is_none()
+                    && s.state == mpi_grade_protocol::trace::RankState::Running
+            });
+            if !everyone_idle || snapshot.is_empty() {
+                return None;
+            }
+            culprits = snapshot.iter().map(|s| s.rank).collect();
+        }
+        let diagnosis = Diagnosis::new(StallKind::Hang, snapshot, analysis, culprits, now_ns);
+        Some(Finding { diagnosis })
+    }
+}
+
+/// Whether a rank's process still exists (a zombie has exited).
+fn presence(s: &RankSnapshot) -> Presence {
+    if !s.initialised || s.pid <= 0 {
+        return Presence::Alive;
+    }
+    match std::fs::read_to_string(format!("/proc/{}/stat", s.pid)) {
+        Ok(stat) if crate::procs::ProcStat::parse(&stat).is_some_and(|p| p.is_alive()) => {
+            Presence::Alive
+        }
+        _ => Presence::Gone,
+    }
+}

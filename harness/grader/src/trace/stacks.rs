@@ -1,0 +1,218 @@
+//! From instruction pointers to source lines: stacks the tracer captured (a blocked rank's
+//! stack on request, the first call site of a function) are symbolised with the line tables the
+//! driver is built with.
+
+use super::records::{captured_stack, request_stack, TraceDir};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering::Relaxed;
+use std::time::{Duration, Instant};
+
+/// One source frame (inlined functions are frames of their own).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourceFrame {
+    pub file: String,
+    pub line: u32,
+    pub function: Option<String>,
+}
+
+impl SourceFrame {
+    /// `src/lib.rs:12 (part1)`, with `root/` removed from the file when it is below `root`.
+    pub fn display(&self, root: Option<&Path>) -> String {
+        let file = match root.and_then(|r| Path::new(&self.file).strip_prefix(r).ok()) {
+            Some(rel) => rel.display().to_string(),
+            None => self.file.clone(),
+        };
+        let function = self
+            .function
+            .as_deref()
+            .map(|f| format!(" ({})", f.rsplit("::").next().unwrap_or(f)))
+            .unwrap_or_default();
+        format!("{file}:{}{function}", self.line)
+    }
+}
+
+/// Symbolises addresses of one executable, loaded at `bias`.
+pub struct Symbolizer {
+    loader: addr2line::Loader,
+    bias: u64,
+}
+
+impl Symbolizer {
+    pub fn open(exe: &Path, bias: u64) -> Option<Symbolizer> {
+        let loader = addr2line::Loader::new(exe).ok()?;
+        Some(Symbolizer { loader, bias })
+    }
+
+    /// The source frames of a stack (innermost first), for addresses inside the executable.
+    pub fn frames(&self, ips: &[u64]) -> Vec<SourceFrame> {
+        let mut out = Vec::new();
+        for (i, &ip) in ips.iter().enumerate() {
+            // Return addresses point after the call: step back into it (not for the frame that
+            // was interrupted, whose address is the instruction itself).
+            let probe = ip.wrapping_sub(self.bias).wrapping_sub(u64::from(i > 0));
+            if self.loader.find_symbol(probe).is_none() {
+                continue; // not in the executable (a shared library, the signal trampoline)
+            }
+            let Ok(mut frames) = self.loader.find_frames(probe) else {
+                continue;
+            };
+            while let Ok(Some(frame)) = frames.next() {
+                let Some(location) = frame.location.as_ref() else {
+                    continue;
+                };
+                let (Some(file), Some(line)) = (location.file, location.line) else {
+                    continue;
+                };
+                out.push(SourceFrame {
+                    file: file.to_string(),
+                    line,
+                    function: frame
+                        .function
+                        .as_ref()
+                        .and_then(|f| f.demangle().ok())
+                        .map(|f| f.into_owned()),
+                });
+            }
+        }
+        out
+    }
+}
+
+/// Which frame of a stack is "where the program is": the innermost one in the student's
+/// crate when grading (`submission`), else the innermost one outside libraries and toolchains.
+pub fn pick<'a>(frames: &'a [SourceFrame], submission: Option<&Path>) -> Option<&'a SourceFrame> {
+    match submission {
+        Some(dir) => frames.iter().find(|f| Path::new(&f.file).starts_with(dir)),
+        None => frames.iter().find(|f| {
+            let file = &f.file;
+            !(file.contains("/.cargo/registry/")
+                || file.starts_with("/rustc/")
+                || file.starts_with("/usr/")
+                || file.contains("/support/runtime/")
+                || file.contains("/library/std/")
+                || file.contains("/library/core/"))
+        }),
+    }
+}
+
+/// Asks the given ranks for their stacks and waits up to `timeout` for them.
+pub fn capture(traces: &TraceDir, ranks: &[u32], timeout: Duration) -> BTreeMap<u32, Vec<u64>> {
+    let requested: Vec<(u32, u64)> = ranks
+        .iter()
+        .filter_map(|&r| request_stack(traces.record(r)).map(|g| (r, g)))
+        .collect();
+    let deadline = Instant::now() + timeout;
+    let mut stacks = BTreeMap::new();
+    while stacks.len() < requested.len() && Instant::now() < deadline {
+        for &(rank, generation) in &requested {
+            if !stacks.contains_key(&rank) {
+                if let Some(ips) = captured_stack(traces.record(rank), generation) {
+                    stacks.insert(rank, ips);
+                }
+            }
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    stacks
+}
+
+/// The executable a rank runs and its load bias, from its record.
+pub fn executable(traces: &TraceDir, rank: u32) -> Option<(PathBuf, u64)> {
+    let h = &traces.record(rank).header;
+    let bytes: Vec<u8> = h
+        .exe_path
+        .iter()
+        .map(|b| b.load(Relaxed))
+        .take_while(|&b| b != 0)
+        .collect();
+    if bytes.is_empty() {
+        return None;
+    }
+    let path = PathBuf::from(String::from_utf8_lossy(&bytes).into_owned());
+    Some((path, h.exe_bias.load(Relaxed)))
+}
+
+/// Source locations of the given stacks, one per rank when one could be found.
+pub fn locate(
+    traces: &TraceDir,
+    stacks: &BTreeMap<u32, Vec<u64>>,
+    submission: Option<&Path>,
+) -> Vec<(u32, String)> {
+    let mut symbolizers: BTreeMap<(PathBuf, u64), Option<Symbolizer>> = BTreeMap::new();
+    let mut out = Vec::new();
+    for (&rank, ips) in stacks {
+        let Some(key) = executable(traces, rank) else {
+            continue;
+        };
+        let symbolizer = symbolizers
+            .entry(key.clone())
+            .or_insert_with(|| Symbolizer::open(&key.0, key.1));
+        let Some(symbolizer) = symbolizer else {
+            continue;
+        };
+        let frames = symbolizer.frames(ips);
+        if let Some(frame) = pick(&frames, submission) {
+            out.push((rank, frame.display(submission)));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(file: &str, line: u32, function: &str) -> SourceFrame {
+        SourceFrame {
+            file: file.into(),
+            line,
+            function: Some(function.into()),
+        }
+    }
+
+    #[test]
+    fn the_students_innermost_frame_is_picked() {
+        let frames = vec![
+            frame(
+                "/root/.cargo/registry/src/x/mpi-0.8.2/src/point_to_point.rs",
+                540,
+                "mpi::point_to_point::Destination::send",
+            ),
+            frame("/home/s/alltoall/src/lib.rs", 12, "alltoall::part1"),
+            frame(
+                "/cache/support/runtime/src/lib.rs",
+                100,
+                "mpi_grade_runtime::main",
+            ),
+        ];
+        let picked = pick(&frames, Some(Path::new("/home/s/alltoall"))).unwrap();
+        assert_eq!(
+            picked.display(Some(Path::new("/home/s/alltoall"))),
+            "src/lib.rs:12 (part1)"
+        );
+        assert_eq!(pick(&frames, None).unwrap().line, 12);
+        assert_eq!(pick(&frames[..1], Some(Path::new("/elsewhere"))), None);
+    }
+
+    #[test]
+    fn this_test_binary_can_be_symbolised() {
+        // The test binary itself, loaded at its real bias: find a frame for this function.
+        let exe = std::env::current_exe().unwrap();
+        let here = the_students_innermost_frame_is_picked as fn() as usize as u64;
+        let bias = {
+            let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+            let exe_name = exe.to_string_lossy().into_owned();
+            let first = maps.lines().find(|l| l.ends_with(&exe_name)).unwrap();
+            let start = u64::from_str_radix(first.split('-').next().unwrap(), 16).unwrap();
+            let offset = u64::from_str_radix(first.split_whitespace().nth(2).unwrap(), 16).unwrap();
+            start - offset
+        };
+        let symbolizer = Symbolizer::open(&exe, bias).unwrap();
+        let frames = symbolizer.frames(&[here]);
+        assert!(
+            frames.iter().any(|f| f.file.ends_with("stacks.rs")),
+            "{frames:?}"
+        );
+    }
+}

@@ -1,0 +1,172 @@
+//! Which MPI functions the student's code called in a cell, how often, with how many bytes, and
+//! where each was first called; read from the records once the launch is over.
+
+use super::records::TraceDir;
+use super::stacks::{self, Symbolizer};
+use mpi_grade_protocol::trace::{Func, MAX_CELLS};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::Ordering::{Acquire, Relaxed};
+
+/// Calls and bytes of one function.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Count {
+    pub calls: u64,
+    pub bytes: u64,
+}
+
+/// One cell's use of MPI, summed over its ranks.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Usage {
+    pub counts: BTreeMap<Func, Count>,
+    /// Where each function was first called (student's source line), when known.
+    pub sites: BTreeMap<Func, String>,
+}
+
+/// Functions that send a point-to-point message.
+const SENDS: &[Func] = &[
+    Func::Send,
+    Func::Ssend,
+    Func::Bsend,
+    Func::Rsend,
+    Func::Isend,
+    Func::Issend,
+    Func::Ibsend,
+    Func::Irsend,
+    Func::Sendrecv,
+    Func::SendrecvReplace,
+];
+
+impl Usage {
+    /// Point-to-point messages sent.
+    pub fn messages(&self) -> u64 {
+        SENDS
+            .iter()
+            .filter_map(|f| self.counts.get(f))
+            .map(|c| c.calls)
+            .sum()
+    }
+
+    /// Payload bytes of those messages.
+    pub fn message_bytes(&self) -> u64 {
+        SENDS
+            .iter()
+            .filter_map(|f| self.counts.get(f))
+            .map(|c| c.bytes)
+            .sum()
+    }
+
+    /// Adds another cell's usage (for a part's total).
+    pub fn add(&mut self, other: &Usage) {
+        for (f, c) in &other.counts {
+            let mine = self.counts.entry(*f).or_default();
+            mine.calls += c.calls;
+            mine.bytes += c.bytes;
+        }
+        for (f, s) in &other.sites {
+            self.sites.entry(*f).or_insert_with(|| s.clone());
+        }
+    }
+
+    /// Counts keyed by C name, for reports.
+    pub fn by_name(&self) -> BTreeMap<String, Count> {
+        self.counts
+            .iter()
+            .map(|(f, c)| (f.name().to_string(), *c))
+            .collect()
+    }
+}
+
+/// The usage of plan cell `cell` across every rank's record. `submission` is the student's
+/// crate, to find the call sites in it.
+pub fn cell_usage(traces: &TraceDir, cell: u32, submission: Option<&Path>) -> Usage {
+    let mut usage = Usage::default();
+    if cell as usize >= MAX_CELLS {
+        return usage;
+    }
+    let mut symbolizer: Option<Option<Symbolizer>> = None;
+    for rank in 0..traces.ranks() {
+        let record = traces.record(rank);
+        if !record.is_initialised() {
+            continue;
+        }
+        for (i, fc) in record.cells[cell as usize].funcs.iter().enumerate() {
+            let calls = fc.calls.load(Relaxed);
+            if calls == 0 {
+                continue;
+            }
+            let func = Func::from_index(i as u32).expect("counters are indexed by Func");
+            let c = usage.counts.entry(func).or_default();
+            c.calls += calls;
+            c.bytes += fc.bytes.load(Relaxed);
+        }
+        let sites = record.header.nsites.load(Acquire) as usize;
+        for site in record.sites.iter().take(sites) {
+            if site.cell.load(Acquire) != cell + 1 {
+                continue;
+            }
+            let Some(func) = Func::from_index(site.func.load(Relaxed)) else {
+                continue;
+            };
+            if usage.sites.contains_key(&func) {
+                continue;
+            }
+            let symbolizer = symbolizer.get_or_insert_with(|| {
+                stacks::executable(traces, rank)
+                    .and_then(|(exe, bias)| Symbolizer::open(&exe, bias))
+            });
+            let Some(symbolizer) = symbolizer else {
+                continue;
+            };
+            let depth = (site.depth.load(Relaxed) as usize).min(site.ips.len());
+            let ips: Vec<u64> = site.ips[..depth]
+                .iter()
+                .map(|ip| ip.load(Relaxed))
+                .collect();
+            let frames = symbolizer.frames(&ips);
+            if let Some(frame) = stacks::pick(&frames, submission) {
+                usage.sites.insert(func, frame.display(submission));
+            }
+        }
+    }
+    usage
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_count_every_kind_of_send_once() {
+        let mut u = Usage::default();
+        u.counts.insert(
+            Func::Send,
+            Count {
+                calls: 3,
+                bytes: 24,
+            },
+        );
+        u.counts.insert(
+            Func::Isend,
+            Count {
+                calls: 2,
+                bytes: 16,
+            },
+        );
+        u.counts.insert(Func::Mprobe, Count { calls: 5, bytes: 0 });
+        assert_eq!(u.messages(), 5);
+        assert_eq!(u.message_bytes(), 40);
+        let mut total = Usage::default();
+        total.add(&u);
+        total.add(&u);
+        assert_eq!(
+            total.counts[&Func::Send],
+            Count {
+                calls: 6,
+                bytes: 48
+            }
+        );
+        assert_eq!(total.by_name()["MPI_Isend"].calls, 4);
+    }
+}
