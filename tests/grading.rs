@@ -164,11 +164,14 @@ fn part_of<'a>(report: &'a Value, name: &str) -> Option<&'a Value> {
         .find(|p| p["name"] == name)
 }
 
-/// `"ranks:size:outcome"`: at least one run matches ranks and size, and all such have the outcome.
+/// `"ranks:size:outcome"` (standard mode) or `"ranks:size:mode:outcome"`: at least one run
+/// matches, and all that match have the outcome.
 fn check_runs(part: &Value, pattern: &str) -> Result<(), String> {
     let fields: Vec<&str> = pattern.split(':').collect();
-    let [ranks, size, outcome] = fields[..] else {
-        return Err(format!("bad pattern {pattern}"));
+    let (ranks, size, mode, outcome) = match fields[..] {
+        [ranks, size, outcome] => (ranks, size, "standard", outcome),
+        [ranks, size, mode, outcome] => (ranks, size, mode, outcome),
+        _ => return Err(format!("bad pattern {pattern}")),
     };
     let matches = |field: &str, value: &Value| {
         field == "*" || value.as_u64().map(|v| v.to_string()) == Some(field.to_string())
@@ -178,9 +181,7 @@ fn check_runs(part: &Value, pattern: &str) -> Result<(), String> {
         .unwrap()
         .iter()
         .filter(|r| {
-            r["mode"] == "standard"
-                && matches(ranks, &r["ranks"])
-                && matches(size, &r["scaling_factor"])
+            r["mode"] == mode && matches(ranks, &r["ranks"]) && matches(size, &r["scaling_factor"])
         })
         .collect();
     if runs.is_empty() {
@@ -189,8 +190,8 @@ fn check_runs(part: &Value, pattern: &str) -> Result<(), String> {
     for r in runs {
         if r["outcome"] != outcome {
             return Err(format!(
-                "{pattern}: run {} ranks, {} elements was {}",
-                r["ranks"], r["scaling_factor"], r["outcome"]
+                "{pattern}: run {} ranks, {} elements, {} was {}",
+                r["ranks"], r["scaling_factor"], r["mode"], r["outcome"]
             ));
         }
     }
@@ -205,15 +206,38 @@ fn reference_passes_the_full_default_grade() -> Result<(), Failed> {
     assert_eq!(report["format_version"], 1);
     assert_eq!(report["seed"], 1);
     assert_eq!(report["mpi"]["implementation"], "Open MPI");
+    assert_eq!(report["traced"], true);
     for part in report["parts"].as_array().unwrap() {
-        // 5 rank counts x 6 sizes, every cell accounted for.
+        // 5 rank counts x (6 sizes + zero-buffer), every cell accounted for.
         assert_eq!(
             part["runs"].as_array().unwrap().len(),
-            30,
+            35,
             "{}",
             part["name"]
         );
+        let calls = part["calls"].as_object().unwrap();
+        assert!(!calls.is_empty(), "traced calls of {}", part["name"]);
     }
+    // Part 1 deadlocks as a deadlock (not a time-out), explained with the source line.
+    let part1 = part_of(&report, "part1").unwrap();
+    let runs = part1["runs"].as_array().unwrap();
+    let deadlock = runs.iter().find(|r| r["outcome"] == "deadlock").unwrap();
+    let diagnosis = &deadlock["diagnosis"];
+    assert_eq!(diagnosis["kind"], "deadlock");
+    let explanation = diagnosis["explanation"].as_str().unwrap();
+    assert!(explanation.contains("at src/lib.rs:"), "{diagnosis}");
+    assert!(!diagnosis["edges"].as_array().unwrap().is_empty());
+    // Part 3 sends with MPI_Isend: n*n messages per run.
+    let part3 = part_of(&report, "part3").unwrap();
+    let run = part3["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["ranks"] == 4 && r["scaling_factor"] == 10 && r["mode"] == "standard")
+        .unwrap();
+    assert_eq!(run["messages"], 16);
+    assert_eq!(run["bytes"], 16 * 10 * 8);
+    assert_eq!(run["calls"]["MPI_Isend"]["calls"], 16);
     Ok(())
 }
 

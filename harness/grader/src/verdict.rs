@@ -43,14 +43,26 @@ pub struct Verdict {
 }
 
 /// The verdict on `part` from the outcomes of its cells and (when traced) the MPI calls they
-/// made. A call the part may not make decides over everything else: the rule is part of the task.
+/// made. A call the part may not make decides over everything else: the rule is part of the
+/// task. A required call it never made decides only when nothing else failed (a part that
+/// crashed before its first send is better explained by the crash).
 pub fn decide(part: &Part, cells: &BTreeMap<Cell, Outcome>, usage: Option<&Usage>) -> Verdict {
     let mine: Vec<(&Cell, &Outcome)> = cells.iter().filter(|(c, _)| c.part == part.name).collect();
-    let (failure, summary) = match usage.and_then(|u| check_calls(part, u)) {
-        Some(violation) => (Some(Failure::ForbiddenCall), violation),
-        None => match part.expect {
-            Expect::Complete => decide_complete(&mine),
-            Expect::Deadlock => decide_deadlock(&mine),
+    let functional = || match part.expect {
+        Expect::Complete => decide_complete(&mine),
+        Expect::Deadlock => decide_deadlock(&mine),
+    };
+    let (failure, summary) = match usage {
+        None => functional(),
+        Some(usage) => match forbidden_calls(part, usage) {
+            Some(violation) => (Some(Failure::ForbiddenCall), violation),
+            None => match functional() {
+                (None, passed) => match missing_calls(part, usage) {
+                    Some(missing) => (Some(Failure::ForbiddenCall), missing),
+                    None => (None, passed),
+                },
+                failed => failed,
+            },
         },
     };
     Verdict {
@@ -112,42 +124,39 @@ fn decide_complete(cells: &[(&Cell, &Outcome)]) -> (Option<Failure>, String) {
     }
 }
 
-/// The calls a part made that its rules forbid, or a required call it never made.
-fn check_calls(part: &Part, usage: &Usage) -> Option<String> {
-    let forbidden: Vec<String> = match &part.allowed_calls {
-        None => Vec::new(),
-        Some(allowed) => usage
-            .counts
-            .iter()
-            .filter(|(f, c)| c.calls > 0 && !allowed.contains(f))
-            .map(|(f, c)| {
-                let at = usage
-                    .sites
-                    .get(f)
-                    .map(|s| format!(", first at {s}"))
-                    .unwrap_or_default();
-                let times = if c.calls == 1 {
-                    "once".to_string()
-                } else {
-                    format!("{} times", c.calls)
-                };
-                format!("{} ({times}{at})", f.name())
-            })
-            .collect(),
-    };
-    if !forbidden.is_empty() {
-        let allowed: Vec<&str> = part
-            .allowed_calls
-            .iter()
-            .flatten()
-            .map(|f| f.name())
-            .collect();
-        return Some(format!(
+/// The calls a part made that its rules forbid.
+fn forbidden_calls(part: &Part, usage: &Usage) -> Option<String> {
+    let allowed = part.allowed_calls.as_ref()?;
+    let forbidden: Vec<String> = usage
+        .counts
+        .iter()
+        .filter(|(f, c)| c.calls > 0 && !allowed.contains(f))
+        .map(|(f, c)| {
+            let at = usage
+                .sites
+                .get(f)
+                .map(|s| format!(", first at {s}"))
+                .unwrap_or_default();
+            let times = if c.calls == 1 {
+                "once".to_string()
+            } else {
+                format!("{} times", c.calls)
+            };
+            format!("{} ({times}{at})", f.name())
+        })
+        .collect();
+    (!forbidden.is_empty()).then(|| {
+        let names: Vec<&str> = allowed.iter().map(|f| f.name()).collect();
+        format!(
             "calls {}, which this part may not use (allowed: {})",
             forbidden.join(", "),
-            allowed.join(", ")
-        ));
-    }
+            names.join(", ")
+        )
+    })
+}
+
+/// The calls a part must make and never made.
+fn missing_calls(part: &Part, usage: &Usage) -> Option<String> {
     let missing: Vec<&str> = part
         .required_calls
         .iter()

@@ -1,0 +1,274 @@
+//! `mpi-grade run` on a C program (compiled here with `mpicc`) under real Open MPI: each
+//! exchange of `tests/programs/exchanges.c` must be diagnosed right, with the program's source
+//! lines, and nothing the tests started may be left afterwards.
+
+#[path = "support/mod.rs"]
+mod support;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::time::Duration;
+use support::*;
+
+fn main() {
+    let mut args = Arguments::from_args();
+    args.test_threads = Some(1);
+    let _lock = mpi_lock();
+    let trials = vec![
+        Trial::test("send_send_cycle_is_a_deadlock", send_send),
+        Trial::test("recv_recv_cycle_is_a_deadlock", recv_recv),
+        Trial::test("send_to_self_is_a_deadlock_of_one", self_send),
+        Trial::test("any_source_exchange_is_correct", any_source),
+        Trial::test(
+            "small_send_send_completes_but_not_in_zero_buffer_mode",
+            zero_buffer,
+        ),
+        Trial::test("rank_spinning_outside_mpi_is_a_hang", spin),
+        Trial::test("ranks_that_sleep_are_slow_not_deadlocked", sleepy),
+        Trial::test("a_missing_program_is_a_clear_error", missing_program),
+    ];
+    let conclusion = libtest_mimic::run(&args, trials);
+    let left = leftovers();
+    if !left.is_empty() {
+        eprintln!(
+            "processes started by the tests are still running: {}",
+            left.join(", ")
+        );
+        std::process::exit(101);
+    }
+    eprintln!("no process started by these tests is left");
+    conclusion.exit();
+}
+
+/// The test program, compiled once with Open MPI's `mpicc` and debug information.
+fn program() -> &'static PathBuf {
+    static PROGRAM: OnceLock<PathBuf> = OnceLock::new();
+    PROGRAM.get_or_init(|| {
+        let out = tmp().join("exchanges");
+        let source = repo().join("tests/programs/exchanges.c");
+        let status = std::process::Command::new("mpicc.openmpi")
+            .args(["-g", "-O0", "-o"])
+            .arg(&out)
+            .arg(&source)
+            .status()
+            .expect("mpicc.openmpi runs");
+        assert!(status.success(), "mpicc failed");
+        out
+    })
+}
+
+/// Runs the program with `mode` on `ranks` ranks; returns the exit code and the JSON report.
+fn run_mode(ranks: u32, mode: &str, extra: &[&str]) -> Result<(i32, Value), Failed> {
+    let json = tempfile::NamedTempFile::new().unwrap();
+    let program = program().to_str().unwrap().to_string();
+    let np = ranks.to_string();
+    let mut args = vec![
+        "run",
+        "-n",
+        &np,
+        "--hang-after",
+        "2",
+        "--json",
+        json.path().to_str().unwrap(),
+    ];
+    args.extend_from_slice(extra);
+    args.extend_from_slice(&["--", &program, mode]);
+    let out = run(mpi_grade(&args), Duration::from_secs(120));
+    let text = std::fs::read_to_string(json.path()).unwrap_or_default();
+    let report: Value = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "no JSON report ({e}); stderr:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })?;
+    Ok((out.status.code().unwrap_or(-1), report))
+}
+
+fn expect(cond: bool, what: &str, report: &Value) -> Result<(), Failed> {
+    if cond {
+        Ok(())
+    } else {
+        Err(format!("{what}\n{}", serde_json::to_string_pretty(report).unwrap()).into())
+    }
+}
+
+fn explanation(report: &Value) -> &str {
+    report["diagnosis"]["explanation"].as_str().unwrap_or("")
+}
+
+fn send_send() -> Result<(), Failed> {
+    let (code, r) = run_mode(3, "send-send", &[])?;
+    expect(code == 3, "exit code 3 (deadlock)", &r)?;
+    expect(r["outcome"] == "deadlock", "outcome deadlock", &r)?;
+    expect(
+        r["diagnosis"]["cycle"] == serde_json::json!([0, 1]),
+        "cycle 0 -> 1",
+        &r,
+    )?;
+    let e = explanation(&r);
+    expect(e.contains("rank 0 is blocked in MPI_Send waiting for its send to rank 1 to be received (tag 7, 1 048 576 B)"), "rank 0's send", &r)?;
+    expect(
+        e.contains("exchanges.c:26 (main)"),
+        "source line of the send",
+        &r,
+    )?;
+    expect(e.contains("does not buffer messages this large"), "why", &r)?;
+    // Rank 2 waits in the final barrier for the two: part of the stuck set, not of the cycle.
+    let ranks = r["diagnosis"]["ranks"].as_array().unwrap();
+    expect(
+        ranks.len() == 3 && ranks[2]["function"] == "MPI_Barrier",
+        "rank 2 in the barrier",
+        &r,
+    )
+}
+
+fn recv_recv() -> Result<(), Failed> {
+    let (code, r) = run_mode(2, "recv-recv", &[])?;
+    expect(code == 3 && r["outcome"] == "deadlock", "deadlock", &r)?;
+    expect(
+        r["diagnosis"]["cycle"] == serde_json::json!([0, 1]),
+        "cycle 0 -> 1",
+        &r,
+    )?;
+    let e = explanation(&r);
+    expect(
+        e.contains("rank 1 is blocked in MPI_Recv waiting for a message from rank 0 (tag 3)"),
+        "rank 1's receive",
+        &r,
+    )?;
+    expect(
+        e.contains("Every rank waits to receive before it sends"),
+        "why",
+        &r,
+    )
+}
+
+fn self_send() -> Result<(), Failed> {
+    let (code, r) = run_mode(2, "self-send", &[])?;
+    expect(code == 3 && r["outcome"] == "deadlock", "deadlock", &r)?;
+    expect(
+        r["diagnosis"]["cycle"] == serde_json::json!([0]),
+        "a cycle of one",
+        &r,
+    )?;
+    expect(
+        explanation(&r).contains("rank 0 waits for itself"),
+        "explained",
+        &r,
+    )
+}
+
+fn any_source() -> Result<(), Failed> {
+    let (code, r) = run_mode(4, "any-source", &[])?;
+    expect(
+        code == 0 && r["outcome"] == "exited",
+        "a correct run exits 0",
+        &r,
+    )?;
+    expect(r["diagnosis"].is_null(), "no diagnosis", &r)?;
+    expect(
+        r["messages"] == 3 && r["calls"]["MPI_Recv"]["calls"] == 3,
+        "3 messages received",
+        &r,
+    )
+}
+
+fn zero_buffer() -> Result<(), Failed> {
+    // One double each way: buffered, so the send-send exchange completes...
+    let json = tempfile::NamedTempFile::new().unwrap();
+    let program = program().to_str().unwrap().to_string();
+    let plain = run(
+        mpi_grade(&[
+            "run",
+            "-n",
+            "2",
+            "--json",
+            json.path().to_str().unwrap(),
+            "--",
+            &program,
+            "send-send",
+            "1",
+        ]),
+        Duration::from_secs(60),
+    );
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(json.path()).unwrap()).unwrap();
+    expect(
+        plain.status.code() == Some(0) && report["outcome"] == "exited",
+        "buffered: completes",
+        &report,
+    )?;
+    // ... and deadlocks when no send is buffered.
+    let zero = run(
+        mpi_grade(&[
+            "run",
+            "-n",
+            "2",
+            "--zero-buffer",
+            "--json",
+            json.path().to_str().unwrap(),
+            "--",
+            &program,
+            "send-send",
+            "1",
+        ]),
+        Duration::from_secs(60),
+    );
+    let report: Value =
+        serde_json::from_str(&std::fs::read_to_string(json.path()).unwrap()).unwrap();
+    expect(
+        zero.status.code() == Some(3) && report["outcome"] == "deadlock",
+        "zero-buffer: deadlock",
+        &report,
+    )?;
+    expect(
+        explanation(&report).contains("zero-buffer mode"),
+        "explained as zero-buffer",
+        &report,
+    )
+}
+
+fn spin() -> Result<(), Failed> {
+    let (code, r) = run_mode(3, "spin", &[])?;
+    expect(code == 4 && r["outcome"] == "hang", "hang", &r)?;
+    expect(
+        r["diagnosis"]["culprits"] == serde_json::json!([1]),
+        "rank 1 is the culprit",
+        &r,
+    )?;
+    let e = explanation(&r);
+    expect(
+        e.contains("rank 1 has been running outside MPI"),
+        "rank 1 outside MPI",
+        &r,
+    )?;
+    expect(
+        e.contains("exchanges.c:44 (main)"),
+        "the busy loop's line",
+        &r,
+    )
+}
+
+fn sleepy() -> Result<(), Failed> {
+    // 8 ranks on 2 cores, 1 MiB messages, naps between steps: slow, never a deadlock.
+    let (code, r) = run_mode(8, "sleepy", &[])?;
+    expect(code == 0 && r["outcome"] == "exited", "completes", &r)
+}
+
+fn missing_program() -> Result<(), Failed> {
+    let out = run(
+        mpi_grade(&["run", "-n", "2", "--", "/nonexistent/program"]),
+        Duration::from_secs(60),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if out.status.code() == Some(0) || stderr.is_empty() {
+        return Err(format!(
+            "expected a failure with a message, got {:?}: {stderr}",
+            out.status.code()
+        )
+        .into());
+    }
+    Ok(())
+}
