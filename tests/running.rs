@@ -28,6 +28,10 @@ fn main() {
         Trial::test("rank_spinning_outside_mpi_is_a_hang", spin),
         Trial::test("ranks_that_sleep_are_slow_not_deadlocked", sleepy),
         Trial::test("a_missing_program_is_a_clear_error", missing_program),
+        Trial::test(
+            "a_deleted_submission_does_not_break_the_cache",
+            deleted_submission,
+        ),
     ];
     let conclusion = libtest_mimic::run(&args, trials);
     let left = leftovers();
@@ -271,4 +275,41 @@ fn missing_program() -> Result<(), Failed> {
         .into());
     }
     Ok(())
+}
+
+/// Regression: the cache's driver kept a path dependency on the last crate graded; once that
+/// (temporary) crate was deleted, cargo could not load the workspace and `run` could not build
+/// the tracer.
+fn deleted_submission() -> Result<(), Failed> {
+    let dir = tempfile::tempdir_in(tmp()).unwrap();
+    let crate_dir = dir.path().join("short-lived");
+    let crate_arg = crate_dir.to_str().unwrap();
+    assert!(run(mpi_grade(&["new", crate_arg]), Duration::from_secs(30))
+        .status
+        .success());
+    let graded = run(
+        mpi_grade(&[
+            "grade",
+            crate_arg,
+            "--config",
+            "tests/fixtures/challenges.toml",
+            "--part",
+            "1",
+            "-q",
+        ]),
+        Duration::from_secs(600),
+    );
+    assert_eq!(
+        graded.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&graded.stderr)
+    );
+    drop(dir);
+    let (code, r) = run_mode(2, "any-source", &[])?;
+    expect(
+        code == 0 && r["outcome"] == "exited",
+        "run works after the graded crate is gone",
+        &r,
+    )
 }

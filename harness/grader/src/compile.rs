@@ -225,6 +225,7 @@ impl BuildCache {
     pub fn build_tracer(&self, out_dir: &Path) -> Result<PathBuf> {
         let _lock = self.lock()?;
         self.write_workspace()?;
+        self.write_placeholder_driver()?;
         let build = self.cargo_build(TRACER_PACKAGE)?;
         if !build.success {
             return Err(Error::Other(format!(
@@ -270,12 +271,20 @@ impl BuildCache {
             debug = \"line-tables-only\"\n";
         write_if_changed(&self.root.join("Cargo.toml"), manifest)?;
         // The driver must exist for the workspace to load, even when building only the tracer.
-        let driver_manifest = self.root.join("driver/Cargo.toml");
-        if !driver_manifest.exists() {
-            write_if_changed(&driver_manifest, &driver_manifest_text(DRIVER_PREFIX, None))?;
-            write_if_changed(&self.root.join("driver/main.rs"), "fn main() {}\n")?;
+        if !self.root.join("driver/Cargo.toml").exists() {
+            self.write_placeholder_driver()?;
         }
         Ok(())
+    }
+
+    /// A driver that depends on no submission: the last one graded may be gone (a temporary
+    /// directory), and a workspace member pointing at it would stop every cargo command here.
+    fn write_placeholder_driver(&self) -> Result<()> {
+        write_if_changed(
+            &self.root.join("driver/Cargo.toml"),
+            &driver_manifest_text(DRIVER_PREFIX, None),
+        )?;
+        write_if_changed(&self.root.join("driver/main.rs"), "fn main() {}\n")
     }
 
     fn write_driver_main(&self, submission: &Submission, functions: &[String]) -> Result<()> {

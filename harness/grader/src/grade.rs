@@ -65,11 +65,13 @@ pub fn grade(options: &GradeOptions) -> Result<Report> {
     );
     let functions: Vec<String> = parts.iter().map(|p| p.function.clone()).collect();
     let build = cache.build_driver(&submission, challenge.kind, &functions, scratch.path())?;
+    let tracer_started = Instant::now();
     let tracer = if options.trace {
         Some(cache.build_tracer(scratch.path())?)
     } else {
         None
     };
+    let tracer_seconds = tracer_started.elapsed().as_secs_f64();
     // Without the tracer, zero-buffer mode does not exist.
     let mut challenge = challenge.clone();
     challenge.zero_buffer &= options.trace;
@@ -88,6 +90,7 @@ pub fn grade(options: &GradeOptions) -> Result<Report> {
         build: BuildReport {
             ok: true,
             seconds: 0.0,
+            tracer_seconds,
             summary: None,
             details: None,
         },
@@ -106,6 +109,7 @@ pub fn grade(options: &GradeOptions) -> Result<Report> {
             report.build = BuildReport {
                 ok: false,
                 seconds: failure.seconds,
+                tracer_seconds,
                 summary: Some(failure.summary.clone()),
                 details: Some(failure.details),
             };

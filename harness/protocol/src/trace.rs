@@ -328,7 +328,7 @@ pub struct CallSlot {
     pub nwait: AtomicU32,
     /// 1 when the call had more conditions than `MAX_WAIT` (the rest are not listed).
     pub truncated: AtomicU32,
-    /// `CLOCK_MONOTONIC` nanoseconds at entry.
+    /// `CLOCK_MONOTONIC_COARSE` nanoseconds at entry (the `CLOCK_MONOTONIC` clock, in ticks).
     pub since_ns: AtomicU64,
     /// Cell the call belongs to, -1 outside the student's code.
     pub cell: AtomicI32,
@@ -427,7 +427,7 @@ pub struct Header {
     pub abort_code: AtomicI32,
     /// Incremented whenever an operation completes or starts (not by a `Test` that fails).
     pub progress: AtomicU64,
-    /// `CLOCK_MONOTONIC` nanoseconds of the last increment of `progress`.
+    /// `CLOCK_MONOTONIC_COARSE` nanoseconds of the last increment of `progress`.
     pub progress_ns: AtomicU64,
     /// Load bias of the main executable (subtract from an instruction pointer in it to get
     /// the address its debug information uses).

@@ -126,7 +126,10 @@ pub fn enter() -> Option<Active> {
     outermost.then_some(Active { t })
 }
 
-/// `CLOCK_MONOTONIC` in nanoseconds (served by the vDSO, no system call).
+/// `CLOCK_MONOTONIC_COARSE` in nanoseconds (served by the vDSO, no system call). The same clock
+/// as `CLOCK_MONOTONIC` at the resolution of the scheduler tick (1 to 4 ms), which is plenty for
+/// quiet windows of 150 ms and hangs of seconds, and a third of the cost per read: it halves the
+/// tracer's cost per call (measured: 51 ns with CLOCK_MONOTONIC).
 #[inline]
 pub fn now_ns() -> u64 {
     let mut ts = libc::timespec {
@@ -134,7 +137,7 @@ pub fn now_ns() -> u64 {
         tv_nsec: 0,
     };
     // SAFETY: `ts` is a valid out-pointer.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC_COARSE, &mut ts) };
     (ts.tv_sec as u64)
         .wrapping_mul(1_000_000_000)
         .wrapping_add(ts.tv_nsec as u64)

@@ -26,7 +26,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         .unwrap_or_default();
     writeln!(
         out,
-        "  {} {}{} · seed {} · {} s, {} launch{}, build {} s",
+        "  {} {}{} · seed {} · {} s, {} launch{}, build {} s (tracer {} s)",
         report.mpi.implementation,
         report.mpi.version,
         library,
@@ -35,6 +35,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         report.launches,
         if report.launches == 1 { "" } else { "es" },
         format_secs(report.build.seconds),
+        format_secs(report.build.tracer_seconds),
     )?;
     if !report.build.ok {
         writeln!(out)?;
@@ -327,6 +328,7 @@ mod tests {
             build: BuildReport {
                 ok: true,
                 seconds: 1.5,
+                tracer_seconds: 0.1,
                 summary: None,
                 details: None,
             },

@@ -51,7 +51,10 @@ pub struct MpiInfo {
 #[derive(Debug, Clone, Serialize)]
 pub struct BuildReport {
     pub ok: bool,
+    /// Building the submission into its driver.
     pub seconds: f64,
+    /// Building (or finding up to date) the tracer library.
+    pub tracer_seconds: f64,
     /// The first error, when the build failed.
     pub summary: Option<String>,
     /// The compiler's messages, when the build failed.

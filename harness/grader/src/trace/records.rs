@@ -273,7 +273,8 @@ pub fn captured_stack(record: &Record, generation: u64) -> Option<Vec<u64>> {
     )
 }
 
-/// The current `CLOCK_MONOTONIC` time in nanoseconds, the clock the tracer stamps calls with.
+/// The current `CLOCK_MONOTONIC` time in nanoseconds: the clock the tracer stamps calls with
+/// (it reads the coarse variant, at most a scheduler tick behind).
 pub fn monotonic_ns() -> u64 {
     let mut ts = libc::timespec {
         tv_sec: 0,
