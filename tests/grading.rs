@@ -49,6 +49,8 @@ fn main() {
         Trial::test("a_directory_that_is_not_a_crate_is_exit_2", not_a_crate),
         Trial::test("a_workspace_is_exit_2", a_workspace),
         Trial::test("an_unknown_part_is_exit_2", unknown_part),
+        Trial::test("ctrl_c_stops_the_launch_and_still_reports", ctrl_c),
+        Trial::test("dot_writes_the_deadlock_graph", dot_graph),
     ]);
     let conclusion = libtest_mimic::run(&args, trials);
     // The suite's last word: nothing any trial started is still running.
@@ -334,4 +336,87 @@ fn unknown_part() -> Result<(), Failed> {
         &["grade", "solutions/reference", "--part", "9"],
         &["no part `9`"],
     )
+}
+
+/// SIGINT to the grader in the middle of a grade: the running launch is stopped, every process
+/// of it killed, and the reports still say what finished and what was not run.
+fn ctrl_c() -> Result<(), Failed> {
+    // Warm the cache first, so that the interrupt lands in a launch, not in the build.
+    grade(
+        "solutions/reference",
+        "tests/fixtures/challenges.toml",
+        &["--part", "2"],
+    )?;
+    let json = tempfile::NamedTempFile::new().unwrap();
+    let mut cmd = mpi_grade(&[
+        "grade",
+        "tests/fixtures/slow-correct",
+        "--config",
+        "tests/fixtures/challenges.toml",
+        "--json",
+        json.path().to_str().unwrap(),
+        "-q",
+        "--color",
+        "never",
+    ]);
+    cmd.stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let status = wait_timeout::ChildExt::wait_timeout(&mut child, Duration::from_secs(30))
+        .unwrap()
+        .ok_or("the grader did not stop within 30 s of SIGINT")?;
+    if status.code() != Some(1) {
+        return Err(format!("exit {status:?}, expected 1 (parts not passed)").into());
+    }
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(json.path()).unwrap())
+        .map_err(|e| format!("no JSON report after the interrupt: {e}"))?;
+    let runs: Vec<&Value> = report["parts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|p| p["runs"].as_array().unwrap())
+        .collect();
+    let interrupted = runs
+        .iter()
+        .filter(|r| r["detail"] == "not run: the grade was interrupted")
+        .count();
+    let finished = runs.iter().filter(|r| r["outcome"] == "pass").count();
+    if interrupted == 0 || finished == 0 {
+        return Err(format!("expected finished and interrupted runs, got {finished} passed, {interrupted} interrupted").into());
+    }
+    let left = leftovers();
+    if !left.is_empty() {
+        return Err(format!("left behind: {}", left.join(", ")).into());
+    }
+    Ok(())
+}
+
+fn dot_graph() -> Result<(), Failed> {
+    let dot = tempfile::NamedTempFile::new().unwrap();
+    let path = dot.path().to_str().unwrap();
+    let (code, _, _) = grade(
+        "tests/fixtures/rank-count-deadlock",
+        "tests/fixtures/challenges.toml",
+        &["--part", "2", "--dot", path],
+    )?;
+    assert_eq!(code, 1);
+    let graph = std::fs::read_to_string(path).unwrap();
+    assert!(graph.starts_with("digraph waits {"), "{graph}");
+    assert!(
+        graph.contains("label=\"part2: 3 ranks, 10 000 elements per block\""),
+        "{graph}"
+    );
+    assert!(
+        graph.contains("label=\"part2: 3 ranks, 1 element per block in zero-buffer mode\""),
+        "{graph}"
+    );
+    // The 3-rank deadlock's cycle: ranks 0 and 2 both send first, 80 000 B each way.
+    assert!(
+        graph.contains("_0 -> r1_2 [label=\"send tag 0 80000 B\"]"),
+        "{graph}"
+    );
+    Ok(())
 }

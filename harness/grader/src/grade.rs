@@ -66,7 +66,9 @@ pub fn grade(options: &GradeOptions) -> Result<Report> {
     let functions: Vec<String> = parts.iter().map(|p| p.function.clone()).collect();
     let build = cache.build_driver(&submission, challenge.kind, &functions, scratch.path())?;
     let tracer_started = Instant::now();
-    let tracer = if options.trace {
+    // Ctrl-C during the build also stops cargo: that is not the student's build error.
+    let interrupted = crate::interrupt::requested();
+    let tracer = if options.trace && !interrupted {
         Some(cache.build_tracer(scratch.path())?)
     } else {
         None
@@ -104,6 +106,18 @@ pub fn grade(options: &GradeOptions) -> Result<Report> {
     };
 
     match build {
+        _ if interrupted => {
+            for part in &parts {
+                let verdict = verdict::interrupted();
+                report.parts.push(part_report(
+                    &submission,
+                    part,
+                    verdict,
+                    None,
+                    &Results::new(),
+                ));
+            }
+        }
         BuildOutcome::Failed(failure) => {
             note(format!("build failed: {}", failure.summary));
             report.build = BuildReport {

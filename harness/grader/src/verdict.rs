@@ -73,6 +73,16 @@ pub fn decide(part: &Part, cells: &BTreeMap<Cell, Outcome>, usage: Option<&Usage
     }
 }
 
+/// The verdict on a part the grade was interrupted before running.
+pub fn interrupted() -> Verdict {
+    Verdict {
+        passed: false,
+        failure: Some(Failure::Outcome("not-run")),
+        summary: "not run: the grade was interrupted".to_string(),
+        points: 0.0,
+    }
+}
+
 /// The verdict on a part that could not be built.
 pub fn build_error(summary: String) -> Verdict {
     Verdict {

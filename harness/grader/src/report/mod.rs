@@ -122,15 +122,21 @@ impl Report {
         self.parts.iter().flat_map(|p| {
             p.runs.iter().filter_map(move |r| {
                 let d = r.diagnosis.as_ref()?;
+                let elements = if r.scaling_factor == 1 {
+                    "element"
+                } else {
+                    "elements"
+                };
                 let mode = if r.mode == "standard" {
                     String::new()
                 } else {
-                    format!(" {}", r.mode)
+                    format!(" in {} mode", r.mode)
                 };
+                let size = crate::outcome::thousands(r.scaling_factor);
                 Some((
                     format!(
-                        "{}: {} ranks, {} elements{mode}",
-                        p.name, r.ranks, r.scaling_factor
+                        "{}: {} ranks, {size} {elements} per block{mode}",
+                        p.name, r.ranks
                     ),
                     d,
                 ))
