@@ -21,14 +21,15 @@ fn main() {
     let mut args = Arguments::from_args();
     args.test_threads = Some(1);
     let _lock = mpi_lock();
-    let mut trials: Vec<Trial> = expectations()
-        .into_iter()
-        .map(|(name, expected)| {
-            Trial::test(format!("fixture::{name}"), move || {
-                check_fixture(&name, &expected)
-            })
-        })
-        .collect();
+    // Every fixture on every implementation, against the same table: the verdicts must agree.
+    let mut trials: Vec<Trial> = Vec::new();
+    for mpi in IMPLEMENTATIONS {
+        for (name, expected) in expectations() {
+            trials.push(Trial::test(format!("{mpi}::fixture::{name}"), move || {
+                check_fixture(&name, &expected, mpi)
+            }));
+        }
+    }
     trials.extend([
         Trial::test(
             "reference_passes_the_full_default_grade",
@@ -108,12 +109,19 @@ fn grade(crate_dir: &str, config: &str, extra: &[&str]) -> Result<(i32, Value, S
     Ok((code, report, human))
 }
 
-fn check_fixture(name: &str, expected: &Expected) -> Result<(), Failed> {
+fn check_fixture(name: &str, expected: &Expected, mpi: &str) -> Result<(), Failed> {
     let crate_dir = expected
         .crate_dir
         .clone()
         .unwrap_or_else(|| format!("tests/fixtures/{name}"));
-    let (code, report, human) = grade(&crate_dir, "tests/fixtures/challenges.toml", &[])?;
+    let (code, report, human) = grade(
+        &crate_dir,
+        "tests/fixtures/challenges.toml",
+        &["--mpi", mpi],
+    )?;
+    if report["mpi"]["implementation"] != implementation_name(mpi) {
+        return Err(format!("graded with {}, not {mpi}", report["mpi"]["implementation"]).into());
+    }
     let context = || format!("\n--- report of {name} ---\n{human}");
     let mut problems = Vec::new();
     if code != expected.exit {

@@ -7,8 +7,9 @@ mod support;
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::Value;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::Mutex;
 use std::time::Duration;
 use support::*;
 
@@ -16,23 +17,32 @@ fn main() {
     let mut args = Arguments::from_args();
     args.test_threads = Some(1);
     let _lock = mpi_lock();
-    let trials = vec![
-        Trial::test("send_send_cycle_is_a_deadlock", send_send),
-        Trial::test("recv_recv_cycle_is_a_deadlock", recv_recv),
-        Trial::test("send_to_self_is_a_deadlock_of_one", self_send),
-        Trial::test("any_source_exchange_is_correct", any_source),
-        Trial::test(
+    type Check = fn(&'static str) -> Result<(), Failed>;
+    let checks: [(&str, Check); 9] = [
+        ("send_send_cycle_is_a_deadlock", send_send),
+        ("recv_recv_cycle_is_a_deadlock", recv_recv),
+        ("send_to_self_is_a_deadlock_of_one", self_send),
+        ("any_source_exchange_is_correct", any_source),
+        (
             "small_send_send_completes_but_not_in_zero_buffer_mode",
             zero_buffer,
         ),
-        Trial::test("rank_spinning_outside_mpi_is_a_hang", spin),
-        Trial::test("ranks_that_sleep_are_slow_not_deadlocked", sleepy),
-        Trial::test("a_missing_program_is_a_clear_error", missing_program),
-        Trial::test(
+        ("rank_spinning_outside_mpi_is_a_hang", spin),
+        ("ranks_that_sleep_are_slow_not_deadlocked", sleepy),
+        ("a_missing_program_is_a_clear_error", missing_program),
+        (
             "a_deleted_submission_does_not_break_the_cache",
             deleted_submission,
         ),
     ];
+    let trials: Vec<Trial> = IMPLEMENTATIONS
+        .iter()
+        .flat_map(|&mpi| {
+            checks.iter().map(move |&(name, check)| {
+                Trial::test(format!("{mpi}::{name}"), move || check(mpi))
+            })
+        })
+        .collect();
     let conclusion = libtest_mimic::run(&args, trials);
     let left = leftovers();
     if !left.is_empty() {
@@ -46,30 +56,37 @@ fn main() {
     conclusion.exit();
 }
 
-/// The test program, compiled once with Open MPI's `mpicc` and debug information.
-fn program() -> &'static PathBuf {
-    static PROGRAM: OnceLock<PathBuf> = OnceLock::new();
-    PROGRAM.get_or_init(|| {
-        let out = tmp().join("exchanges");
-        let source = repo().join("tests/programs/exchanges.c");
-        let status = std::process::Command::new("mpicc.openmpi")
-            .args(["-g", "-O0", "-o"])
-            .arg(&out)
-            .arg(&source)
-            .status()
-            .expect("mpicc.openmpi runs");
-        assert!(status.success(), "mpicc failed");
-        out
-    })
+/// The test program, compiled once per implementation with its `mpicc` and debug information.
+fn program(mpi: &str) -> PathBuf {
+    static PROGRAMS: Mutex<BTreeMap<String, PathBuf>> = Mutex::new(BTreeMap::new());
+    let mut programs = PROGRAMS.lock().unwrap();
+    programs
+        .entry(mpi.to_string())
+        .or_insert_with(|| {
+            let out = tmp().join(format!("exchanges-{mpi}"));
+            let source = repo().join("tests/programs/exchanges.c");
+            let mpicc = format!("mpicc.{mpi}");
+            let status = std::process::Command::new(&mpicc)
+                .args(["-g", "-O0", "-o"])
+                .arg(&out)
+                .arg(&source)
+                .status()
+                .unwrap_or_else(|e| panic!("{mpicc}: {e}"));
+            assert!(status.success(), "{mpicc} failed");
+            out
+        })
+        .clone()
 }
 
 /// Runs the program with `mode` on `ranks` ranks; returns the exit code and the JSON report.
-fn run_mode(ranks: u32, mode: &str, extra: &[&str]) -> Result<(i32, Value), Failed> {
+fn run_mode(mpi: &str, ranks: u32, mode: &str, extra: &[&str]) -> Result<(i32, Value), Failed> {
     let json = tempfile::NamedTempFile::new().unwrap();
-    let program = program().to_str().unwrap().to_string();
+    let program = program(mpi).to_str().unwrap().to_string();
     let np = ranks.to_string();
     let mut args = vec![
         "run",
+        "--mpi",
+        mpi,
         "-n",
         &np,
         "--hang-after",
@@ -102,8 +119,8 @@ fn explanation(report: &Value) -> &str {
     report["diagnosis"]["explanation"].as_str().unwrap_or("")
 }
 
-fn send_send() -> Result<(), Failed> {
-    let (code, r) = run_mode(3, "send-send", &[])?;
+fn send_send(mpi: &str) -> Result<(), Failed> {
+    let (code, r) = run_mode(mpi, 3, "send-send", &[])?;
     expect(code == 3, "exit code 3 (deadlock)", &r)?;
     expect(r["outcome"] == "deadlock", "outcome deadlock", &r)?;
     expect(
@@ -128,8 +145,8 @@ fn send_send() -> Result<(), Failed> {
     )
 }
 
-fn recv_recv() -> Result<(), Failed> {
-    let (code, r) = run_mode(2, "recv-recv", &[])?;
+fn recv_recv(mpi: &str) -> Result<(), Failed> {
+    let (code, r) = run_mode(mpi, 2, "recv-recv", &[])?;
     expect(code == 3 && r["outcome"] == "deadlock", "deadlock", &r)?;
     expect(
         r["diagnosis"]["cycle"] == serde_json::json!([0, 1]),
@@ -149,8 +166,8 @@ fn recv_recv() -> Result<(), Failed> {
     )
 }
 
-fn self_send() -> Result<(), Failed> {
-    let (code, r) = run_mode(2, "self-send", &[])?;
+fn self_send(mpi: &str) -> Result<(), Failed> {
+    let (code, r) = run_mode(mpi, 2, "self-send", &[])?;
     expect(code == 3 && r["outcome"] == "deadlock", "deadlock", &r)?;
     expect(
         r["diagnosis"]["cycle"] == serde_json::json!([0]),
@@ -164,8 +181,8 @@ fn self_send() -> Result<(), Failed> {
     )
 }
 
-fn any_source() -> Result<(), Failed> {
-    let (code, r) = run_mode(4, "any-source", &[])?;
+fn any_source(mpi: &str) -> Result<(), Failed> {
+    let (code, r) = run_mode(mpi, 4, "any-source", &[])?;
     expect(
         code == 0 && r["outcome"] == "exited",
         "a correct run exits 0",
@@ -179,13 +196,15 @@ fn any_source() -> Result<(), Failed> {
     )
 }
 
-fn zero_buffer() -> Result<(), Failed> {
+fn zero_buffer(mpi: &str) -> Result<(), Failed> {
     // One double each way: buffered, so the send-send exchange completes...
     let json = tempfile::NamedTempFile::new().unwrap();
-    let program = program().to_str().unwrap().to_string();
+    let program = program(mpi).to_str().unwrap().to_string();
     let plain = run(
         mpi_grade(&[
             "run",
+            "--mpi",
+            mpi,
             "-n",
             "2",
             "--json",
@@ -208,6 +227,8 @@ fn zero_buffer() -> Result<(), Failed> {
     let zero = run(
         mpi_grade(&[
             "run",
+            "--mpi",
+            mpi,
             "-n",
             "2",
             "--zero-buffer",
@@ -234,8 +255,8 @@ fn zero_buffer() -> Result<(), Failed> {
     )
 }
 
-fn spin() -> Result<(), Failed> {
-    let (code, r) = run_mode(3, "spin", &[])?;
+fn spin(mpi: &str) -> Result<(), Failed> {
+    let (code, r) = run_mode(mpi, 3, "spin", &[])?;
     expect(code == 4 && r["outcome"] == "hang", "hang", &r)?;
     expect(
         r["diagnosis"]["culprits"] == serde_json::json!([1]),
@@ -255,15 +276,15 @@ fn spin() -> Result<(), Failed> {
     )
 }
 
-fn sleepy() -> Result<(), Failed> {
+fn sleepy(mpi: &str) -> Result<(), Failed> {
     // 8 ranks on 2 cores, 1 MiB messages, naps between steps: slow, never a deadlock.
-    let (code, r) = run_mode(8, "sleepy", &[])?;
+    let (code, r) = run_mode(mpi, 8, "sleepy", &[])?;
     expect(code == 0 && r["outcome"] == "exited", "completes", &r)
 }
 
-fn missing_program() -> Result<(), Failed> {
+fn missing_program(mpi: &str) -> Result<(), Failed> {
     let out = run(
-        mpi_grade(&["run", "-n", "2", "--", "/nonexistent/program"]),
+        mpi_grade(&["run", "--mpi", mpi, "-n", "2", "--", "/nonexistent/program"]),
         Duration::from_secs(60),
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -280,7 +301,7 @@ fn missing_program() -> Result<(), Failed> {
 /// Regression: the cache's driver kept a path dependency on the last crate graded; once that
 /// (temporary) crate was deleted, cargo could not load the workspace and `run` could not build
 /// the tracer.
-fn deleted_submission() -> Result<(), Failed> {
+fn deleted_submission(mpi: &str) -> Result<(), Failed> {
     let dir = tempfile::tempdir_in(tmp()).unwrap();
     let crate_dir = dir.path().join("short-lived");
     let crate_arg = crate_dir.to_str().unwrap();
@@ -293,6 +314,8 @@ fn deleted_submission() -> Result<(), Failed> {
             crate_arg,
             "--config",
             "tests/fixtures/challenges.toml",
+            "--mpi",
+            mpi,
             "--part",
             "1",
             "-q",
@@ -306,7 +329,7 @@ fn deleted_submission() -> Result<(), Failed> {
         String::from_utf8_lossy(&graded.stderr)
     );
     drop(dir);
-    let (code, r) = run_mode(2, "any-source", &[])?;
+    let (code, r) = run_mode(mpi, 2, "any-source", &[])?;
     expect(
         code == 0 && r["outcome"] == "exited",
         "run works after the graded crate is gone",

@@ -10,6 +10,18 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 use wait_timeout::ChildExt;
 
+/// The MPI implementations every end-to-end test runs under (`--mpi`).
+pub const IMPLEMENTATIONS: [&str; 2] = ["openmpi", "mpich"];
+
+/// The name a report gives an implementation.
+pub fn implementation_name(mpi: &str) -> &'static str {
+    match mpi {
+        "openmpi" => "Open MPI",
+        "mpich" => "MPICH",
+        other => panic!("unknown implementation {other}"),
+    }
+}
+
 /// Environment variable set on every command a test starts; its value identifies this run of
 /// the test binary, so leftovers can be found in `/proc`.
 pub const TEST_MARKER_VAR: &str = "MPI_GRADE_TEST_RUN";

@@ -6,7 +6,7 @@
 //! deadlock, already deadlocked), and the other cells go back to the queue for a new launch.
 
 use crate::launch::{Ending, LaunchRecord};
-use crate::launcher::{Launcher, LauncherReport};
+use crate::launcher::{Launcher, LauncherReport, Who};
 use crate::outcome::{Crash, CrashCause, NotRun, Outcome, Panic, TimeLimit, Timeout};
 use crate::rundir::Events;
 use crate::trace::diagnosis::StallKind;
@@ -152,27 +152,55 @@ fn failure(record: &LaunchRecord, events: &Events, launcher: &Launcher) -> Outco
     let said = launcher
         .parse_report(&record.stderr.text)
         .or_else(|| launcher.parse_report(&record.stdout.text));
+    // A rank that ended itself is the culprit, with its own status; otherwise the rank seen to
+    // go first: the tracer's (while others waited) or the launch's own watch.
+    if let Some((rank, code)) = record.self_exit {
+        let cause = if code == 0 {
+            CrashCause::ExitWithoutFinalize
+        } else {
+            CrashCause::Exit { code }
+        };
+        return Outcome::Crash(Crash {
+            rank: Some(rank),
+            cause,
+        });
+    }
+    let first_gone = vanished.or(record.first_gone);
+    let status_code = record.status.and_then(|s| s.code());
     Outcome::Crash(match said {
         Some(LauncherReport::Abort { rank, code }) => Crash {
             rank: Some(rank),
             cause: CrashCause::Abort { code },
         },
-        Some(LauncherReport::Signal { rank, signal, name }) => Crash {
-            rank: Some(rank),
-            cause: CrashCause::Signal { signal, name },
-        },
+        Some(LauncherReport::Signal { who, signal, name }) => {
+            let rank = match who {
+                Who::Rank(rank) => Some(rank),
+                Who::Pid(pid) => events
+                    .pids()
+                    .into_iter()
+                    .find(|&(_, p)| p == pid)
+                    .map(|(r, _)| r),
+            };
+            // MPICH also reports the ranks it killed (SIGKILL) after another one left: the
+            // rank that went first is the one to blame.
+            if first_gone.is_some() && rank != first_gone && signal == libc::SIGKILL {
+                gone_crash(first_gone, status_code)
+            } else {
+                Crash {
+                    rank: rank.or(first_gone),
+                    cause: CrashCause::Signal { signal, name },
+                }
+            }
+        }
         Some(LauncherReport::Exit { rank, code }) => Crash {
-            rank,
+            rank: rank.or(first_gone),
             cause: CrashCause::Exit { code },
         },
         Some(LauncherReport::ExitWithoutFinalize { rank }) => Crash {
             rank: Some(rank),
             cause: CrashCause::ExitWithoutFinalize,
         },
-        None if vanished.is_some() => Crash {
-            rank: vanished,
-            cause: CrashCause::Vanished,
-        },
+        None if first_gone.is_some() => gone_crash(first_gone, status_code),
         None => Crash {
             rank: None,
             cause: CrashCause::Unexplained {
@@ -183,6 +211,21 @@ fn failure(record: &LaunchRecord, events: &Events, launcher: &Launcher) -> Outco
             },
         },
     })
+}
+
+/// A rank whose process ended first, with the launcher's exit status as its own when that
+/// says something (MPICH passes a rank's exit status on; 9 is its kill of the others).
+fn gone_crash(rank: Option<u32>, launcher_status: Option<i32>) -> Crash {
+    match launcher_status {
+        Some(code) if code != 0 && code != libc::SIGKILL => Crash {
+            rank,
+            cause: CrashCause::Exit { code },
+        },
+        _ => Crash {
+            rank,
+            cause: CrashCause::Vanished,
+        },
+    }
 }
 
 /// `todo!()` and `unimplemented!()` messages.

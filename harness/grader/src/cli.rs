@@ -6,7 +6,7 @@
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::grade::{self, GradeOptions};
-use crate::launcher::Implementation;
+use crate::launcher::Choice;
 use crate::report::{human, json, Report};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -55,6 +55,9 @@ struct RunArgs {
     /// Write how the run ended (diagnosis, MPI calls) as JSON to FILE (`-` for stdout).
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// MPI implementation: openmpi, mpich or auto (the first installed).
+    #[arg(long, value_name = "IMPL", value_parser = parse_mpi, default_value = "auto")]
+    mpi: Choice,
     /// Where the tracer is built and runs are kept.
     #[arg(long, value_name = "DIR", env = "MPI_GRADE_CACHE")]
     cache_dir: Option<PathBuf>,
@@ -85,6 +88,10 @@ struct GradeArgs {
     /// Colour the table.
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
+    /// MPI implementation: openmpi, mpich or auto (the first installed) [default: the
+    /// config's `[launch] mpi`, else auto].
+    #[arg(long, value_name = "IMPL", value_parser = parse_mpi)]
+    mpi: Option<Choice>,
     /// Where builds and runs are cached [default: $XDG_CACHE_HOME/mpi-grade or ~/.cache/mpi-grade].
     #[arg(long, value_name = "DIR", env = "MPI_GRADE_CACHE")]
     cache_dir: Option<PathBuf>,
@@ -162,7 +169,7 @@ fn run_grade(args: GradeArgs) -> Result<ExitCode> {
         seed: args.seed,
         cache_dir: args.cache_dir.unwrap_or_else(default_cache_dir),
         keep_runs: args.keep_runs,
-        implementation: Implementation::OpenMpi,
+        mpi: args.mpi.unwrap_or(config.mpi),
         progress: !args.quiet && std::io::stderr().is_terminal(),
         trace: !args.no_trace,
     };
@@ -233,7 +240,7 @@ fn run_program(args: RunArgs) -> Result<ExitCode> {
         hang_after: positive(args.hang_after, "--hang-after")?,
         timeout: positive(args.timeout, "--timeout")?,
         cache_dir: args.cache_dir.unwrap_or_else(default_cache_dir),
-        implementation: Implementation::OpenMpi,
+        mpi: args.mpi,
     };
     let report = crate::program::run(&options)?;
     match &report.diagnosis {
@@ -282,6 +289,11 @@ fn default_cache_dir() -> PathBuf {
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
         .unwrap_or_else(std::env::temp_dir);
     base.join("mpi-grade")
+}
+
+fn parse_mpi(text: &str) -> std::result::Result<Choice, String> {
+    Choice::parse(text)
+        .ok_or_else(|| format!("`{text}` is not an MPI implementation (openmpi, mpich or auto)"))
 }
 
 fn parse_seed(text: &str) -> std::result::Result<u64, String> {

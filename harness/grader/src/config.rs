@@ -25,6 +25,7 @@
 //! column of the offending value.
 
 use crate::error::{Error, Result};
+use crate::launcher::Choice;
 use mpi_grade_protocol::trace::Func;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -39,6 +40,8 @@ pub const BUNDLED_NAME: &str = "<bundled challenges.toml>";
 #[derive(Debug, Clone)]
 pub struct Config {
     pub path: PathBuf,
+    /// Which MPI implementation to grade with (`[launch] mpi`); `--mpi` overrides it.
+    pub mpi: Choice,
     pub challenges: Vec<Challenge>,
 }
 
@@ -194,8 +197,24 @@ impl Config {
             }
             challenges.push(challenge);
         }
+        let mpi = match &raw.launch {
+            None => Choice::Auto,
+            Some(launch) => match &launch.mpi {
+                None => Choice::Auto,
+                Some(mpi) => Choice::parse(mpi.get_ref()).ok_or_else(|| {
+                    at(
+                        mpi.span(),
+                        format!(
+                            "mpi must be \"auto\", \"openmpi\" or \"mpich\", not \"{}\"",
+                            mpi.get_ref()
+                        ),
+                    )
+                })?,
+            },
+        };
         Ok(Config {
             path: path.to_path_buf(),
+            mpi,
             challenges,
         })
     }
@@ -489,8 +508,15 @@ mod raw {
     #[serde(deny_unknown_fields)]
     pub struct File {
         pub format_version: Spanned<i64>,
+        pub launch: Option<Launch>,
         #[serde(default)]
         pub challenge: Vec<Challenge>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Launch {
+        pub mpi: Option<Spanned<String>>,
     }
 
     #[derive(Deserialize)]
@@ -662,6 +688,21 @@ points = 1
         let (_, _, message) =
             error_at(&format!("{MINIMAL}[challenge.limits]\ncell_seconds = -3\n"));
         assert!(message.contains("positive"), "{message}");
+    }
+
+    #[test]
+    fn the_mpi_implementation_can_be_chosen() {
+        assert_eq!(parse(MINIMAL).unwrap().mpi, Choice::Auto);
+        let text = MINIMAL.replace(
+            "format_version = 1",
+            "format_version = 1\n[launch]\nmpi = \"mpich\"",
+        );
+        assert_eq!(
+            parse(&text).unwrap().mpi,
+            Choice::Only(crate::launcher::Implementation::Mpich)
+        );
+        let (_, _, message) = error_at(&text.replace("\"mpich\"", "\"lam\""));
+        assert!(message.contains("mpi must be"), "{message}");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use crate::compile::{BuildCache, BuildOutcome, Submission};
 use crate::config::{Challenge, Part};
 use crate::error::{Error, Result};
-use crate::launcher::{Implementation, Launcher};
+use crate::launcher::{Choice, Launcher};
 use crate::outcome::Cell;
 use crate::report::{self, BuildReport, MpiInfo, PartReport, Report, RunReport};
 use crate::schedule::{CellRecord, Matrix, Results};
@@ -23,7 +23,7 @@ pub struct GradeOptions {
     pub cache_dir: PathBuf,
     /// Keep the run directories (plans, events) for inspection.
     pub keep_runs: bool,
-    pub implementation: Implementation,
+    pub mpi: Choice,
     /// Print progress lines on stderr.
     pub progress: bool,
     /// Trace MPI calls (deadlock and hang diagnosis, allowed calls, zero-buffer mode).
@@ -36,7 +36,7 @@ pub fn grade(options: &GradeOptions) -> Result<Report> {
     let challenge = &options.challenge;
     let parts = selected_parts(challenge, &options.parts)?;
     let submission = Submission::open(&options.submission)?;
-    let launcher = Launcher::detect(options.implementation)?;
+    let launcher = Launcher::detect(options.mpi)?;
     let seed = options.seed.unwrap_or_else(random_seed);
     let note = |text: String| {
         if options.progress {

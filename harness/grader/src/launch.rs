@@ -68,6 +68,12 @@ pub struct LaunchRecord {
     pub seconds: f64,
     /// Processes that could not be stopped (should never happen; reported loudly).
     pub survivors: Option<Survivors>,
+    /// The first rank whose process was seen to end while the launcher still ran (graded
+    /// launches): the culprit when the launcher does not name one.
+    pub first_gone: Option<u32>,
+    /// A rank that ended its own process (`exit`) before finalising, with its status, as the
+    /// tracer recorded it (filled in by the caller, who owns the records).
+    pub self_exit: Option<(u32, i32)>,
 }
 
 /// Runs the launch until it ends. `watch` is called at every poll and may end it.
@@ -122,6 +128,7 @@ pub fn run(
 
     let mut events = launch.cells.map(|(run_dir, _)| run_dir.events());
     let mut watch_cells = CellWatch::new(started);
+    let mut first_gone = None;
     let (ending, mut status) = loop {
         if let Some(status) = child
             .try_wait()
@@ -135,6 +142,14 @@ pub fn run(
         let now = Instant::now();
         if let (Some(events), Some((run_dir, cell_seconds))) = (events.as_mut(), launch.cells) {
             events.refresh();
+            if first_gone.is_none() {
+                first_gone = events
+                    .pids()
+                    .into_iter()
+                    .filter(|&(_, pid)| !procs::is_alive(pid as i32))
+                    .map(|(rank, _)| rank)
+                    .min();
+            }
             if let Some((cell, running)) =
                 watch_cells.update(events, run_dir.plan.cells.len() as u32, now)
             {
@@ -184,6 +199,8 @@ pub fn run(
         stderr,
         seconds: started.elapsed().as_secs_f64(),
         survivors,
+        first_gone,
+        self_exit: None,
     })
 }
 

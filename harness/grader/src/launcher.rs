@@ -14,13 +14,37 @@ use std::sync::OnceLock;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Implementation {
     OpenMpi,
+    Mpich,
+}
+
+/// Which implementation to use: one, or the first one installed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Choice {
+    Auto,
+    Only(Implementation),
+}
+
+impl Choice {
+    /// `"auto"`, `"openmpi"` or `"mpich"`.
+    pub fn parse(text: &str) -> Option<Choice> {
+        match text {
+            "auto" => Some(Choice::Auto),
+            other => Implementation::ALL
+                .iter()
+                .find(|i| i.key() == other)
+                .map(|&i| Choice::Only(i)),
+        }
+    }
 }
 
 impl Implementation {
+    pub const ALL: [Implementation; 2] = [Implementation::OpenMpi, Implementation::Mpich];
+
     /// Short name, used for cache directories and `--mpi`.
     pub fn key(self) -> &'static str {
         match self {
             Implementation::OpenMpi => "openmpi",
+            Implementation::Mpich => "mpich",
         }
     }
 
@@ -28,24 +52,50 @@ impl Implementation {
     pub fn display_name(self) -> &'static str {
         match self {
             Implementation::OpenMpi => "Open MPI",
+            Implementation::Mpich => "MPICH",
         }
     }
 
     fn launcher_candidates(self) -> &'static [&'static str] {
         match self {
             Implementation::OpenMpi => &["mpiexec.openmpi", "mpiexec"],
+            Implementation::Mpich => &["mpiexec.mpich", "mpiexec.hydra", "mpiexec"],
         }
     }
 
     fn compiler_candidates(self) -> &'static [&'static str] {
         match self {
             Implementation::OpenMpi => &["mpicc.openmpi", "mpicc"],
+            Implementation::Mpich => &["mpicc.mpich", "mpicc"],
         }
     }
 
     fn install_hint(self) -> &'static str {
         match self {
             Implementation::OpenMpi => "apt-get install openmpi-bin libopenmpi-dev libclang-dev",
+            Implementation::Mpich => "apt-get install mpich libmpich-dev libclang-dev",
+        }
+    }
+
+    /// The version from `mpiexec --version`, if this launcher is this implementation's.
+    fn version_of(self, version_output: &str) -> Option<String> {
+        match self {
+            // "mpiexec (OpenRTE) 4.1.4"
+            Implementation::OpenMpi => {
+                let first = version_output.lines().next()?;
+                (first.contains("OpenRTE") || first.contains("Open MPI"))
+                    .then(|| first.split_whitespace().last().map(str::to_string))?
+            }
+            // "HYDRA build details:\n    Version:    4.0.2"
+            Implementation::Mpich => {
+                if !version_output.contains("HYDRA") {
+                    return None;
+                }
+                version_output
+                    .lines()
+                    .find_map(|l| l.trim().strip_prefix("Version:"))
+                    .map(|v| v.trim().to_string())
+            }
         }
     }
 }
@@ -79,50 +129,63 @@ pub struct LaunchSpec<'a> {
 pub enum LauncherReport {
     /// `MPI_Abort` was called.
     Abort { rank: u32, code: i32 },
-    /// A rank was killed by a signal.
-    Signal {
-        rank: u32,
-        signal: i32,
-        name: String,
-    },
+    /// A process was killed by a signal (MPICH names it by pid, Open MPI by rank).
+    Signal { who: Who, signal: i32, name: String },
     /// A rank exited with a non-zero status.
     Exit { rank: Option<u32>, code: i32 },
     /// A rank exited (status 0) without calling `MPI_Finalize`.
     ExitWithoutFinalize { rank: u32 },
 }
 
+/// How a launcher names a process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Who {
+    Rank(u32),
+    Pid(u32),
+}
+
 impl Launcher {
-    /// Finds the implementation's launcher and compiler wrapper.
-    pub fn detect(implementation: Implementation) -> Result<Launcher> {
-        let missing = |what: &str| Error::NoMpi {
+    /// Finds the chosen implementation's launcher and compiler wrapper.
+    pub fn detect(choice: Choice) -> Result<Launcher> {
+        match choice {
+            Choice::Only(implementation) => Launcher::find(implementation),
+            Choice::Auto => Implementation::ALL
+                .iter()
+                .find_map(|&i| Launcher::find(i).ok())
+                .ok_or_else(|| Error::NoMpi {
+                    message: "no MPI implementation found on PATH (looked for Open MPI and MPICH)"
+                        .into(),
+                    install: "apt-get install openmpi-bin libopenmpi-dev libclang-dev".into(),
+                }),
+        }
+    }
+
+    fn find(implementation: Implementation) -> Result<Launcher> {
+        let missing = |what: &str, names: &[&str]| Error::NoMpi {
             message: format!(
                 "no {} {what} found on PATH (looked for {})",
                 implementation.display_name(),
-                match what {
-                    "launcher" => implementation.launcher_candidates().join(", "),
-                    _ => implementation.compiler_candidates().join(", "),
-                }
+                names.join(", ")
             ),
             install: implementation.install_hint().to_string(),
         };
-        let mpiexec = implementation
+        // `mpiexec` and `mpicc` may belong to the other implementation: check each candidate.
+        let (mpiexec, version) = implementation
             .launcher_candidates()
             .iter()
-            .find_map(|name| find_on_path(name))
-            .ok_or_else(|| missing("launcher"))?;
+            .filter_map(|name| find_on_path(name))
+            .find_map(|path| {
+                let out = Command::new(&path).arg("--version").output().ok()?;
+                let text = String::from_utf8_lossy(&out.stdout).into_owned();
+                implementation.version_of(&text).map(|v| (path, v))
+            })
+            .ok_or_else(|| missing("launcher", implementation.launcher_candidates()))?;
         let mpicc = implementation
             .compiler_candidates()
             .iter()
-            .find_map(|name| find_on_path(name))
-            .ok_or_else(|| missing("compiler wrapper"))?;
-        let version = launcher_version(&mpiexec).ok_or_else(|| Error::NoMpi {
-            message: format!(
-                "{} does not answer --version like {}'s mpiexec",
-                mpiexec.display(),
-                implementation.display_name()
-            ),
-            install: implementation.install_hint().to_string(),
-        })?;
+            .filter_map(|name| find_on_path(name))
+            .find(|path| compiler_is(path, implementation))
+            .ok_or_else(|| missing("compiler wrapper", implementation.compiler_candidates()))?;
         Ok(Launcher {
             implementation,
             mpiexec,
@@ -139,9 +202,10 @@ impl Launcher {
     /// The `mpiexec` command for one launch. The caller adds stdio and process-group setup.
     pub fn command(&self, spec: &LaunchSpec<'_>) -> Command {
         let mut cmd = Command::new(&self.mpiexec);
+        cmd.arg("-n").arg(spec.ranks.to_string());
+        let oversubscribed = spec.ranks as usize > available_cores();
         match self.implementation {
             Implementation::OpenMpi => {
-                cmd.arg("-n").arg(spec.ranks.to_string());
                 // Single-node grading: shared memory and self only. Skipping the probes of
                 // network transports cuts start-up from ~0.33 s to ~0.11 s at 2 ranks here,
                 // and these are the components Open MPI picks on one node anyway.
@@ -155,9 +219,17 @@ impl Launcher {
                     cmd.env("OMPI_ALLOW_RUN_AS_ROOT", "1");
                     cmd.env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
                 }
-                if spec.ranks as usize > available_cores() {
+                if oversubscribed {
                     // Oversubscribed ranks busy-poll and steal the cores their peers need.
                     cmd.env("OMPI_MCA_mpi_yield_when_idle", "1");
+                }
+            }
+            Implementation::Mpich => {
+                // Hydra runs more ranks than cores without being asked, and passes the whole
+                // environment on; only the preload is given to the ranks alone.
+                cmd.arg("-prepend-rank");
+                if let Some(lib) = spec.preload {
+                    cmd.arg("-genv").arg("LD_PRELOAD").arg(lib);
                 }
             }
         }
@@ -170,8 +242,13 @@ impl Launcher {
     pub fn parse_report(&self, launcher_output: &str) -> Option<LauncherReport> {
         match self.implementation {
             Implementation::OpenMpi => parse_open_mpi_report(launcher_output),
+            Implementation::Mpich => parse_mpich_report(launcher_output),
         }
     }
+}
+
+fn number(c: &regex::Captures<'_>, i: usize) -> Option<i64> {
+    c[i].parse().ok()
 }
 
 fn parse_open_mpi_report(text: &str) -> Option<LauncherReport> {
@@ -191,42 +268,68 @@ fn parse_open_mpi_report(text: &str) -> Option<LauncherReport> {
                 .unwrap(),
         ]
     });
-    let num = |c: &regex::Captures<'_>, i: usize| c[i].parse::<i64>().ok();
     if let Some(c) = abort.captures(text) {
         return Some(LauncherReport::Abort {
-            rank: num(&c, 1)? as u32,
-            code: num(&c, 2)? as i32,
+            rank: number(&c, 1)? as u32,
+            code: number(&c, 2)? as i32,
         });
     }
     if let Some(c) = signal.captures(text) {
         return Some(LauncherReport::Signal {
-            rank: num(&c, 1)? as u32,
-            signal: num(&c, 2)? as i32,
+            who: Who::Rank(number(&c, 1)? as u32),
+            signal: number(&c, 2)? as i32,
             name: c[3].to_string(),
         });
     }
     if let Some(c) = exit.captures(text) {
         return Some(LauncherReport::Exit {
-            rank: Some(num(&c, 1)? as u32),
-            code: num(&c, 2)? as i32,
+            rank: Some(number(&c, 1)? as u32),
+            code: number(&c, 2)? as i32,
         });
     }
     if let Some(c) = improper.captures(text) {
         return Some(LauncherReport::ExitWithoutFinalize {
-            rank: num(&c, 1)? as u32,
+            rank: number(&c, 1)? as u32,
         });
     }
     None
 }
 
-fn launcher_version(mpiexec: &Path) -> Option<String> {
-    let out = Command::new(mpiexec).arg("--version").output().ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    let first = text.lines().next()?;
-    if !(first.contains("OpenRTE") || first.contains("Open MPI")) {
-        return None;
+fn parse_mpich_report(text: &str) -> Option<LauncherReport> {
+    static PATTERNS: OnceLock<[Regex; 2]> = OnceLock::new();
+    let [abort, signal] = PATTERNS.get_or_init(|| {
+        [
+            Regex::new(r"application called MPI_Abort\([^,]+, (-?\d+)\) - process (\d+)").unwrap(),
+            Regex::new(r"(?s)PID (\d+) RUNNING AT \S+.*?EXIT STRING: ([^\n(]*?) \(signal (\d+)\)")
+                .unwrap(),
+        ]
+    });
+    if let Some(c) = abort.captures(text) {
+        return Some(LauncherReport::Abort {
+            rank: number(&c, 2)? as u32,
+            code: number(&c, 1)? as i32,
+        });
     }
-    first.split_whitespace().last().map(str::to_string)
+    // An exit with a non-zero status prints nothing; the status is mpiexec's own.
+    signal.captures(text).and_then(|c| {
+        Some(LauncherReport::Signal {
+            who: Who::Pid(number(&c, 1)? as u32),
+            signal: number(&c, 3)? as i32,
+            name: c[2].trim().to_string(),
+        })
+    })
+}
+
+fn compiler_is(mpicc: &Path, implementation: Implementation) -> bool {
+    // `mpicc -show` prints the underlying command line with the implementation's library.
+    let Ok(out) = Command::new(mpicc).arg("-show").output() else {
+        return false;
+    };
+    let text = String::from_utf8_lossy(&out.stdout);
+    match implementation {
+        Implementation::OpenMpi => text.contains("openmpi") || text.contains("-lmpi "),
+        Implementation::Mpich => text.contains("mpich"),
+    }
 }
 
 /// The first executable called `name` on `PATH`.
@@ -262,6 +365,9 @@ mod tests {
     const EXIT: &str =
         "The first process to do so was:\n\n  Process name: [[17441,1],1]\n  Exit code:    3\n";
     const IMPROPER: &str = "mpiexec has exited due to process rank 1 with PID 0 on\nnode vm exiting improperly. There are three reasons this could occur:\n";
+    // As MPICH 4.0 (Hydra) prints them.
+    const MPICH_ABORT: &str = "Abort(7) on node 1 (rank 1 in comm 0): application called MPI_Abort(MPI_COMM_WORLD, 7) - process 1\n";
+    const MPICH_SIGNAL: &str = "===================================================================================\n=   BAD TERMINATION OF ONE OF YOUR APPLICATION PROCESSES\n=   PID 19979 RUNNING AT vm\n=   EXIT CODE: 11\n=   CLEANING UP REMAINING PROCESSES\n=   YOU CAN IGNORE THE BELOW CLEANUP MESSAGES\n===================================================================================\nYOUR APPLICATION TERMINATED WITH THE EXIT STRING: Segmentation fault (signal 11)\n";
 
     #[test]
     fn open_mpi_reports_are_recognised() {
@@ -272,7 +378,7 @@ mod tests {
         assert_eq!(
             parse_open_mpi_report(SIGNAL),
             Some(LauncherReport::Signal {
-                rank: 1,
+                who: Who::Rank(1),
                 signal: 11,
                 name: "Segmentation fault".into()
             })
@@ -292,26 +398,74 @@ mod tests {
     }
 
     #[test]
-    fn the_command_preloads_only_the_ranks() {
-        let launcher = Launcher {
-            implementation: Implementation::OpenMpi,
+    fn mpich_reports_are_recognised() {
+        assert_eq!(
+            parse_mpich_report(MPICH_ABORT),
+            Some(LauncherReport::Abort { rank: 1, code: 7 })
+        );
+        assert_eq!(
+            parse_mpich_report(MPICH_SIGNAL),
+            Some(LauncherReport::Signal {
+                who: Who::Pid(19979),
+                signal: 11,
+                name: "Segmentation fault".into()
+            })
+        );
+        assert_eq!(parse_mpich_report("all fine\n"), None);
+    }
+
+    #[test]
+    fn versions_are_read_from_each_launcher() {
+        assert_eq!(
+            Implementation::OpenMpi.version_of("mpiexec (OpenRTE) 4.1.4\n\nReport bugs"),
+            Some("4.1.4".into())
+        );
+        assert_eq!(
+            Implementation::Mpich.version_of("mpiexec (OpenRTE) 4.1.4\n"),
+            None
+        );
+        let hydra = "HYDRA build details:\n    Version:                                 4.0.2\n    Release Date:    Thu Apr  7\n";
+        assert_eq!(
+            Implementation::Mpich.version_of(hydra),
+            Some("4.0.2".into())
+        );
+        assert_eq!(Implementation::OpenMpi.version_of(hydra), None);
+        assert_eq!(
+            Choice::parse("mpich"),
+            Some(Choice::Only(Implementation::Mpich))
+        );
+        assert_eq!(Choice::parse("auto"), Some(Choice::Auto));
+        assert_eq!(Choice::parse("lam"), None);
+    }
+
+    fn launcher(implementation: Implementation) -> Launcher {
+        Launcher {
+            implementation,
             mpiexec: "/usr/bin/mpiexec".into(),
             mpicc: "/usr/bin/mpicc".into(),
-            version: "4.1.4".into(),
-        };
+            version: "1".into(),
+        }
+    }
+
+    fn args_of(cmd: &Command) -> Vec<String> {
+        cmd.get_args()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn the_command_preloads_only_the_ranks() {
         let program = PathBuf::from("/tmp/driver");
         let lib = PathBuf::from("/tmp/libtracer.so");
-        let cmd = launcher.command(&LaunchSpec {
+        let spec = LaunchSpec {
             ranks: 3,
             program: &program,
             args: &[],
             env: vec![("MPI_GRADE_RUN_DIR".into(), "/tmp/run".into())],
             preload: Some(&lib),
-        });
-        let args: Vec<_> = cmd
-            .get_args()
-            .map(|a| a.to_string_lossy().into_owned())
-            .collect();
+        };
+        let cmd = launcher(Implementation::OpenMpi).command(&spec);
+        let args = args_of(&cmd);
         assert_eq!(&args[..2], ["-n", "3"]);
         assert!(args
             .windows(2)
@@ -321,5 +475,16 @@ mod tests {
         assert!(cmd
             .get_envs()
             .any(|(k, v)| k == "MPI_GRADE_RUN_DIR" && v == Some("/tmp/run".as_ref())));
+
+        let cmd = launcher(Implementation::Mpich).command(&spec);
+        let args = args_of(&cmd);
+        assert!(args
+            .windows(3)
+            .any(|w| w == ["-genv", "LD_PRELOAD", "/tmp/libtracer.so"]));
+        assert!(
+            !args.iter().any(|a| a == "--oversubscribe"),
+            "Hydra rejects --oversubscribe"
+        );
+        assert!(cmd.get_envs().all(|(k, _)| k != "LD_PRELOAD"));
     }
 }

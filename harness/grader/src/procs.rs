@@ -53,6 +53,14 @@ impl ProcStat {
     }
 }
 
+/// Whether process `pid` exists and has not exited (a zombie has).
+pub fn is_alive(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|text| ProcStat::parse(&text))
+        .is_some_and(|p| p.is_alive())
+}
+
 /// Every process visible in `/proc`.
 pub fn scan() -> Vec<ProcStat> {
     let Ok(entries) = std::fs::read_dir("/proc") else {

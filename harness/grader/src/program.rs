@@ -4,7 +4,7 @@
 use crate::compile::BuildCache;
 use crate::error::{Error, Result};
 use crate::launch::{self, Ending, Launch};
-use crate::launcher::{Implementation, Launcher};
+use crate::launcher::{Choice, Launcher};
 use crate::trace::diagnosis::{Diagnosis, StallKind};
 use crate::trace::usage::{Count, Usage};
 use crate::trace::LaunchTrace;
@@ -29,7 +29,7 @@ pub struct RunOptions {
     pub hang_after: Duration,
     pub timeout: Duration,
     pub cache_dir: PathBuf,
-    pub implementation: Implementation,
+    pub mpi: Choice,
 }
 
 /// How a run ended, as data (and as the JSON of `--json`).
@@ -70,7 +70,7 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
     if options.ranks < 1 {
         return Err(Error::Other("-n must be at least 1".into()));
     }
-    let launcher = Launcher::detect(options.implementation)?;
+    let launcher = Launcher::detect(options.mpi)?;
     let cache_dir = std::path::absolute(&options.cache_dir).map_err(Error::io(format!(
         "cannot resolve {}",
         options.cache_dir.display()

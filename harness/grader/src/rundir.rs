@@ -81,6 +81,19 @@ impl Events {
         })
     }
 
+    /// The process id each rank reported when it became ready.
+    pub fn pids(&self) -> Vec<(u32, u32)> {
+        self.ranks
+            .iter()
+            .filter_map(|log| {
+                log.events.iter().find_map(|e| match e {
+                    RankEvent::Ready { rank, pid, .. } => Some((*rank, *pid)),
+                    _ => None,
+                })
+            })
+            .collect()
+    }
+
     /// The MPI library version a rank reported.
     pub fn library(&self) -> Option<&str> {
         self.ranks.iter().find_map(|log| {

@@ -190,10 +190,11 @@ impl Matrix<'_> {
                     cells: Some((&run_dir, self.limits.cell_seconds)),
                 };
                 let hang_after = Duration::from_secs_f64(self.limits.hang_seconds);
-                let record = match &trace {
+                let mut record = match &trace {
                     Some(trace) => launch::run(&launch, &mut trace.watcher(hang_after))?,
                     None => launch::run(&launch, &mut |_| None)?,
                 };
+                record.self_exit = trace.as_ref().and_then(LaunchTrace::self_exit);
                 let events = record.events.as_ref().expect("a graded launch has events");
                 if !events.ranks.iter().any(|r| r.ready())
                     && record.ending != launch::Ending::Interrupted

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicU8, Ordering};
 /// `b"MPIGTRC1"`: written last by the tracer once the record is initialised.
 pub const MAGIC: u64 = u64::from_le_bytes(*b"MPIGTRC1");
 /// Bumped whenever the layout below changes.
-pub const LAYOUT_VERSION: u32 = 1;
+pub const LAYOUT_VERSION: u32 = 2;
 
 /// Cells per launch that get their own counters (`MPI_Pcontrol` marks cells `0..MAX_CELLS`).
 pub const MAX_CELLS: usize = 64;
@@ -230,8 +230,11 @@ pub enum RankState {
     InCall = 2,
     /// `MPI_Finalize` returned.
     Finalized = 3,
-    /// `MPI_Abort` was called; [`Header::abort_code`] holds the code.
+    /// `MPI_Abort` was called; [`Header::exit_code`] holds the code.
     Aborted = 4,
+    /// The process ended itself (`exit`) without finalising MPI; [`Header::exit_code`] holds
+    /// its status. A process killed by a signal never gets here.
+    Exited = 5,
 }
 
 impl RankState {
@@ -241,6 +244,7 @@ impl RankState {
             2 => RankState::InCall,
             3 => RankState::Finalized,
             4 => RankState::Aborted,
+            5 => RankState::Exited,
             _ => RankState::NotStarted,
         }
     }
@@ -423,8 +427,8 @@ pub struct Header {
     pub zero_buffer: AtomicU32,
     /// 1 when every call counts (program scope), 0 when only marked regions do.
     pub program_scope: AtomicU32,
-    /// Code given to `MPI_Abort`, valid in state `Aborted`.
-    pub abort_code: AtomicI32,
+    /// Code given to `MPI_Abort` (state `Aborted`), or status given to `exit` (state `Exited`).
+    pub exit_code: AtomicI32,
     /// Incremented whenever an operation completes or starts (not by a `Test` that fails).
     pub progress: AtomicU64,
     /// `CLOCK_MONOTONIC_COARSE` nanoseconds of the last increment of `progress`.

@@ -91,9 +91,38 @@ unsafe fn try_activate(init: Func) -> Result<(), String> {
 
     stack::install_handler()
         .map_err(|e| format!("cannot install the stack signal handler: {e}"))?;
+    // A rank that ends itself before finalising says so, with its status: the launcher often
+    // cannot tell which rank left first (MPICH kills the others within milliseconds and names
+    // none), but only the one that called exit() runs this.
+    if on_exit(record_exit, std::ptr::null_mut()) != 0 {
+        eprintln!("mpi-grade-tracer: cannot register the exit handler");
+    }
     publish(tracer);
     h.magic.store(MAGIC, Release);
     Ok(())
+}
+
+extern "C" {
+    /// glibc: like `atexit`, but the handler gets the exit status.
+    fn on_exit(
+        handler: extern "C" fn(libc::c_int, *mut libc::c_void),
+        arg: *mut libc::c_void,
+    ) -> libc::c_int;
+}
+
+/// Exit handler: a rank that did not finalise (or abort) records that it ended itself.
+extern "C" fn record_exit(status: libc::c_int, _arg: *mut libc::c_void) {
+    let Some(t) = crate::tracer::tracer() else {
+        return;
+    };
+    let h = &t.rec.header;
+    match RankState::from_u32(h.state.load(Acquire)) {
+        RankState::Finalized | RankState::Aborted | RankState::Exited => {}
+        RankState::NotStarted | RankState::Running | RankState::InCall => {
+            h.exit_code.store(status, Relaxed);
+            h.state.store(RankState::Exited as u32, Release);
+        }
+    }
 }
 
 /// Maps the record file (creating it, or growing it to `RECORD_SIZE`, if the grader did not).

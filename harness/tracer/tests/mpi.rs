@@ -810,6 +810,40 @@ fn abort_is_recorded() {
     let recs = records(&dir, 2);
     let rec = recs[0].rec();
     assert_eq!(state(rec), RankState::Aborted);
-    assert_eq!(rec.header.abort_code.load(Relaxed), 3);
+    assert_eq!(rec.header.exit_code.load(Relaxed), 3);
     assert_eq!(calls(rec, 0, Func::Abort), 1);
+}
+
+const EXIT: &str = r#"
+#include <mpi.h>
+#include <stdlib.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+    MPI_Init(&argc, &argv);
+    int rank;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    if (rank == 1) exit(3);
+    for (;;) sleep(1);
+}
+"#;
+
+/// A rank that calls exit() without finalising records that it ended itself, with its status;
+/// the ranks the launcher kills afterwards record nothing of the kind.
+#[test]
+fn an_exit_without_finalize_is_recorded_by_the_rank_that_exited() {
+    let exe = compile("exit", EXIT);
+    let dir = trace_dir("exit", 2);
+    let _lock = lock();
+    let mut job = launch(&exe, &[], 2, Some(&dir), &[]);
+    let status = job.wait(FINISH);
+    assert!(!status.success());
+    let recs = records(&dir, 2);
+    let exited = recs[1].rec();
+    assert_eq!(state(exited), RankState::Exited);
+    assert_eq!(exited.header.exit_code.load(Relaxed), 3);
+    assert_ne!(
+        state(recs[0].rec()),
+        RankState::Exited,
+        "rank 0 was killed, it did not exit"
+    );
 }

@@ -157,10 +157,9 @@ fn presence(s: &RankSnapshot) -> Presence {
     if !s.initialised || s.pid <= 0 {
         return Presence::Alive;
     }
-    match std::fs::read_to_string(format!("/proc/{}/stat", s.pid)) {
-        Ok(stat) if crate::procs::ProcStat::parse(&stat).is_some_and(|p| p.is_alive()) => {
-            Presence::Alive
-        }
-        _ => Presence::Gone,
+    if crate::procs::is_alive(s.pid) {
+        Presence::Alive
+    } else {
+        Presence::Gone
     }
 }

@@ -416,7 +416,7 @@ mod tests {
             zero_buffer: false,
             progress: 3,
             progress_ns: 0,
-            abort_code: 0,
+            exit_code: 0,
             call: Some(Call {
                 func: Func::Send,
                 mode: WaitMode::All,

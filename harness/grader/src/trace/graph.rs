@@ -75,7 +75,7 @@ pub fn analyze(ranks: &[RankSnapshot], presence: &[Presence]) -> Analysis {
             (Presence::Gone, RankState::Finalized, _) => Status::Finalized,
             (Presence::Gone, _, _) => Status::Gone,
             (Presence::Alive, RankState::Finalized, _) => Status::Finalized,
-            (Presence::Alive, RankState::Aborted, _) => Status::Gone,
+            (Presence::Alive, RankState::Aborted | RankState::Exited, _) => Status::Gone,
             (Presence::Alive, RankState::InCall, Some(_)) => Status::Blocked,
             (Presence::Alive, _, _) => Status::Free,
         })
@@ -382,7 +382,7 @@ mod tests {
             zero_buffer: false,
             progress: 1,
             progress_ns: 0,
-            abort_code: 0,
+            exit_code: 0,
             call: None,
             pending: vec![],
             pending_overflowed: false,

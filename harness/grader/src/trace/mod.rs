@@ -82,6 +82,15 @@ impl LaunchTrace {
         }
     }
 
+    /// The lowest rank that ended its own process without finalising, with its exit status.
+    pub fn self_exit(&self) -> Option<(u32, i32)> {
+        self.dir
+            .snapshot()
+            .into_iter()
+            .find(|s| s.state == mpi_grade_protocol::trace::RankState::Exited)
+            .map(|s| (s.rank, s.exit_code))
+    }
+
     /// What plan cell `cell` called, over all ranks.
     pub fn usage(&self, cell: u32) -> usage::Usage {
         usage::cell_usage(&self.dir, cell, self.submission.as_deref())

@@ -153,7 +153,7 @@ pub struct RankSnapshot {
     pub zero_buffer: bool,
     pub progress: u64,
     pub progress_ns: u64,
-    pub abort_code: i32,
+    pub exit_code: i32,
     pub call: Option<Call>,
     /// Operations posted by non-blocking calls and not yet completed.
     pub pending: Vec<Wait>,
@@ -212,7 +212,7 @@ impl RankSnapshot {
             zero_buffer: h.zero_buffer.load(Relaxed) == 1,
             progress: h.progress.load(Relaxed),
             progress_ns: h.progress_ns.load(Relaxed),
-            abort_code: h.abort_code.load(Relaxed),
+            exit_code: h.exit_code.load(Relaxed),
             call: if state == RankState::InCall {
                 call
             } else {

@@ -56,7 +56,7 @@ pub unsafe extern "C" fn MPI_Abort(comm: MPI_Comm, errorcode: c_int) -> c_int {
     let t = a.t;
     t.count(Func::Abort, 0);
     let h = &t.rec.header;
-    h.abort_code.store(errorcode, Relaxed);
+    h.exit_code.store(errorcode, Relaxed);
     h.state.store(RankState::Aborted as u32, Release);
     PMPI_Abort(comm, errorcode)
 }
