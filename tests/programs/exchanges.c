@@ -5,6 +5,7 @@
  *   any-source  rank 0 receives from MPI_ANY_SOURCE while the others send: correct
  *   spin        rank 1 loops forever outside MPI while rank 0 waits for it: hang
  *   sleepy      ranks sleep between the steps of a correct ring exchange: correct, slow
+ *   mismatch    rank 0 calls MPI_Barrier while the others call MPI_Bcast: deadlock
  * Messages are 1 MiB, well above any eager limit, unless a size is given as second argument. */
 #include <mpi.h>
 #include <stdio.h>
@@ -44,6 +45,11 @@ int main(int argc, char **argv) {
             for (;;) x++;
         }
         if (rank == 0) MPI_Recv(in, n, MPI_DOUBLE, 1, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    } else if (strcmp(mode, "mismatch") == 0) {
+        if (rank == 0)
+            MPI_Barrier(MPI_COMM_WORLD);
+        else
+            MPI_Bcast(out, 1, MPI_DOUBLE, 1, MPI_COMM_WORLD);
     } else if (strcmp(mode, "sleepy") == 0) {
         /* A ring in which each rank naps before it receives: senders wait on a sleeping rank,
          * which is slow but not stuck. */

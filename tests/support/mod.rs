@@ -49,12 +49,12 @@ pub fn marker() -> String {
     format!("{}", std::process::id())
 }
 
-/// Holds the lock that serialises every test launching MPI in this workspace: several
-/// `mpiexec` jobs at once on two cores make time limits meaningless.
+/// Holds the lock that serialises every test launching MPI on this machine (in any checkout):
+/// several `mpiexec` jobs at once on two cores make time limits meaningless.
 pub struct MpiLock(File);
 
 pub fn mpi_lock() -> MpiLock {
-    let path = tmp().join("mpi.lock");
+    let path = std::env::temp_dir().join("mpi-grade-tests-mpi.lock");
     let file = File::create(&path).unwrap();
     // SAFETY: flock on a descriptor we own.
     assert_eq!(unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX) }, 0);
@@ -85,8 +85,17 @@ pub fn run(mut cmd: Command, limit: Duration) -> Output {
     let status = match child.wait_timeout(limit).unwrap() {
         Some(status) => status,
         None => {
-            let _ = child.kill();
-            let _ = child.wait();
+            // SIGTERM first: the grader stops its launches and cleans up; then SIGKILL.
+            // SAFETY: signalling our own child.
+            unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+            if child
+                .wait_timeout(Duration::from_secs(10))
+                .unwrap()
+                .is_none()
+            {
+                let _ = child.kill();
+                let _ = child.wait();
+            }
             panic!("{cmd:?} did not finish within {limit:?}");
         }
     };

@@ -316,6 +316,11 @@ impl BuildCache {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .process_group(0);
+        // SAFETY: die_with_parent only makes async-signal-safe calls. The build runs the
+        // student's build.rs and proc macros: they must not outlive the grader.
+        unsafe {
+            command.pre_exec(crate::procs::die_with_parent);
+        }
         let mut child = command.spawn().map_err(Error::io("cannot run cargo"))?;
         let stdout = capture::spawn_reader(child.stdout.take().expect("piped"), 16 << 20);
         let stderr = capture::spawn_reader(child.stderr.take().expect("piped"), 64 << 10);

@@ -104,13 +104,12 @@ pub fn run(
     if launch.capture.is_some() {
         command.stdout(Stdio::piped()).stderr(Stdio::piped());
     }
-    // SAFETY: setsid is async-signal-safe; the new session lets the grader find every process
-    // of this launch, and keeps a terminal's Ctrl-C from reaching the ranks directly.
+    // SAFETY: setsid and prctl are async-signal-safe. The new session lets the grader find
+    // every process of this launch, and keeps a terminal's Ctrl-C from reaching the ranks
+    // directly. If the grader dies (even by SIGKILL), the launcher is killed, and both
+    // launchers take their ranks down with them.
     unsafe {
-        command.pre_exec(|| {
-            libc::setsid();
-            Ok(())
-        });
+        command.pre_exec(crate::procs::die_with_parent_in_new_session);
     }
 
     let started = Instant::now();

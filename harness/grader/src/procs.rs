@@ -132,6 +132,28 @@ pub fn become_subreaper() {
     }
 }
 
+/// For `pre_exec`: a new session, and SIGKILL when the process that started it dies.
+pub fn die_with_parent_in_new_session() -> std::io::Result<()> {
+    // SAFETY: setsid is async-signal-safe, as pre_exec requires.
+    unsafe { libc::setsid() };
+    die_with_parent()
+}
+
+/// For `pre_exec`: SIGKILL when the process that started this one dies. Fails if that process
+/// is already gone (it died before the request took effect).
+pub fn die_with_parent() -> std::io::Result<()> {
+    // SAFETY: only async-signal-safe calls, as pre_exec requires.
+    unsafe {
+        let parent = libc::getppid();
+        if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0) != 0
+            || libc::getppid() != parent
+        {
+            return Err(std::io::Error::other("the grader is gone"));
+        }
+    }
+    Ok(())
+}
+
 /// What was left of a launch after stopping it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Survivors(pub Vec<ProcStat>);

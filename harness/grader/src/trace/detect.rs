@@ -79,6 +79,37 @@ impl<'a> Detector<'a> {
             return Some(finding);
         }
         self.hang(&snapshot, &analysis, now_ns)
+            .or_else(|| self.stall(&snapshot, &analysis, now_ns))
+    }
+
+    /// Every rank blocked in MPI and none completing anything for `hang_after`: nobody can act
+    /// any more, whatever the graph says (a message of one collective taken by another, after
+    /// collectives were called in a different order, leaves calls that look matched but never
+    /// complete).
+    fn stall(
+        &self,
+        snapshot: &[RankSnapshot],
+        analysis: &Analysis,
+        now_ns: u64,
+    ) -> Option<Finding> {
+        let quiet = self.hang_after.as_nanos() as u64;
+        let blocked: Vec<u32> = analysis
+            .status
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| **s == super::graph::Status::Blocked)
+            .map(|(r, _)| r as u32)
+            .collect();
+        let nobody_free = analysis
+            .status
+            .iter()
+            .all(|s| *s != super::graph::Status::Free);
+        let all_quiet = snapshot
+            .iter()
+            .all(|s| s.initialised && now_ns.saturating_sub(s.progress_ns) >= quiet);
+        (!blocked.is_empty() && nobody_free && all_quiet).then(|| Finding {
+            diagnosis: Diagnosis::stalled(snapshot, analysis, blocked, now_ns),
+        })
     }
 
     fn deadlock(

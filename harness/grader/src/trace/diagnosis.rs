@@ -62,6 +62,8 @@ pub struct Diagnosis {
     pub edges: Vec<WaitEdge>,
     /// Standard sends were synchronous (zero-buffer mode).
     pub zero_buffer: bool,
+    /// Every rank was blocked and none progressed, though no wait-for cycle explains it.
+    pub stalled: bool,
     /// The explanation in a few sentences.
     pub explanation: String,
 }
@@ -123,8 +125,23 @@ impl Diagnosis {
             culprits,
             edges,
             zero_buffer,
+            stalled: false,
             explanation: String::new(),
         };
+        d.explanation = d.explain();
+        d
+    }
+
+    /// Every rank blocked and none completing a call for a long time, although the graph finds
+    /// what they wait for met: a deadlock it cannot explain call by call.
+    pub fn stalled(
+        snapshot: &[RankSnapshot],
+        analysis: &Analysis,
+        blocked: Vec<u32>,
+        now_ns: u64,
+    ) -> Diagnosis {
+        let mut d = Diagnosis::new(StallKind::Deadlock, snapshot, analysis, blocked, now_ns);
+        d.stalled = true;
         d.explanation = d.explain();
         d
     }
@@ -173,6 +190,12 @@ impl Diagnosis {
             text.push_str(&format!("; and {more} more ranks"));
         }
         let why = match self.kind {
+            StallKind::Deadlock if self.stalled => {
+                let longest = self.ranks.iter().map(|a| a.seconds).fold(0.0, f64::max);
+                format!(
+                    "no rank has completed an MPI call for {longest:.1} s and none runs outside MPI, although what they wait for looks matched: usually collective calls made in a different order on different ranks, one collective's message taken by another"
+                )
+            }
             StallKind::Deadlock => self.deadlock_reason(),
             StallKind::Hang => {
                 let who = rank_list(&self.culprits);
@@ -206,6 +229,23 @@ impl Diagnosis {
         }
     }
 
+    /// Two ranks whose collective edges join different collective calls.
+    fn mismatched_collectives(&self) -> Option<(&RankActivity, &RankActivity)> {
+        self.edges
+            .iter()
+            .filter(|e| e.kind == "collective")
+            .find_map(|e| {
+                let from = self.ranks.iter().find(|a| a.rank == e.from)?;
+                let to = self.ranks.iter().find(|a| a.rank == e.to)?;
+                let to_collective = to
+                    .waits
+                    .iter()
+                    .any(|w| w.starts_with("every member to join"));
+                (to.state == "blocked" && to_collective && to.function != from.function)
+                    .then_some((from, to))
+            })
+    }
+
     /// Why the ranks of a deadlock cannot proceed, from the kinds of their waits.
     fn deadlock_reason(&self) -> String {
         // The cycle's own edges say why; ranks merely waiting on the cycle (in a barrier,
@@ -230,6 +270,14 @@ impl Diagnosis {
             }
         } else if !kinds.is_empty() && kinds.iter().all(|k| *k == "recv") {
             "every rank waits to receive before it sends, so no message is ever sent".to_string()
+        } else if let Some((a, b)) = self.mismatched_collectives() {
+            format!(
+                "rank {} is in {} and rank {} in {} on the same communicator: every member must make the same collective calls in the same order, so neither can complete",
+                a.rank,
+                a.function.as_deref().unwrap_or("a collective"),
+                b.rank,
+                b.function.as_deref().unwrap_or("another one")
+            )
         } else if kinds.contains(&"collective") {
             "a collective call waits for ranks that never join it, while they wait for something only a member of the collective would do".to_string()
         } else if kinds.contains(&"finalize") {

@@ -17,7 +17,7 @@
 //! graph reduction). Whether that state lasts is for the caller to check over time.
 
 use super::records::{Call, Peer, RankSnapshot, Wait};
-use mpi_grade_protocol::trace::{RankState, WaitKind, WaitMode};
+use mpi_grade_protocol::trace::{FuncClass, RankState, WaitKind, WaitMode};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// Whether a rank's process is still there.
@@ -245,6 +245,10 @@ impl Graph<'_> {
     }
 
     /// Members of `w`'s communicator that have not entered its collective yet.
+    ///
+    /// A member blocked in another blocking collective with the same number on the same
+    /// communicator (an `MPI_Barrier` against an `MPI_Comm_dup`) will never enter this one:
+    /// MPI requires every member to make the same collective calls in the same order.
     fn not_entered(&self, rank: u32, w: &Wait) -> Vec<u32> {
         self.members(rank, w.comm)
             .into_iter()
@@ -254,8 +258,31 @@ impl Graph<'_> {
                 // A member that does not know the communicator cannot be judged: assume entered.
                 entered.is_some_and(|count| count < w.coll_seq)
                     || !self.alive(m) && entered.is_none()
+                    || self.mismatched(rank, m, w)
             })
             .collect()
+    }
+
+    /// Whether `other` is blocked in a different blocking collective numbered like `w`.
+    fn mismatched(&self, rank: u32, other: u32, w: &Wait) -> bool {
+        let blocking_collective = |r: u32| {
+            (self.status[r as usize] == Status::Blocked)
+                .then(|| self.call(r))
+                .filter(|c| {
+                    matches!(
+                        c.func.class(),
+                        FuncClass::Collective | FuncClass::Communicator
+                    )
+                })
+        };
+        let (Some(mine), Some(theirs)) = (blocking_collective(rank), blocking_collective(other))
+        else {
+            return false;
+        };
+        mine.func != theirs.func
+            && theirs.waits.iter().any(|t| {
+                t.kind == WaitKind::Collective && t.comm == w.comm && t.coll_seq == w.coll_seq
+            })
     }
 
     /// Ranks that have not reached `MPI_Finalize`.
@@ -634,6 +661,34 @@ mod tests {
         let a = run(vec![
             entered(blocked(0, Func::Barrier, vec![coll(1)]), 1),
             entered(rank(1), 0),
+        ]);
+        assert!(a.deadlocked.is_empty());
+    }
+
+    #[test]
+    fn different_collectives_with_the_same_number_are_a_deadlock() {
+        let coll = |seq| Wait {
+            kind: WaitKind::Collective,
+            peer: Peer::None,
+            tag: None,
+            comm: WORLD,
+            bytes: 0,
+            coll_seq: seq,
+        };
+        let entered = |mut s: RankSnapshot| {
+            s.comms[0].coll_count = 4;
+            s
+        };
+        // Rank 0 is in its 4th collective, a barrier; rank 1 in its 4th, a Comm_dup.
+        let a = run(vec![
+            entered(blocked(0, Func::Barrier, vec![coll(4)])),
+            entered(blocked(1, Func::CommDup, vec![coll(4)])),
+        ]);
+        assert_eq!(a.deadlocked, set(&[0, 1]));
+        // The same collective on both: it completes.
+        let a = run(vec![
+            entered(blocked(0, Func::Barrier, vec![coll(4)])),
+            entered(blocked(1, Func::Barrier, vec![coll(4)])),
         ]);
         assert!(a.deadlocked.is_empty());
     }
