@@ -52,6 +52,11 @@ fn main() {
         Trial::test("an_unknown_part_is_exit_2", unknown_part),
         Trial::test("ctrl_c_stops_the_launch_and_still_reports", ctrl_c),
         Trial::test("dot_writes_the_deadlock_graph", dot_graph),
+        Trial::test(
+            "compare_shows_ratios_against_every_baseline",
+            compare_reference,
+        ),
+        Trial::test("dry_run_prints_the_launch_command_lines", dry_run),
     ]);
     let conclusion = libtest_mimic::run(&args, trials);
     // The suite's last word: nothing any trial started is still running.
@@ -426,5 +431,106 @@ fn dot_graph() -> Result<(), Failed> {
         graph.contains("_0 -> r1_2 [label=\"send tag 0 80000 B\"]"),
         "{graph}"
     );
+    Ok(())
+}
+
+fn compare_reference() -> Result<(), Failed> {
+    for mpi in IMPLEMENTATIONS {
+        let json = tempfile::NamedTempFile::new().unwrap();
+        let path = json.path().to_str().unwrap();
+        let args = [
+            "compare",
+            "solutions/reference",
+            "--config",
+            "tests/fixtures/challenges.toml",
+            "--mpi",
+            mpi,
+            "--repetitions",
+            "2",
+            "--json",
+            path,
+            "--color",
+            "never",
+            "-q",
+        ];
+        let out = run(mpi_grade(&args), GRADE_LIMIT);
+        let table = String::from_utf8_lossy(&out.stdout);
+        if out.status.code() != Some(0) {
+            return Err(format!(
+                "{mpi}: exit {:?}\n{table}{}",
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr)
+            )
+            .into());
+        }
+        let report: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        let comparison = &report["comparison"];
+        assert_eq!(comparison["repetitions"], 2);
+        let rows = comparison["rows"].as_array().unwrap();
+        // Parts 2 and 3 (those that complete) at 3 rank counts and 3 sizes.
+        assert_eq!(rows.len(), 2 * 3 * 3, "{mpi}: {comparison}");
+        for row in rows {
+            let against: Vec<&str> = row["against"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["baseline"].as_str().unwrap())
+                .collect();
+            assert_eq!(
+                against,
+                ["reference-part2", "reference-part3", "MPI_Alltoall"],
+                "{row}"
+            );
+            assert!(row["seconds"].as_f64().unwrap() > 0.0);
+            assert!(row["against"][2]["ratio"].as_f64().unwrap() > 0.0);
+        }
+        // The reference's part 3 sends n*n messages; part 2 keeps its own block: n*(n-1).
+        let at = |part: &str| {
+            rows.iter()
+                .find(|r| r["part"] == part && r["ranks"] == 3)
+                .unwrap()
+        };
+        assert_eq!(at("part3")["messages"], 9);
+        assert_eq!(at("part2")["messages"], 6);
+        for needle in [
+            "part2 / MPI_Alltoall",
+            "part3 at 10 000 elements",
+            "×reference-part2",
+            "×MPI_Alltoall",
+        ] {
+            assert!(table.contains(needle), "{mpi}: no {needle:?} in\n{table}");
+        }
+    }
+    Ok(())
+}
+
+fn dry_run() -> Result<(), Failed> {
+    let out = run(
+        mpi_grade(&[
+            "grade",
+            "solutions/reference",
+            "--dry-run",
+            "--mpi",
+            "mpich",
+            "--config",
+            "tests/fixtures/challenges.toml",
+        ]),
+        Duration::from_secs(60),
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{text}");
+    assert!(text.contains("against MPICH"), "{text}");
+    for ranks in [2, 3, 4] {
+        assert!(
+            text.contains(&format!("{ranks} ranks: "))
+                && text.contains(&format!("mpiexec.mpich -n {ranks} ")),
+            "{text}"
+        );
+    }
+    assert!(
+        text.contains("-genv LD_PRELOAD <scratch>/libmpi_grade_tracer.so"),
+        "{text}"
+    );
+    assert!(leftovers().is_empty(), "a dry run starts nothing");
     Ok(())
 }

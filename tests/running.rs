@@ -18,7 +18,7 @@ fn main() {
     args.test_threads = Some(1);
     let _lock = mpi_lock();
     type Check = fn(&'static str) -> Result<(), Failed>;
-    let checks: [(&str, Check); 9] = [
+    let checks: [(&str, Check); 12] = [
         ("send_send_cycle_is_a_deadlock", send_send),
         ("recv_recv_cycle_is_a_deadlock", recv_recv),
         ("send_to_self_is_a_deadlock_of_one", self_send),
@@ -34,6 +34,12 @@ fn main() {
             "a_deleted_submission_does_not_break_the_cache",
             deleted_submission,
         ),
+        (
+            "probe_finds_the_limit_a_hand_test_finds",
+            probe_agrees_with_a_hand_test,
+        ),
+        ("different_collectives_are_a_deadlock", mismatch),
+        ("a_killed_grader_leaves_nothing_behind", killed_grader),
     ];
     let trials: Vec<Trial> = IMPLEMENTATIONS
         .iter()
@@ -115,6 +121,17 @@ fn expect(cond: bool, what: &str, report: &Value) -> Result<(), Failed> {
     }
 }
 
+/// `exchanges.c:<line> (main)` for the first line of the test program containing `text`.
+fn at_line_of(text: &str) -> String {
+    let source = std::fs::read_to_string(repo().join("tests/programs/exchanges.c")).unwrap();
+    let line = source
+        .lines()
+        .position(|l| l.contains(text))
+        .expect("the line exists")
+        + 1;
+    format!("exchanges.c:{line} (main)")
+}
+
 fn explanation(report: &Value) -> &str {
     report["diagnosis"]["explanation"].as_str().unwrap_or("")
 }
@@ -131,7 +148,7 @@ fn send_send(mpi: &str) -> Result<(), Failed> {
     let e = explanation(&r);
     expect(e.contains("rank 0 is blocked in MPI_Send waiting for its send to rank 1 to be received (tag 7, 1 048 576 B)"), "rank 0's send", &r)?;
     expect(
-        e.contains("exchanges.c:26 (main)"),
+        e.contains(&at_line_of("MPI_Send(out, n, MPI_DOUBLE, peer, 7")),
         "source line of the send",
         &r,
     )?;
@@ -270,7 +287,7 @@ fn spin(mpi: &str) -> Result<(), Failed> {
         &r,
     )?;
     expect(
-        e.contains("exchanges.c:44 (main)"),
+        e.contains(&at_line_of("for (;;) x++;")),
         "the busy loop's line",
         &r,
     )
@@ -335,4 +352,115 @@ fn deleted_submission(mpi: &str) -> Result<(), Failed> {
         "run works after the graded crate is gone",
         &r,
     )
+}
+
+/// `mpi-grade probe` finds the largest message a send to another rank completes without its
+/// receive; a hand test (the C send-send exchange, doubles of 8 bytes) must agree to the element:
+/// at that many elements it completes, one more deadlocks.
+fn probe_agrees_with_a_hand_test(mpi: &str) -> Result<(), Failed> {
+    let out = run(
+        mpi_grade(&["probe", "--mpi", mpi, "--json", "-"]),
+        Duration::from_secs(300),
+    );
+    let probe: Value = serde_json::from_slice(&out.stdout)
+        .map_err(|e| format!("probe JSON: {e}: {}", String::from_utf8_lossy(&out.stderr)))?;
+    let limit = &probe["eager_between_ranks"];
+    let completes = limit["completes"].as_u64().ok_or("no limit found")?;
+    let deadlocks = limit["deadlocks"].as_u64().ok_or("no deadlock found")?;
+    expect(
+        deadlocks == completes + 1,
+        "bisected to one element",
+        &probe,
+    )?;
+    let program = program(mpi).to_str().unwrap().to_string();
+    for (n, outcome) in [(completes, "exited"), (deadlocks, "deadlock")] {
+        let json = tempfile::NamedTempFile::new().unwrap();
+        let count = n.to_string();
+        let path = json.path().to_str().unwrap();
+        let args = [
+            "run",
+            "--mpi",
+            mpi,
+            "-n",
+            "2",
+            "--json",
+            path,
+            "--",
+            &program,
+            "send-send",
+            &count,
+        ];
+        run(mpi_grade(&args), Duration::from_secs(60));
+        let report: Value =
+            serde_json::from_str(&std::fs::read_to_string(json.path()).unwrap()).unwrap();
+        expect(
+            report["outcome"] == outcome,
+            &format!("{n} doubles each way: {outcome}"),
+            &report,
+        )?;
+    }
+    Ok(())
+}
+
+fn mismatch(mpi: &str) -> Result<(), Failed> {
+    let (code, r) = run_mode(mpi, 2, "mismatch", &[])?;
+    expect(code == 3 && r["outcome"] == "deadlock", "deadlock", &r)?;
+    // MPICH keeps the two collectives apart: both ranks stay in them, and the graph names the
+    // mismatch. Open MPI lets the barrier take the broadcast's message: the ranks move on into
+    // calls that look matched but never complete, caught as a stall.
+    let e = explanation(&r);
+    expect(
+        e.contains("Rank 0 is in MPI_Barrier and rank 1 in MPI_Bcast on the same communicator")
+            || e.contains("No rank has completed an MPI call")
+                && e.contains("collective calls made in a different order"),
+        "the mismatch explained",
+        &r,
+    )
+}
+
+/// SIGKILL to the grader while its job runs (no chance to clean up): the launcher dies with
+/// it (parent-death signal) and takes its ranks down.
+fn killed_grader(mpi: &str) -> Result<(), Failed> {
+    let program = program(mpi).to_str().unwrap().to_string();
+    let mut cmd = mpi_grade(&[
+        "run",
+        "--mpi",
+        mpi,
+        "-n",
+        "3",
+        "--hang-after",
+        "60",
+        "--",
+        &program,
+        "spin",
+    ]);
+    cmd.stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut grader = cmd.spawn().unwrap();
+    std::thread::sleep(Duration::from_millis(2500));
+    let ours = |pid: i32| mpi_grade::procs::has_env(pid, TEST_MARKER_VAR, &marker());
+    let running = mpi_grade::procs::scan()
+        .into_iter()
+        .filter(|p| p.is_alive() && ours(p.pid))
+        .count();
+    if running < 4 {
+        return Err(format!(
+            "expected the grader, mpiexec and ranks running, found {running} processes"
+        )
+        .into());
+    }
+    grader.kill().unwrap();
+    grader.wait().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while std::time::Instant::now() < deadline {
+        if leftovers().is_empty() {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    Err(format!(
+        "still running 10 s after the grader was killed: {}",
+        leftovers().join(", ")
+    )
+    .into())
 }

@@ -1,6 +1,7 @@
 //! Embeds the sources the grader writes out at run time: the rank runtime, the protocol and the
-//! tracer (built per MPI implementation in the grader's cache, next to each submission), and
-//! the starter templates (`mpi-grade new`). An installed `mpi-grade` needs no checkout.
+//! tracer (built per MPI implementation in the grader's cache, next to each submission), the
+//! starter templates (`mpi-grade new`), and the reference solutions (the baselines of
+//! comparisons and the probe). An installed `mpi-grade` needs no checkout.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -11,6 +12,8 @@ const TREES: &[(&str, &str)] = &[
     ("support/runtime", "../runtime"),
     ("support/tracer", "../tracer"),
     ("templates/alltoall", "../../templates/alltoall"),
+    ("solutions/reference", "../../solutions/reference"),
+    ("solutions/native", "../../solutions/native"),
 ];
 
 fn main() {

@@ -19,8 +19,8 @@ pub struct CellResult {
     /// Index of the cell in the plan.
     pub index: u32,
     pub outcome: Outcome,
-    /// The slowest rank's time in the student function.
-    pub seconds: Option<f64>,
+    /// How long the student function took (slowest rank, fastest repetition).
+    pub timing: Option<verify::Timing>,
     /// The job's output, for the cell the launch ended in.
     pub output: Option<String>,
 }
@@ -70,11 +70,11 @@ pub fn classify(
             continue;
         }
         if events.all_done(cell.index) {
-            let (outcome, seconds) = verify::verify(cell, events);
+            let (outcome, timing) = verify::verify(cell, events);
             results.push(CellResult {
                 index: cell.index,
                 outcome,
-                seconds,
+                timing,
                 output: None,
             });
             continue;
@@ -83,7 +83,7 @@ pub fn classify(
         results.push(CellResult {
             index: cell.index,
             outcome: outcome.clone(),
-            seconds: None,
+            timing: None,
             output: job_output(record),
         });
         cut = Some((cell, outcome));
@@ -95,7 +95,7 @@ fn not_run(cell: &PlannedCell, why: NotRun) -> CellResult {
     CellResult {
         index: cell.index,
         outcome: Outcome::NotRun(why),
-        seconds: None,
+        timing: None,
         output: None,
     }
 }

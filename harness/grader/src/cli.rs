@@ -3,7 +3,7 @@
 //! Exit codes: 0 when every graded part passes, 1 when a part fails, 2 when the grader itself
 //! cannot work (bad configuration, no MPI, not a crate, ...).
 
-use crate::config::Config;
+use crate::config::{Challenge, Config, Expect};
 use crate::error::{Error, Result};
 use crate::grade::{self, GradeOptions};
 use crate::launcher::Choice;
@@ -30,11 +30,62 @@ enum Command {
     Grade(GradeArgs),
     /// Write the starter crate of a challenge into a new directory.
     New(NewArgs),
+    /// Time a crate's parts against the reference solutions and the library's MPI_Alltoall.
+    Compare(CompareArgs),
+    /// What the local MPI does: implementation, start-up time, and the eager limit (the
+    /// largest message a standard send completes without a matching receive).
+    Probe(ProbeArgs),
     /// Run any MPI program under the tracer and explain it if it deadlocks or hangs.
     ///
     /// Exits with the program's status, or 3 (deadlock), 4 (hang), 5 (time limit); 2 when
     /// mpi-grade itself cannot work.
     Run(RunArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct CompareArgs {
+    /// The crate to time (a student's, or solutions/reference).
+    crate_dir: PathBuf,
+    /// The challenges file [default: ./challenges.toml if present, else the bundled one].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Which challenge of the file (needed when it has several).
+    #[arg(long, value_name = "NAME")]
+    challenge: Option<String>,
+    /// Compare only this part (`2` or `part2`); repeat for several.
+    #[arg(long = "part", value_name = "PART")]
+    parts: Vec<String>,
+    /// Calls timed per cell: the fastest (of the slowest rank) counts.
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    repetitions: u32,
+    /// MPI implementation: openmpi, mpich or auto.
+    #[arg(long, value_name = "IMPL", value_parser = parse_mpi)]
+    mpi: Option<Choice>,
+    /// Also write the report as JSON to FILE (`-` for stdout).
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Colour the table.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    /// Where builds, runs and the references' timings are cached.
+    #[arg(long, value_name = "DIR", env = "MPI_GRADE_CACHE")]
+    cache_dir: Option<PathBuf>,
+    /// No progress lines on stderr.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct ProbeArgs {
+    /// MPI implementation: openmpi, mpich or auto.
+    #[arg(long, value_name = "IMPL", value_parser = parse_mpi, default_value = "auto")]
+    mpi: Choice,
+    /// Also write the findings as JSON to FILE (`-` for stdout).
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Where builds are cached and the findings kept for grades.
+    #[arg(long, value_name = "DIR", env = "MPI_GRADE_CACHE")]
+    cache_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -105,6 +156,12 @@ struct GradeArgs {
     /// checked (for comparison; the grade is then incomplete).
     #[arg(long)]
     no_trace: bool,
+    /// Do not compare the parts' times with the reference solutions and MPI_Alltoall.
+    #[arg(long)]
+    no_compare: bool,
+    /// Print the launch command line of each rank count, and run nothing.
+    #[arg(long)]
+    dry_run: bool,
     /// No progress lines on stderr.
     #[arg(short, long)]
     quiet: bool,
@@ -133,6 +190,8 @@ pub fn main() -> ExitCode {
         Command::Grade(args) => run_grade(args),
         Command::New(args) => run_new(args),
         Command::Run(args) => run_program(args),
+        Command::Compare(args) => run_compare(args),
+        Command::Probe(args) => run_probe(args),
     };
     match result {
         Ok(code) => code,
@@ -143,14 +202,19 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn run_grade(args: GradeArgs) -> Result<ExitCode> {
-    let config = match &args.config {
-        Some(path) => Config::load(path)?,
+/// `--config FILE`, else `./challenges.toml` if present, else the bundled one.
+fn load_config(path: Option<&Path>) -> Result<Config> {
+    match path {
+        Some(path) => Config::load(path),
         None if Path::new("challenges.toml").is_file() => {
-            Config::load(Path::new("challenges.toml"))?
+            Config::load(Path::new("challenges.toml"))
         }
-        None => Config::bundled(),
-    };
+        None => Ok(Config::bundled()),
+    }
+}
+
+fn run_grade(args: GradeArgs) -> Result<ExitCode> {
+    let config = load_config(args.config.as_deref())?;
     let challenge = config.challenge(args.challenge.as_deref())?.clone();
     let json_to_stdout = args.json.as_deref() == Some(Path::new("-"));
     let human_is_terminal = if json_to_stdout {
@@ -160,6 +224,14 @@ fn run_grade(args: GradeArgs) -> Result<ExitCode> {
     };
     colored::control::set_override(use_color(args.color, human_is_terminal));
 
+    if args.dry_run {
+        return dry_run(
+            &config,
+            &challenge,
+            args.mpi.unwrap_or(config.mpi),
+            &args.crate_dir,
+        );
+    }
     crate::procs::become_subreaper();
     crate::interrupt::install();
     let options = GradeOptions {
@@ -172,9 +244,11 @@ fn run_grade(args: GradeArgs) -> Result<ExitCode> {
         mpi: args.mpi.unwrap_or(config.mpi),
         progress: !args.quiet && std::io::stderr().is_terminal(),
         trace: !args.no_trace,
+        compare: !args.no_compare,
+        runner: config.runner.clone(),
     };
     let report = grade::grade(&options)?;
-    write_reports(&report, args.json.as_deref(), json_to_stdout)?;
+    write_reports(&report, args.json.as_deref(), json_to_stdout, human::render)?;
     if let Some(path) = &args.dot {
         let graph = crate::trace::diagnosis::dot(report.diagnoses());
         std::fs::write(path, graph)
@@ -187,7 +261,14 @@ fn run_grade(args: GradeArgs) -> Result<ExitCode> {
     })
 }
 
-fn write_reports(report: &Report, json_path: Option<&Path>, json_to_stdout: bool) -> Result<()> {
+/// Writes the JSON report (to a file, or stdout) and then the human one with `render` (to
+/// stdout, or stderr when the JSON went there).
+fn write_reports(
+    report: &Report,
+    json_path: Option<&Path>,
+    json_to_stdout: bool,
+    render: fn(&Report, &mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
     // The machine-readable result first: a reader of the table must not delay it.
     if let Some(path) = json_path {
         if json_to_stdout {
@@ -205,7 +286,103 @@ fn write_reports(report: &Report, json_path: Option<&Path>, json_to_stdout: bool
     } else {
         Box::new(std::io::stdout().lock())
     };
-    human::render(report, &mut human_out).map_err(Error::io("cannot write the report"))
+    render(report, &mut human_out).map_err(Error::io("cannot write the report"))
+}
+
+/// Prints the command lines a grade would run, and runs nothing.
+fn dry_run(
+    config: &Config,
+    challenge: &Challenge,
+    mpi: Choice,
+    crate_dir: &Path,
+) -> Result<ExitCode> {
+    let mut launcher = crate::launcher::Launcher::detect(mpi)?;
+    launcher.runner = config.runner.clone();
+    println!(
+        "would build {} against {} {} (MPICC={}), then launch for each rank count:",
+        crate_dir.display(),
+        launcher.implementation.display_name(),
+        launcher.version,
+        launcher.mpicc.display()
+    );
+    for (ranks, line) in grade::launch_lines(challenge, &launcher) {
+        println!("  {ranks} ranks: {line}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn run_compare(args: CompareArgs) -> Result<ExitCode> {
+    let config = load_config(args.config.as_deref())?;
+    let mut challenge = config.challenge(args.challenge.as_deref())?.clone();
+    // Only parts that complete have times to compare; no zero-buffer runs are needed.
+    challenge.parts.retain(|p| p.expect == Expect::Complete);
+    challenge.zero_buffer = false;
+    if !(1..=1000).contains(&args.repetitions) {
+        return Err(Error::Other("--repetitions must be 1 to 1000".into()));
+    }
+    challenge.repetitions = args.repetitions;
+    let json_to_stdout = args.json.as_deref() == Some(Path::new("-"));
+    let human_is_terminal = if json_to_stdout {
+        std::io::stderr().is_terminal()
+    } else {
+        std::io::stdout().is_terminal()
+    };
+    colored::control::set_override(use_color(args.color, human_is_terminal));
+    crate::procs::become_subreaper();
+    crate::interrupt::install();
+    let options = GradeOptions {
+        submission: args.crate_dir,
+        challenge,
+        parts: args.parts,
+        seed: None,
+        cache_dir: args.cache_dir.unwrap_or_else(default_cache_dir),
+        keep_runs: false,
+        mpi: args.mpi.unwrap_or(config.mpi),
+        progress: !args.quiet && std::io::stderr().is_terminal(),
+        trace: true,
+        compare: true,
+        runner: config.runner.clone(),
+    };
+    let report = grade::grade(&options)?;
+    write_reports(
+        &report,
+        args.json.as_deref(),
+        json_to_stdout,
+        human::render_comparison_report,
+    )?;
+    Ok(if report.all_passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn run_probe(args: ProbeArgs) -> Result<ExitCode> {
+    crate::procs::become_subreaper();
+    crate::interrupt::install();
+    let launcher = crate::launcher::Launcher::detect(args.mpi)?;
+    let cache_dir = std::path::absolute(args.cache_dir.unwrap_or_else(default_cache_dir))
+        .map_err(Error::io("cannot resolve the cache directory"))?;
+    let quiet = !std::io::stderr().is_terminal();
+    let report = crate::probe::probe(&cache_dir, &launcher, &|text| {
+        if !quiet {
+            eprintln!("{text} ...");
+        }
+    })?;
+    crate::probe::store(&cache_dir, &launcher, &report)?;
+    let text = serde_json::to_string_pretty(&report).expect("probe reports serialise") + "\n";
+    match args.json.as_deref() {
+        Some(path) if path == Path::new("-") => {
+            print!("{text}");
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(path) => std::fs::write(path, &text)
+            .map_err(Error::io(format!("cannot write {}", path.display())))?,
+        None => {}
+    }
+    human::render_probe(&report, &mut std::io::stdout().lock())
+        .map_err(Error::io("cannot write the report"))?;
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run_new(args: NewArgs) -> Result<ExitCode> {

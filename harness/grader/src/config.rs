@@ -25,7 +25,7 @@
 //! column of the offending value.
 
 use crate::error::{Error, Result};
-use crate::launcher::Choice;
+use crate::launcher::{Choice, Runner};
 use mpi_grade_protocol::trace::Func;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -42,6 +42,8 @@ pub struct Config {
     pub path: PathBuf,
     /// Which MPI implementation to grade with (`[launch] mpi`); `--mpi` overrides it.
     pub mpi: Choice,
+    /// What starts the ranks (`[launch] launcher` and `hostfile`).
+    pub runner: Runner,
     pub challenges: Vec<Challenge>,
 }
 
@@ -57,6 +59,9 @@ pub struct Challenge {
     /// made synchronous: a part expected to complete must still complete, one expected to
     /// deadlock must deadlock.
     pub zero_buffer: bool,
+    /// Calls of a part expected to complete per cell: each run alone after a barrier, the
+    /// fastest one kept (`[challenge.timing] repetitions`, default 3).
+    pub repetitions: u32,
     pub limits: Limits,
     pub parts: Vec<Part>,
 }
@@ -125,6 +130,16 @@ pub struct Part {
     pub allowed_calls: Option<Vec<Func>>,
     /// MPI functions the student's code must call.
     pub required_calls: Vec<Func>,
+    /// A speed the part must reach against a baseline (`[challenge.part.performance]`).
+    pub performance: Option<Performance>,
+}
+
+/// At the largest size of each rank count, the part may take at most `max_ratio` times as long
+/// as the baseline (`"MPI_Alltoall"`, `"reference-part2"`, `"reference-part3"`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Performance {
+    pub baseline: String,
+    pub max_ratio: f64,
 }
 
 /// What a part must do across the matrix.
@@ -212,9 +227,31 @@ impl Config {
                 })?,
             },
         };
+        let runner = match &raw.launch {
+            None => Runner::Mpiexec,
+            Some(launch) => {
+                // A hostfile is named relative to the configuration file.
+                let hostfile = launch
+                    .hostfile
+                    .as_ref()
+                    .map(|h| path.parent().unwrap_or(Path::new(".")).join(h.get_ref()));
+                let launcher = launch
+                    .launcher
+                    .as_ref()
+                    .map_or("mpiexec", |l| l.get_ref().as_str());
+                Runner::parse(launcher, hostfile).ok_or_else(|| {
+                    let span = launch.launcher.as_ref().map_or(0..0, |l| l.span());
+                    at(
+                        span,
+                        format!("launcher must be \"mpiexec\" (with an optional hostfile) or \"srun\" (without), not \"{launcher}\" with that hostfile setting"),
+                    )
+                })?
+            }
+        };
         Ok(Config {
             path: path.to_path_buf(),
             mpi,
+            runner,
             challenges,
         })
     }
@@ -321,6 +358,16 @@ fn validate_challenge(c: raw::Challenge, at: &At<'_>) -> Result<Challenge> {
     }
 
     let limits = validate_limits(c.limits, at)?;
+    let repetitions = match c.timing.and_then(|t| t.repetitions) {
+        None => 3,
+        Some(r) if (1..=1000).contains(r.get_ref()) => *r.get_ref() as u32,
+        Some(r) => {
+            return Err(at(
+                r.span(),
+                format!("repetitions must be 1 to 1000, not {}", r.get_ref()),
+            ))
+        }
+    };
 
     if c.part.is_empty() {
         return Err(at(
@@ -396,6 +443,40 @@ fn validate_challenge(c: raw::Challenge, at: &At<'_>) -> Result<Challenge> {
                 ));
             }
         }
+        let performance = match p.performance {
+            None => None,
+            Some(perf) => {
+                if crate::compare::baseline(perf.baseline.get_ref()).is_none() {
+                    let names: Vec<&str> =
+                        crate::compare::BASELINES.iter().map(|b| b.name).collect();
+                    return Err(at(
+                        perf.baseline.span(),
+                        format!(
+                            "unknown baseline `{}` (known: {})",
+                            perf.baseline.get_ref(),
+                            names.join(", ")
+                        ),
+                    ));
+                }
+                let ratio = *perf.max_ratio.get_ref();
+                if !(ratio.is_finite() && ratio >= 1.0) {
+                    return Err(at(
+                        perf.max_ratio.span(),
+                        format!("max_ratio must be a number >= 1, not {ratio}"),
+                    ));
+                }
+                if expect != Expect::Complete {
+                    return Err(at(
+                        perf.baseline.span(),
+                        "only a part expected to complete can have a performance target".into(),
+                    ));
+                }
+                Some(Performance {
+                    baseline: perf.baseline.into_inner(),
+                    max_ratio: ratio,
+                })
+            }
+        };
         parts.push(Part {
             title: p.title.unwrap_or_default(),
             name: part_name,
@@ -404,6 +485,7 @@ fn validate_challenge(c: raw::Challenge, at: &At<'_>) -> Result<Challenge> {
             points,
             allowed_calls,
             required_calls,
+            performance,
         });
     }
 
@@ -418,6 +500,7 @@ fn validate_challenge(c: raw::Challenge, at: &At<'_>) -> Result<Challenge> {
         ranks,
         scaling_factors,
         zero_buffer: c.zero_buffer.unwrap_or(true),
+        repetitions,
         limits,
         parts,
     })
@@ -517,6 +600,8 @@ mod raw {
     #[serde(deny_unknown_fields)]
     pub struct Launch {
         pub mpi: Option<Spanned<String>>,
+        pub launcher: Option<Spanned<String>>,
+        pub hostfile: Option<Spanned<String>>,
     }
 
     #[derive(Deserialize)]
@@ -528,9 +613,16 @@ mod raw {
         pub ranks: Spanned<Vec<u32>>,
         pub scaling_factors: Spanned<Vec<u64>>,
         pub zero_buffer: Option<bool>,
+        pub timing: Option<Timing>,
         pub limits: Option<Limits>,
         #[serde(default)]
         pub part: Vec<Part>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Timing {
+        pub repetitions: Option<Spanned<i64>>,
     }
 
     #[derive(Deserialize)]
@@ -553,6 +645,14 @@ mod raw {
         pub points: Spanned<f64>,
         pub allowed_calls: Option<Spanned<Vec<Spanned<String>>>>,
         pub required_calls: Option<Spanned<Vec<Spanned<String>>>>,
+        pub performance: Option<Performance>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Performance {
+        pub baseline: Spanned<String>,
+        pub max_ratio: Spanned<f64>,
     }
 }
 
@@ -691,6 +791,27 @@ points = 1
     }
 
     #[test]
+    fn performance_targets_name_a_baseline() {
+        let text = MINIMAL.replace("expect = \"deadlock\"", "expect = \"complete\"")
+            + "[challenge.part.performance]\nbaseline = \"MPI_Alltoall\"\nmax_ratio = 3\n";
+        let part = &parse(&text).unwrap().challenges[0].parts[0];
+        assert_eq!(
+            part.performance,
+            Some(Performance {
+                baseline: "MPI_Alltoall".into(),
+                max_ratio: 3.0
+            })
+        );
+        let (_, _, message) = error_at(&text.replace("MPI_Alltoall", "MPI_Bcast"));
+        assert!(
+            message.contains("unknown baseline `MPI_Bcast`"),
+            "{message}"
+        );
+        let (_, _, message) = error_at(&text.replace("max_ratio = 3", "max_ratio = 0.5"));
+        assert!(message.contains("max_ratio must be"), "{message}");
+    }
+
+    #[test]
     fn the_mpi_implementation_can_be_chosen() {
         assert_eq!(parse(MINIMAL).unwrap().mpi, Choice::Auto);
         let text = MINIMAL.replace(
@@ -703,6 +824,28 @@ points = 1
         );
         let (_, _, message) = error_at(&text.replace("\"mpich\"", "\"lam\""));
         assert!(message.contains("mpi must be"), "{message}");
+    }
+
+    #[test]
+    fn launchers_for_clusters_are_configured() {
+        let text = MINIMAL.replace(
+            "format_version = 1",
+            "format_version = 1\n[launch]\nlauncher = \"srun\"",
+        );
+        assert_eq!(parse(&text).unwrap().runner, Runner::Srun);
+        let text = MINIMAL.replace(
+            "format_version = 1",
+            "format_version = 1\n[launch]\nhostfile = \"hosts\"",
+        );
+        assert_eq!(
+            parse(&text).unwrap().runner,
+            Runner::Hostfile("hosts".into())
+        );
+        let text = MINIMAL.replace(
+            "format_version = 1",
+            "format_version = 1\n[launch]\nlauncher = \"qsub\"",
+        );
+        assert!(error_at(&text).2.contains("launcher must be"));
     }
 
     #[test]

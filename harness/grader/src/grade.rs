@@ -1,9 +1,10 @@
 //! `mpi-grade grade`: build, run the matrix, decide, report.
 
+use crate::compare::Measurer;
 use crate::compile::{BuildCache, BuildOutcome, Submission};
 use crate::config::{Challenge, Part};
 use crate::error::{Error, Result};
-use crate::launcher::{Choice, Launcher};
+use crate::launcher::{Choice, Launcher, Runner};
 use crate::outcome::Cell;
 use crate::report::{self, BuildReport, MpiInfo, PartReport, Report, RunReport};
 use crate::schedule::{CellRecord, Matrix, Results};
@@ -28,6 +29,10 @@ pub struct GradeOptions {
     pub progress: bool,
     /// Trace MPI calls (deadlock and hang diagnosis, allowed calls, zero-buffer mode).
     pub trace: bool,
+    /// Compare the parts' times with the reference solutions and `MPI_Alltoall`.
+    pub compare: bool,
+    /// What starts the ranks.
+    pub runner: Runner,
 }
 
 /// Grades one submission.
@@ -36,7 +41,13 @@ pub fn grade(options: &GradeOptions) -> Result<Report> {
     let challenge = &options.challenge;
     let parts = selected_parts(challenge, &options.parts)?;
     let submission = Submission::open(&options.submission)?;
-    let launcher = Launcher::detect(options.mpi)?;
+    let mut launcher = Launcher::detect(options.mpi)?;
+    launcher.runner = options.runner.clone();
+    if launcher.runner == Runner::Srun && crate::launcher::find_on_path("srun").is_none() {
+        return Err(Error::Other(
+            "launcher = \"srun\" but no srun on PATH: grade inside a Slurm allocation".into(),
+        ));
+    }
     let seed = options.seed.unwrap_or_else(random_seed);
     let note = |text: String| {
         if options.progress {
@@ -102,6 +113,7 @@ pub fn grade(options: &GradeOptions) -> Result<Report> {
         seconds: 0.0,
         launches: 0,
         traced: options.trace,
+        comparison: None,
         warnings: Vec::new(),
     };
 
@@ -175,6 +187,27 @@ pub fn grade(options: &GradeOptions) -> Result<Report> {
                 report.mpi.library = run.library.clone();
                 report.warnings.extend(run.warnings.iter().cloned());
             }
+            let wants_comparison = options.compare
+                && graded
+                    .iter()
+                    .any(|p| p.expect == crate::config::Expect::Complete)
+                && !crate::interrupt::requested();
+            if wants_comparison {
+                let measurer = Measurer {
+                    cache: &cache,
+                    cache_dir: &cache_dir,
+                    launcher: &launcher,
+                    tracer: tracer.as_deref(),
+                    scratch: scratch.path(),
+                };
+                let measurements = measurer.baselines(challenge, &|text| note(text.to_string()))?;
+                report.comparison = Some(crate::compare::compare(
+                    &results,
+                    &graded,
+                    &measurements,
+                    challenge.repetitions,
+                ));
+            }
             for part in &parts {
                 let part_report = match driver.problems.iter().find(|q| q.function == part.function)
                 {
@@ -191,7 +224,36 @@ pub fn grade(options: &GradeOptions) -> Result<Report> {
                             .map(|(cell, r)| (cell.clone(), r.result.outcome.clone()))
                             .collect();
                         let usage = part_usage(part, &results);
-                        let verdict = verdict::decide(part, &outcomes, usage.as_ref());
+                        let mut verdict = verdict::decide(part, &outcomes, usage.as_ref());
+                        if part.expect == crate::config::Expect::Deadlock && options.trace {
+                            // What this MPI buffers is why part 1 deadlocks where it does.
+                            match crate::probe::cached(&cache_dir, &launcher, &|text| {
+                                note(text.to_string())
+                            }) {
+                                Ok(probe) => {
+                                    verdict.summary = format!(
+                                        "{}; {}",
+                                        verdict.summary,
+                                        crate::probe::explain_buffering(&probe)
+                                    )
+                                }
+                                Err(e) => report
+                                    .warnings
+                                    .push(format!("the probe of this MPI failed: {e}")),
+                            }
+                        }
+                        if let (true, Some(target), Some(comparison)) =
+                            (verdict.passed, &part.performance, &report.comparison)
+                        {
+                            if let Some(why) = crate::compare::too_slow(
+                                comparison,
+                                &part.name,
+                                &target.baseline,
+                                target.max_ratio,
+                            ) {
+                                verdict = verdict::too_slow(why);
+                            }
+                        }
                         part_report(&submission, part, verdict, None, &results)
                     }
                 };
@@ -247,7 +309,7 @@ fn part_report(
                 scaling_factor: cell.scaling_factor,
                 mode: cell.mode.as_str().to_string(),
                 outcome: r.outcome.name().to_string(),
-                seconds: r.seconds,
+                seconds: r.timing.map(|t| t.seconds),
                 detail: r.outcome.explain().map(|d| short(&d)),
                 output: r.output.as_deref().map(short),
                 messages: record.usage.as_ref().map(Usage::messages),
@@ -299,4 +361,36 @@ fn random_seed() -> u64 {
             .map_or(0, |d| d.as_nanos() as u64);
         mpi_grade_protocol::payload::mix64(nanos ^ u64::from(std::process::id()))
     })
+}
+
+/// The command line of the launch of each rank count, as a grade would run it, with
+/// `<scratch>` for the paths it would create (`grade --dry-run`).
+pub fn launch_lines(challenge: &Challenge, launcher: &Launcher) -> Vec<(u32, String)> {
+    let scratch = PathBuf::from("<scratch>");
+    let program = scratch.join("driver");
+    let tracer = scratch.join("libmpi_grade_tracer.so");
+    let run_dir = scratch.join("launch-<k>");
+    challenge
+        .ranks
+        .iter()
+        .map(|&ranks| {
+            let mut env = vec![(
+                mpi_grade_protocol::run::ENV_RUN_DIR.to_string(),
+                run_dir.display().to_string(),
+            )];
+            env.extend(crate::trace::rank_env(
+                &mpi_grade_protocol::run::trace_dir(&run_dir),
+                false,
+                false,
+            ));
+            let spec = crate::launcher::LaunchSpec {
+                ranks,
+                program: &program,
+                args: &[],
+                env,
+                preload: Some(&tracer),
+            };
+            (ranks, Launcher::describe(&launcher.command(&spec)))
+        })
+        .collect()
 }

@@ -110,6 +110,32 @@ pub struct Launcher {
     pub mpicc: PathBuf,
     /// Version reported by the launcher (`4.1.4`).
     pub version: String,
+    /// What starts the ranks.
+    pub runner: Runner,
+}
+
+/// What starts the ranks of a launch.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum Runner {
+    /// The implementation's `mpiexec`, on this machine, or on the hosts of a hostfile.
+    #[default]
+    Mpiexec,
+    /// The implementation's `mpiexec` on the hosts listed in a file.
+    Hostfile(PathBuf),
+    /// Slurm's `srun`, inside an allocation.
+    Srun,
+}
+
+impl Runner {
+    /// `"mpiexec"` with an optional hostfile, or `"srun"`.
+    pub fn parse(launcher: &str, hostfile: Option<PathBuf>) -> Option<Runner> {
+        match (launcher, hostfile) {
+            ("mpiexec", None) => Some(Runner::Mpiexec),
+            ("mpiexec", Some(file)) => Some(Runner::Hostfile(file)),
+            ("srun", None) => Some(Runner::Srun),
+            _ => None,
+        }
+    }
 }
 
 /// What one launch runs.
@@ -191,6 +217,7 @@ impl Launcher {
             mpiexec,
             mpicc,
             version,
+            runner: Runner::Mpiexec,
         })
     }
 
@@ -199,11 +226,21 @@ impl Launcher {
         vec![("MPICC".into(), self.mpicc.display().to_string())]
     }
 
-    /// The `mpiexec` command for one launch. The caller adds stdio and process-group setup.
+    /// The command for one launch. The caller adds stdio and process-group setup.
     pub fn command(&self, spec: &LaunchSpec<'_>) -> Command {
+        if self.runner == Runner::Srun {
+            return self.srun_command(spec);
+        }
         let mut cmd = Command::new(&self.mpiexec);
         cmd.arg("-n").arg(spec.ranks.to_string());
-        let oversubscribed = spec.ranks as usize > available_cores();
+        let oversubscribed =
+            spec.ranks as usize > available_cores() && self.runner == Runner::Mpiexec;
+        if let Runner::Hostfile(file) = &self.runner {
+            match self.implementation {
+                Implementation::OpenMpi => cmd.arg("--hostfile").arg(file),
+                Implementation::Mpich => cmd.arg("-f").arg(file),
+            };
+        }
         match self.implementation {
             Implementation::OpenMpi => {
                 // Single-node grading: shared memory and self only. Skipping the probes of
@@ -236,6 +273,51 @@ impl Launcher {
         cmd.envs(spec.env.iter().map(|(k, v)| (k, v)));
         cmd.arg(spec.program).args(spec.args);
         cmd
+    }
+
+    /// `srun` inside a Slurm allocation: the job step's tasks get the whole environment, the
+    /// preload included (srun itself is not an MPI program, so preloading it is harmless).
+    fn srun_command(&self, spec: &LaunchSpec<'_>) -> Command {
+        let mut cmd = Command::new("srun");
+        cmd.arg(format!("--ntasks={}", spec.ranks)).arg("--label");
+        cmd.arg(match self.implementation {
+            Implementation::OpenMpi => "--mpi=pmix",
+            Implementation::Mpich => "--mpi=pmi2",
+        });
+        let mut export = String::from("--export=ALL");
+        if let Some(lib) = spec.preload {
+            export.push_str(&format!(",LD_PRELOAD={}", lib.display()));
+        }
+        cmd.arg(export);
+        cmd.envs(spec.env.iter().map(|(k, v)| (k, v)));
+        cmd.arg(spec.program).args(spec.args);
+        cmd
+    }
+
+    /// A command as a shell line, its environment first (for `--dry-run`).
+    pub fn describe(command: &Command) -> String {
+        let quote = |s: &str| {
+            if s.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./=,:<>".contains(c))
+            {
+                s.to_string()
+            } else {
+                format!("'{}'", s.replace('\'', "'\\''"))
+            }
+        };
+        let mut words: Vec<String> = command
+            .get_envs()
+            .filter_map(|(k, v)| {
+                Some(format!(
+                    "{}={}",
+                    k.to_string_lossy(),
+                    quote(&v?.to_string_lossy())
+                ))
+            })
+            .collect();
+        words.push(quote(&command.get_program().to_string_lossy()));
+        words.extend(command.get_args().map(|a| quote(&a.to_string_lossy())));
+        words.join(" ")
     }
 
     /// What the launcher said about a rank that died, if it said anything we recognise.
@@ -444,6 +526,7 @@ mod tests {
             mpiexec: "/usr/bin/mpiexec".into(),
             mpicc: "/usr/bin/mpicc".into(),
             version: "1".into(),
+            runner: Runner::Mpiexec,
         }
     }
 
@@ -451,6 +534,36 @@ mod tests {
         cmd.get_args()
             .map(|a| a.to_string_lossy().into_owned())
             .collect()
+    }
+
+    #[test]
+    fn cluster_launchers_get_their_own_command_lines() {
+        let program = PathBuf::from("/shared/driver");
+        let lib = PathBuf::from("/shared/libtracer.so");
+        let spec = LaunchSpec {
+            ranks: 16,
+            program: &program,
+            args: &[],
+            env: vec![("MPI_GRADE_RUN_DIR".into(), "/shared/run".into())],
+            preload: Some(&lib),
+        };
+        let mut srun = launcher(Implementation::OpenMpi);
+        srun.runner = Runner::Srun;
+        let line = Launcher::describe(&srun.command(&spec));
+        assert_eq!(
+            line,
+            "MPI_GRADE_RUN_DIR=/shared/run srun --ntasks=16 --label --mpi=pmix --export=ALL,LD_PRELOAD=/shared/libtracer.so /shared/driver"
+        );
+        let mut hosts = launcher(Implementation::Mpich);
+        hosts.runner = Runner::Hostfile("/shared/hosts".into());
+        let args = args_of(&hosts.command(&spec));
+        assert!(
+            args.windows(2).any(|w| w == ["-f", "/shared/hosts"]),
+            "{args:?}"
+        );
+        assert_eq!(Runner::parse("srun", None), Some(Runner::Srun));
+        assert_eq!(Runner::parse("srun", Some("h".into())), None);
+        assert_eq!(Runner::parse("qsub", None), None);
     }
 
     #[test]

@@ -193,6 +193,7 @@ mod tests {
                 scaling_factor: 1,
                 mode: Mode::Standard,
                 seed: 2,
+                repetitions: 1,
             }],
         }
     }

@@ -70,11 +70,24 @@ fn cell_key(cell: &Cell, part_index: usize) -> u64 {
         | cell.scaling_factor
 }
 
+/// How many times a cell calls its function: parts expected to complete are timed over
+/// several calls in standard mode; a deadlock ends the first call anyway.
+pub fn repetitions(challenge: &Challenge, parts: &[&Part], cell: &Cell) -> u32 {
+    let completes = parts
+        .iter()
+        .any(|p| p.name == cell.part && p.expect == Expect::Complete);
+    if completes && cell.mode == Mode::Standard {
+        challenge.repetitions
+    } else {
+        1
+    }
+}
+
 /// The plan of one launch.
-pub fn plan(kind: &str, seed: u64, ranks: u32, batch: &[Cell], parts: &[&Part]) -> Plan {
+pub fn plan(challenge: &Challenge, seed: u64, ranks: u32, batch: &[Cell], parts: &[&Part]) -> Plan {
     Plan {
         format_version: run::FORMAT_VERSION,
-        kind: kind.to_string(),
+        kind: challenge.kind.as_str().to_string(),
         ranks,
         seed,
         cells: batch
@@ -88,6 +101,7 @@ pub fn plan(kind: &str, seed: u64, ranks: u32, batch: &[Cell], parts: &[&Part]) 
                     scaling_factor: cell.scaling_factor,
                     mode: cell.mode,
                     seed: payload::cell_seed(seed, cell_key(cell, part_index)),
+                    repetitions: repetitions(challenge, parts, cell),
                 }
             })
             .collect(),
@@ -122,6 +136,20 @@ pub struct MatrixRun {
     pub warnings: Vec<String>,
 }
 
+/// What one launch settled.
+pub struct Batch {
+    /// Every cell of the batch that got an outcome.
+    pub settled: Vec<(Cell, CellRecord)>,
+    /// Cells to run again in a new launch.
+    pub requeue: Vec<Cell>,
+    /// `MPI_Get_library_version` as a rank reported it.
+    pub library: Option<String>,
+    /// Processes that could not be stopped.
+    pub survivors: Option<String>,
+    /// Wall time of the launch.
+    pub seconds: f64,
+}
+
 impl Matrix<'_> {
     /// Runs every cell of every rank count.
     pub fn run(&self) -> Result<MatrixRun> {
@@ -130,11 +158,6 @@ impl Matrix<'_> {
         let mut library = None;
         let mut warnings = Vec::new();
         let mut not_implemented: HashSet<String> = HashSet::new();
-        let expects_deadlock = |function: &str| {
-            self.parts
-                .iter()
-                .any(|p| p.function == function && p.expect == Expect::Deadlock)
-        };
         for &ranks in &self.challenge.ranks {
             let mut queue = cells_for(self.challenge, &self.parts, ranks);
             while !queue.is_empty() {
@@ -156,84 +179,22 @@ impl Matrix<'_> {
                     break;
                 }
                 let rest = queue.split_off(queue.len().min(MAX_CELLS));
-                let batch = queue;
-                let plan = plan(
-                    self.challenge.kind.as_str(),
-                    self.seed,
-                    ranks,
-                    &batch,
-                    &self.parts,
-                );
-                let run_dir =
-                    RunDir::create(&self.scratch.join(format!("launch-{launches}")), plan)?;
+                let batch = self.launch(ranks, &queue, launches)?;
                 launches += 1;
-                let trace = match self.tracer {
-                    Some(_) => Some(LaunchTrace::create(
-                        &run_dir.path,
-                        ranks,
-                        Some(self.submission),
-                    )?),
-                    None => None,
-                };
-                let launch = Launch {
-                    launcher: self.launcher,
-                    program: self.driver,
-                    args: &[],
-                    ranks,
-                    env: trace
-                        .as_ref()
-                        .map(|t| t.rank_env(false, false))
-                        .unwrap_or_default(),
-                    preload: self.tracer,
-                    capture: Some(self.limits.output_bytes),
-                    launch_seconds: self.limits.launch_seconds,
-                    cells: Some((&run_dir, self.limits.cell_seconds)),
-                };
-                let hang_after = Duration::from_secs_f64(self.limits.hang_seconds);
-                let mut record = match &trace {
-                    Some(trace) => launch::run(&launch, &mut trace.watcher(hang_after))?,
-                    None => launch::run(&launch, &mut |_| None)?,
-                };
-                record.self_exit = trace.as_ref().and_then(LaunchTrace::self_exit);
-                let events = record.events.as_ref().expect("a graded launch has events");
-                if !events.ranks.iter().any(|r| r.ready())
-                    && record.ending != launch::Ending::Interrupted
-                {
-                    return Err(crate::error::Error::Other(format!(
-                        "mpiexec could not start the job ({} ranks): {}",
-                        ranks,
-                        last_lines(&record)
-                    )));
-                }
-                library = library.or_else(|| events.library().map(str::to_string));
-                if let Some(survivors) = &record.survivors {
-                    warnings.push(format!(
-                        "processes of a launch could not be stopped: {survivors}"
-                    ));
-                }
-                let classified =
-                    classify::classify(&run_dir.plan, &record, self.launcher, &expects_deadlock);
-                let settled = classified.results.len();
-                for result in classified.results {
-                    let cell = batch[result.index as usize].clone();
-                    if matches!(result.outcome, Outcome::NotImplemented(_)) {
+                library = library.or(batch.library);
+                warnings.extend(
+                    batch
+                        .survivors
+                        .map(|s| format!("processes of a launch could not be stopped: {s}")),
+                );
+                (self.progress)(ranks, batch.settled.len(), queue.len(), batch.seconds);
+                for (cell, record) in batch.settled {
+                    if matches!(record.result.outcome, Outcome::NotImplemented(_)) {
                         not_implemented.insert(cell.part.clone());
                     }
-                    let usage = match (&trace, &result.outcome) {
-                        (Some(trace), outcome) if !matches!(outcome, Outcome::NotRun(_)) => {
-                            Some(trace.usage(result.index))
-                        }
-                        _ => None,
-                    };
-                    results.insert(cell, CellRecord { result, usage });
+                    results.insert(cell, record);
                 }
-                (self.progress)(ranks, settled, batch.len(), record.seconds);
-                queue = classified
-                    .requeue
-                    .iter()
-                    .map(|&i| batch[i as usize].clone())
-                    .chain(rest)
-                    .collect();
+                queue = batch.requeue.into_iter().chain(rest).collect();
             }
         }
         Ok(MatrixRun {
@@ -243,6 +204,84 @@ impl Matrix<'_> {
             warnings,
         })
     }
+
+    /// Runs `cells` (at most `MAX_CELLS`, all at `ranks` ranks) in one launch, numbered
+    /// `index` among this matrix's launches.
+    pub fn launch(&self, ranks: u32, cells: &[Cell], index: u32) -> Result<Batch> {
+        let plan = plan(self.challenge, self.seed, ranks, cells, &self.parts);
+        let run_dir = RunDir::create(&self.scratch.join(format!("launch-{index}")), plan)?;
+        let trace = match self.tracer {
+            Some(_) => Some(LaunchTrace::create(
+                &run_dir.path,
+                ranks,
+                Some(self.submission),
+            )?),
+            None => None,
+        };
+        let launch = Launch {
+            launcher: self.launcher,
+            program: self.driver,
+            args: &[],
+            ranks,
+            env: trace
+                .as_ref()
+                .map(|t| t.rank_env(false, false))
+                .unwrap_or_default(),
+            preload: self.tracer,
+            capture: Some(self.limits.output_bytes),
+            launch_seconds: self.limits.launch_seconds,
+            cells: Some((&run_dir, self.limits.cell_seconds)),
+        };
+        let hang_after = Duration::from_secs_f64(self.limits.hang_seconds);
+        let mut record = match &trace {
+            Some(trace) => launch::run(&launch, &mut trace.watcher(hang_after))?,
+            None => launch::run(&launch, &mut |_| None)?,
+        };
+        record.self_exit = trace.as_ref().and_then(LaunchTrace::self_exit);
+        let events = record.events.as_ref().expect("a graded launch has events");
+        if !events.ranks.iter().any(|r| r.ready()) && record.ending != launch::Ending::Interrupted {
+            return Err(crate::error::Error::Other(format!(
+                "mpiexec could not start the job ({ranks} ranks): {}",
+                last_lines(&record)
+            )));
+        }
+        let expects_deadlock = |function: &str| {
+            self.parts
+                .iter()
+                .any(|p| p.function == function && p.expect == Expect::Deadlock)
+        };
+        let classified =
+            classify::classify(&run_dir.plan, &record, self.launcher, &expects_deadlock);
+        let settled = classified
+            .results
+            .into_iter()
+            .map(|result| {
+                // Counts cover every repetition: report them per call.
+                let calls = result.timing.map_or(1, |t| t.repetitions);
+                let usage = match (&trace, &result.outcome) {
+                    (Some(trace), outcome) if !matches!(outcome, Outcome::NotRun(_)) => {
+                        Some(trace.usage(result.index).per_call(calls))
+                    }
+                    _ => None,
+                };
+                (
+                    cells[result.index as usize].clone(),
+                    CellRecord { result, usage },
+                )
+            })
+            .collect();
+        Ok(Batch {
+            settled,
+            requeue: classified
+                .requeue
+                .iter()
+                .map(|&i| cells[i as usize].clone())
+                .collect(),
+            library: events.library().map(str::to_string),
+            survivors: record.survivors.as_ref().map(ToString::to_string),
+            seconds: record.seconds,
+        })
+    }
 }
 
 fn skipped(why: NotRun) -> CellRecord {
@@ -250,7 +289,7 @@ fn skipped(why: NotRun) -> CellRecord {
         result: CellResult {
             index: 0,
             outcome: Outcome::NotRun(why),
-            seconds: None,
+            timing: None,
             output: None,
         },
         usage: None,
@@ -305,16 +344,16 @@ mod tests {
         let mut seeds = HashSet::new();
         for &ranks in &challenge.ranks {
             let cells = cells_for(challenge, &parts, ranks);
-            for planned in plan("alltoall", 7, ranks, &cells, &parts).cells {
+            for planned in plan(challenge, 7, ranks, &cells, &parts).cells {
                 assert!(seeds.insert(planned.seed));
             }
         }
         // And the same cell in a later launch gets the same seed (a relaunch reproduces it).
         let cells = cells_for(challenge, &parts, 2);
-        let again = plan("alltoall", 7, 2, &cells[3..], &parts);
+        let again = plan(challenge, 7, 2, &cells[3..], &parts);
         assert_eq!(
             again.cells[0].seed,
-            plan("alltoall", 7, 2, &cells, &parts).cells[3].seed
+            plan(challenge, 7, 2, &cells, &parts).cells[3].seed
         );
         assert_eq!(again.cells[0].index, 0);
     }

@@ -18,6 +18,8 @@ pub enum Failure {
     BuildError,
     /// The part called an MPI function it may not use, or not one it must use.
     ForbiddenCall,
+    /// The part was slower than its performance target allows.
+    TooSlow,
 }
 
 impl Failure {
@@ -28,6 +30,7 @@ impl Failure {
             Failure::NoDeadlock => "no-deadlock",
             Failure::BuildError => "build-error",
             Failure::ForbiddenCall => "forbidden-call",
+            Failure::TooSlow => "too-slow",
         }
     }
 }
@@ -70,6 +73,16 @@ pub fn decide(part: &Part, cells: &BTreeMap<Cell, Outcome>, usage: Option<&Usage
         points: if failure.is_none() { part.points } else { 0.0 },
         failure,
         summary,
+    }
+}
+
+/// The verdict on a part that works but misses its performance target.
+pub fn too_slow(why: String) -> Verdict {
+    Verdict {
+        passed: false,
+        failure: Some(Failure::TooSlow),
+        summary: why,
+        points: 0.0,
     }
 }
 
@@ -286,6 +299,7 @@ mod tests {
             points: 2.0,
             allowed_calls: Some(vec![Func::Send, Func::Mprobe, Func::Mrecv, Func::Isend]),
             required_calls: vec![Func::Isend],
+            performance: None,
         }
     }
 
@@ -297,6 +311,7 @@ mod tests {
             culprits: vec![],
             edges: vec![],
             zero_buffer: false,
+            stalled: false,
             explanation: "deadlock".into(),
         }))
     }

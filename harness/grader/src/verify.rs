@@ -9,26 +9,53 @@ use crate::rundir::Events;
 use mpi_grade_protocol::payload;
 use mpi_grade_protocol::run::{PlannedCell, RankEvent, ResultError};
 
-/// The outcome of a cell every rank completed, and the slowest rank's time.
-pub fn verify(cell: &PlannedCell, events: &Events) -> (Outcome, Option<f64>) {
+/// How long a completed cell took.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Timing {
+    /// The slowest rank's time in each repetition, minimised over the repetitions: the time of
+    /// the alltoall when nothing else got in its way.
+    pub seconds: f64,
+    /// Repetitions every rank ran.
+    pub repetitions: u32,
+}
+
+/// The outcome of a cell every rank completed, and its timing.
+pub fn verify(cell: &PlannedCell, events: &Events) -> (Outcome, Option<Timing>) {
     let ranks = events.ranks.len() as u32;
-    let mut slowest: Option<f64> = None;
+    let mut per_rank: Vec<Vec<f64>> = Vec::new();
     for (rank, log) in (0..ranks).zip(&events.ranks) {
         let Some(RankEvent::Done {
             seconds,
+            times,
             blocks,
             error,
             ..
         }) = log.done(cell.index)
         else {
-            return (wrong(rank, Problem::NoReport), slowest);
+            return (wrong(rank, Problem::NoReport), timing(&per_rank));
         };
-        slowest = Some(slowest.map_or(*seconds, |s: f64| s.max(*seconds)));
+        per_rank.push(if times.is_empty() {
+            vec![*seconds]
+        } else {
+            times.clone()
+        });
         if let Some(problem) = check_rank(cell, rank, ranks, blocks, error.as_ref()) {
-            return (wrong(rank, problem), slowest);
+            return (wrong(rank, problem), timing(&per_rank));
         }
     }
-    (Outcome::Pass, slowest)
+    (Outcome::Pass, timing(&per_rank))
+}
+
+/// Per repetition the slowest rank, then the fastest repetition.
+fn timing(per_rank: &[Vec<f64>]) -> Option<Timing> {
+    let repetitions = per_rank.iter().map(Vec::len).min()?;
+    let seconds = (0..repetitions)
+        .map(|r| per_rank.iter().map(|t| t[r]).fold(0.0, f64::max))
+        .fold(f64::INFINITY, f64::min);
+    (repetitions > 0).then_some(Timing {
+        seconds,
+        repetitions: repetitions as u32,
+    })
 }
 
 fn wrong(rank: u32, problem: Problem) -> Outcome {
@@ -89,6 +116,7 @@ mod tests {
             scaling_factor: 5,
             mode: Mode::Standard,
             seed: 77,
+            repetitions: 1,
         }
     }
 
@@ -103,6 +131,15 @@ mod tests {
         (0..ranks)
             .map(|s| report(&payload::block(77, s, rank, 5)))
             .collect()
+    }
+
+    #[test]
+    fn timing_is_the_fastest_repetition_of_the_slowest_rank() {
+        let t = timing(&[vec![1.0, 0.5, 0.9], vec![0.2, 0.7, 0.3]]).unwrap();
+        assert_eq!(t.seconds, 0.7);
+        assert_eq!(t.repetitions, 3);
+        assert_eq!(timing(&[vec![1.0, 0.4], vec![2.0]]).unwrap().seconds, 2.0);
+        assert_eq!(timing(&[]), None);
     }
 
     #[test]

@@ -83,6 +83,13 @@ pub struct PlannedCell {
     pub mode: Mode,
     /// Seed of this cell's payload (see `payload::element`).
     pub seed: u64,
+    /// Calls of the function in a row, each after a barrier and timed alone (at least 1).
+    #[serde(default = "one")]
+    pub repetitions: u32,
+}
+
+fn one() -> u32 {
+    1
 }
 
 /// How standard sends behave during a cell.
@@ -119,11 +126,15 @@ pub enum RankEvent {
     },
     /// The rank is about to call the student function of this cell.
     Start { cell: u32 },
-    /// The student function returned; what it returned, checked by the rank and summarised.
+    /// The student function returned (every repetition); what it returned, checked by the rank
+    /// and summarised: the first repetition that went wrong, else the last one.
     Done {
         cell: u32,
-        /// Wall time of this rank's call.
+        /// Wall time of this rank's first call.
         seconds: f64,
+        /// Wall time of each repetition on this rank (the first one included).
+        #[serde(default)]
+        times: Vec<f64>,
         /// One entry per returned block, in order (entry `i` should come from rank `i`).
         blocks: Vec<BlockReport>,
         /// The first thing found wrong, if any; the grader decides from the digests.
@@ -184,6 +195,7 @@ mod tests {
         let done = RankEvent::Done {
             cell: 3,
             seconds: 0.5,
+            times: vec![0.5],
             blocks: vec![BlockReport {
                 len: 2,
                 digest: "00000000000000ff".into(),
@@ -196,7 +208,7 @@ mod tests {
         };
         assert_eq!(
             done.to_line(),
-            r#"{"event":"done","cell":3,"seconds":0.5,"blocks":[{"len":2,"digest":"00000000000000ff"}],"error":{"kind":"wrong-length","source":1,"expected":2,"got":1}}"#
+            r#"{"event":"done","cell":3,"seconds":0.5,"times":[0.5],"blocks":[{"len":2,"digest":"00000000000000ff"}],"error":{"kind":"wrong-length","source":1,"expected":2,"got":1}}"#
         );
         let back: RankEvent = serde_json::from_str(&done.to_line()).unwrap();
         assert_eq!(back, done);

@@ -16,6 +16,26 @@ pub fn part1(comm: &SimpleCommunicator, values: &[Vec<i64>]) -> Vec<Vec<i64>> {
         .collect()
 }
 
+/// Part 1 without the message to itself: every rank sends to the other ranks, keeps its own
+/// block, then receives. Not graded; `mpi-grade probe` uses it to find how large a message to
+/// *another* rank may be and still be buffered, which is not the same as to *itself* (Open MPI:
+/// 4 KiB between processes, 1 KiB to itself).
+pub fn part1_peers_only(comm: &SimpleCommunicator, values: &[Vec<i64>]) -> Vec<Vec<i64>> {
+    let me = comm.rank();
+    for (dest, block) in (0..).zip(values).filter(|&(dest, _)| dest != me) {
+        comm.process_at_rank(dest).send(&block[..]);
+    }
+    (0..comm.size())
+        .map(|source| {
+            if source == me {
+                values[me as usize].clone()
+            } else {
+                comm.process_at_rank(source).receive_vec::<i64>().0
+            }
+        })
+        .collect()
+}
+
 /// Part 2: pairwise exchanges in `n` rounds, blocking send and receive only.
 ///
 /// In round `k`, rank `i` exchanges with rank `(k - i) mod n`: a perfect pairing, since the

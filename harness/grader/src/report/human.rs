@@ -3,6 +3,8 @@
 //! whose global switch the command line sets (`--color`, `NO_COLOR`).
 
 use super::{PartReport, Report, RunReport};
+use crate::compare::{Comparison, Row};
+use crate::probe::ProbeReport;
 use colored::{ColoredString, Colorize};
 use std::io::Write;
 
@@ -11,6 +13,49 @@ const OUTPUT_LINES: usize = 15;
 
 /// Writes the human report.
 pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    render_header(report, out)?;
+    if !report.build.ok {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "{} {}",
+            "build failed:".red().bold(),
+            report.build.summary.as_deref().unwrap_or("")
+        )?;
+        if let Some(details) = &report.build.details {
+            write_indented(out, details, 40)?;
+        }
+    }
+    for part in &report.parts {
+        writeln!(out)?;
+        render_part(part, out)?;
+    }
+    if let Some(comparison) = &report.comparison {
+        writeln!(out)?;
+        render_comparison(comparison, false, out)?;
+    }
+    writeln!(out)?;
+    render_legend(report, out)?;
+    for warning in &report.warnings {
+        writeln!(out, "{} {warning}", "warning:".yellow().bold())?;
+    }
+    let score = format!(
+        "score: {}/{}",
+        format_points(report.points),
+        format_points(report.max_points)
+    );
+    writeln!(
+        out,
+        "{}",
+        if report.all_passed() {
+            score.green().bold()
+        } else {
+            score.red().bold()
+        }
+    )
+}
+
+fn render_header(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
         out,
         "{} · {} · {}",
@@ -37,41 +82,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         format_secs(report.build.seconds),
         format_secs(report.build.tracer_seconds),
     )?;
-    if !report.build.ok {
-        writeln!(out)?;
-        writeln!(
-            out,
-            "{} {}",
-            "build failed:".red().bold(),
-            report.build.summary.as_deref().unwrap_or("")
-        )?;
-        if let Some(details) = &report.build.details {
-            write_indented(out, details, 40)?;
-        }
-    }
-    for part in &report.parts {
-        writeln!(out)?;
-        render_part(part, out)?;
-    }
-    writeln!(out)?;
-    render_legend(report, out)?;
-    for warning in &report.warnings {
-        writeln!(out, "{} {warning}", "warning:".yellow().bold())?;
-    }
-    let score = format!(
-        "score: {}/{}",
-        format_points(report.points),
-        format_points(report.max_points)
-    );
-    writeln!(
-        out,
-        "{}",
-        if report.all_passed() {
-            score.green().bold()
-        } else {
-            score.red().bold()
-        }
-    )
+    Ok(())
 }
 
 fn render_part(part: &PartReport, out: &mut dyn Write) -> std::io::Result<()> {
@@ -191,6 +202,144 @@ fn render_matrix(part: &PartReport, out: &mut dyn Write) -> std::io::Result<()> 
     Ok(())
 }
 
+/// `mpi-grade compare`: the header, a line per part, and the full comparison.
+pub fn render_comparison_report(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    render_header(report, out)?;
+    writeln!(out)?;
+    for part in &report.parts {
+        if part.passed {
+            writeln!(
+                out,
+                "{} {}  {}",
+                part.name.bold(),
+                "correct".green(),
+                part.summary
+            )?;
+        } else {
+            let failure = part.failure.as_deref().unwrap_or("failed");
+            writeln!(
+                out,
+                "{} {} {}",
+                part.name.bold(),
+                format!("{failure}:").red(),
+                part.summary
+            )?;
+        }
+    }
+    writeln!(out)?;
+    match &report.comparison {
+        Some(c) => render_comparison(c, true, out),
+        None => writeln!(out, "no part to compare"),
+    }
+}
+
+/// Per part: with `full`, its time over `MPI_Alltoall`'s across the matrix; then at the largest
+/// size, its time, traffic and ratio to every baseline.
+pub fn render_comparison(c: &Comparison, full: bool, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{} {}",
+        "comparison".bold(),
+        format!(
+            "(the part's time over the baseline's; fastest of {} call{}, slowest rank)",
+            c.repetitions,
+            if c.repetitions == 1 { "" } else { "s" }
+        )
+        .dimmed()
+    )?;
+    if c.rows.is_empty() {
+        return writeln!(out, "  no part passed in standard mode: nothing to compare");
+    }
+    let mut parts: Vec<&str> = c.rows.iter().map(|r| r.part.as_str()).collect();
+    parts.dedup();
+    let mut sizes: Vec<u64> = c.rows.iter().map(|r| r.scaling_factor).collect();
+    sizes.sort_unstable();
+    sizes.dedup();
+    for part in parts {
+        let rows: Vec<&Row> = c.rows.iter().filter(|r| r.part == part).collect();
+        let mut ranks: Vec<u32> = rows.iter().map(|r| r.ranks).collect();
+        ranks.sort_unstable();
+        ranks.dedup();
+        if full {
+            render_ratio_matrix(part, &rows, &ranks, &sizes, out)?;
+        }
+        let largest = rows.iter().map(|r| r.scaling_factor).max().unwrap_or(0);
+        let mut header = format!(
+            "  {part} at {} elements: ranks       time   messages      bytes",
+            crate::outcome::thousands(largest)
+        );
+        for b in &c.baselines {
+            header.push_str(&format!("  {:>15}", format!("×{}", b.name)));
+        }
+        writeln!(out, "{}", header.dimmed())?;
+        for r in rows.iter().filter(|r| r.scaling_factor == largest) {
+            write!(
+                out,
+                "  {:>width$}{:>7} {:>10} {:>10} {:>10}",
+                "",
+                r.ranks,
+                format_duration(r.seconds),
+                r.messages.map(|m| m.to_string()).unwrap_or_default(),
+                r.bytes.map(format_bytes).unwrap_or_default(),
+                width = part.len() + 15
+            )?;
+            for b in &c.baselines {
+                let ratio = r
+                    .against
+                    .iter()
+                    .find(|a| a.baseline == b.name)
+                    .map(|a| format!("{:.2}", a.ratio));
+                write!(out, "  {:>15}", ratio.unwrap_or_default())?;
+            }
+            writeln!(out)?;
+        }
+    }
+    Ok(())
+}
+
+fn render_ratio_matrix(
+    part: &str,
+    rows: &[&Row],
+    ranks: &[u32],
+    sizes: &[u64],
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let mut header = format!("  {:<16}", format!("{part} / MPI_Alltoall"));
+    for sf in sizes {
+        header.push_str(&format!("{:>CELL_WIDTH$}", crate::outcome::thousands(*sf)));
+    }
+    writeln!(out, "{}", header.dimmed())?;
+    for &n in ranks {
+        write!(out, "  {n:<16}")?;
+        for sf in sizes {
+            let ratio = rows
+                .iter()
+                .find(|r| r.ranks == n && r.scaling_factor == *sf)
+                .and_then(|r| r.against.iter().find(|a| a.baseline == "MPI_Alltoall"))
+                .map(|a| a.ratio);
+            let text = ratio.map(|x| format!("{x:.2}×")).unwrap_or_default();
+            let padded = format!("{text:>CELL_WIDTH$}");
+            let painted = match ratio {
+                Some(x) if x <= 1.25 => padded.green(),
+                Some(x) if x <= 2.0 => padded.normal(),
+                Some(_) => padded.yellow(),
+                None => padded.normal(),
+            };
+            write!(out, "{painted}")?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}
+
+fn format_bytes(bytes: u64) -> String {
+    match bytes {
+        b if b >= 10 << 20 => format!("{} MiB", b >> 20),
+        b if b >= 10 << 10 => format!("{} KiB", b >> 10),
+        b => format!("{b} B"),
+    }
+}
+
 /// Green for what the part should do, red for what it should not, dim for runs skipped.
 fn paint(
     text: String,
@@ -269,6 +418,56 @@ fn short_library(library: &str) -> String {
 }
 
 /// A duration in a cell: `12µs`, `1.2ms`, `34ms`, `0.35s`, `12s`.
+/// `mpi-grade probe`: what the local MPI buffers, and how fast it starts.
+pub fn render_probe(report: &ProbeReport, out: &mut dyn Write) -> std::io::Result<()> {
+    let t = crate::outcome::thousands;
+    writeln!(out, "{} {}", report.implementation, report.version)?;
+    if let Some(library) = report.library.as_deref().and_then(|l| l.lines().next()) {
+        writeln!(out, "  library: {library}")?;
+    }
+    writeln!(
+        out,
+        "  start-up: {:.2} s for 2 ranks (MPI_Init to MPI_Finalize)",
+        report.startup_seconds
+    )?;
+    for (what, limit) in [
+        ("the naive alltoall (to itself first)", &report.eager),
+        ("to another rank only", &report.eager_between_ranks),
+    ] {
+        match limit.deadlocks {
+            Some(deadlocks) => writeln!(
+                out,
+                "  eager limit, {what}: up to {} B ({} elements) complete before their receive; \
+                 {} elements deadlock ({} launches)",
+                t(limit.bytes),
+                t(limit.completes),
+                t(deadlocks),
+                limit.launches
+            )?,
+            None => writeln!(
+                out,
+                "  eager limit, {what}: every size up to {} B completed",
+                t(limit.bytes)
+            )?,
+        }
+    }
+    match report.zero_buffer.deadlocks {
+        Some(1) => writeln!(
+            out,
+            "  zero-buffer mode: no standard send completes before its receive (1 element deadlocks)"
+        ),
+        Some(d) => writeln!(
+            out,
+            "  zero-buffer mode: deadlocks from {} elements (expected: 1)",
+            t(d)
+        ),
+        None => writeln!(
+            out,
+            "  zero-buffer mode: did not deadlock (expected: it should at 1 element)"
+        ),
+    }
+}
+
 pub fn format_duration(seconds: f64) -> String {
     if seconds < 1e-3 {
         format!("{:.0}µs", seconds * 1e6)
@@ -354,6 +553,7 @@ mod tests {
             seconds: 3.25,
             launches: 1,
             traced: true,
+            comparison: None,
             warnings: vec![],
         }
     }

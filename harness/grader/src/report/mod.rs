@@ -6,6 +6,7 @@
 pub mod human;
 pub mod json;
 
+use crate::compare::Comparison;
 use crate::trace::diagnosis::Diagnosis;
 use crate::trace::usage::Count;
 use serde::Serialize;
@@ -34,6 +35,8 @@ pub struct Report {
     pub launches: u32,
     /// Whether MPI calls were traced (deadlock and hang diagnosis, call checks).
     pub traced: bool,
+    /// The parts' times next to the reference solutions' and `MPI_Alltoall`'s.
+    pub comparison: Option<Comparison>,
     /// Problems of the grader itself worth knowing (processes it could not stop, ...).
     pub warnings: Vec<String>,
 }
@@ -71,7 +74,7 @@ pub struct PartReport {
     pub passed: bool,
     /// The deciding outcome when the part failed: `"deadlock"`, `"hang"`, `"crash"`,
     /// `"wrong-result"`, `"not-implemented"`, `"timeout"`, `"no-deadlock"`, `"forbidden-call"`,
-    /// `"build-error"` (or `"not-run"` when the grade was interrupted).
+    /// `"build-error"`, `"too-slow"` (or `"not-run"` when the grade was interrupted).
     pub failure: Option<String>,
     /// One sentence.
     pub summary: String,

@@ -31,6 +31,28 @@ pub struct LaunchTrace {
     submission: Option<PathBuf>,
 }
 
+/// The environment that activates the tracer in the ranks, writing their records under
+/// `trace_dir`. In program scope every call counts, and `zero_buffer` makes every standard send
+/// synchronous; in marked scope the runtime marks cells (and their mode) itself.
+pub fn rank_env(trace_dir: &Path, program_scope: bool, zero_buffer: bool) -> Vec<(String, String)> {
+    let scope = if program_scope {
+        run::SCOPE_PROGRAM
+    } else {
+        run::SCOPE_MARKED
+    };
+    let mut env = vec![
+        (
+            run::ENV_TRACE_DIR.to_string(),
+            trace_dir.display().to_string(),
+        ),
+        (run::ENV_TRACE_SCOPE.to_string(), scope.to_string()),
+    ];
+    if zero_buffer {
+        env.push((run::ENV_ZERO_BUFFER.to_string(), "1".to_string()));
+    }
+    env
+}
+
 impl LaunchTrace {
     /// Creates the record files of a launch of `ranks` ranks under `run_dir`.
     pub fn create(run_dir: &Path, ranks: u32, submission: Option<&Path>) -> Result<LaunchTrace> {
@@ -40,26 +62,9 @@ impl LaunchTrace {
         })
     }
 
-    /// The environment that activates the tracer in the ranks. In program scope every call
-    /// counts, and `zero_buffer` makes every standard send synchronous; in marked scope the
-    /// runtime marks cells (and their mode) itself.
+    /// The environment that activates the tracer in the ranks (see [`rank_env`]).
     pub fn rank_env(&self, program_scope: bool, zero_buffer: bool) -> Vec<(String, String)> {
-        let scope = if program_scope {
-            run::SCOPE_PROGRAM
-        } else {
-            run::SCOPE_MARKED
-        };
-        let mut env = vec![
-            (
-                run::ENV_TRACE_DIR.to_string(),
-                self.dir.path.display().to_string(),
-            ),
-            (run::ENV_TRACE_SCOPE.to_string(), scope.to_string()),
-        ];
-        if zero_buffer {
-            env.push((run::ENV_ZERO_BUFFER.to_string(), "1".to_string()));
-        }
-        env
+        rank_env(&self.dir.path, program_scope, zero_buffer)
     }
 
     /// A watcher for `launch::run`: polls the detector and, on a finding, captures and

@@ -69,6 +69,16 @@ impl Usage {
         }
     }
 
+    /// The counts of one call when these cover `calls` identical calls.
+    pub fn per_call(mut self, calls: u32) -> Usage {
+        let calls = u64::from(calls.max(1));
+        for c in self.counts.values_mut() {
+            c.calls /= calls;
+            c.bytes /= calls;
+        }
+        self
+    }
+
     /// Counts keyed by C name, for reports.
     pub fn by_name(&self) -> BTreeMap<String, Count> {
         self.counts

@@ -1,0 +1,427 @@
+//! How a submission's alltoall compares with the references' and the library's own.
+//!
+//! Baselines are the bundled solutions run on the same matrix the same way (fastest of
+//! `repetitions` calls of the slowest rank): the ordered-pairs reference (part 2), the Isend
+//! reference (part 3) and `MPI_Alltoall`. They are measured once per machine, implementation,
+//! version and matrix, and cached. Students learn most from seeing their ordering's cost against
+//! the library's.
+
+use crate::compile::{BuildCache, BuildOutcome};
+use crate::config::{Challenge, Expect, Part};
+use crate::error::{Error, Result};
+use crate::launcher::Launcher;
+use crate::outcome::{Cell, Outcome};
+use crate::schedule::{Matrix, Results};
+use crate::solutions::Solution;
+use crate::trace::usage::Usage;
+use mpi_grade_protocol::payload::mix64;
+use mpi_grade_protocol::run::Mode;
+use mpi_grade_protocol::trace::FuncClass;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// A baseline: a function of a bundled solution.
+#[derive(Debug, Clone, Copy)]
+pub struct Baseline {
+    /// Its name in reports and `challenges.toml` (`performance.baseline`).
+    pub name: &'static str,
+    pub description: &'static str,
+    solution: Solution,
+    function: &'static str,
+}
+
+/// Every baseline, in report order.
+pub const BASELINES: [Baseline; 3] = [
+    Baseline {
+        name: "reference-part2",
+        description: "ordered Send/Recv pairs (reference part 2)",
+        solution: Solution::Reference,
+        function: "part2",
+    },
+    Baseline {
+        name: "reference-part3",
+        description: "Isend to all, then Recv (reference part 3)",
+        solution: Solution::Reference,
+        function: "part3",
+    },
+    Baseline {
+        name: "MPI_Alltoall",
+        description: "the library's MPI_Alltoall",
+        solution: Solution::Native,
+        function: "part2",
+    },
+];
+
+/// The baseline called `name`, if any.
+pub fn baseline(name: &str) -> Option<&'static Baseline> {
+    BASELINES.iter().find(|b| b.name == name)
+}
+
+/// One timed cell of a baseline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Measurement {
+    pub baseline: String,
+    pub ranks: u32,
+    pub scaling_factor: u64,
+    pub seconds: f64,
+    /// Point-to-point messages sent (all ranks).
+    pub messages: u64,
+    /// Bytes sent by point-to-point and collective calls (all ranks).
+    pub bytes: u64,
+}
+
+#[derive(Serialize, Deserialize)]
+struct CachedBaselines {
+    format_version: u32,
+    key: String,
+    measurements: Vec<Measurement>,
+}
+
+/// What is needed to build and run the baselines.
+pub struct Measurer<'a> {
+    pub cache: &'a BuildCache,
+    pub cache_dir: &'a Path,
+    pub launcher: &'a Launcher,
+    pub tracer: Option<&'a Path>,
+    pub scratch: &'a Path,
+}
+
+impl Measurer<'_> {
+    /// The baselines' measurements on `challenge`'s matrix, from the cache when it has them.
+    /// `progress` is told when they have to be measured (it takes a grade's time).
+    pub fn baselines(
+        &self,
+        challenge: &Challenge,
+        progress: &dyn Fn(&str),
+    ) -> Result<Vec<Measurement>> {
+        let key = self.key(challenge);
+        let dir = self
+            .cache_dir
+            .join(self.launcher.implementation.key())
+            .join("baselines");
+        let path = dir.join(format!("{key}.json"));
+        if let Ok(text) = std::fs::read_to_string(&path) {
+            if let Ok(cached) = serde_json::from_str::<CachedBaselines>(&text) {
+                if cached.key == key && cached.format_version == 1 {
+                    return Ok(cached.measurements);
+                }
+            }
+        }
+        progress("measuring the reference solutions on this machine (once; cached after)");
+        let mut measurements = Vec::new();
+        for solution in [Solution::Reference, Solution::Native] {
+            let baselines: Vec<&Baseline> = BASELINES
+                .iter()
+                .filter(|b| b.solution == solution)
+                .collect();
+            measurements.extend(self.measure(challenge, solution, &baselines)?);
+        }
+        std::fs::create_dir_all(&dir)
+            .map_err(Error::io(format!("cannot create {}", dir.display())))?;
+        let cached = CachedBaselines {
+            format_version: 1,
+            key,
+            measurements: measurements.clone(),
+        };
+        let text = serde_json::to_string_pretty(&cached).expect("measurements serialise");
+        std::fs::write(&path, text)
+            .map_err(Error::io(format!("cannot write {}", path.display())))?;
+        Ok(measurements)
+    }
+
+    fn measure(
+        &self,
+        challenge: &Challenge,
+        solution: Solution,
+        baselines: &[&Baseline],
+    ) -> Result<Vec<Measurement>> {
+        let submission = solution.submission(self.cache_dir, self.launcher.implementation)?;
+        let functions: Vec<String> = baselines.iter().map(|b| b.function.to_string()).collect();
+        let driver =
+            match self
+                .cache
+                .build_driver(&submission, challenge.kind, &functions, self.scratch)?
+            {
+                BuildOutcome::Built(driver) if driver.problems.is_empty() => driver,
+                _ => {
+                    return Err(Error::Other(format!(
+                        "the bundled {solution:?} solution does not build"
+                    )))
+                }
+            };
+        let parts: Vec<Part> = baselines
+            .iter()
+            .map(|b| Part {
+                name: b.name.to_string(),
+                function: b.function.to_string(),
+                title: b.description.to_string(),
+                expect: Expect::Complete,
+                points: 0.0,
+                allowed_calls: None,
+                required_calls: Vec::new(),
+                performance: None,
+            })
+            .collect();
+        let mut plain = challenge.clone();
+        plain.zero_buffer = false;
+        plain.parts = parts;
+        let matrix = Matrix {
+            challenge: &plain,
+            parts: plain.parts.iter().collect(),
+            launcher: self.launcher,
+            driver: &driver.exe,
+            tracer: self.tracer,
+            submission: &submission.dir,
+            seed: 1,
+            scratch: self.scratch.join(format!("baseline-{solution:?}")),
+            limits: &plain.limits,
+            progress: &|_, _, _, _| {},
+        };
+        let run = matrix.run()?;
+        Ok(run
+            .results
+            .iter()
+            .filter(|(_, r)| r.result.outcome == Outcome::Pass)
+            .filter_map(|(cell, r)| {
+                Some(Measurement {
+                    baseline: cell.part.clone(),
+                    ranks: cell.ranks,
+                    scaling_factor: cell.scaling_factor,
+                    seconds: r.result.timing?.seconds,
+                    messages: r.usage.as_ref().map_or(0, Usage::messages),
+                    bytes: r.usage.as_ref().map_or(0, sent_bytes),
+                })
+            })
+            .collect())
+    }
+
+    /// What the measurements depend on: the solutions, the matrix and how it is timed, the
+    /// MPI, and the machine.
+    fn key(&self, challenge: &Challenge) -> String {
+        let mut text = format!(
+            "{:?} {:?} {} {} {} {} {}",
+            challenge.ranks,
+            challenge.scaling_factors,
+            challenge.repetitions,
+            self.launcher.implementation.key(),
+            self.launcher.version,
+            hostname(),
+            crate::launcher::available_cores(),
+        );
+        for (tree, files) in crate::embedded::TREES {
+            if tree.starts_with("solutions/") || *tree == "support/runtime" {
+                for (path, bytes) in *files {
+                    text.push_str(path);
+                    text.push_str(&String::from_utf8_lossy(bytes));
+                }
+            }
+        }
+        let hash = text.bytes().fold(0u64, |h, b| mix64(h ^ u64::from(b)));
+        format!("{hash:016x}")
+    }
+}
+
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Bytes a cell sent: its point-to-point messages and its collectives' send buffers.
+pub fn sent_bytes(usage: &Usage) -> u64 {
+    let collectives: u64 = usage
+        .counts
+        .iter()
+        .filter(|(f, _)| {
+            matches!(
+                f.class(),
+                FuncClass::Collective | FuncClass::NonBlockingCollective
+            )
+        })
+        .map(|(_, c)| c.bytes)
+        .sum();
+    usage.message_bytes() + collectives
+}
+
+/// One part's run next to the baselines at the same rank count and size.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Row {
+    pub part: String,
+    pub ranks: u32,
+    pub scaling_factor: u64,
+    pub seconds: f64,
+    pub messages: Option<u64>,
+    pub bytes: Option<u64>,
+    pub against: Vec<Against>,
+}
+
+/// A baseline's numbers for a row, and the ratio of the part's time to its time.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Against {
+    pub baseline: String,
+    pub seconds: f64,
+    /// The part's time over the baseline's (2.0: twice as slow).
+    pub ratio: f64,
+    pub messages: u64,
+    pub bytes: u64,
+}
+
+/// The comparison section of a report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Comparison {
+    /// Calls timed per cell (the fastest, of the slowest rank, counts).
+    pub repetitions: u32,
+    pub baselines: Vec<BaselineInfo>,
+    pub rows: Vec<Row>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BaselineInfo {
+    pub name: String,
+    pub description: String,
+}
+
+/// The rows of the parts expected to complete, for every run that passed in standard mode.
+pub fn compare(
+    results: &Results,
+    parts: &[&Part],
+    measurements: &[Measurement],
+    repetitions: u32,
+) -> Comparison {
+    let rows = results
+        .iter()
+        .filter(|(cell, r)| {
+            cell.mode == Mode::Standard
+                && r.result.outcome == Outcome::Pass
+                && parts
+                    .iter()
+                    .any(|p| p.name == cell.part && p.expect == Expect::Complete)
+        })
+        .filter_map(|(cell, r)| {
+            let seconds = r.result.timing?.seconds;
+            Some(Row {
+                part: cell.part.clone(),
+                ranks: cell.ranks,
+                scaling_factor: cell.scaling_factor,
+                seconds,
+                messages: r.usage.as_ref().map(Usage::messages),
+                bytes: r.usage.as_ref().map(sent_bytes),
+                against: against(cell, seconds, measurements),
+            })
+        })
+        .collect();
+    Comparison {
+        repetitions,
+        baselines: BASELINES
+            .iter()
+            .map(|b| BaselineInfo {
+                name: b.name.to_string(),
+                description: b.description.to_string(),
+            })
+            .collect(),
+        rows,
+    }
+}
+
+fn against(cell: &Cell, seconds: f64, measurements: &[Measurement]) -> Vec<Against> {
+    BASELINES
+        .iter()
+        .filter_map(|b| {
+            let m = measurements.iter().find(|m| {
+                m.baseline == b.name
+                    && m.ranks == cell.ranks
+                    && m.scaling_factor == cell.scaling_factor
+            })?;
+            Some(Against {
+                baseline: b.name.to_string(),
+                seconds: m.seconds,
+                ratio: if m.seconds > 0.0 {
+                    seconds / m.seconds
+                } else {
+                    f64::INFINITY
+                },
+                messages: m.messages,
+                bytes: m.bytes,
+            })
+        })
+        .collect()
+}
+
+/// A part's performance failure: its time over the baseline's above `max_ratio` at the largest
+/// size of some rank count (smaller sizes are dominated by noise).
+pub fn too_slow(
+    comparison: &Comparison,
+    part: &str,
+    baseline: &str,
+    max_ratio: f64,
+) -> Option<String> {
+    let largest = comparison
+        .rows
+        .iter()
+        .filter(|r| r.part == part)
+        .map(|r| r.scaling_factor)
+        .max()?;
+    comparison
+        .rows
+        .iter()
+        .filter(|r| r.part == part && r.scaling_factor == largest)
+        .find_map(|r| {
+            let a = r.against.iter().find(|a| a.baseline == baseline)?;
+            (a.ratio > max_ratio).then(|| {
+                format!(
+                    "at {} ranks, {} elements per block, it took {:.1}× as long as {baseline} (at most {max_ratio}×)",
+                    r.ranks,
+                    crate::outcome::thousands(r.scaling_factor),
+                    a.ratio
+                )
+            })
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(ranks: u32, sf: u64, ratio: f64) -> Row {
+        Row {
+            part: "part2".into(),
+            ranks,
+            scaling_factor: sf,
+            seconds: ratio,
+            messages: Some(4),
+            bytes: Some(32),
+            against: vec![Against {
+                baseline: "MPI_Alltoall".into(),
+                seconds: 1.0,
+                ratio,
+                messages: 0,
+                bytes: 32,
+            }],
+        }
+    }
+
+    #[test]
+    fn only_the_largest_size_decides_a_performance_failure() {
+        let comparison = Comparison {
+            repetitions: 3,
+            baselines: vec![],
+            rows: vec![row(2, 10, 9.0), row(2, 1000, 1.5), row(4, 1000, 3.5)],
+        };
+        assert_eq!(too_slow(&comparison, "part2", "MPI_Alltoall", 4.0), None);
+        let why = too_slow(&comparison, "part2", "MPI_Alltoall", 3.0).unwrap();
+        assert!(
+            why.starts_with(
+                "at 4 ranks, 1 000 elements per block, it took 3.5× as long as MPI_Alltoall"
+            ),
+            "{why}"
+        );
+        assert_eq!(too_slow(&comparison, "part3", "MPI_Alltoall", 3.0), None);
+    }
+
+    #[test]
+    fn baselines_are_named_for_the_config() {
+        assert_eq!(baseline("MPI_Alltoall").unwrap().function, "part2");
+        assert!(baseline("reference-part3").is_some());
+        assert!(baseline("nonsense").is_none());
+    }
+}
