@@ -78,6 +78,8 @@ struct Expected {
     #[serde(rename = "crate")]
     crate_dir: Option<String>,
     exit: i32,
+    /// The report's total points, when given.
+    points: Option<f64>,
     #[serde(default)]
     mentions: BTreeMap<String, Vec<String>>,
     #[serde(default)]
@@ -131,6 +133,11 @@ fn check_fixture(name: &str, expected: &Expected, mpi: &str) -> Result<(), Faile
     let mut problems = Vec::new();
     if code != expected.exit {
         problems.push(format!("exit code {code}, expected {}", expected.exit));
+    }
+    if let Some(points) = expected.points {
+        if report["points"].as_f64() != Some(points) {
+            problems.push(format!("{} points, expected {points}", report["points"]));
+        }
     }
     for (part, want) in &expected.parts {
         let Some(p) = part_of(&report, part) else {

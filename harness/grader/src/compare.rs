@@ -151,16 +151,7 @@ impl Measurer<'_> {
             };
         let parts: Vec<Part> = baselines
             .iter()
-            .map(|b| Part {
-                name: b.name.to_string(),
-                function: b.function.to_string(),
-                title: b.description.to_string(),
-                expect: Expect::Complete,
-                points: 0.0,
-                allowed_calls: None,
-                required_calls: Vec::new(),
-                performance: None,
-            })
+            .map(|b| Part::ungraded(b.name, b.function, b.description, Expect::Complete))
             .collect();
         let mut plain = challenge.clone();
         plain.zero_buffer = false;

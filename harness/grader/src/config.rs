@@ -26,6 +26,7 @@
 
 use crate::error::{Error, Result};
 use crate::launcher::{Choice, Runner};
+use mpi_grade_protocol::run::Mode;
 use mpi_grade_protocol::trace::Func;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -132,6 +133,52 @@ pub struct Part {
     pub required_calls: Vec<Func>,
     /// A speed the part must reach against a baseline (`[challenge.part.performance]`).
     pub performance: Option<Performance>,
+    /// Partial credit: points earned by groups of cells on their own
+    /// (`[[challenge.part.credit]]`). The rest of `points` needs the whole part to pass.
+    pub credit: Vec<Credit>,
+}
+
+impl Part {
+    /// A part that is run but not graded: no points, no call rules (baselines, probes).
+    pub fn ungraded(name: &str, function: &str, title: &str, expect: Expect) -> Part {
+        Part {
+            name: name.to_string(),
+            function: function.to_string(),
+            title: title.to_string(),
+            expect,
+            points: 0.0,
+            allowed_calls: None,
+            required_calls: Vec::new(),
+            performance: None,
+            credit: Vec::new(),
+        }
+    }
+}
+
+/// Points a group of a part's cells earns when the part's rule holds on those cells alone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Credit {
+    /// For people: given, or made from the filters ("2, 3 ranks, zero-buffer mode").
+    pub name: String,
+    /// Rank counts the group covers (`None`: all).
+    pub ranks: Option<Vec<u32>>,
+    /// Sizes the group covers (`None`: all; only for parts expected to complete).
+    pub scaling_factors: Option<Vec<u64>>,
+    /// The mode the group covers (`None`: both).
+    pub mode: Option<Mode>,
+    pub points: f64,
+}
+
+impl Credit {
+    /// Whether `cell` belongs to the group.
+    pub fn covers(&self, ranks: u32, scaling_factor: u64, mode: Mode) -> bool {
+        self.ranks.as_ref().is_none_or(|r| r.contains(&ranks))
+            && self
+                .scaling_factors
+                .as_ref()
+                .is_none_or(|s| s.contains(&scaling_factor))
+            && self.mode.is_none_or(|m| m == mode)
+    }
 }
 
 /// At the largest size of each rank count, the part may take at most `max_ratio` times as long
@@ -477,7 +524,28 @@ fn validate_challenge(c: raw::Challenge, at: &At<'_>) -> Result<Challenge> {
                 })
             }
         };
+        let credit = p
+            .credit
+            .into_iter()
+            .map(|c| validate_credit(c, expect, &ranks, &scaling_factors, at))
+            .collect::<Result<Vec<Credit>>>()?;
+        let credited: f64 = credit.iter().map(|c| c.points).sum();
+        if credited > points + 1e-9 {
+            return Err(at(
+                p.points.span(),
+                format!("the credit groups of part `{part_name}` give {credited} points, more than its {points}"),
+            ));
+        }
+        if credit.iter().any(|c| c.mode == Some(Mode::ZeroBuffer)) && c.zero_buffer == Some(false) {
+            return Err(at(
+                p.name.span(),
+                format!(
+                    "part `{part_name}` gives credit for zero-buffer runs, but zero_buffer = false"
+                ),
+            ));
+        }
         parts.push(Part {
+            credit,
             title: p.title.unwrap_or_default(),
             name: part_name,
             function,
@@ -503,6 +571,100 @@ fn validate_challenge(c: raw::Challenge, at: &At<'_>) -> Result<Challenge> {
         repetitions,
         limits,
         parts,
+    })
+}
+
+fn validate_credit(
+    c: raw::Credit,
+    expect: Expect,
+    ranks: &[u32],
+    scaling_factors: &[u64],
+    at: &At<'_>,
+) -> Result<Credit> {
+    let points = *c.points.get_ref();
+    if !(points.is_finite() && points >= 0.0) {
+        return Err(at(
+            c.points.span(),
+            format!("points must be a number >= 0, not {points}"),
+        ));
+    }
+    if let Some(list) = &c.ranks {
+        if let Some(n) = list.get_ref().iter().find(|n| !ranks.contains(n)) {
+            return Err(at(
+                list.span(),
+                format!("credit for {n} ranks, which the challenge does not run"),
+            ));
+        }
+    }
+    if let Some(list) = &c.scaling_factors {
+        if expect == Expect::Deadlock {
+            return Err(at(
+                list.span(),
+                "a part expected to deadlock is judged over all sizes of a rank count: its credit groups can choose ranks and mode, not sizes".into(),
+            ));
+        }
+        if let Some(sf) = list
+            .get_ref()
+            .iter()
+            .find(|sf| !scaling_factors.contains(sf))
+        {
+            return Err(at(
+                list.span(),
+                format!("credit for scaling factor {sf}, which the challenge does not run"),
+            ));
+        }
+    }
+    let mode = match &c.mode {
+        None => None,
+        Some(m) => Some(match m.get_ref().as_str() {
+            "standard" => Mode::Standard,
+            "zero-buffer" => Mode::ZeroBuffer,
+            other => {
+                return Err(at(
+                    m.span(),
+                    format!("mode must be \"standard\" or \"zero-buffer\", not \"{other}\""),
+                ))
+            }
+        }),
+    };
+    let empty = |l: &Option<Spanned<Vec<_>>>| l.as_ref().is_some_and(|l| l.get_ref().is_empty());
+    if empty(&c.ranks)
+        || c.scaling_factors
+            .as_ref()
+            .is_some_and(|l| l.get_ref().is_empty())
+    {
+        return Err(at(
+            c.points.span(),
+            "a credit group with an empty list covers no run".into(),
+        ));
+    }
+    let ranks = c.ranks.map(Spanned::into_inner);
+    let scaling_factors = c.scaling_factors.map(Spanned::into_inner);
+    let name = c.name.unwrap_or_else(|| {
+        let mut words = Vec::new();
+        if let Some(r) = &ranks {
+            let r: Vec<String> = r.iter().map(u32::to_string).collect();
+            words.push(format!("{} ranks", r.join(", ")));
+        }
+        if let Some(s) = &scaling_factors {
+            let s: Vec<String> = s.iter().map(|&n| crate::outcome::thousands(n)).collect();
+            words.push(format!("{} elements", s.join(", ")));
+        }
+        if let Some(m) = mode {
+            words.push(format!("{} mode", m.as_str()));
+        }
+        if words.is_empty() {
+            "every run".to_string()
+        } else {
+            words.join(", ")
+        }
+    });
+    Ok(Credit {
+        name,
+        ranks,
+        scaling_factors,
+        mode,
+        points,
     })
 }
 
@@ -646,6 +808,18 @@ mod raw {
         pub allowed_calls: Option<Spanned<Vec<Spanned<String>>>>,
         pub required_calls: Option<Spanned<Vec<Spanned<String>>>>,
         pub performance: Option<Performance>,
+        #[serde(default)]
+        pub credit: Vec<Credit>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct Credit {
+        pub name: Option<String>,
+        pub ranks: Option<Spanned<Vec<u32>>>,
+        pub scaling_factors: Option<Spanned<Vec<u64>>>,
+        pub mode: Option<Spanned<String>>,
+        pub points: Spanned<f64>,
     }
 
     #[derive(Deserialize)]
@@ -809,6 +983,31 @@ points = 1
         );
         let (_, _, message) = error_at(&text.replace("max_ratio = 3", "max_ratio = 0.5"));
         assert!(message.contains("max_ratio must be"), "{message}");
+    }
+
+    #[test]
+    fn credit_groups_are_checked_against_the_matrix() {
+        let text = MINIMAL.replace("points = 1", "points = 3")
+            + "[[challenge.part.credit]]\nranks = [2]\npoints = 1\n"
+            + "[[challenge.part.credit]]\nname = \"no buffering\"\nmode = \"zero-buffer\"\npoints = 0.5\n";
+        let part = &parse(&text).unwrap().challenges[0].parts[0];
+        let names: Vec<&str> = part.credit.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(names, ["2 ranks", "no buffering"]);
+        assert!(part.credit[0].covers(2, 10, Mode::ZeroBuffer));
+        assert!(!part.credit[0].covers(4, 10, Mode::Standard));
+        assert!(!part.credit[1].covers(2, 1, Mode::Standard));
+
+        for (from, to, needle, line) in [
+            ("ranks = [2]", "ranks = [3]", "3 ranks, which the challenge does not run", 13),
+            ("points = 0.5", "points = 2.5", "give 3.5 points, more than its 3", 11),
+            ("\"zero-buffer\"", "\"eager\"", "mode must be", 17),
+            ("ranks = [2]", "ranks = []", "covers no run", 14),
+            ("ranks = [2]", "scaling_factors = [10]", "not sizes", 13),
+        ] {
+            let (at_line, _, message) = error_at(&text.replace(from, to));
+            assert!(message.contains(needle), "{to}: {message}");
+            assert_eq!(at_line, line, "{to}: {message}");
+        }
     }
 
     #[test]

@@ -294,11 +294,17 @@ fn selected_parts<'a>(challenge: &'a Challenge, wanted: &[String]) -> Result<Vec
 fn part_report(
     submission: &Submission,
     part: &Part,
-    verdict: Verdict,
+    mut verdict: Verdict,
     details: Option<String>,
     results: &Results,
 ) -> PartReport {
     let short = |text: &str| submission.shorten(text);
+    let outcomes = results
+        .iter()
+        .filter(|(cell, _)| cell.part == part.name)
+        .map(|(cell, r)| (cell.clone(), r.result.outcome.clone()))
+        .collect();
+    let credit = verdict::credit(part, &mut verdict, &outcomes);
     let runs = results
         .iter()
         .filter(|(cell, _)| cell.part == part.name)
@@ -339,6 +345,7 @@ fn part_report(
         calls: part_usage(part, results)
             .map(|u| u.by_name())
             .unwrap_or_default(),
+        credit,
         runs,
     }
 }

@@ -76,6 +76,61 @@ pub fn decide(part: &Part, cells: &BTreeMap<Cell, Outcome>, usage: Option<&Usage
     }
 }
 
+/// What one credit group of a part earned.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Earned {
+    pub name: String,
+    pub passed: bool,
+    pub points: f64,
+    pub max_points: f64,
+    /// One sentence: the group's own verdict.
+    pub summary: String,
+}
+
+/// The partial credit of a failed part: each of its credit groups earns its points when the
+/// part's rule holds on the group's cells alone, unless the part broke its call rules (the
+/// rules are part of the task) or did not build. A passed part earns everything. Sets
+/// `verdict.points` to the total.
+pub fn credit(part: &Part, verdict: &mut Verdict, cells: &BTreeMap<Cell, Outcome>) -> Vec<Earned> {
+    let earned: Vec<Earned> = part
+        .credit
+        .iter()
+        .map(|group| {
+            let mine: Vec<(&Cell, &Outcome)> = cells
+                .iter()
+                .filter(|(c, _)| {
+                    c.part == part.name && group.covers(c.ranks, c.scaling_factor, c.mode)
+                })
+                .collect();
+            let (passed, summary) = match &verdict.failure {
+                None => (true, "passed with the whole part".to_string()),
+                Some(Failure::ForbiddenCall) | Some(Failure::BuildError) => {
+                    (false, format!("no credit: {}", verdict.summary))
+                }
+                Some(_) if mine.is_empty() => (false, "not run".to_string()),
+                Some(_) => {
+                    let (failure, summary) = match part.expect {
+                        Expect::Complete => decide_complete(&mine),
+                        Expect::Deadlock => decide_deadlock(&mine),
+                    };
+                    (failure.is_none(), summary)
+                }
+            };
+            Earned {
+                name: group.name.clone(),
+                passed,
+                points: if passed { group.points } else { 0.0 },
+                max_points: group.points,
+                summary,
+            }
+        })
+        .collect();
+    if !verdict.passed {
+        verdict.points = earned.iter().map(|e| e.points).sum();
+    }
+    earned
+}
+
 /// The verdict on a part that works but misses its performance target.
 pub fn too_slow(why: String) -> Verdict {
     Verdict {
@@ -286,6 +341,7 @@ fn list(ranks: &[u32]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::Credit;
     use crate::outcome::{Crash, CrashCause, NotRun, TimeLimit, Timeout};
     use crate::trace::diagnosis::{Diagnosis, StallKind};
     use crate::trace::usage::Count;
@@ -300,6 +356,7 @@ mod tests {
             allowed_calls: Some(vec![Func::Send, Func::Mprobe, Func::Mrecv, Func::Isend]),
             required_calls: vec![Func::Isend],
             performance: None,
+            credit: Vec::new(),
         }
     }
 
@@ -448,6 +505,82 @@ mod tests {
         // A time-out after small sizes passed is not the deadlock the challenge asks for.
         let v = decide(&part(Expect::Deadlock), &grid(&[(2, &[p, timeout()])]));
         assert_eq!(v.failure, Some(Failure::Outcome("timeout")));
+    }
+
+    fn group(name: &str, ranks: Option<Vec<u32>>, mode: Option<Mode>, points: f64) -> Credit {
+        Credit {
+            name: name.into(),
+            ranks,
+            scaling_factors: None,
+            mode,
+            points,
+        }
+    }
+
+    #[test]
+    fn credit_groups_earn_their_points_when_their_cells_alone_pass() {
+        let p = Outcome::Pass;
+        let mut part = part(Expect::Deadlock);
+        part.points = 3.0;
+        part.credit = vec![
+            group("two ranks", Some(vec![2]), None, 1.0),
+            group("three ranks", Some(vec![3]), None, 1.0),
+            group("zero-buffer", None, Some(Mode::ZeroBuffer), 0.5),
+        ];
+        // Deadlocks at 2 ranks as it must; never at 3.
+        let mut cells = grid(&[(2, &[p.clone(), deadlock()]), (3, &[p.clone(), p.clone()])]);
+        cells.insert(
+            Cell {
+                mode: Mode::ZeroBuffer,
+                ..cell(2, 1)
+            },
+            deadlock(),
+        );
+        let mut v = decide(&part, &cells);
+        assert_eq!(v.failure, Some(Failure::NoDeadlock));
+        let earned = credit(&part, &mut v, &cells);
+        let passed: Vec<(&str, bool)> =
+            earned.iter().map(|e| (e.name.as_str(), e.passed)).collect();
+        assert_eq!(
+            passed,
+            [
+                ("two ranks", true),
+                ("three ranks", false),
+                ("zero-buffer", true)
+            ]
+        );
+        assert!(
+            earned[1].summary.contains("3 ranks"),
+            "{}",
+            earned[1].summary
+        );
+        assert_eq!(v.points, 1.5);
+
+        // The whole part passing earns all its points, the remainder beyond the groups too.
+        let cells = grid(&[(2, &[p.clone(), deadlock()]), (3, &[p, deadlock()])]);
+        let mut v = decide(&part, &cells);
+        assert!(v.passed);
+        assert!(credit(&part, &mut v, &cells).iter().all(|e| e.passed));
+        assert_eq!(v.points, 3.0);
+    }
+
+    #[test]
+    fn breaking_the_call_rules_or_not_building_earns_no_credit() {
+        let mut part = part(Expect::Complete);
+        part.credit = vec![group("all", None, None, 1.0)];
+        let cells = grid(&[(2, &[Outcome::Pass])]);
+        let mut usage = Usage::default();
+        usage
+            .counts
+            .insert(Func::Ssend, Count { calls: 1, bytes: 8 });
+        let mut v = super::decide(&part, &cells, Some(&usage));
+        assert_eq!(v.failure, Some(Failure::ForbiddenCall));
+        assert_eq!(credit(&part, &mut v, &cells)[0].points, 0.0);
+        assert_eq!(v.points, 0.0);
+
+        let mut v = build_error("does not build".into());
+        let earned = credit(&part, &mut v, &BTreeMap::new());
+        assert!(!earned[0].passed && v.points == 0.0);
     }
 
     #[test]

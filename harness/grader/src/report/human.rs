@@ -133,6 +133,25 @@ fn render_part(part: &PartReport, out: &mut dyn Write) -> std::io::Result<()> {
         if let Some(details) = &part.details {
             write_indented(out, details, 40)?;
         }
+        for group in &part.credit {
+            let mark = if group.passed {
+                "✓".green()
+            } else {
+                "✗".red()
+            };
+            writeln!(
+                out,
+                "  {} {mark} {}/{} {}",
+                format!("partial credit, {}:", group.name).dimmed(),
+                format_points(group.points),
+                format_points(group.max_points),
+                if group.passed {
+                    String::new()
+                } else {
+                    format!("({})", group.summary)
+                }
+            )?;
+        }
         // A todo!() says all there is to say; other failures come with the job's output.
         let deciding = part.runs.iter().find(|r| {
             Some(r.outcome.as_str()) == part.failure.as_deref()
@@ -542,6 +561,7 @@ mod tests {
                 max_points: 1.0,
                 details: None,
                 calls: Default::default(),
+                credit: Vec::new(),
                 runs: vec![
                     run(2, 1, "pass", Some(12e-6)),
                     run(2, 10, "deadlock", None),

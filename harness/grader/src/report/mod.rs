@@ -9,6 +9,7 @@ pub mod json;
 use crate::compare::Comparison;
 use crate::trace::diagnosis::Diagnosis;
 use crate::trace::usage::Count;
+use crate::verdict::Earned;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -85,6 +86,9 @@ pub struct PartReport {
     pub details: Option<String>,
     /// MPI calls of the part's code over all its runs (traced grades), by C name.
     pub calls: BTreeMap<String, Count>,
+    /// Partial credit: what each group of runs `challenges.toml` gives points for earned
+    /// (empty when it defines none).
+    pub credit: Vec<Earned>,
     pub runs: Vec<RunReport>,
 }
 
