@@ -3,6 +3,7 @@
 //! Exit codes: 0 when every graded part passes, 1 when a part fails, 2 when the grader itself
 //! cannot work (bad configuration, no MPI, not a crate, ...).
 
+use crate::batch::{self, BuildAhead};
 use crate::config::{Challenge, Config, Expect};
 use crate::error::{Error, Result};
 use crate::grade::{self, GradeOptions};
@@ -119,8 +120,24 @@ struct RunArgs {
 
 #[derive(Debug, clap::Args)]
 struct GradeArgs {
-    /// The student crate (a library crate with `part1`, `part2`, ... in src/lib.rs).
-    crate_dir: PathBuf,
+    /// The student crate (a library crate with `part1`, `part2`, ... in src/lib.rs); several
+    /// grade a batch.
+    #[arg(value_name = "CRATE_DIR", required_unless_present = "batch")]
+    crate_dirs: Vec<PathBuf>,
+    /// Grade every subdirectory of ROOT as a submission (a batch).
+    #[arg(long, value_name = "ROOT", conflicts_with = "crate_dirs")]
+    batch: Option<PathBuf>,
+    /// Batch: write each submission's reports to DIR/<name>.json and DIR/<name>.txt as soon as
+    /// it is graded.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Batch: the gradebook (points per part, total, failures), rewritten after each submission.
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
+    /// Batch: build the next submission while the current one runs [auto: when there are more
+    /// cores than ranks].
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = BuildAhead::Auto)]
+    build_ahead: BuildAhead,
     /// The challenges file [default: ./challenges.toml if present, else the bundled one].
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -224,22 +241,23 @@ fn run_grade(args: GradeArgs) -> Result<ExitCode> {
     };
     colored::control::set_override(use_color(args.color, human_is_terminal));
 
+    let batch = match &args.batch {
+        Some(root) => Some(batch::under(root)?),
+        None if args.crate_dirs.len() > 1 => Some(batch::named(&args.crate_dirs)),
+        None => None,
+    };
     if args.dry_run {
-        return dry_run(
-            &config,
-            &challenge,
-            args.mpi.unwrap_or(config.mpi),
-            &args.crate_dir,
-        );
+        let dir = batch.as_ref().map_or(&args.crate_dirs[0], |b| &b[0].dir);
+        return dry_run(&config, &challenge, args.mpi.unwrap_or(config.mpi), dir);
     }
     crate::procs::become_subreaper();
     crate::interrupt::install();
-    let options = GradeOptions {
-        submission: args.crate_dir,
+    let mut options = GradeOptions {
+        submission: args.crate_dirs.first().cloned().unwrap_or_default(),
         challenge,
-        parts: args.parts,
+        parts: args.parts.clone(),
         seed: args.seed,
-        cache_dir: args.cache_dir.unwrap_or_else(default_cache_dir),
+        cache_dir: args.cache_dir.clone().unwrap_or_else(default_cache_dir),
         keep_runs: args.keep_runs,
         mpi: args.mpi.unwrap_or(config.mpi),
         progress: !args.quiet && std::io::stderr().is_terminal(),
@@ -247,6 +265,15 @@ fn run_grade(args: GradeArgs) -> Result<ExitCode> {
         compare: !args.no_compare,
         runner: config.runner.clone(),
     };
+    if let Some(entries) = batch {
+        options.progress = false;
+        return run_batch(&args, &options, &entries);
+    }
+    if args.out.is_some() || args.csv.is_some() {
+        return Err(Error::Other(
+            "--out and --csv are for batches: give several crates or --batch ROOT".into(),
+        ));
+    }
     let report = grade::grade(&options)?;
     write_reports(&report, args.json.as_deref(), json_to_stdout, human::render)?;
     if let Some(path) = &args.dot {
@@ -287,6 +314,62 @@ fn write_reports(
         Box::new(std::io::stdout().lock())
     };
     render(report, &mut human_out).map_err(Error::io("cannot write the report"))
+}
+
+/// Grades a batch, writing each result as it comes, and the summary table at the end.
+fn run_batch(
+    args: &GradeArgs,
+    options: &GradeOptions,
+    entries: &[batch::Entry],
+) -> Result<ExitCode> {
+    if args.json.is_some() || args.dot.is_some() {
+        return Err(Error::Other(
+            "--json and --dot write one submission's report: in a batch, use --out DIR".into(),
+        ));
+    }
+    // The MPI installation is the same for every submission: a missing one stops here.
+    crate::launcher::Launcher::detect(options.mpi)?;
+    let outputs = batch::Outputs {
+        out_dir: args.out.clone(),
+        csv: args.csv.clone(),
+        parts: options
+            .challenge
+            .parts
+            .iter()
+            .map(|p| p.name.clone())
+            .collect(),
+    };
+    let progress = batch::Progress::new(entries.len(), args.quiet);
+    let mut all: Vec<batch::Graded> = Vec::new();
+    let build_ahead = batch::builds_ahead(args.build_ahead, options);
+    let graded = batch::run(
+        options,
+        entries,
+        build_ahead,
+        &mut |entry| progress.started(entry),
+        &mut |one| {
+            all.push(one.clone());
+            progress.graded(one);
+            outputs.write(&all)
+        },
+    )?;
+    progress.finish();
+    let interrupted = graded.len() < entries.len();
+    human::render_batch(
+        &graded,
+        &outputs.parts,
+        entries.len(),
+        &mut std::io::stdout().lock(),
+    )
+    .map_err(Error::io("cannot write the summary"))?;
+    let all_passed = graded
+        .iter()
+        .all(|g| g.error.is_none() && g.report.all_passed());
+    Ok(if all_passed && !interrupted {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// Prints the command lines a grade would run, and runs nothing.

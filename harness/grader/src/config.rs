@@ -998,8 +998,18 @@ points = 1
         assert!(!part.credit[1].covers(2, 1, Mode::Standard));
 
         for (from, to, needle, line) in [
-            ("ranks = [2]", "ranks = [3]", "3 ranks, which the challenge does not run", 13),
-            ("points = 0.5", "points = 2.5", "give 3.5 points, more than its 3", 11),
+            (
+                "ranks = [2]",
+                "ranks = [3]",
+                "3 ranks, which the challenge does not run",
+                13,
+            ),
+            (
+                "points = 0.5",
+                "points = 2.5",
+                "give 3.5 points, more than its 3",
+                11,
+            ),
             ("\"zero-buffer\"", "\"eager\"", "mode must be", 17),
             ("ranks = [2]", "ranks = []", "covers no run", 14),
             ("ranks = [2]", "scaling_factors = [10]", "not sizes", 13),

@@ -13,6 +13,7 @@
 //!
 //! A student's failure is an [`outcome::Outcome`]; an [`error::Error`] is the grader's own.
 
+pub mod batch;
 pub mod capture;
 pub mod classify;
 pub mod cli;
