@@ -62,6 +62,10 @@ fn main() {
             batch_gradebook,
         ),
         Trial::test(
+            "check_explains_a_failure_to_the_student_in_their_crate",
+            check_explains,
+        ),
+        Trial::test(
             "a_batch_killed_midway_keeps_what_it_graded",
             batch_killed_midway,
         ),
@@ -726,6 +730,38 @@ fn batch_killed_midway() -> Result<(), Failed> {
     let left = leftovers();
     if !left.is_empty() {
         return Err(format!("left behind: {}", left.join(", ")).into());
+    }
+    Ok(())
+}
+
+fn check_explains() -> Result<(), Failed> {
+    let config = repo().join("tests/fixtures/challenges.toml");
+    let mut cmd = mpi_grade(&[
+        "check",
+        "--config",
+        config.to_str().unwrap(),
+        "--part",
+        "2",
+        "--color",
+        "never",
+        "-q",
+    ]);
+    // A student runs it in their own crate.
+    cmd.current_dir(repo().join("tests/fixtures/buffered-part2"));
+    let output = run(cmd, GRADE_LIMIT);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if output.status.code() != Some(1) {
+        return Err(format!("exit {:?}, expected 1:\n{stdout}", output.status).into());
+    }
+    for needle in [
+        "part2: what this means",
+        "only because this MPI buffers small messages",
+        "in the tutorial: \"Blocking and non-blocking calls\"",
+        "at src/lib.rs:",
+    ] {
+        if !stdout.contains(needle) {
+            return Err(format!("check does not say {needle:?}:\n{stdout}").into());
+        }
     }
     Ok(())
 }

@@ -31,6 +31,8 @@ enum Command {
     Grade(GradeArgs),
     /// Write the starter crate of a challenge into a new directory.
     New(NewArgs),
+    /// A student's self-check: grade the crate here (or CRATE_DIR) and explain each failure.
+    Check(CheckArgs),
     /// Time a crate's parts against the reference solutions and the library's MPI_Alltoall.
     Compare(CompareArgs),
     /// What the local MPI does: implementation, start-up time, and the eager limit (the
@@ -69,6 +71,34 @@ struct CompareArgs {
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
     /// Where builds, runs and the references' timings are cached.
+    #[arg(long, value_name = "DIR", env = "MPI_GRADE_CACHE")]
+    cache_dir: Option<PathBuf>,
+    /// No progress lines on stderr.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    /// The crate to check.
+    #[arg(default_value = ".")]
+    crate_dir: PathBuf,
+    /// The challenges file [default: ./challenges.toml if present, else the bundled one].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Which challenge of the file (needed when it has several).
+    #[arg(long, value_name = "NAME")]
+    challenge: Option<String>,
+    /// Check only this part (`2` or `part2`); repeat for several.
+    #[arg(long = "part", value_name = "PART")]
+    parts: Vec<String>,
+    /// MPI implementation: openmpi, mpich or auto.
+    #[arg(long, value_name = "IMPL", value_parser = parse_mpi)]
+    mpi: Option<Choice>,
+    /// Colour the report.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    /// Where builds are cached.
     #[arg(long, value_name = "DIR", env = "MPI_GRADE_CACHE")]
     cache_dir: Option<PathBuf>,
     /// No progress lines on stderr.
@@ -206,6 +236,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Grade(args) => run_grade(args),
         Command::New(args) => run_new(args),
+        Command::Check(args) => run_check(args),
         Command::Run(args) => run_program(args),
         Command::Compare(args) => run_compare(args),
         Command::Probe(args) => run_probe(args),
@@ -433,6 +464,35 @@ fn run_compare(args: CompareArgs) -> Result<ExitCode> {
         json_to_stdout,
         human::render_comparison_report,
     )?;
+    Ok(if report.all_passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+fn run_check(args: CheckArgs) -> Result<ExitCode> {
+    let config = load_config(args.config.as_deref())?;
+    let challenge = config.challenge(args.challenge.as_deref())?.clone();
+    colored::control::set_override(use_color(args.color, std::io::stdout().is_terminal()));
+    crate::procs::become_subreaper();
+    crate::interrupt::install();
+    let options = GradeOptions {
+        submission: args.crate_dir,
+        challenge,
+        parts: args.parts,
+        seed: None,
+        cache_dir: args.cache_dir.unwrap_or_else(default_cache_dir),
+        keep_runs: false,
+        mpi: args.mpi.unwrap_or(config.mpi),
+        progress: !args.quiet && std::io::stderr().is_terminal(),
+        trace: true,
+        compare: true,
+        runner: config.runner.clone(),
+    };
+    let report = grade::grade(&options)?;
+    human::render_for_learner(&report, &mut std::io::stdout().lock())
+        .map_err(Error::io("cannot write the report"))?;
     Ok(if report.all_passed() {
         ExitCode::SUCCESS
     } else {

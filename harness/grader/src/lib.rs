@@ -26,6 +26,7 @@ pub mod grade;
 pub mod interrupt;
 pub mod launch;
 pub mod launcher;
+pub mod learn;
 pub mod outcome;
 pub mod probe;
 pub mod procs;

@@ -437,6 +437,30 @@ fn short_library(library: &str) -> String {
 }
 
 /// A duration in a cell: `12µs`, `1.2ms`, `34ms`, `0.35s`, `12s`.
+/// The report for a student checking their own crate: the table, then for each failed part
+/// what the verdict means, what to try, and where the tutorial covers it.
+pub fn render_for_learner(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    render(report, out)?;
+    for part in &report.parts {
+        let Some(advice) = crate::learn::advise(part) else {
+            continue;
+        };
+        writeln!(out)?;
+        writeln!(out, "{}", format!("{}: what this means", part.name).bold())?;
+        writeln!(out, "  {}", advice.meaning)?;
+        writeln!(out, "  {} {}", "next:".bold(), advice.next)?;
+        writeln!(out, "  {} {}", "in the tutorial:".dimmed(), advice.tutorial)?;
+    }
+    if report.all_passed() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Every part passes. Your teacher's grade may run more rank counts and sizes."
+        )?;
+    }
+    Ok(())
+}
+
 /// The summary table of a batch: a row per submission, its points per part and total.
 pub fn render_batch(
     graded: &[crate::batch::Graded],
