@@ -265,12 +265,7 @@ fn run_grade(args: GradeArgs) -> Result<ExitCode> {
     let config = load_config(args.config.as_deref())?;
     let challenge = config.challenge(args.challenge.as_deref())?.clone();
     let json_to_stdout = args.json.as_deref() == Some(Path::new("-"));
-    let human_is_terminal = if json_to_stdout {
-        std::io::stderr().is_terminal()
-    } else {
-        std::io::stdout().is_terminal()
-    };
-    colored::control::set_override(use_color(args.color, human_is_terminal));
+    colour_the_table(args.color, json_to_stdout);
 
     let batch = match &args.batch {
         Some(root) => Some(batch::under(root)?),
@@ -284,17 +279,19 @@ fn run_grade(args: GradeArgs) -> Result<ExitCode> {
     crate::procs::become_subreaper();
     crate::interrupt::install();
     let mut options = GradeOptions {
-        submission: args.crate_dirs.first().cloned().unwrap_or_default(),
-        challenge,
         parts: args.parts.clone(),
         seed: args.seed,
-        cache_dir: args.cache_dir.clone().unwrap_or_else(default_cache_dir),
         keep_runs: args.keep_runs,
-        mpi: args.mpi.unwrap_or(config.mpi),
-        progress: !args.quiet && std::io::stderr().is_terminal(),
         trace: !args.no_trace,
         compare: !args.no_compare,
-        runner: config.runner.clone(),
+        ..default_options(
+            &config,
+            challenge,
+            args.crate_dirs.first().cloned().unwrap_or_default(),
+            args.mpi,
+            args.cache_dir.clone(),
+            args.quiet,
+        )
     };
     if let Some(entries) = batch {
         options.progress = false;
@@ -312,11 +309,7 @@ fn run_grade(args: GradeArgs) -> Result<ExitCode> {
         std::fs::write(path, graph)
             .map_err(Error::io(format!("cannot write {}", path.display())))?;
     }
-    Ok(if report.all_passed() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(exit_code(&report))
 }
 
 /// Writes the JSON report (to a file, or stdout) and then the human one with `render` (to
@@ -436,26 +429,19 @@ fn run_compare(args: CompareArgs) -> Result<ExitCode> {
     }
     challenge.repetitions = args.repetitions;
     let json_to_stdout = args.json.as_deref() == Some(Path::new("-"));
-    let human_is_terminal = if json_to_stdout {
-        std::io::stderr().is_terminal()
-    } else {
-        std::io::stdout().is_terminal()
-    };
-    colored::control::set_override(use_color(args.color, human_is_terminal));
+    colour_the_table(args.color, json_to_stdout);
     crate::procs::become_subreaper();
     crate::interrupt::install();
     let options = GradeOptions {
-        submission: args.crate_dir,
-        challenge,
         parts: args.parts,
-        seed: None,
-        cache_dir: args.cache_dir.unwrap_or_else(default_cache_dir),
-        keep_runs: false,
-        mpi: args.mpi.unwrap_or(config.mpi),
-        progress: !args.quiet && std::io::stderr().is_terminal(),
-        trace: true,
-        compare: true,
-        runner: config.runner.clone(),
+        ..default_options(
+            &config,
+            challenge,
+            args.crate_dir,
+            args.mpi,
+            args.cache_dir,
+            args.quiet,
+        )
     };
     let report = grade::grade(&options)?;
     write_reports(
@@ -464,40 +450,30 @@ fn run_compare(args: CompareArgs) -> Result<ExitCode> {
         json_to_stdout,
         human::render_comparison_report,
     )?;
-    Ok(if report.all_passed() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(exit_code(&report))
 }
 
 fn run_check(args: CheckArgs) -> Result<ExitCode> {
     let config = load_config(args.config.as_deref())?;
     let challenge = config.challenge(args.challenge.as_deref())?.clone();
-    colored::control::set_override(use_color(args.color, std::io::stdout().is_terminal()));
+    colour_the_table(args.color, false);
     crate::procs::become_subreaper();
     crate::interrupt::install();
     let options = GradeOptions {
-        submission: args.crate_dir,
-        challenge,
         parts: args.parts,
-        seed: None,
-        cache_dir: args.cache_dir.unwrap_or_else(default_cache_dir),
-        keep_runs: false,
-        mpi: args.mpi.unwrap_or(config.mpi),
-        progress: !args.quiet && std::io::stderr().is_terminal(),
-        trace: true,
-        compare: true,
-        runner: config.runner.clone(),
+        ..default_options(
+            &config,
+            challenge,
+            args.crate_dir,
+            args.mpi,
+            args.cache_dir,
+            args.quiet,
+        )
     };
     let report = grade::grade(&options)?;
     human::render_for_learner(&report, &mut std::io::stdout().lock())
         .map_err(Error::io("cannot write the report"))?;
-    Ok(if report.all_passed() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(exit_code(&report))
 }
 
 fn run_probe(args: ProbeArgs) -> Result<ExitCode> {
@@ -590,6 +566,50 @@ fn run_program(args: RunArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::from(report.exit_code()))
+}
+
+/// A full grade of `submission` with the configuration's settings: traced, compared, every
+/// part, a random seed.
+fn default_options(
+    config: &Config,
+    challenge: Challenge,
+    submission: PathBuf,
+    mpi: Option<Choice>,
+    cache_dir: Option<PathBuf>,
+    quiet: bool,
+) -> GradeOptions {
+    GradeOptions {
+        submission,
+        challenge,
+        parts: Vec::new(),
+        seed: None,
+        cache_dir: cache_dir.unwrap_or_else(default_cache_dir),
+        keep_runs: false,
+        mpi: mpi.unwrap_or(config.mpi),
+        progress: !quiet && std::io::stderr().is_terminal(),
+        trace: true,
+        compare: true,
+        runner: config.runner.clone(),
+    }
+}
+
+/// 0 when every graded part passed, 1 otherwise.
+fn exit_code(report: &Report) -> ExitCode {
+    if report.all_passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// Colours for the human report, which goes to stdout, or to stderr when the JSON takes stdout.
+fn colour_the_table(choice: ColorChoice, json_to_stdout: bool) {
+    let is_terminal = if json_to_stdout {
+        std::io::stderr().is_terminal()
+    } else {
+        std::io::stdout().is_terminal()
+    };
+    colored::control::set_override(use_color(choice, is_terminal));
 }
 
 fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {
