@@ -182,7 +182,7 @@ fn render_matrix(part: &PartReport, out: &mut dyn Write) -> std::io::Result<()> 
         .iter()
         .map(|r| (r.mode.clone(), r.ranks))
         .collect();
-    rows.sort_by(|a, b| (a.0 != "standard", a.1).cmp(&(b.0 != "standard", b.1)));
+    rows.sort_by_key(|(mode, ranks)| (mode != "standard", *ranks));
     rows.dedup();
 
     let mut header = format!("  {:<16}", "ranks \\ size");
