@@ -341,6 +341,7 @@ fn part_report(
         summary: short(&verdict.summary),
         points: verdict.points,
         max_points: part.points,
+        visibility: part.visibility,
         details,
         calls: part_usage(part, results)
             .map(|u| u.by_name())

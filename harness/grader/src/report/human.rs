@@ -559,6 +559,7 @@ mod tests {
                 summary: "deadlocked from 10 elements per block at every rank count".into(),
                 points: 1.0,
                 max_points: 1.0,
+                visibility: Default::default(),
                 details: None,
                 calls: Default::default(),
                 credit: Vec::new(),

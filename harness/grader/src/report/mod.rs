@@ -7,6 +7,7 @@ pub mod human;
 pub mod json;
 
 use crate::compare::Comparison;
+pub use crate::config::Visibility;
 use crate::trace::diagnosis::Diagnosis;
 use crate::trace::usage::Count;
 use crate::verdict::Earned;
@@ -81,6 +82,9 @@ pub struct PartReport {
     pub summary: String,
     pub points: f64,
     pub max_points: f64,
+    /// When students see the part's result on Gradescope (`"visible"`, `"hidden"`,
+    /// `"after_due_date"`, `"after_published"`), from `challenges.toml`.
+    pub visibility: Visibility,
     /// More than a sentence, when there is more: the compiler's message for a part that does
     /// not build.
     pub details: Option<String>,
