@@ -5,6 +5,10 @@
 
 pub mod human;
 pub mod json;
+pub mod junit;
+#[cfg(test)]
+pub(crate) mod sample;
+pub mod text;
 
 use crate::compare::Comparison;
 pub use crate::config::Visibility;
