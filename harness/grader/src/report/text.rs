@@ -78,8 +78,14 @@ pub fn part_body(report: &Report, part: &PartReport, with_output: bool) -> Strin
     if !part.runs.is_empty() {
         sections.push(matrix(part));
     }
+    // What is already said (the summary often quotes the deciding run's explanation) is not
+    // said again.
+    let mut said: Vec<&str> = vec![part.summary.as_str()];
     if let Some((run, explanation)) = explained_run(part) {
-        sections.push(format!("at {}: {explanation}\n", cell_name(run)));
+        if !part.summary.contains(explanation) {
+            sections.push(format!("at {}: {explanation}\n", cell_name(run)));
+            said.push(explanation);
+        }
     }
     if !part.passed {
         let failed: Vec<&RunReport> = part
@@ -90,7 +96,11 @@ pub fn part_body(report: &Report, part: &PartReport, with_output: bool) -> Strin
         if !failed.is_empty() {
             let mut text = String::from("runs that did not pass:\n");
             for run in failed.iter().take(FAILED_RUNS) {
-                let detail = run.detail.as_deref().unwrap_or("");
+                let detail = run
+                    .detail
+                    .as_deref()
+                    .filter(|d| !said.iter().any(|s| s.contains(d)))
+                    .unwrap_or("");
                 let _ = writeln!(
                     text,
                     "  {}: {}{}{detail}",
@@ -291,6 +301,21 @@ mod tests {
         );
         assert!(!text.contains("runs that did not pass"), "{text}");
         assert!(text.contains("2 zero-buffer"), "{text}");
+    }
+
+    #[test]
+    fn what_the_summary_says_is_not_repeated() {
+        let mut report = sample::graded();
+        let part = &mut report.parts[2];
+        let explanation = part.runs[1].diagnosis.as_ref().unwrap().explanation.clone();
+        part.runs[1].detail = Some(explanation.clone());
+        part.summary = format!("2 ranks, 10 000 elements per block: {explanation}");
+        let text = part_text(&report, &report.parts[2]);
+        assert_eq!(text.matches(&explanation).count(), 1, "{text}");
+        assert!(
+            text.contains("  2 ranks, 10 000 elements per block: deadlock\n"),
+            "{text}"
+        );
     }
 
     #[test]
