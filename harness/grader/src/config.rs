@@ -246,6 +246,7 @@ impl Visibility {
         }
     }
 
+    /// The visibility named `text` (as in `challenges.toml`), if it is one.
     pub fn parse(text: &str) -> Option<Visibility> {
         Visibility::ALL.into_iter().find(|v| v.as_str() == text)
     }
