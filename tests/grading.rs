@@ -57,6 +57,18 @@ fn main() {
             compare_reference,
         ),
         Trial::test("dry_run_prints_the_launch_command_lines", dry_run),
+        Trial::test(
+            "a_batch_writes_the_gradebook_and_a_report_per_submission",
+            batch_gradebook,
+        ),
+        Trial::test(
+            "check_explains_a_failure_to_the_student_in_their_crate",
+            check_explains,
+        ),
+        Trial::test(
+            "a_batch_killed_midway_keeps_what_it_graded",
+            batch_killed_midway,
+        ),
     ]);
     let conclusion = libtest_mimic::run(&args, trials);
     // The suite's last word: nothing any trial started is still running.
@@ -548,5 +560,217 @@ fn dry_run() -> Result<(), Failed> {
         "{text}"
     );
     assert!(leftovers().is_empty(), "a dry run starts nothing");
+    Ok(())
+}
+
+/// A class directory of symbolic links to fixtures (and one directory that is not a crate).
+fn class_of(submissions: &[(&str, &str)]) -> tempfile::TempDir {
+    let root = tempfile::tempdir().unwrap();
+    for (name, target) in submissions {
+        let link = root.path().join(name);
+        if target.is_empty() {
+            std::fs::create_dir(&link).unwrap();
+        } else {
+            std::os::unix::fs::symlink(repo().join(target), link).unwrap();
+        }
+    }
+    root
+}
+
+/// The gradebook's rows, as (submission, total, status, failures).
+fn gradebook_rows(path: &std::path::Path) -> Vec<(String, String, String, String)> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let column = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let (total, status, failures) = (column("total"), column("status"), column("failures"));
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            (
+                r[0].to_string(),
+                r[total].to_string(),
+                r[status].to_string(),
+                r[failures].to_string(),
+            )
+        })
+        .collect()
+}
+
+fn batch_gradebook() -> Result<(), Failed> {
+    let class = class_of(&[
+        ("alice", "solutions/reference"),
+        ("bob", "tests/fixtures/rank-count-deadlock"),
+        ("carol", "tests/fixtures/compile-error"),
+        ("dave", ""),
+    ]);
+    let out = tempfile::tempdir().unwrap();
+    let book = out.path().join("gradebook.csv");
+    let reports = out.path().join("reports");
+    let cmd = mpi_grade(&[
+        "grade",
+        "--batch",
+        class.path().to_str().unwrap(),
+        "--config",
+        "tests/fixtures/challenges.toml",
+        "--csv",
+        book.to_str().unwrap(),
+        "--out",
+        reports.to_str().unwrap(),
+        "--build-ahead",
+        "always",
+        "--no-compare",
+        "--color",
+        "never",
+    ]);
+    let output = run(cmd, GRADE_LIMIT);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let context = format!("\n--- stdout ---\n{stdout}\n--- stderr ---\n{stderr}");
+    if output.status.code() != Some(1) {
+        return Err(format!("exit {:?}, expected 1{context}", output.status).into());
+    }
+    let rows = gradebook_rows(&book);
+    let expected = [
+        ("alice", "6", "pass", ""),
+        ("bob", "5", "fail", "part2: deadlock"),
+        (
+            "carol",
+            "0",
+            "fail",
+            "part1: build-error; part2: build-error; part3: build-error",
+        ),
+        ("dave", "0", "error", "no Cargo.toml here"),
+    ];
+    for ((name, total, status, failures), row) in expected.iter().zip(&rows) {
+        if (row.0.as_str(), row.1.as_str(), row.2.as_str()) != (*name, *total, *status)
+            || !row.3.contains(failures)
+        {
+            return Err(format!(
+                "gradebook row {row:?}, expected {name},{total},{status},..{failures}..{context}"
+            )
+            .into());
+        }
+    }
+    if rows.len() != expected.len() {
+        return Err(format!("{} gradebook rows, expected 4{context}", rows.len()).into());
+    }
+    // Each submission's JSON report agrees with the gradebook.
+    for (name, total, _, _) in expected {
+        let text = std::fs::read_to_string(reports.join(format!("{name}.json")))
+            .map_err(|e| format!("no report for {name}: {e}"))?;
+        let report: Value = serde_json::from_str(&text).unwrap();
+        if report["points"].as_f64().map(|p| p.to_string()) != Some(total.to_string()) {
+            return Err(format!(
+                "{name}.json has {} points, the gradebook {total}",
+                report["points"]
+            )
+            .into());
+        }
+        if !reports.join(format!("{name}.txt")).is_file() {
+            return Err(format!("no human report for {name}").into());
+        }
+    }
+    if !stdout.contains("4 submissions graded, 1 with every part passed") {
+        return Err(format!("the summary does not count the submissions{context}").into());
+    }
+    if !stderr.contains("[2/4] bob: 5/6 points (part2 deadlock)") {
+        return Err(format!("no progress line for bob{context}").into());
+    }
+    Ok(())
+}
+
+fn batch_killed_midway() -> Result<(), Failed> {
+    let class = class_of(&[
+        ("a-first", "solutions/reference"),
+        ("b-slow", "tests/fixtures/slow-correct"),
+        ("c-never", "solutions/reference"),
+    ]);
+    let out = tempfile::tempdir().unwrap();
+    let book = out.path().join("gradebook.csv");
+    let reports = out.path().join("reports");
+    let mut cmd = mpi_grade(&[
+        "grade",
+        "--batch",
+        class.path().to_str().unwrap(),
+        "--config",
+        "tests/fixtures/challenges.toml",
+        "--part",
+        "2",
+        "--csv",
+        book.to_str().unwrap(),
+        "--out",
+        reports.to_str().unwrap(),
+        "--no-compare",
+        "--color",
+        "never",
+    ]);
+    cmd.stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null());
+    let mut child = cmd.spawn().unwrap();
+    // SIGTERM once the first submission is graded and the second one runs.
+    let first = reports.join("a-first.json");
+    let deadline = std::time::Instant::now() + Duration::from_secs(300);
+    while !first.is_file() && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
+    let status = wait_timeout::ChildExt::wait_timeout(&mut child, Duration::from_secs(60))
+        .unwrap()
+        .ok_or("the grader did not stop within 60 s of SIGTERM")?;
+    let mut stdout = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut stdout).unwrap();
+    if status.code() != Some(1) {
+        return Err(format!("exit {status:?}, expected 1\n{stdout}").into());
+    }
+    let rows = gradebook_rows(&book);
+    let names: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
+    if names.first() != Some(&"a-first") || rows[0].1 != "2" || names.contains(&"c-never") {
+        return Err(format!("gradebook after the kill: {rows:?}\n{stdout}").into());
+    }
+    if !stdout.contains("interrupted") {
+        return Err(
+            format!("the summary does not say the batch was interrupted:\n{stdout}").into(),
+        );
+    }
+    let left = leftovers();
+    if !left.is_empty() {
+        return Err(format!("left behind: {}", left.join(", ")).into());
+    }
+    Ok(())
+}
+
+fn check_explains() -> Result<(), Failed> {
+    let config = repo().join("tests/fixtures/challenges.toml");
+    let mut cmd = mpi_grade(&[
+        "check",
+        "--config",
+        config.to_str().unwrap(),
+        "--part",
+        "2",
+        "--color",
+        "never",
+        "-q",
+    ]);
+    // A student runs it in their own crate.
+    cmd.current_dir(repo().join("tests/fixtures/buffered-part2"));
+    let output = run(cmd, GRADE_LIMIT);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if output.status.code() != Some(1) {
+        return Err(format!("exit {:?}, expected 1:\n{stdout}", output.status).into());
+    }
+    for needle in [
+        "part2: what this means",
+        "only because this MPI buffers small messages",
+        "in the tutorial: \"Blocking and non-blocking calls\"",
+        "at src/lib.rs:",
+    ] {
+        if !stdout.contains(needle) {
+            return Err(format!("check does not say {needle:?}:\n{stdout}").into());
+        }
+    }
     Ok(())
 }

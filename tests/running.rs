@@ -443,14 +443,14 @@ fn killed_grader(mpi: &str) -> Result<(), Failed> {
         .into_iter()
         .filter(|p| p.is_alive() && ours(p.pid))
         .count();
+    grader.kill().unwrap();
+    grader.wait().unwrap();
     if running < 4 {
         return Err(format!(
             "expected the grader, mpiexec and ranks running, found {running} processes"
         )
         .into());
     }
-    grader.kill().unwrap();
-    grader.wait().unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     while std::time::Instant::now() < deadline {
         if leftovers().is_empty() {

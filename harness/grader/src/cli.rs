@@ -3,6 +3,7 @@
 //! Exit codes: 0 when every graded part passes, 1 when a part fails, 2 when the grader itself
 //! cannot work (bad configuration, no MPI, not a crate, ...).
 
+use crate::batch::{self, BuildAhead};
 use crate::config::{Challenge, Config, Expect};
 use crate::error::{Error, Result};
 use crate::grade::{self, GradeOptions};
@@ -30,6 +31,8 @@ enum Command {
     Grade(GradeArgs),
     /// Write the starter crate of a challenge into a new directory.
     New(NewArgs),
+    /// A student's self-check: grade the crate here (or CRATE_DIR) and explain each failure.
+    Check(CheckArgs),
     /// Time a crate's parts against the reference solutions and the library's MPI_Alltoall.
     Compare(CompareArgs),
     /// What the local MPI does: implementation, start-up time, and the eager limit (the
@@ -68,6 +71,34 @@ struct CompareArgs {
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     color: ColorChoice,
     /// Where builds, runs and the references' timings are cached.
+    #[arg(long, value_name = "DIR", env = "MPI_GRADE_CACHE")]
+    cache_dir: Option<PathBuf>,
+    /// No progress lines on stderr.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+#[derive(Debug, clap::Args)]
+struct CheckArgs {
+    /// The crate to check.
+    #[arg(default_value = ".")]
+    crate_dir: PathBuf,
+    /// The challenges file [default: ./challenges.toml if present, else the bundled one].
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Which challenge of the file (needed when it has several).
+    #[arg(long, value_name = "NAME")]
+    challenge: Option<String>,
+    /// Check only this part (`2` or `part2`); repeat for several.
+    #[arg(long = "part", value_name = "PART")]
+    parts: Vec<String>,
+    /// MPI implementation: openmpi, mpich or auto.
+    #[arg(long, value_name = "IMPL", value_parser = parse_mpi)]
+    mpi: Option<Choice>,
+    /// Colour the report.
+    #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+    color: ColorChoice,
+    /// Where builds are cached.
     #[arg(long, value_name = "DIR", env = "MPI_GRADE_CACHE")]
     cache_dir: Option<PathBuf>,
     /// No progress lines on stderr.
@@ -119,8 +150,24 @@ struct RunArgs {
 
 #[derive(Debug, clap::Args)]
 struct GradeArgs {
-    /// The student crate (a library crate with `part1`, `part2`, ... in src/lib.rs).
-    crate_dir: PathBuf,
+    /// The student crate (a library crate with `part1`, `part2`, ... in src/lib.rs); several
+    /// grade a batch.
+    #[arg(value_name = "CRATE_DIR", required_unless_present = "batch")]
+    crate_dirs: Vec<PathBuf>,
+    /// Grade every subdirectory of ROOT as a submission (a batch).
+    #[arg(long, value_name = "ROOT", conflicts_with = "crate_dirs")]
+    batch: Option<PathBuf>,
+    /// Batch: write each submission's reports to DIR/<name>.json and DIR/<name>.txt as soon as
+    /// it is graded.
+    #[arg(long, value_name = "DIR")]
+    out: Option<PathBuf>,
+    /// Batch: the gradebook (points per part, total, failures), rewritten after each submission.
+    #[arg(long, value_name = "FILE")]
+    csv: Option<PathBuf>,
+    /// Batch: build the next submission while the current one runs [auto: when there are more
+    /// cores than ranks].
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = BuildAhead::Auto)]
+    build_ahead: BuildAhead,
     /// The challenges file [default: ./challenges.toml if present, else the bundled one].
     #[arg(long, value_name = "FILE")]
     config: Option<PathBuf>,
@@ -189,6 +236,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Grade(args) => run_grade(args),
         Command::New(args) => run_new(args),
+        Command::Check(args) => run_check(args),
         Command::Run(args) => run_program(args),
         Command::Compare(args) => run_compare(args),
         Command::Probe(args) => run_probe(args),
@@ -217,36 +265,43 @@ fn run_grade(args: GradeArgs) -> Result<ExitCode> {
     let config = load_config(args.config.as_deref())?;
     let challenge = config.challenge(args.challenge.as_deref())?.clone();
     let json_to_stdout = args.json.as_deref() == Some(Path::new("-"));
-    let human_is_terminal = if json_to_stdout {
-        std::io::stderr().is_terminal()
-    } else {
-        std::io::stdout().is_terminal()
-    };
-    colored::control::set_override(use_color(args.color, human_is_terminal));
+    colour_the_table(args.color, json_to_stdout);
 
+    let batch = match &args.batch {
+        Some(root) => Some(batch::under(root)?),
+        None if args.crate_dirs.len() > 1 => Some(batch::named(&args.crate_dirs)),
+        None => None,
+    };
     if args.dry_run {
-        return dry_run(
-            &config,
-            &challenge,
-            args.mpi.unwrap_or(config.mpi),
-            &args.crate_dir,
-        );
+        let dir = batch.as_ref().map_or(&args.crate_dirs[0], |b| &b[0].dir);
+        return dry_run(&config, &challenge, args.mpi.unwrap_or(config.mpi), dir);
     }
     crate::procs::become_subreaper();
     crate::interrupt::install();
-    let options = GradeOptions {
-        submission: args.crate_dir,
-        challenge,
-        parts: args.parts,
+    let mut options = GradeOptions {
+        parts: args.parts.clone(),
         seed: args.seed,
-        cache_dir: args.cache_dir.unwrap_or_else(default_cache_dir),
         keep_runs: args.keep_runs,
-        mpi: args.mpi.unwrap_or(config.mpi),
-        progress: !args.quiet && std::io::stderr().is_terminal(),
         trace: !args.no_trace,
         compare: !args.no_compare,
-        runner: config.runner.clone(),
+        ..default_options(
+            &config,
+            challenge,
+            args.crate_dirs.first().cloned().unwrap_or_default(),
+            args.mpi,
+            args.cache_dir.clone(),
+            args.quiet,
+        )
     };
+    if let Some(entries) = batch {
+        options.progress = false;
+        return run_batch(&args, &options, &entries);
+    }
+    if args.out.is_some() || args.csv.is_some() {
+        return Err(Error::Other(
+            "--out and --csv are for batches: give several crates or --batch ROOT".into(),
+        ));
+    }
     let report = grade::grade(&options)?;
     write_reports(&report, args.json.as_deref(), json_to_stdout, human::render)?;
     if let Some(path) = &args.dot {
@@ -254,11 +309,7 @@ fn run_grade(args: GradeArgs) -> Result<ExitCode> {
         std::fs::write(path, graph)
             .map_err(Error::io(format!("cannot write {}", path.display())))?;
     }
-    Ok(if report.all_passed() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(exit_code(&report))
 }
 
 /// Writes the JSON report (to a file, or stdout) and then the human one with `render` (to
@@ -287,6 +338,62 @@ fn write_reports(
         Box::new(std::io::stdout().lock())
     };
     render(report, &mut human_out).map_err(Error::io("cannot write the report"))
+}
+
+/// Grades a batch, writing each result as it comes, and the summary table at the end.
+fn run_batch(
+    args: &GradeArgs,
+    options: &GradeOptions,
+    entries: &[batch::Entry],
+) -> Result<ExitCode> {
+    if args.json.is_some() || args.dot.is_some() {
+        return Err(Error::Other(
+            "--json and --dot write one submission's report: in a batch, use --out DIR".into(),
+        ));
+    }
+    // The MPI installation is the same for every submission: a missing one stops here.
+    crate::launcher::Launcher::detect(options.mpi)?;
+    let outputs = batch::Outputs {
+        out_dir: args.out.clone(),
+        csv: args.csv.clone(),
+        parts: options
+            .challenge
+            .parts
+            .iter()
+            .map(|p| p.name.clone())
+            .collect(),
+    };
+    let progress = batch::Progress::new(entries.len(), args.quiet);
+    let mut all: Vec<batch::Graded> = Vec::new();
+    let build_ahead = batch::builds_ahead(args.build_ahead, options);
+    let graded = batch::run(
+        options,
+        entries,
+        build_ahead,
+        &mut |entry| progress.started(entry),
+        &mut |one| {
+            all.push(one.clone());
+            progress.graded(one);
+            outputs.write(&all)
+        },
+    )?;
+    progress.finish();
+    let interrupted = graded.len() < entries.len();
+    human::render_batch(
+        &graded,
+        &outputs.parts,
+        entries.len(),
+        &mut std::io::stdout().lock(),
+    )
+    .map_err(Error::io("cannot write the summary"))?;
+    let all_passed = graded
+        .iter()
+        .all(|g| g.error.is_none() && g.report.all_passed());
+    Ok(if all_passed && !interrupted {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 /// Prints the command lines a grade would run, and runs nothing.
@@ -322,26 +429,19 @@ fn run_compare(args: CompareArgs) -> Result<ExitCode> {
     }
     challenge.repetitions = args.repetitions;
     let json_to_stdout = args.json.as_deref() == Some(Path::new("-"));
-    let human_is_terminal = if json_to_stdout {
-        std::io::stderr().is_terminal()
-    } else {
-        std::io::stdout().is_terminal()
-    };
-    colored::control::set_override(use_color(args.color, human_is_terminal));
+    colour_the_table(args.color, json_to_stdout);
     crate::procs::become_subreaper();
     crate::interrupt::install();
     let options = GradeOptions {
-        submission: args.crate_dir,
-        challenge,
         parts: args.parts,
-        seed: None,
-        cache_dir: args.cache_dir.unwrap_or_else(default_cache_dir),
-        keep_runs: false,
-        mpi: args.mpi.unwrap_or(config.mpi),
-        progress: !args.quiet && std::io::stderr().is_terminal(),
-        trace: true,
-        compare: true,
-        runner: config.runner.clone(),
+        ..default_options(
+            &config,
+            challenge,
+            args.crate_dir,
+            args.mpi,
+            args.cache_dir,
+            args.quiet,
+        )
     };
     let report = grade::grade(&options)?;
     write_reports(
@@ -350,11 +450,30 @@ fn run_compare(args: CompareArgs) -> Result<ExitCode> {
         json_to_stdout,
         human::render_comparison_report,
     )?;
-    Ok(if report.all_passed() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(exit_code(&report))
+}
+
+fn run_check(args: CheckArgs) -> Result<ExitCode> {
+    let config = load_config(args.config.as_deref())?;
+    let challenge = config.challenge(args.challenge.as_deref())?.clone();
+    colour_the_table(args.color, false);
+    crate::procs::become_subreaper();
+    crate::interrupt::install();
+    let options = GradeOptions {
+        parts: args.parts,
+        ..default_options(
+            &config,
+            challenge,
+            args.crate_dir,
+            args.mpi,
+            args.cache_dir,
+            args.quiet,
+        )
+    };
+    let report = grade::grade(&options)?;
+    human::render_for_learner(&report, &mut std::io::stdout().lock())
+        .map_err(Error::io("cannot write the report"))?;
+    Ok(exit_code(&report))
 }
 
 fn run_probe(args: ProbeArgs) -> Result<ExitCode> {
@@ -447,6 +566,50 @@ fn run_program(args: RunArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::from(report.exit_code()))
+}
+
+/// A full grade of `submission` with the configuration's settings: traced, compared, every
+/// part, a random seed.
+fn default_options(
+    config: &Config,
+    challenge: Challenge,
+    submission: PathBuf,
+    mpi: Option<Choice>,
+    cache_dir: Option<PathBuf>,
+    quiet: bool,
+) -> GradeOptions {
+    GradeOptions {
+        submission,
+        challenge,
+        parts: Vec::new(),
+        seed: None,
+        cache_dir: cache_dir.unwrap_or_else(default_cache_dir),
+        keep_runs: false,
+        mpi: mpi.unwrap_or(config.mpi),
+        progress: !quiet && std::io::stderr().is_terminal(),
+        trace: true,
+        compare: true,
+        runner: config.runner.clone(),
+    }
+}
+
+/// 0 when every graded part passed, 1 otherwise.
+fn exit_code(report: &Report) -> ExitCode {
+    if report.all_passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// Colours for the human report, which goes to stdout, or to stderr when the JSON takes stdout.
+fn colour_the_table(choice: ColorChoice, json_to_stdout: bool) {
+    let is_terminal = if json_to_stdout {
+        std::io::stderr().is_terminal()
+    } else {
+        std::io::stdout().is_terminal()
+    };
+    colored::control::set_override(use_color(choice, is_terminal));
 }
 
 fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {

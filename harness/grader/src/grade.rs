@@ -14,6 +14,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// What to grade and how.
+#[derive(Clone)]
 pub struct GradeOptions {
     pub submission: PathBuf,
     pub challenge: Challenge,
@@ -35,8 +36,39 @@ pub struct GradeOptions {
     pub runner: Runner,
 }
 
+impl GradeOptions {
+    /// A progress line on stderr, when asked for.
+    fn note(&self, text: &str) {
+        if self.progress {
+            eprintln!("{text}");
+        }
+    }
+}
+
 /// Grades one submission.
 pub fn grade(options: &GradeOptions) -> Result<Report> {
+    finish(options, prepare(options)?)
+}
+
+/// A submission built and ready to run (or known not to build).
+pub struct Prepared {
+    submission: Submission,
+    launcher: Launcher,
+    seed: u64,
+    cache_dir: PathBuf,
+    scratch: tempfile::TempDir,
+    build: BuildOutcome,
+    tracer: Option<PathBuf>,
+    tracer_seconds: f64,
+    /// Ctrl-C came during the build.
+    interrupted: bool,
+    /// Time spent preparing.
+    seconds: f64,
+}
+
+/// The first half of a grade: checks the submission and builds its driver and the tracer.
+/// A batch prepares the next submission while the current one runs.
+pub fn prepare(options: &GradeOptions) -> Result<Prepared> {
     let started = Instant::now();
     let challenge = &options.challenge;
     let parts = selected_parts(challenge, &options.parts)?;
@@ -49,11 +81,7 @@ pub fn grade(options: &GradeOptions) -> Result<Report> {
         ));
     }
     let seed = options.seed.unwrap_or_else(random_seed);
-    let note = |text: String| {
-        if options.progress {
-            eprintln!("{text}");
-        }
-    };
+    let note = |text: String| options.note(&text);
 
     // Absolute: cargo and mpiexec run in other directories.
     let cache_dir = std::path::absolute(&options.cache_dir).map_err(Error::io(format!(
@@ -84,38 +112,49 @@ pub fn grade(options: &GradeOptions) -> Result<Report> {
     } else {
         None
     };
-    let tracer_seconds = tracer_started.elapsed().as_secs_f64();
+    Ok(Prepared {
+        submission,
+        launcher,
+        seed,
+        cache_dir,
+        scratch,
+        build,
+        tracer,
+        tracer_seconds: tracer_started.elapsed().as_secs_f64(),
+        interrupted,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// The second half of a grade: runs the matrix of a prepared submission and decides.
+pub fn finish(options: &GradeOptions, prepared: Prepared) -> Result<Report> {
+    let started = Instant::now();
+    let parts = selected_parts(&options.challenge, &options.parts)?;
+    let Prepared {
+        submission,
+        launcher,
+        seed,
+        cache_dir,
+        scratch,
+        build,
+        tracer,
+        tracer_seconds,
+        interrupted,
+        seconds: prepare_seconds,
+    } = prepared;
+    let note = |text: String| options.note(&text);
+    let cache = BuildCache::new(
+        &cache_dir,
+        &launcher,
+        Duration::from_secs_f64(options.challenge.limits.build_seconds),
+    );
     // Without the tracer, zero-buffer mode does not exist.
-    let mut challenge = challenge.clone();
+    let mut challenge = options.challenge.clone();
     challenge.zero_buffer &= options.trace;
     let challenge = &challenge;
 
-    let mut report = Report {
-        format_version: report::FORMAT_VERSION,
-        submission: submission.display.clone(),
-        challenge: challenge.name.clone(),
-        seed,
-        mpi: MpiInfo {
-            implementation: launcher.implementation.display_name().to_string(),
-            version: launcher.version.clone(),
-            library: None,
-        },
-        build: BuildReport {
-            ok: true,
-            seconds: 0.0,
-            tracer_seconds,
-            summary: None,
-            details: None,
-        },
-        parts: Vec::new(),
-        points: 0.0,
-        max_points: parts.iter().map(|p| p.points).sum(),
-        seconds: 0.0,
-        launches: 0,
-        traced: options.trace,
-        comparison: None,
-        warnings: Vec::new(),
-    };
+    let mut report = empty_report(options, &submission.display, &parts, seed, Some(&launcher));
+    report.build.tracer_seconds = tracer_seconds;
 
     match build {
         _ if interrupted => {
@@ -268,8 +307,80 @@ pub fn grade(options: &GradeOptions) -> Result<Report> {
             .warnings
             .push(format!("run directories kept in {}", kept.display()));
     }
-    report.seconds = started.elapsed().as_secs_f64();
+    report.seconds = prepare_seconds + started.elapsed().as_secs_f64();
     Ok(report)
+}
+
+/// A report with no part decided yet.
+fn empty_report(
+    options: &GradeOptions,
+    submission: &str,
+    parts: &[&Part],
+    seed: u64,
+    launcher: Option<&Launcher>,
+) -> Report {
+    Report {
+        format_version: report::FORMAT_VERSION,
+        submission: submission.to_string(),
+        challenge: options.challenge.name.clone(),
+        seed,
+        mpi: MpiInfo {
+            implementation: launcher
+                .map(|l| l.implementation.display_name().to_string())
+                .unwrap_or_default(),
+            version: launcher.map(|l| l.version.clone()).unwrap_or_default(),
+            library: None,
+        },
+        build: BuildReport {
+            ok: true,
+            seconds: 0.0,
+            tracer_seconds: 0.0,
+            summary: None,
+            details: None,
+        },
+        parts: Vec::new(),
+        points: 0.0,
+        max_points: parts.iter().map(|p| p.points).sum(),
+        seconds: 0.0,
+        launches: 0,
+        traced: options.trace,
+        comparison: None,
+        warnings: Vec::new(),
+    }
+}
+
+/// The report of a submission that cannot be graded at all (not a crate, a workspace, ...):
+/// every part fails as a build error, so that a batch's gradebook still has its row.
+pub fn unusable(options: &GradeOptions, why: &str) -> Report {
+    let parts = selected_parts(&options.challenge, &options.parts).unwrap_or_default();
+    let launcher = Launcher::detect(options.mpi).ok();
+    let display = options.submission.display().to_string();
+    let mut report = empty_report(options, &display, &parts, 0, launcher.as_ref());
+    report.build.ok = false;
+    report.build.summary = Some(why.to_string());
+    report.parts = parts
+        .iter()
+        .map(|part| {
+            let mut verdict = verdict::build_error(format!("cannot be graded: {why}"));
+            let credit = verdict::credit(part, &mut verdict, &Default::default());
+            PartReport {
+                name: part.name.clone(),
+                title: part.title.clone(),
+                expect: part.expect.as_str().to_string(),
+                passed: false,
+                failure: verdict.failure.as_ref().map(|f| f.name().to_string()),
+                summary: verdict.summary,
+                points: 0.0,
+                max_points: part.points,
+                visibility: part.visibility,
+                details: None,
+                calls: Default::default(),
+                credit,
+                runs: Vec::new(),
+            }
+        })
+        .collect();
+    report
 }
 
 fn selected_parts<'a>(challenge: &'a Challenge, wanted: &[String]) -> Result<Vec<&'a Part>> {

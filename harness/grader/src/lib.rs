@@ -13,6 +13,7 @@
 //!
 //! A student's failure is an [`outcome::Outcome`]; an [`error::Error`] is the grader's own.
 
+pub mod batch;
 pub mod capture;
 pub mod classify;
 pub mod cli;
@@ -25,6 +26,7 @@ pub mod grade;
 pub mod interrupt;
 pub mod launch;
 pub mod launcher;
+pub mod learn;
 pub mod outcome;
 pub mod probe;
 pub mod procs;

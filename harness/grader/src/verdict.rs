@@ -126,7 +126,8 @@ pub fn credit(part: &Part, verdict: &mut Verdict, cells: &BTreeMap<Cell, Outcome
         })
         .collect();
     if !verdict.passed {
-        verdict.points = earned.iter().map(|e| e.points).sum();
+        // Not `sum()`: an empty float sum is -0.
+        verdict.points = earned.iter().fold(0.0, |total, e| total + e.points);
     }
     earned
 }
@@ -582,6 +583,9 @@ mod tests {
         let mut v = build_error("does not build".into());
         let earned = credit(&part, &mut v, &BTreeMap::new());
         assert!(!earned[0].passed && v.points == 0.0);
+        part.credit.clear();
+        credit(&part, &mut v, &BTreeMap::new());
+        assert_eq!(crate::outcome::seconds_text(v.points), "0");
     }
 
     #[test]

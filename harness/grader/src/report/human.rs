@@ -182,7 +182,7 @@ fn render_matrix(part: &PartReport, out: &mut dyn Write) -> std::io::Result<()> 
         .iter()
         .map(|r| (r.mode.clone(), r.ranks))
         .collect();
-    rows.sort_by(|a, b| (a.0 != "standard", a.1).cmp(&(b.0 != "standard", b.1)));
+    rows.sort_by_key(|(mode, ranks)| (mode != "standard", *ranks));
     rows.dedup();
 
     let mut header = format!("  {:<16}", "ranks \\ size");
@@ -437,6 +437,103 @@ fn short_library(library: &str) -> String {
 }
 
 /// A duration in a cell: `12µs`, `1.2ms`, `34ms`, `0.35s`, `12s`.
+/// The report for a student checking their own crate: the table, then for each failed part
+/// what the verdict means, what to try, and where the tutorial covers it.
+pub fn render_for_learner(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    render(report, out)?;
+    for part in &report.parts {
+        let Some(advice) = crate::learn::advise(part) else {
+            continue;
+        };
+        writeln!(out)?;
+        writeln!(out, "{}", format!("{}: what this means", part.name).bold())?;
+        writeln!(out, "  {}", advice.meaning)?;
+        writeln!(out, "  {} {}", "next:".bold(), advice.next)?;
+        writeln!(out, "  {} {}", "in the tutorial:".dimmed(), advice.tutorial)?;
+    }
+    if report.all_passed() {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "Every part passes. Your teacher's grade may run more rank counts and sizes."
+        )?;
+    }
+    Ok(())
+}
+
+/// The summary table of a batch: a row per submission, its points per part and total.
+pub fn render_batch(
+    graded: &[crate::batch::Graded],
+    parts: &[String],
+    planned: usize,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let width = graded
+        .iter()
+        .map(|g| g.name.chars().count())
+        .max()
+        .unwrap_or(10)
+        .max(10);
+    let mut header = format!("{:<width$}", "submission");
+    for part in parts {
+        header.push_str(&format!("{part:>8}"));
+    }
+    header.push_str(&format!("{:>9}  {}", "total", "failures"));
+    writeln!(out, "{}", header.bold())?;
+    for g in graded {
+        let r = &g.report;
+        write!(out, "{:<width$}", g.name)?;
+        for name in parts {
+            let cell = match r.parts.iter().find(|p| &p.name == name) {
+                None => format!("{:>8}", "-").dimmed(),
+                Some(p) => {
+                    let text = format!("{:>8}", format_points(p.points));
+                    if p.passed {
+                        text.green()
+                    } else {
+                        text.red()
+                    }
+                }
+            };
+            write!(out, "{cell}")?;
+        }
+        let total = format!(
+            "{:>9}",
+            format!(
+                "{}/{}",
+                format_points(r.points),
+                format_points(r.max_points)
+            )
+        );
+        let failures = match &g.error {
+            Some(error) => format!("error: {error}"),
+            None => r
+                .parts
+                .iter()
+                .filter(|p| !p.passed)
+                .map(|p| format!("{} {}", p.name, p.failure.as_deref().unwrap_or("failed")))
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        writeln!(out, "{}  {failures}", total.bold())?;
+    }
+    let passed = graded
+        .iter()
+        .filter(|g| g.error.is_none() && g.report.all_passed())
+        .count();
+    let mut line = format!(
+        "{} submissions graded, {passed} with every part passed",
+        graded.len()
+    );
+    if graded.len() < planned {
+        line.push_str(&format!(
+            "; interrupted: {} not graded",
+            planned - graded.len()
+        ));
+    }
+    writeln!(out, "{line}")
+}
+
 /// `mpi-grade probe`: what the local MPI buffers, and how fast it starts.
 pub fn render_probe(report: &ProbeReport, out: &mut dyn Write) -> std::io::Result<()> {
     let t = crate::outcome::thousands;
@@ -507,7 +604,8 @@ fn format_secs(seconds: f64) -> String {
     }
 }
 
-fn format_points(points: f64) -> String {
+/// Points as people write them: `2`, `1.5`.
+pub fn format_points(points: f64) -> String {
     crate::outcome::seconds_text(points)
 }
 

@@ -106,9 +106,9 @@ pub fn capture(traces: &TraceDir, ranks: &[u32], timeout: Duration) -> BTreeMap<
     let mut stacks = BTreeMap::new();
     while stacks.len() < requested.len() && Instant::now() < deadline {
         for &(rank, generation) in &requested {
-            if !stacks.contains_key(&rank) {
+            if let std::collections::btree_map::Entry::Vacant(slot) = stacks.entry(rank) {
                 if let Some(ips) = captured_stack(traces.record(rank), generation) {
-                    stacks.insert(rank, ips);
+                    slot.insert(ips);
                 }
             }
         }

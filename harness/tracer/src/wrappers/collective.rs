@@ -196,924 +196,151 @@ unsafe fn alltoallw_bytes(
         .fold(0u64, u64::saturating_add)
 }
 
-/// `MPI_Barrier`.
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Barrier(comm: MPI_Comm) -> c_int {
-    let a = traced!(PMPI_Barrier(comm));
-    let t = a.t;
-    t.collective(Func::Barrier, comm, |_c| 0, || PMPI_Barrier(comm))
-}
-
-/// `MPI_Bcast`.
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Bcast(
-    buffer: *mut c_void,
-    count: c_int,
-    datatype: MPI_Datatype,
-    root: c_int,
-    comm: MPI_Comm,
-) -> c_int {
-    let a = traced!(PMPI_Bcast(buffer, count, datatype, root, comm));
-    let t = a.t;
-    t.collective(
-        Func::Bcast,
-        comm,
-        |_c| bcast_bytes(count, datatype, root, comm),
-        || PMPI_Bcast(buffer, count, datatype, root, comm),
-    )
-}
-
-/// `MPI_Reduce`.
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Reduce(
-    sendbuf: *const c_void,
-    recvbuf: *mut c_void,
-    count: c_int,
-    datatype: MPI_Datatype,
-    op: MPI_Op,
-    root: c_int,
-    comm: MPI_Comm,
-) -> c_int {
-    let a = traced!(PMPI_Reduce(
-        sendbuf, recvbuf, count, datatype, op, root, comm
-    ));
-    let t = a.t;
-    t.collective(
-        Func::Reduce,
-        comm,
-        |_c| type_bytes(count, datatype),
-        || PMPI_Reduce(sendbuf, recvbuf, count, datatype, op, root, comm),
-    )
-}
-
-/// `MPI_Allreduce`.
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Allreduce(
-    sendbuf: *const c_void,
-    recvbuf: *mut c_void,
-    count: c_int,
-    datatype: MPI_Datatype,
-    op: MPI_Op,
-    comm: MPI_Comm,
-) -> c_int {
-    let a = traced!(PMPI_Allreduce(sendbuf, recvbuf, count, datatype, op, comm));
-    let t = a.t;
-    t.collective(
-        Func::Allreduce,
-        comm,
-        |_c| type_bytes(count, datatype),
-        || PMPI_Allreduce(sendbuf, recvbuf, count, datatype, op, comm),
-    )
-}
-
-/// `MPI_Gather`.
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Gather(
-    sendbuf: *const c_void,
-    sendcount: c_int,
-    sendtype: MPI_Datatype,
-    recvbuf: *mut c_void,
-    recvcount: c_int,
-    recvtype: MPI_Datatype,
-    root: c_int,
-    comm: MPI_Comm,
-) -> c_int {
-    let a = traced!(PMPI_Gather(
-        sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm
-    ));
-    let t = a.t;
-    t.collective(
-        Func::Gather,
-        comm,
-        |_c| gather_bytes(sendbuf, sendcount, sendtype),
-        || {
-            PMPI_Gather(
-                sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm,
+/// Defines each blocking collective and its non-blocking twin, which differ only in the
+/// request argument:
+///
+/// ```text
+/// MPI_Bcast = PMPI_Bcast / MPI_Ibcast = PMPI_Ibcast as Bcast / Ibcast,
+///     (buffer: *mut c_void, ..., comm: MPI_Comm) on comm sends |t, c| <bytes>;
+/// ```
+///
+/// `<bytes>` is what this rank sends, from the arguments, the tracer `t` and the
+/// communicator's record `c` (for its size); it is evaluated once per call.
+macro_rules! collectives {
+    ($(
+        $blocking:ident = $pblocking:ident / $nonblocking:ident = $pnonblocking:ident
+        as $func:ident / $ifunc:ident,
+        ($($arg:ident: $ty:ty),* $(,)?) on $comm:ident
+        sends |$t:pat_param, $c:pat_param| $bytes:expr;
+    )*) => {$(
+        #[doc = concat!("`", stringify!($blocking), "`.")]
+        #[no_mangle]
+        pub unsafe extern "C" fn $blocking($($arg: $ty),*) -> c_int {
+            let a = traced!($pblocking($($arg),*));
+            let t = a.t;
+            t.collective(
+                Func::$func,
+                $comm,
+                |c| (|$t: &Tracer, $c: &CommRef| $bytes)(t, c),
+                || $pblocking($($arg),*),
             )
-        },
-    )
-}
+        }
 
-/// `MPI_Gatherv`.
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Gatherv(
-    sendbuf: *const c_void,
-    sendcount: c_int,
-    sendtype: MPI_Datatype,
-    recvbuf: *mut c_void,
-    recvcounts: *const c_int,
-    displs: *const c_int,
-    recvtype: MPI_Datatype,
-    root: c_int,
-    comm: MPI_Comm,
-) -> c_int {
-    let a = traced!(PMPI_Gatherv(
-        sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, root, comm
-    ));
-    let t = a.t;
-    t.collective(
-        Func::Gatherv,
-        comm,
-        |_c| gather_bytes(sendbuf, sendcount, sendtype),
-        || {
-            PMPI_Gatherv(
-                sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, root, comm,
-            )
-        },
-    )
-}
-
-/// `MPI_Scatter`.
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Scatter(
-    sendbuf: *const c_void,
-    sendcount: c_int,
-    sendtype: MPI_Datatype,
-    recvbuf: *mut c_void,
-    recvcount: c_int,
-    recvtype: MPI_Datatype,
-    root: c_int,
-    comm: MPI_Comm,
-) -> c_int {
-    let a = traced!(PMPI_Scatter(
-        sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm
-    ));
-    let t = a.t;
-    t.collective(
-        Func::Scatter,
-        comm,
-        |c| scatter_bytes(sendcount, sendtype, root, comm, t.comm_size(c, comm)),
-        || {
-            PMPI_Scatter(
-                sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm,
-            )
-        },
-    )
-}
-
-/// `MPI_Scatterv`.
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Scatterv(
-    sendbuf: *const c_void,
-    sendcounts: *const c_int,
-    displs: *const c_int,
-    sendtype: MPI_Datatype,
-    recvbuf: *mut c_void,
-    recvcount: c_int,
-    recvtype: MPI_Datatype,
-    root: c_int,
-    comm: MPI_Comm,
-) -> c_int {
-    let a = traced!(PMPI_Scatterv(
-        sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, root, comm
-    ));
-    let t = a.t;
-    t.collective(
-        Func::Scatterv,
-        comm,
-        |c| scatterv_bytes(sendcounts, sendtype, root, comm, t.comm_size(c, comm)),
-        || {
-            PMPI_Scatterv(
-                sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, root, comm,
-            )
-        },
-    )
-}
-
-/// `MPI_Allgather`.
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Allgather(
-    sendbuf: *const c_void,
-    sendcount: c_int,
-    sendtype: MPI_Datatype,
-    recvbuf: *mut c_void,
-    recvcount: c_int,
-    recvtype: MPI_Datatype,
-    comm: MPI_Comm,
-) -> c_int {
-    let a = traced!(PMPI_Allgather(
-        sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm
-    ));
-    let t = a.t;
-    t.collective(
-        Func::Allgather,
-        comm,
-        |_c| allgather_bytes(sendbuf, sendcount, sendtype, recvcount, recvtype),
-        || {
-            PMPI_Allgather(
-                sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm,
-            )
-        },
-    )
-}
-
-/// `MPI_Allgatherv`.
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Allgatherv(
-    sendbuf: *const c_void,
-    sendcount: c_int,
-    sendtype: MPI_Datatype,
-    recvbuf: *mut c_void,
-    recvcounts: *const c_int,
-    displs: *const c_int,
-    recvtype: MPI_Datatype,
-    comm: MPI_Comm,
-) -> c_int {
-    let a = traced!(PMPI_Allgatherv(
-        sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm
-    ));
-    let t = a.t;
-    t.collective(
-        Func::Allgatherv,
-        comm,
-        |_c| allgatherv_bytes(sendbuf, sendcount, sendtype, recvcounts, recvtype, comm),
-        || {
-            PMPI_Allgatherv(
-                sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm,
-            )
-        },
-    )
-}
-
-/// `MPI_Alltoall`.
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Alltoall(
-    sendbuf: *const c_void,
-    sendcount: c_int,
-    sendtype: MPI_Datatype,
-    recvbuf: *mut c_void,
-    recvcount: c_int,
-    recvtype: MPI_Datatype,
-    comm: MPI_Comm,
-) -> c_int {
-    let a = traced!(PMPI_Alltoall(
-        sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm
-    ));
-    let t = a.t;
-    t.collective(
-        Func::Alltoall,
-        comm,
-        |c| {
-            alltoall_bytes(
-                sendbuf,
-                sendcount,
-                sendtype,
-                recvcount,
-                recvtype,
-                t.comm_size(c, comm),
-            )
-        },
-        || {
-            PMPI_Alltoall(
-                sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm,
-            )
-        },
-    )
-}
-
-/// `MPI_Alltoallv`.
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Alltoallv(
-    sendbuf: *const c_void,
-    sendcounts: *const c_int,
-    sdispls: *const c_int,
-    sendtype: MPI_Datatype,
-    recvbuf: *mut c_void,
-    recvcounts: *const c_int,
-    rdispls: *const c_int,
-    recvtype: MPI_Datatype,
-    comm: MPI_Comm,
-) -> c_int {
-    let a = traced!(PMPI_Alltoallv(
-        sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm
-    ));
-    let t = a.t;
-    t.collective(
-        Func::Alltoallv,
-        comm,
-        |c| {
-            alltoallv_bytes(
-                sendbuf,
-                sendcounts,
-                sendtype,
-                recvcounts,
-                recvtype,
-                t.comm_size(c, comm),
-            )
-        },
-        || {
-            PMPI_Alltoallv(
-                sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype,
-                comm,
-            )
-        },
-    )
-}
-
-/// `MPI_Alltoallw`.
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Alltoallw(
-    sendbuf: *const c_void,
-    sendcounts: *const c_int,
-    sdispls: *const c_int,
-    sendtypes: *const MPI_Datatype,
-    recvbuf: *mut c_void,
-    recvcounts: *const c_int,
-    rdispls: *const c_int,
-    recvtypes: *const MPI_Datatype,
-    comm: MPI_Comm,
-) -> c_int {
-    let a = traced!(PMPI_Alltoallw(
-        sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm
-    ));
-    let t = a.t;
-    t.collective(
-        Func::Alltoallw,
-        comm,
-        |c| {
-            alltoallw_bytes(
-                sendbuf,
-                sendcounts,
-                sendtypes,
-                recvcounts,
-                recvtypes,
-                t.comm_size(c, comm),
-            )
-        },
-        || {
-            PMPI_Alltoallw(
-                sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes,
-                comm,
-            )
-        },
-    )
-}
-
-/// `MPI_Reduce_scatter`.
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Reduce_scatter(
-    sendbuf: *const c_void,
-    recvbuf: *mut c_void,
-    recvcounts: *const c_int,
-    datatype: MPI_Datatype,
-    op: MPI_Op,
-    comm: MPI_Comm,
-) -> c_int {
-    let a = traced!(PMPI_Reduce_scatter(
-        sendbuf, recvbuf, recvcounts, datatype, op, comm
-    ));
-    let t = a.t;
-    t.collective(
-        Func::ReduceScatter,
-        comm,
-        |c| scaled(sum_counts(recvcounts, t.comm_size(c, comm)), datatype),
-        || PMPI_Reduce_scatter(sendbuf, recvbuf, recvcounts, datatype, op, comm),
-    )
-}
-
-/// `MPI_Reduce_scatter_block`.
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Reduce_scatter_block(
-    sendbuf: *const c_void,
-    recvbuf: *mut c_void,
-    recvcount: c_int,
-    datatype: MPI_Datatype,
-    op: MPI_Op,
-    comm: MPI_Comm,
-) -> c_int {
-    let a = traced!(PMPI_Reduce_scatter_block(
-        sendbuf, recvbuf, recvcount, datatype, op, comm
-    ));
-    let t = a.t;
-    t.collective(
-        Func::ReduceScatterBlock,
-        comm,
-        |c| type_bytes(recvcount, datatype).saturating_mul(t.comm_size(c, comm).max(0) as u64),
-        || PMPI_Reduce_scatter_block(sendbuf, recvbuf, recvcount, datatype, op, comm),
-    )
-}
-
-/// `MPI_Scan`.
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Scan(
-    sendbuf: *const c_void,
-    recvbuf: *mut c_void,
-    count: c_int,
-    datatype: MPI_Datatype,
-    op: MPI_Op,
-    comm: MPI_Comm,
-) -> c_int {
-    let a = traced!(PMPI_Scan(sendbuf, recvbuf, count, datatype, op, comm));
-    let t = a.t;
-    t.collective(
-        Func::Scan,
-        comm,
-        |_c| type_bytes(count, datatype),
-        || PMPI_Scan(sendbuf, recvbuf, count, datatype, op, comm),
-    )
-}
-
-/// `MPI_Exscan`.
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Exscan(
-    sendbuf: *const c_void,
-    recvbuf: *mut c_void,
-    count: c_int,
-    datatype: MPI_Datatype,
-    op: MPI_Op,
-    comm: MPI_Comm,
-) -> c_int {
-    let a = traced!(PMPI_Exscan(sendbuf, recvbuf, count, datatype, op, comm));
-    let t = a.t;
-    t.collective(
-        Func::Exscan,
-        comm,
-        |_c| type_bytes(count, datatype),
-        || PMPI_Exscan(sendbuf, recvbuf, count, datatype, op, comm),
-    )
-}
-
-/// `MPI_Ibarrier`: its request waits for the collective.
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Ibarrier(comm: MPI_Comm, request: *mut MPI_Request) -> c_int {
-    let a = traced!(PMPI_Ibarrier(comm, request));
-    let t = a.t;
-    t.icollective(
-        Func::Ibarrier,
-        comm,
-        |_c| 0,
-        request,
-        || PMPI_Ibarrier(comm, request),
-    )
-}
-
-/// `MPI_Ibcast`: its request waits for the collective.
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Ibcast(
-    buffer: *mut c_void,
-    count: c_int,
-    datatype: MPI_Datatype,
-    root: c_int,
-    comm: MPI_Comm,
-    request: *mut MPI_Request,
-) -> c_int {
-    let a = traced!(PMPI_Ibcast(buffer, count, datatype, root, comm, request));
-    let t = a.t;
-    t.icollective(
-        Func::Ibcast,
-        comm,
-        |_c| bcast_bytes(count, datatype, root, comm),
-        request,
-        || PMPI_Ibcast(buffer, count, datatype, root, comm, request),
-    )
-}
-
-/// `MPI_Ireduce`: its request waits for the collective.
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Ireduce(
-    sendbuf: *const c_void,
-    recvbuf: *mut c_void,
-    count: c_int,
-    datatype: MPI_Datatype,
-    op: MPI_Op,
-    root: c_int,
-    comm: MPI_Comm,
-    request: *mut MPI_Request,
-) -> c_int {
-    let a = traced!(PMPI_Ireduce(
-        sendbuf, recvbuf, count, datatype, op, root, comm, request
-    ));
-    let t = a.t;
-    t.icollective(
-        Func::Ireduce,
-        comm,
-        |_c| type_bytes(count, datatype),
-        request,
-        || PMPI_Ireduce(sendbuf, recvbuf, count, datatype, op, root, comm, request),
-    )
-}
-
-/// `MPI_Iallreduce`: its request waits for the collective.
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Iallreduce(
-    sendbuf: *const c_void,
-    recvbuf: *mut c_void,
-    count: c_int,
-    datatype: MPI_Datatype,
-    op: MPI_Op,
-    comm: MPI_Comm,
-    request: *mut MPI_Request,
-) -> c_int {
-    let a = traced!(PMPI_Iallreduce(
-        sendbuf, recvbuf, count, datatype, op, comm, request
-    ));
-    let t = a.t;
-    t.icollective(
-        Func::Iallreduce,
-        comm,
-        |_c| type_bytes(count, datatype),
-        request,
-        || PMPI_Iallreduce(sendbuf, recvbuf, count, datatype, op, comm, request),
-    )
-}
-
-/// `MPI_Igather`: its request waits for the collective.
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Igather(
-    sendbuf: *const c_void,
-    sendcount: c_int,
-    sendtype: MPI_Datatype,
-    recvbuf: *mut c_void,
-    recvcount: c_int,
-    recvtype: MPI_Datatype,
-    root: c_int,
-    comm: MPI_Comm,
-    request: *mut MPI_Request,
-) -> c_int {
-    let a = traced!(PMPI_Igather(
-        sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, request
-    ));
-    let t = a.t;
-    t.icollective(
-        Func::Igather,
-        comm,
-        |_c| gather_bytes(sendbuf, sendcount, sendtype),
-        request,
-        || {
-            PMPI_Igather(
-                sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, request,
-            )
-        },
-    )
-}
-
-/// `MPI_Igatherv`: its request waits for the collective.
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Igatherv(
-    sendbuf: *const c_void,
-    sendcount: c_int,
-    sendtype: MPI_Datatype,
-    recvbuf: *mut c_void,
-    recvcounts: *const c_int,
-    displs: *const c_int,
-    recvtype: MPI_Datatype,
-    root: c_int,
-    comm: MPI_Comm,
-    request: *mut MPI_Request,
-) -> c_int {
-    let a = traced!(PMPI_Igatherv(
-        sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, root, comm, request
-    ));
-    let t = a.t;
-    t.icollective(
-        Func::Igatherv,
-        comm,
-        |_c| gather_bytes(sendbuf, sendcount, sendtype),
-        request,
-        || {
-            PMPI_Igatherv(
-                sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, root, comm,
+        #[doc = concat!("`", stringify!($nonblocking), "`: its request waits for the collective.")]
+        #[no_mangle]
+        pub unsafe extern "C" fn $nonblocking($($arg: $ty,)* request: *mut MPI_Request) -> c_int {
+            let a = traced!($pnonblocking($($arg,)* request));
+            let t = a.t;
+            t.icollective(
+                Func::$ifunc,
+                $comm,
+                |c| (|$t: &Tracer, $c: &CommRef| $bytes)(t, c),
                 request,
+                || $pnonblocking($($arg,)* request),
             )
-        },
-    )
+        }
+    )*};
 }
 
-/// `MPI_Iscatter`: its request waits for the collective.
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Iscatter(
-    sendbuf: *const c_void,
-    sendcount: c_int,
-    sendtype: MPI_Datatype,
-    recvbuf: *mut c_void,
-    recvcount: c_int,
-    recvtype: MPI_Datatype,
-    root: c_int,
-    comm: MPI_Comm,
-    request: *mut MPI_Request,
-) -> c_int {
-    let a = traced!(PMPI_Iscatter(
-        sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, request
-    ));
-    let t = a.t;
-    t.icollective(
-        Func::Iscatter,
-        comm,
-        |c| scatter_bytes(sendcount, sendtype, root, comm, t.comm_size(c, comm)),
-        request,
-        || {
-            PMPI_Iscatter(
-                sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, request,
-            )
-        },
-    )
-}
-
-/// `MPI_Iscatterv`: its request waits for the collective.
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Iscatterv(
-    sendbuf: *const c_void,
-    sendcounts: *const c_int,
-    displs: *const c_int,
-    sendtype: MPI_Datatype,
-    recvbuf: *mut c_void,
-    recvcount: c_int,
-    recvtype: MPI_Datatype,
-    root: c_int,
-    comm: MPI_Comm,
-    request: *mut MPI_Request,
-) -> c_int {
-    let a = traced!(PMPI_Iscatterv(
-        sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, root, comm, request
-    ));
-    let t = a.t;
-    t.icollective(
-        Func::Iscatterv,
-        comm,
-        |c| scatterv_bytes(sendcounts, sendtype, root, comm, t.comm_size(c, comm)),
-        request,
-        || {
-            PMPI_Iscatterv(
-                sendbuf, sendcounts, displs, sendtype, recvbuf, recvcount, recvtype, root, comm,
-                request,
-            )
-        },
-    )
-}
-
-/// `MPI_Iallgather`: its request waits for the collective.
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Iallgather(
-    sendbuf: *const c_void,
-    sendcount: c_int,
-    sendtype: MPI_Datatype,
-    recvbuf: *mut c_void,
-    recvcount: c_int,
-    recvtype: MPI_Datatype,
-    comm: MPI_Comm,
-    request: *mut MPI_Request,
-) -> c_int {
-    let a = traced!(PMPI_Iallgather(
-        sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, request
-    ));
-    let t = a.t;
-    t.icollective(
-        Func::Iallgather,
-        comm,
-        |_c| allgather_bytes(sendbuf, sendcount, sendtype, recvcount, recvtype),
-        request,
-        || {
-            PMPI_Iallgather(
-                sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, request,
-            )
-        },
-    )
-}
-
-/// `MPI_Iallgatherv`: its request waits for the collective.
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Iallgatherv(
-    sendbuf: *const c_void,
-    sendcount: c_int,
-    sendtype: MPI_Datatype,
-    recvbuf: *mut c_void,
-    recvcounts: *const c_int,
-    displs: *const c_int,
-    recvtype: MPI_Datatype,
-    comm: MPI_Comm,
-    request: *mut MPI_Request,
-) -> c_int {
-    let a = traced!(PMPI_Iallgatherv(
-        sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm, request
-    ));
-    let t = a.t;
-    t.icollective(
-        Func::Iallgatherv,
-        comm,
-        |_c| allgatherv_bytes(sendbuf, sendcount, sendtype, recvcounts, recvtype, comm),
-        request,
-        || {
-            PMPI_Iallgatherv(
-                sendbuf, sendcount, sendtype, recvbuf, recvcounts, displs, recvtype, comm, request,
-            )
-        },
-    )
-}
-
-/// `MPI_Ialltoall`: its request waits for the collective.
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Ialltoall(
-    sendbuf: *const c_void,
-    sendcount: c_int,
-    sendtype: MPI_Datatype,
-    recvbuf: *mut c_void,
-    recvcount: c_int,
-    recvtype: MPI_Datatype,
-    comm: MPI_Comm,
-    request: *mut MPI_Request,
-) -> c_int {
-    let a = traced!(PMPI_Ialltoall(
-        sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, request
-    ));
-    let t = a.t;
-    t.icollective(
-        Func::Ialltoall,
-        comm,
-        |c| {
-            alltoall_bytes(
-                sendbuf,
-                sendcount,
-                sendtype,
-                recvcount,
-                recvtype,
-                t.comm_size(c, comm),
-            )
-        },
-        request,
-        || {
-            PMPI_Ialltoall(
-                sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, request,
-            )
-        },
-    )
-}
-
-/// `MPI_Ialltoallv`: its request waits for the collective.
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Ialltoallv(
-    sendbuf: *const c_void,
-    sendcounts: *const c_int,
-    sdispls: *const c_int,
-    sendtype: MPI_Datatype,
-    recvbuf: *mut c_void,
-    recvcounts: *const c_int,
-    rdispls: *const c_int,
-    recvtype: MPI_Datatype,
-    comm: MPI_Comm,
-    request: *mut MPI_Request,
-) -> c_int {
-    let a = traced!(PMPI_Ialltoallv(
-        sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype, comm,
-        request
-    ));
-    let t = a.t;
-    t.icollective(
-        Func::Ialltoallv,
-        comm,
-        |c| {
+collectives! {
+    MPI_Barrier = PMPI_Barrier / MPI_Ibarrier = PMPI_Ibarrier
+        as Barrier / Ibarrier,
+        (comm: MPI_Comm) on comm
+        sends |_, _| 0;
+    MPI_Bcast = PMPI_Bcast / MPI_Ibcast = PMPI_Ibcast
+        as Bcast / Ibcast,
+        (buffer: *mut c_void, count: c_int, datatype: MPI_Datatype, root: c_int,
+         comm: MPI_Comm) on comm
+        sends |_, _| bcast_bytes(count, datatype, root, comm);
+    MPI_Reduce = PMPI_Reduce / MPI_Ireduce = PMPI_Ireduce
+        as Reduce / Ireduce,
+        (sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype,
+         op: MPI_Op, root: c_int, comm: MPI_Comm) on comm
+        sends |_, _| type_bytes(count, datatype);
+    MPI_Allreduce = PMPI_Allreduce / MPI_Iallreduce = PMPI_Iallreduce
+        as Allreduce / Iallreduce,
+        (sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype,
+         op: MPI_Op, comm: MPI_Comm) on comm
+        sends |_, _| type_bytes(count, datatype);
+    MPI_Gather = PMPI_Gather / MPI_Igather = PMPI_Igather
+        as Gather / Igather,
+        (sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void,
+         recvcount: c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm) on comm
+        sends |_, _| gather_bytes(sendbuf, sendcount, sendtype);
+    MPI_Gatherv = PMPI_Gatherv / MPI_Igatherv = PMPI_Igatherv
+        as Gatherv / Igatherv,
+        (sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void,
+         recvcounts: *const c_int, displs: *const c_int, recvtype: MPI_Datatype, root: c_int,
+         comm: MPI_Comm) on comm
+        sends |_, _| gather_bytes(sendbuf, sendcount, sendtype);
+    MPI_Scatter = PMPI_Scatter / MPI_Iscatter = PMPI_Iscatter
+        as Scatter / Iscatter,
+        (sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void,
+         recvcount: c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm) on comm
+        sends |t, c| scatter_bytes(sendcount, sendtype, root, comm, t.comm_size(c, comm));
+    MPI_Scatterv = PMPI_Scatterv / MPI_Iscatterv = PMPI_Iscatterv
+        as Scatterv / Iscatterv,
+        (sendbuf: *const c_void, sendcounts: *const c_int, displs: *const c_int,
+         sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype,
+         root: c_int, comm: MPI_Comm) on comm
+        sends |t, c| scatterv_bytes(sendcounts, sendtype, root, comm, t.comm_size(c, comm));
+    MPI_Allgather = PMPI_Allgather / MPI_Iallgather = PMPI_Iallgather
+        as Allgather / Iallgather,
+        (sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void,
+         recvcount: c_int, recvtype: MPI_Datatype, comm: MPI_Comm) on comm
+        sends |_, _| allgather_bytes(sendbuf, sendcount, sendtype, recvcount, recvtype);
+    MPI_Allgatherv = PMPI_Allgatherv / MPI_Iallgatherv = PMPI_Iallgatherv
+        as Allgatherv / Iallgatherv,
+        (sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void,
+         recvcounts: *const c_int, displs: *const c_int, recvtype: MPI_Datatype,
+         comm: MPI_Comm) on comm
+        sends |_, _| allgatherv_bytes(sendbuf, sendcount, sendtype, recvcounts, recvtype, comm);
+    MPI_Alltoall = PMPI_Alltoall / MPI_Ialltoall = PMPI_Ialltoall
+        as Alltoall / Ialltoall,
+        (sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void,
+         recvcount: c_int, recvtype: MPI_Datatype, comm: MPI_Comm) on comm
+        sends |t, c|
+            alltoall_bytes(sendbuf, sendcount, sendtype, recvcount, recvtype, t.comm_size(c, comm));
+    MPI_Alltoallv = PMPI_Alltoallv / MPI_Ialltoallv = PMPI_Ialltoallv
+        as Alltoallv / Ialltoallv,
+        (sendbuf: *const c_void, sendcounts: *const c_int, sdispls: *const c_int,
+         sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int,
+         rdispls: *const c_int, recvtype: MPI_Datatype, comm: MPI_Comm) on comm
+        sends |t, c|
             alltoallv_bytes(
-                sendbuf,
-                sendcounts,
-                sendtype,
-                recvcounts,
-                recvtype,
+                sendbuf, sendcounts, sendtype, recvcounts, recvtype,
                 t.comm_size(c, comm),
-            )
-        },
-        request,
-        || {
-            PMPI_Ialltoallv(
-                sendbuf, sendcounts, sdispls, sendtype, recvbuf, recvcounts, rdispls, recvtype,
-                comm, request,
-            )
-        },
-    )
-}
-
-/// `MPI_Ialltoallw`: its request waits for the collective.
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Ialltoallw(
-    sendbuf: *const c_void,
-    sendcounts: *const c_int,
-    sdispls: *const c_int,
-    sendtypes: *const MPI_Datatype,
-    recvbuf: *mut c_void,
-    recvcounts: *const c_int,
-    rdispls: *const c_int,
-    recvtypes: *const MPI_Datatype,
-    comm: MPI_Comm,
-    request: *mut MPI_Request,
-) -> c_int {
-    let a = traced!(PMPI_Ialltoallw(
-        sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes, comm,
-        request
-    ));
-    let t = a.t;
-    t.icollective(
-        Func::Ialltoallw,
-        comm,
-        |c| {
+            );
+    MPI_Alltoallw = PMPI_Alltoallw / MPI_Ialltoallw = PMPI_Ialltoallw
+        as Alltoallw / Ialltoallw,
+        (sendbuf: *const c_void, sendcounts: *const c_int, sdispls: *const c_int,
+         sendtypes: *const MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const c_int,
+         rdispls: *const c_int, recvtypes: *const MPI_Datatype, comm: MPI_Comm) on comm
+        sends |t, c|
             alltoallw_bytes(
-                sendbuf,
-                sendcounts,
-                sendtypes,
-                recvcounts,
-                recvtypes,
+                sendbuf, sendcounts, sendtypes, recvcounts, recvtypes,
                 t.comm_size(c, comm),
-            )
-        },
-        request,
-        || {
-            PMPI_Ialltoallw(
-                sendbuf, sendcounts, sdispls, sendtypes, recvbuf, recvcounts, rdispls, recvtypes,
-                comm, request,
-            )
-        },
-    )
-}
-
-/// `MPI_Ireduce_scatter`: its request waits for the collective.
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Ireduce_scatter(
-    sendbuf: *const c_void,
-    recvbuf: *mut c_void,
-    recvcounts: *const c_int,
-    datatype: MPI_Datatype,
-    op: MPI_Op,
-    comm: MPI_Comm,
-    request: *mut MPI_Request,
-) -> c_int {
-    let a = traced!(PMPI_Ireduce_scatter(
-        sendbuf, recvbuf, recvcounts, datatype, op, comm, request
-    ));
-    let t = a.t;
-    t.icollective(
-        Func::IreduceScatter,
-        comm,
-        |c| scaled(sum_counts(recvcounts, t.comm_size(c, comm)), datatype),
-        request,
-        || PMPI_Ireduce_scatter(sendbuf, recvbuf, recvcounts, datatype, op, comm, request),
-    )
-}
-
-/// `MPI_Ireduce_scatter_block`: its request waits for the collective.
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Ireduce_scatter_block(
-    sendbuf: *const c_void,
-    recvbuf: *mut c_void,
-    recvcount: c_int,
-    datatype: MPI_Datatype,
-    op: MPI_Op,
-    comm: MPI_Comm,
-    request: *mut MPI_Request,
-) -> c_int {
-    let a = traced!(PMPI_Ireduce_scatter_block(
-        sendbuf, recvbuf, recvcount, datatype, op, comm, request
-    ));
-    let t = a.t;
-    t.icollective(
-        Func::IreduceScatterBlock,
-        comm,
-        |c| type_bytes(recvcount, datatype).saturating_mul(t.comm_size(c, comm).max(0) as u64),
-        request,
-        || PMPI_Ireduce_scatter_block(sendbuf, recvbuf, recvcount, datatype, op, comm, request),
-    )
-}
-
-/// `MPI_Iscan`: its request waits for the collective.
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Iscan(
-    sendbuf: *const c_void,
-    recvbuf: *mut c_void,
-    count: c_int,
-    datatype: MPI_Datatype,
-    op: MPI_Op,
-    comm: MPI_Comm,
-    request: *mut MPI_Request,
-) -> c_int {
-    let a = traced!(PMPI_Iscan(
-        sendbuf, recvbuf, count, datatype, op, comm, request
-    ));
-    let t = a.t;
-    t.icollective(
-        Func::Iscan,
-        comm,
-        |_c| type_bytes(count, datatype),
-        request,
-        || PMPI_Iscan(sendbuf, recvbuf, count, datatype, op, comm, request),
-    )
-}
-
-/// `MPI_Iexscan`: its request waits for the collective.
-#[no_mangle]
-pub unsafe extern "C" fn MPI_Iexscan(
-    sendbuf: *const c_void,
-    recvbuf: *mut c_void,
-    count: c_int,
-    datatype: MPI_Datatype,
-    op: MPI_Op,
-    comm: MPI_Comm,
-    request: *mut MPI_Request,
-) -> c_int {
-    let a = traced!(PMPI_Iexscan(
-        sendbuf, recvbuf, count, datatype, op, comm, request
-    ));
-    let t = a.t;
-    t.icollective(
-        Func::Iexscan,
-        comm,
-        |_c| type_bytes(count, datatype),
-        request,
-        || PMPI_Iexscan(sendbuf, recvbuf, count, datatype, op, comm, request),
-    )
+            );
+    MPI_Reduce_scatter = PMPI_Reduce_scatter / MPI_Ireduce_scatter = PMPI_Ireduce_scatter
+        as ReduceScatter / IreduceScatter,
+        (sendbuf: *const c_void, recvbuf: *mut c_void, recvcounts: *const c_int,
+         datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm) on comm
+        sends |t, c| scaled(sum_counts(recvcounts, t.comm_size(c, comm)), datatype);
+    MPI_Reduce_scatter_block = PMPI_Reduce_scatter_block
+        / MPI_Ireduce_scatter_block = PMPI_Ireduce_scatter_block
+        as ReduceScatterBlock / IreduceScatterBlock,
+        (sendbuf: *const c_void, recvbuf: *mut c_void, recvcount: c_int, datatype: MPI_Datatype,
+         op: MPI_Op, comm: MPI_Comm) on comm
+        sends |t, c|
+            type_bytes(recvcount, datatype).saturating_mul(t.comm_size(c, comm).max(0) as u64);
+    MPI_Scan = PMPI_Scan / MPI_Iscan = PMPI_Iscan
+        as Scan / Iscan,
+        (sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype,
+         op: MPI_Op, comm: MPI_Comm) on comm
+        sends |_, _| type_bytes(count, datatype);
+    MPI_Exscan = PMPI_Exscan / MPI_Iexscan = PMPI_Iexscan
+        as Exscan / Iexscan,
+        (sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype,
+         op: MPI_Op, comm: MPI_Comm) on comm
+        sends |_, _| type_bytes(count, datatype);
 }
