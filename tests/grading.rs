@@ -125,6 +125,15 @@ fn grade(crate_dir: &str, config: &str, extra: &[&str]) -> Result<(i32, Value, S
     })?;
     let report: Value =
         serde_json::from_str(&text).map_err(|e| format!("bad JSON report: {e}\n{text}"))?;
+    // Every report a test reads is also checked against the documented schema.
+    let departures = schema_errors(&report);
+    if !departures.is_empty() {
+        return Err(format!(
+            "the JSON report departs from docs/report.schema.json:\n{}",
+            departures.join("\n")
+        )
+        .into());
+    }
     Ok((code, report, human))
 }
 

@@ -122,3 +122,16 @@ pub fn leftovers() -> Vec<String> {
         .map(|p| format!("{} ({})", p.pid, p.comm))
         .collect()
 }
+
+/// Where a JSON report departs from `docs/report.schema.json` (empty when it matches).
+pub fn schema_errors(report: &serde_json::Value) -> Vec<String> {
+    static VALIDATOR: std::sync::OnceLock<jsonschema::Validator> = std::sync::OnceLock::new();
+    let validator = VALIDATOR.get_or_init(|| {
+        let schema = serde_json::from_str(mpi_grade::report::json::SCHEMA).unwrap();
+        jsonschema::draft202012::new(&schema).expect("docs/report.schema.json is a valid schema")
+    });
+    validator
+        .iter_errors(report)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect()
+}

@@ -17,6 +17,7 @@
 //! name = "part1"
 //! expect = "deadlock"          # or "complete"
 //! points = 1
+//! visibility = "visible"       # Gradescope: or "hidden", "after_due_date", "after_published"
 //! allowed_calls = ["MPI_Send", "MPI_Recv", "MPI_Mprobe", "MPI_Mrecv"]
 //! required_calls = []
 //! ```
@@ -127,6 +128,8 @@ pub struct Part {
     pub title: String,
     pub expect: Expect,
     pub points: f64,
+    /// When students see the part's result on Gradescope.
+    pub visibility: Visibility,
     /// MPI functions the student's code may call (`None`: any).
     pub allowed_calls: Option<Vec<Func>>,
     /// MPI functions the student's code must call.
@@ -147,6 +150,7 @@ impl Part {
             title: title.to_string(),
             expect,
             points: 0.0,
+            visibility: Visibility::Visible,
             allowed_calls: None,
             required_calls: Vec::new(),
             performance: None,
@@ -204,6 +208,47 @@ impl Expect {
             Expect::Complete => "complete",
             Expect::Deadlock => "deadlock",
         }
+    }
+}
+
+/// When students see a part's result, in Gradescope's words (its `visibility` of a test).
+/// Instructors always see everything; formats other than Gradescope's only carry it along.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    /// Always shown.
+    #[default]
+    Visible,
+    /// Never shown to students.
+    Hidden,
+    /// Shown once the assignment's due date (or late due date) has passed.
+    AfterDueDate,
+    /// Shown once the instructor publishes the grades.
+    AfterPublished,
+}
+
+impl Visibility {
+    /// Every value, in the order messages list them.
+    pub const ALL: [Visibility; 4] = [
+        Visibility::Visible,
+        Visibility::Hidden,
+        Visibility::AfterDueDate,
+        Visibility::AfterPublished,
+    ];
+
+    /// The name in `challenges.toml` and in Gradescope's `results.json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Visible => "visible",
+            Visibility::Hidden => "hidden",
+            Visibility::AfterDueDate => "after_due_date",
+            Visibility::AfterPublished => "after_published",
+        }
+    }
+
+    /// The visibility named `text` (as in `challenges.toml`), if it is one.
+    pub fn parse(text: &str) -> Option<Visibility> {
+        Visibility::ALL.into_iter().find(|v| v.as_str() == text)
     }
 }
 
@@ -471,6 +516,23 @@ fn validate_challenge(c: raw::Challenge, at: &At<'_>) -> Result<Challenge> {
                 format!("points must be a number >= 0, not {points}"),
             ));
         }
+        let visibility = match &p.visibility {
+            None => Visibility::default(),
+            Some(v) => Visibility::parse(v.get_ref()).ok_or_else(|| {
+                let names: Vec<String> = Visibility::ALL
+                    .iter()
+                    .map(|v| format!("\"{}\"", v.as_str()))
+                    .collect();
+                at(
+                    v.span(),
+                    format!(
+                        "visibility must be one of {}, not \"{}\"",
+                        names.join(", "),
+                        v.get_ref()
+                    ),
+                )
+            })?,
+        };
         let allowed_calls = p
             .allowed_calls
             .map(|list| functions(list, "allowed_calls", at))
@@ -551,6 +613,7 @@ fn validate_challenge(c: raw::Challenge, at: &At<'_>) -> Result<Challenge> {
             function,
             expect,
             points,
+            visibility,
             allowed_calls,
             required_calls,
             performance,
@@ -805,6 +868,7 @@ mod raw {
         pub title: Option<String>,
         pub expect: Spanned<String>,
         pub points: Spanned<f64>,
+        pub visibility: Option<Spanned<String>>,
         pub allowed_calls: Option<Spanned<Vec<Spanned<String>>>>,
         pub required_calls: Option<Spanned<Vec<Spanned<String>>>>,
         pub performance: Option<Performance>,
@@ -962,6 +1026,28 @@ points = 1
         let (_, _, message) =
             error_at(&format!("{MINIMAL}[challenge.limits]\ncell_seconds = -3\n"));
         assert!(message.contains("positive"), "{message}");
+    }
+
+    #[test]
+    fn visibility_defaults_to_visible_and_bad_values_are_located() {
+        assert_eq!(
+            parse(MINIMAL).unwrap().challenges[0].parts[0].visibility,
+            Visibility::Visible
+        );
+        for v in Visibility::ALL {
+            let text = MINIMAL.replace(
+                "points = 1",
+                &format!("points = 1\nvisibility = \"{}\"", v.as_str()),
+            );
+            assert_eq!(parse(&text).unwrap().challenges[0].parts[0].visibility, v);
+        }
+        let text = MINIMAL.replace("points = 1", "points = 1\nvisibility = \"secret\"");
+        let (line, column, message) = error_at(&text);
+        assert_eq!((line, column), (12, 14), "{message}");
+        assert!(
+            message.contains("visibility must be one of \"visible\", \"hidden\", \"after_due_date\", \"after_published\", not \"secret\""),
+            "{message}"
+        );
     }
 
     #[test]

@@ -372,6 +372,7 @@ pub fn unusable(options: &GradeOptions, why: &str) -> Report {
                 summary: verdict.summary,
                 points: 0.0,
                 max_points: part.points,
+                visibility: part.visibility,
                 details: None,
                 calls: Default::default(),
                 credit,
@@ -451,6 +452,7 @@ fn part_report(
         summary: short(&verdict.summary),
         points: verdict.points,
         max_points: part.points,
+        visibility: part.visibility,
         details,
         calls: part_usage(part, results)
             .map(|u| u.by_name())

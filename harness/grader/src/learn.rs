@@ -196,6 +196,7 @@ mod tests {
             summary: String::new(),
             points: 0.0,
             max_points: 1.0,
+            visibility: Default::default(),
             details: None,
             calls: Default::default(),
             credit: Vec::new(),

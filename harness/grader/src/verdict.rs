@@ -354,6 +354,7 @@ mod tests {
             title: String::new(),
             expect,
             points: 2.0,
+            visibility: Default::default(),
             allowed_calls: Some(vec![Func::Send, Func::Mprobe, Func::Mrecv, Func::Isend]),
             required_calls: vec![Func::Isend],
             performance: None,

@@ -377,7 +377,7 @@ fn paint(
     }
 }
 
-fn symbol(outcome: &str) -> char {
+pub(super) fn symbol(outcome: &str) -> char {
     OUTCOMES
         .iter()
         .find(|(name, _, _)| *name == outcome)
@@ -385,7 +385,7 @@ fn symbol(outcome: &str) -> char {
 }
 
 /// Outcome names, their symbols and legend text (symbols as in `Outcome::symbol`).
-const OUTCOMES: &[(&str, char, &str)] = &[
+pub(super) const OUTCOMES: &[(&str, char, &str)] = &[
     ("pass", '✓', "pass"),
     ("wrong-result", '✗', "wrong result"),
     ("crash", 'C', "crash"),
@@ -657,6 +657,7 @@ mod tests {
                 summary: "deadlocked from 10 elements per block at every rank count".into(),
                 points: 1.0,
                 max_points: 1.0,
+                visibility: Default::default(),
                 details: None,
                 calls: Default::default(),
                 credit: Vec::new(),

@@ -3,10 +3,18 @@
 //!
 //! Field names are part of the JSON format that course tooling reads: rename nothing, add freely.
 
+pub mod classroom;
+pub mod file;
+pub mod gradescope;
 pub mod human;
 pub mod json;
+pub mod junit;
+#[cfg(test)]
+pub(crate) mod sample;
+pub mod text;
 
 use crate::compare::Comparison;
+pub use crate::config::Visibility;
 use crate::trace::diagnosis::Diagnosis;
 use crate::trace::usage::Count;
 use crate::verdict::Earned;
@@ -81,6 +89,9 @@ pub struct PartReport {
     pub summary: String,
     pub points: f64,
     pub max_points: f64,
+    /// When students see the part's result on Gradescope (`"visible"`, `"hidden"`,
+    /// `"after_due_date"`, `"after_published"`), from `challenges.toml`.
+    pub visibility: Visibility,
     /// More than a sentence, when there is more: the compiler's message for a part that does
     /// not build.
     pub details: Option<String>,

@@ -1,0 +1,327 @@
+//! The formats course tools read, produced from real grades under real MPI and read back the
+//! way their consumers read them: JUnit XML (junit-parser, a strict XML parser), Gradescope's
+//! results.json, GitHub Classroom's base64 result, and the JSON report against its schema.
+//! Also Gradescope's autograder: the zip make-autograder packs, and run_autograder grading a
+//! submission into /autograder/results/results.json.
+//!
+//! Like tests/grading.rs: one trial at a time under the workspace's MPI lock, and no process
+//! left behind at the end.
+
+#[path = "support/mod.rs"]
+mod support;
+
+use base64::Engine;
+use libtest_mimic::{Arguments, Failed, Trial};
+use mpi_grade::config::Config;
+use mpi_grade::grade::{grade, GradeOptions};
+use mpi_grade::launcher::Choice;
+use mpi_grade::report::{classroom, gradescope, json, junit, Report};
+use serde_json::Value;
+use std::path::Path;
+use std::process::Command;
+use std::time::Duration;
+use support::*;
+
+fn main() {
+    let mut args = Arguments::from_args();
+    args.test_threads = Some(1);
+    let _lock = mpi_lock();
+    // Children of in-process grades carry the marker too, so leftovers are found.
+    std::env::set_var(TEST_MARKER_VAR, marker());
+    let gradescope_flag = grade_has_flag("--gradescope");
+    let trials = vec![
+        Trial::test(
+            "real_grades_in_every_format_agree_with_their_reports",
+            real_grades_in_every_format,
+        ),
+        Trial::test(
+            "make_autograder_packs_what_gradescope_looks_for",
+            make_autograder,
+        ),
+        // Needs `mpi-grade grade --gradescope`: ignored (and said so) until the command has it.
+        Trial::test(
+            "run_autograder_grades_a_lone_lib_rs_into_results_json",
+            run_autograder,
+        )
+        .with_ignored_flag(!gradescope_flag),
+    ];
+    let conclusion = libtest_mimic::run(&args, trials);
+    let left = leftovers();
+    if !left.is_empty() {
+        eprintln!(
+            "processes started by the tests are still running: {}",
+            left.join(", ")
+        );
+        std::process::exit(101);
+    }
+    conclusion.exit();
+}
+
+fn grade_has_flag(flag: &str) -> bool {
+    let out = run(mpi_grade(&["grade", "--help"]), Duration::from_secs(30));
+    String::from_utf8_lossy(&out.stdout).contains(flag)
+}
+
+/// Grades `submission` (from the repository root) with the fixtures' matrix, in this process.
+fn grade_here(submission: &str) -> Result<Report, Failed> {
+    let config = Config::load(&repo().join("tests/fixtures/challenges.toml"))?;
+    let options = GradeOptions {
+        submission: repo().join(submission),
+        challenge: config.challenge(None)?.clone(),
+        parts: Vec::new(),
+        seed: Some(7),
+        cache_dir: cache_dir(),
+        keep_runs: false,
+        mpi: Choice::Auto,
+        progress: false,
+        trace: true,
+        compare: false,
+        runner: config.runner.clone(),
+    };
+    Ok(grade(&options)?)
+}
+
+fn real_grades_in_every_format() -> Result<(), Failed> {
+    // All three parts pass; part 2 deadlocks at some rank counts (and earns partial credit); the
+    // crate does not build.
+    let reports = [
+        grade_here("solutions/reference")?,
+        grade_here("tests/fixtures/rank-count-deadlock")?,
+        grade_here("tests/fixtures/compile-error")?,
+    ];
+    let passed: Vec<Vec<bool>> = reports
+        .iter()
+        .map(|r| r.parts.iter().map(|p| p.passed).collect())
+        .collect();
+    assert_eq!(
+        passed,
+        [
+            vec![true, true, true],
+            vec![true, false, true],
+            vec![false, false, false]
+        ],
+        "the fixtures' verdicts changed; see tests/grading.rs"
+    );
+
+    for report in &reports {
+        // The JSON report, against its schema.
+        let mut out = Vec::new();
+        json::write(report, &mut out)?;
+        let value: Value = serde_json::from_slice(&out)?;
+        let departures = schema_errors(&value);
+        if !departures.is_empty() {
+            return Err(format!("{}: {}", report.submission, departures.join("\n")).into());
+        }
+        check_gradescope(report)?;
+        check_classroom(report)?;
+    }
+    check_junit(&reports)
+}
+
+fn check_junit(reports: &[Report]) -> Result<(), Failed> {
+    let mut out = Vec::new();
+    junit::write(reports, &mut out)?;
+    let xml = String::from_utf8(out)?;
+    let parsed = junit_parser::from_reader(std::io::Cursor::new(xml.as_bytes()))
+        .map_err(|e| format!("junit-parser rejects the XML: {e}\n{xml}"))?;
+    let document = roxmltree::Document::parse(&xml)?;
+    assert_eq!(parsed.suites.len(), reports.len());
+    for (suite, report) in parsed.suites.iter().zip(reports) {
+        assert_eq!(suite.name, report.submission);
+        assert_eq!(suite.cases.len(), report.parts.len());
+        let failed = report.parts.iter().filter(|p| !p.passed).count();
+        assert_eq!(suite.failures as usize, failed, "{xml}");
+        let mut points = 0.0;
+        for (case, part) in suite.cases.iter().zip(&report.parts) {
+            assert_eq!(case.status.is_success(), part.passed);
+            let property = |name: &str| case.properties.hashmap.get(name).cloned();
+            points += property("points").unwrap().parse::<f64>()?;
+            let runs = case
+                .properties
+                .vec
+                .iter()
+                .filter(|(name, _)| name.starts_with("run:"))
+                .count();
+            assert_eq!(runs, part.runs.len(), "one property per run");
+            if let Some(failure) = &part.failure {
+                let f = case.status.failure_as_ref();
+                assert_eq!(&f.failure_type, failure);
+                assert_eq!(f.message, part.summary);
+            }
+        }
+        assert!(
+            (points - report.points).abs() < 1e-9,
+            "{points} {}",
+            report.points
+        );
+    }
+    // The compiler's message reaches the failure body intact (escaped and unescaped).
+    let body: String = document
+        .descendants()
+        .filter(|n| n.has_tag_name("failure"))
+        .filter(|n| n.attribute("type") == Some("build-error"))
+        .filter_map(|n| n.text())
+        .collect();
+    assert!(body.contains("mismatched types"), "{body}");
+    Ok(())
+}
+
+fn check_gradescope(report: &Report) -> Result<(), Failed> {
+    let mut out = Vec::new();
+    gradescope::write(report, &mut out)?;
+    let results: Value = serde_json::from_slice(&out)?;
+    assert_eq!(results["score"].as_f64(), Some(report.points));
+    let tests = results["tests"].as_array().unwrap();
+    assert_eq!(tests.len(), report.parts.len());
+    let sum: f64 = tests.iter().map(|t| t["score"].as_f64().unwrap()).sum();
+    assert!((sum - report.points).abs() < 1e-9);
+    for (test, part) in tests.iter().zip(&report.parts) {
+        let status = if part.passed { "passed" } else { "failed" };
+        assert_eq!(test["status"], status);
+        assert_eq!(test["max_score"].as_f64(), Some(part.max_points));
+        assert_eq!(test["visibility"], "visible");
+        assert!(test["output"].as_str().unwrap().contains(&part.summary));
+    }
+    Ok(())
+}
+
+fn check_classroom(report: &Report) -> Result<(), Failed> {
+    let dir = tempfile::tempdir()?;
+    let github_output = dir.path().join("output");
+    classroom::emit_to(report, Some(&github_output), &mut std::io::sink())?;
+    let line = std::fs::read_to_string(&github_output)?;
+    let encoded = line
+        .trim_end()
+        .strip_prefix("result=")
+        .ok_or("no result=")?;
+    let decoded = base64::engine::general_purpose::STANDARD.decode(encoded)?;
+    let result: Value = serde_json::from_slice(&decoded)?;
+    assert_eq!(result["version"], 1);
+    let status = if report.all_passed() { "pass" } else { "fail" };
+    assert_eq!(result["status"], status);
+    assert_eq!(result["max_score"].as_f64(), Some(report.max_points));
+    let sum: f64 = result["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["score"].as_f64().unwrap())
+        .sum();
+    assert!((sum - report.points).abs() < 1e-9);
+    Ok(())
+}
+
+fn make_autograder() -> Result<(), Failed> {
+    let dir = tempfile::tempdir()?;
+    let zip = dir.path().join("autograder.zip");
+    let out = Command::new(repo().join("gradescope/make-autograder"))
+        .arg(repo().join("tests/fixtures/challenges.toml"))
+        .arg(&zip)
+        .current_dir(dir.path())
+        .output()?;
+    if !out.status.success() {
+        return Err(format!(
+            "make-autograder failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .into());
+    }
+    // `unzip -Z`: one line per entry, permissions first, name last.
+    let listing = Command::new("unzip").arg("-Z").arg(&zip).output()?;
+    let listing = String::from_utf8(listing.stdout)?;
+    let entry = |name: &str| {
+        listing
+            .lines()
+            .find(|l| l.split_whitespace().last() == Some(name))
+            .map(str::to_string)
+    };
+    for script in ["setup.sh", "run_autograder"] {
+        let line = entry(script).ok_or(format!("no {script} at the root:\n{listing}"))?;
+        assert!(
+            line.starts_with("-rwxr-xr-x"),
+            "{script} is executable: {line}"
+        );
+    }
+    for file in [
+        "challenges.toml",
+        "mpi-grade/Cargo.toml",
+        "mpi-grade/Cargo.lock",
+        "mpi-grade/harness/grader/Cargo.toml",
+        "mpi-grade/solutions/reference/src/lib.rs",
+    ] {
+        assert!(entry(file).is_some(), "no {file}:\n{listing}");
+    }
+    assert!(entry("mpi-grade/target/").is_none());
+    let config = Command::new("unzip")
+        .args(["-p"])
+        .arg(&zip)
+        .arg("challenges.toml")
+        .output()?;
+    let packed = String::from_utf8(config.stdout)?;
+    let course = std::fs::read_to_string(repo().join("tests/fixtures/challenges.toml"))?;
+    assert_eq!(
+        packed, course,
+        "the course's configuration is the one packed"
+    );
+    Ok(())
+}
+
+fn run_autograder() -> Result<(), Failed> {
+    // Gradescope's layout in a temporary directory; the submission is a lone lib.rs.
+    let root = tempfile::tempdir()?;
+    let submission = root.path().join("submission");
+    std::fs::create_dir_all(&submission)?;
+    std::fs::copy(
+        repo().join("tests/fixtures/rank-count-deadlock/src/lib.rs"),
+        submission.join("lib.rs"),
+    )?;
+    let out = run(autograder(root.path()), Duration::from_secs(600));
+    let results_path = root.path().join("results/results.json");
+    let text = std::fs::read_to_string(&results_path).map_err(|e| {
+        format!(
+            "no results.json ({e}); exit {:?}\nstdout:\n{}\nstderr:\n{}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })?;
+    assert_eq!(out.status.code(), Some(0), "run_autograder always exits 0");
+    let results: Value = serde_json::from_str(&text)?;
+    let statuses: Vec<&str> = results["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["passed", "failed", "passed"], "{text}");
+    // part1 and part3 (1 + 3) and part 2's credit for its 2-rank runs (1 of 2).
+    assert_eq!(results["score"].as_f64(), Some(5.0), "{text}");
+
+    // A submission with nothing to grade still leaves a results.json, saying so.
+    std::fs::remove_file(submission.join("lib.rs"))?;
+    let out = run(autograder(root.path()), Duration::from_secs(60));
+    assert_eq!(out.status.code(), Some(0));
+    let results: Value = serde_json::from_str(&std::fs::read_to_string(&results_path)?)?;
+    assert_eq!(results["score"], 0);
+    let output = results["output"].as_str().unwrap();
+    assert!(
+        output.contains("neither a Cargo.toml nor a lib.rs"),
+        "{output}"
+    );
+    Ok(())
+}
+
+fn autograder(root: &Path) -> Command {
+    let mut cmd = Command::new(repo().join("gradescope/run_autograder"));
+    cmd.env("AUTOGRADER_ROOT", root)
+        .env("MPI_GRADE", env!("CARGO_BIN_EXE_mpi-grade"))
+        .env(
+            "MPI_GRADE_CONFIG",
+            repo().join("tests/fixtures/challenges.toml"),
+        )
+        .env("MPI_GRADE_ARGS", "--no-compare --seed 7")
+        .env("MPI_GRADE_CACHE", cache_dir())
+        .env(TEST_MARKER_VAR, marker())
+        .current_dir(root)
+        .stdin(std::process::Stdio::null());
+    cmd
+}
