@@ -62,6 +62,10 @@ fn main() {
             batch_gradebook,
         ),
         Trial::test(
+            "gradescope_and_classroom_results_come_from_the_grade_flags",
+            course_formats,
+        ),
+        Trial::test(
             "check_explains_a_failure_to_the_student_in_their_crate",
             check_explains,
         ),
@@ -608,6 +612,7 @@ fn batch_gradebook() -> Result<(), Failed> {
     let out = tempfile::tempdir().unwrap();
     let book = out.path().join("gradebook.csv");
     let reports = out.path().join("reports");
+    let junit = out.path().join("junit.xml");
     let cmd = mpi_grade(&[
         "grade",
         "--batch",
@@ -616,6 +621,8 @@ fn batch_gradebook() -> Result<(), Failed> {
         "tests/fixtures/challenges.toml",
         "--csv",
         book.to_str().unwrap(),
+        "--junit",
+        junit.to_str().unwrap(),
         "--out",
         reports.to_str().unwrap(),
         "--build-ahead",
@@ -671,6 +678,16 @@ fn batch_gradebook() -> Result<(), Failed> {
         if !reports.join(format!("{name}.txt")).is_file() {
             return Err(format!("no human report for {name}").into());
         }
+    }
+    // The JUnit file holds a suite per submission, failures where the gradebook has them.
+    let xml = std::fs::read_to_string(&junit).map_err(|e| format!("no JUnit file: {e}"))?;
+    let parsed = junit_parser::from_reader(std::io::Cursor::new(xml.as_bytes()))
+        .map_err(|e| format!("junit-parser rejects the batch's XML: {e}"))?;
+    let failures: Vec<u64> = parsed.suites.iter().map(|s| s.failures).collect();
+    if failures != [0, 1, 3, 3] {
+        return Err(
+            format!("JUnit failures per suite {failures:?}, expected [0, 1, 3, 3]\n{xml}").into(),
+        );
     }
     if !stdout.contains("4 submissions graded, 1 with every part passed") {
         return Err(format!("the summary does not count the submissions{context}").into());
@@ -771,6 +788,80 @@ fn check_explains() -> Result<(), Failed> {
         if !stdout.contains(needle) {
             return Err(format!("check does not say {needle:?}:\n{stdout}").into());
         }
+    }
+    // A part the course hides is not checked.
+    let hidden = tempfile::NamedTempFile::new().unwrap();
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "name = \"part2\"\n",
+        "name = \"part2\"\nvisibility = \"hidden\"\n",
+    );
+    std::fs::write(hidden.path(), text).unwrap();
+    let mut cmd = mpi_grade(&[
+        "check",
+        "--config",
+        hidden.path().to_str().unwrap(),
+        "--color",
+        "never",
+        "-q",
+    ]);
+    cmd.current_dir(repo().join("tests/fixtures/buffered-part2"));
+    let output = run(cmd, GRADE_LIMIT);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let shows_part2 = stdout.lines().any(|l| l.starts_with("part2"));
+    if shows_part2 || !stdout.contains("part3") || !stderr.contains("1 of the 3 parts are hidden") {
+        return Err(format!("hidden part2 shows:\n{stdout}\n{stderr}").into());
+    }
+    Ok(())
+}
+
+fn course_formats() -> Result<(), Failed> {
+    let out = tempfile::tempdir().unwrap();
+    let github_output = out.path().join("github_output");
+    std::fs::write(&github_output, "earlier=1\n").unwrap();
+    let results_dir = format!("{}/", out.path().join("results").display());
+    let mut cmd = mpi_grade(&[
+        "grade",
+        "tests/fixtures/rank-count-deadlock",
+        "--config",
+        "tests/fixtures/challenges.toml",
+        "--part",
+        "2",
+        "--no-compare",
+        "--gradescope",
+        &results_dir,
+        "--classroom",
+        "--color",
+        "never",
+        "-q",
+    ]);
+    cmd.env("GITHUB_OUTPUT", &github_output);
+    let output = run(cmd, GRADE_LIMIT);
+    if output.status.code() != Some(1) {
+        return Err(format!("exit {:?}, expected 1", output.status).into());
+    }
+    let results: Value = serde_json::from_str(
+        &std::fs::read_to_string(out.path().join("results/results.json"))
+            .map_err(|e| format!("no results.json in the directory given: {e}"))?,
+    )?;
+    if results["score"].as_f64() != Some(1.0)
+        || results["tests"][0]["max_score"].as_f64() != Some(2.0)
+    {
+        return Err(format!("results.json: {results}").into());
+    }
+    let appended = std::fs::read_to_string(&github_output).unwrap();
+    let line = appended
+        .lines()
+        .find_map(|l| l.strip_prefix("result="))
+        .ok_or(format!("no result= line in GITHUB_OUTPUT: {appended}"))?;
+    use base64::Engine;
+    let decoded: Value =
+        serde_json::from_slice(&base64::engine::general_purpose::STANDARD.decode(line)?)?;
+    if !appended.starts_with("earlier=1\n")
+        || decoded["max_score"].as_f64() != Some(2.0)
+        || decoded["status"] != "fail"
+    {
+        return Err(format!("GITHUB_OUTPUT: {appended}\ndecoded: {decoded}").into());
     }
     Ok(())
 }

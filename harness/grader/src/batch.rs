@@ -8,9 +8,8 @@
 use crate::error::{Error, Result};
 use crate::grade::{self, GradeOptions, Prepared};
 use crate::report::human::format_points;
-use crate::report::{human, json, Report};
+use crate::report::{file, human, json, junit, Report};
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
@@ -178,6 +177,8 @@ pub struct Outputs {
     pub out_dir: Option<PathBuf>,
     /// The gradebook.
     pub csv: Option<PathBuf>,
+    /// JUnit XML, a test suite per submission.
+    pub junit: Option<PathBuf>,
     /// Part names, the CSV's columns.
     pub parts: Vec<String>,
 }
@@ -188,18 +189,20 @@ impl Outputs {
         let Some(newest) = all.last() else {
             return Ok(());
         };
+        let written = |path: &Path| Error::io(format!("cannot write {}", path.display()));
         if let Some(dir) = &self.out_dir {
-            std::fs::create_dir_all(dir)
-                .map_err(Error::io(format!("cannot create {}", dir.display())))?;
-            let mut text = Vec::new();
-            json::write(&newest.report, &mut text).expect("writing to memory");
-            write_atomically(&dir.join(format!("{}.json", newest.name)), &text)?;
-            let mut text = Vec::new();
-            human::render(&newest.report, &mut text).expect("writing to memory");
-            write_atomically(&dir.join(format!("{}.txt", newest.name)), &text)?;
+            let path = dir.join(format!("{}.json", newest.name));
+            file::write(&path, |out| json::write(&newest.report, out)).map_err(written(&path))?;
+            let path = dir.join(format!("{}.txt", newest.name));
+            file::write(&path, |out| human::render(&newest.report, out)).map_err(written(&path))?;
         }
         if let Some(path) = &self.csv {
-            write_atomically(path, &gradebook(&self.parts, all))?;
+            file::write(path, |out| out.write_all(&gradebook(&self.parts, all)))
+                .map_err(written(path))?;
+        }
+        if let Some(path) = &self.junit {
+            let reports: Vec<Report> = all.iter().map(|g| g.report.clone()).collect();
+            file::write(path, |out| junit::write(&reports, out)).map_err(written(path))?;
         }
         Ok(())
     }
@@ -325,22 +328,6 @@ impl Progress {
             bar.finish_and_clear();
         }
     }
-}
-
-/// Writes `path` through a temporary file beside it, so a reader (or a kill) never sees half
-/// a file.
-pub fn write_atomically(path: &Path, content: &[u8]) -> Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let mut file = tempfile::NamedTempFile::new_in(dir)
-        .map_err(Error::io(format!("cannot write in {}", dir.display())))?;
-    file.write_all(content)
-        .map_err(Error::io(format!("cannot write {}", path.display())))?;
-    file.persist(path)
-        .map_err(|e| Error::io(format!("cannot write {}", path.display()))(e.error))?;
-    Ok(())
 }
 
 #[cfg(test)]

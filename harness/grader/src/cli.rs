@@ -8,7 +8,7 @@ use crate::config::{Challenge, Config, Expect};
 use crate::error::{Error, Result};
 use crate::grade::{self, GradeOptions};
 use crate::launcher::Choice;
-use crate::report::{human, json, Report};
+use crate::report::{classroom, file, gradescope, human, json, junit, Report};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -164,6 +164,17 @@ struct GradeArgs {
     /// Batch: the gradebook (points per part, total, failures), rewritten after each submission.
     #[arg(long, value_name = "FILE")]
     csv: Option<PathBuf>,
+    /// Also write JUnit XML to FILE (GitLab, Jenkins, test-report actions): a test suite per
+    /// submission, a test case per part.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Also write Gradescope's results.json (to FILE, or into DIR).
+    #[arg(long, value_name = "FILE_OR_DIR")]
+    gradescope: Option<PathBuf>,
+    /// Also give GitHub Classroom's result: a `result=` line appended to $GITHUB_OUTPUT, or
+    /// printed after the report when that is unset.
+    #[arg(long)]
+    classroom: bool,
     /// Batch: build the next submission while the current one runs [auto: when there are more
     /// cores than ranks].
     #[arg(long, value_enum, value_name = "WHEN", default_value_t = BuildAhead::Auto)]
@@ -303,7 +314,20 @@ fn run_grade(args: GradeArgs) -> Result<ExitCode> {
         ));
     }
     let report = grade::grade(&options)?;
+    // Course tooling's files first: a reader of the table must not delay them.
+    if let Some(path) = &args.junit {
+        file::write(path, |out| junit::write(std::slice::from_ref(&report), out))
+            .map_err(Error::io(format!("cannot write {}", path.display())))?;
+    }
+    if let Some(target) = &args.gradescope {
+        let path = gradescope::results_path(target);
+        file::write(&path, |out| gradescope::write(&report, out))
+            .map_err(Error::io(format!("cannot write {}", path.display())))?;
+    }
     write_reports(&report, args.json.as_deref(), json_to_stdout, human::render)?;
+    if args.classroom {
+        classroom::emit(&report).map_err(Error::io("cannot write the GitHub Classroom result"))?;
+    }
     if let Some(path) = &args.dot {
         let graph = crate::trace::diagnosis::dot(report.diagnoses());
         std::fs::write(path, graph)
@@ -326,9 +350,7 @@ fn write_reports(
             json::write(report, &mut std::io::stdout().lock())
                 .map_err(Error::io("cannot write the JSON report"))?;
         } else {
-            let mut file = std::fs::File::create(path)
-                .map_err(Error::io(format!("cannot create {}", path.display())))?;
-            json::write(report, &mut file)
+            file::write(path, |out| json::write(report, out))
                 .map_err(Error::io(format!("cannot write {}", path.display())))?;
         }
     }
@@ -346,9 +368,9 @@ fn run_batch(
     options: &GradeOptions,
     entries: &[batch::Entry],
 ) -> Result<ExitCode> {
-    if args.json.is_some() || args.dot.is_some() {
+    if args.json.is_some() || args.dot.is_some() || args.gradescope.is_some() || args.classroom {
         return Err(Error::Other(
-            "--json and --dot write one submission's report: in a batch, use --out DIR".into(),
+            "--json, --dot, --gradescope and --classroom are about one submission: in a batch, use --out DIR, --csv and --junit".into(),
         ));
     }
     // The MPI installation is the same for every submission: a missing one stops here.
@@ -356,6 +378,7 @@ fn run_batch(
     let outputs = batch::Outputs {
         out_dir: args.out.clone(),
         csv: args.csv.clone(),
+        junit: args.junit.clone(),
         parts: options
             .challenge
             .parts
@@ -455,7 +478,19 @@ fn run_compare(args: CompareArgs) -> Result<ExitCode> {
 
 fn run_check(args: CheckArgs) -> Result<ExitCode> {
     let config = load_config(args.config.as_deref())?;
-    let challenge = config.challenge(args.challenge.as_deref())?.clone();
+    let mut challenge = config.challenge(args.challenge.as_deref())?.clone();
+    // What the course hides from students is not checked here either.
+    let all = challenge.parts.len();
+    challenge
+        .parts
+        .retain(|p| p.visibility == crate::config::Visibility::Visible);
+    if challenge.parts.len() < all {
+        eprintln!(
+            "note: {} of the {all} parts are hidden by {} and not checked here",
+            all - challenge.parts.len(),
+            config.path.display()
+        );
+    }
     colour_the_table(args.color, false);
     crate::procs::become_subreaper();
     crate::interrupt::install();
