@@ -73,6 +73,9 @@ struct CompareArgs {
     /// No progress lines on stderr.
     #[arg(short, long)]
     quiet: bool,
+    /// Build and run the crate without isolation (only for code you trust).
+    #[arg(long)]
+    no_sandbox: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -162,6 +165,10 @@ struct GradeArgs {
     /// Print the launch command line of each rank count, and run nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Build and run the submission without isolation (no own network, mounts, user, limits,
+    /// scrubbed environment or scratch copy): only for code you trust.
+    #[arg(long)]
+    no_sandbox: bool,
     /// No progress lines on stderr.
     #[arg(short, long)]
     quiet: bool,
@@ -246,6 +253,7 @@ fn run_grade(args: GradeArgs) -> Result<ExitCode> {
         trace: !args.no_trace,
         compare: !args.no_compare,
         runner: config.runner.clone(),
+        sandbox: !args.no_sandbox,
     };
     let report = grade::grade(&options)?;
     write_reports(&report, args.json.as_deref(), json_to_stdout, human::render)?;
@@ -342,6 +350,7 @@ fn run_compare(args: CompareArgs) -> Result<ExitCode> {
         trace: true,
         compare: true,
         runner: config.runner.clone(),
+        sandbox: !args.no_sandbox,
     };
     let report = grade::grade(&options)?;
     write_reports(

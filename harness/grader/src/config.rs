@@ -63,6 +63,8 @@ pub struct Challenge {
     /// fastest one kept (`[challenge.timing] repetitions`, default 3).
     pub repetitions: u32,
     pub limits: Limits,
+    /// Resource limits of the sandboxed build and ranks (`[challenge.sandbox]`).
+    pub sandbox: crate::sandbox::limits::SandboxLimits,
     pub parts: Vec<Part>,
 }
 
@@ -358,6 +360,7 @@ fn validate_challenge(c: raw::Challenge, at: &At<'_>) -> Result<Challenge> {
     }
 
     let limits = validate_limits(c.limits, at)?;
+    let sandbox = crate::sandbox::limits::validate(c.sandbox, at)?;
     let repetitions = match c.timing.and_then(|t| t.repetitions) {
         None => 3,
         Some(r) if (1..=1000).contains(r.get_ref()) => *r.get_ref() as u32,
@@ -502,6 +505,7 @@ fn validate_challenge(c: raw::Challenge, at: &At<'_>) -> Result<Challenge> {
         zero_buffer: c.zero_buffer.unwrap_or(true),
         repetitions,
         limits,
+        sandbox,
         parts,
     })
 }
@@ -615,6 +619,7 @@ mod raw {
         pub zero_buffer: Option<bool>,
         pub timing: Option<Timing>,
         pub limits: Option<Limits>,
+        pub sandbox: Option<crate::sandbox::limits::RawSandbox>,
         #[serde(default)]
         pub part: Vec<Part>,
     }

@@ -33,6 +33,8 @@ pub struct GradeOptions {
     pub compare: bool,
     /// What starts the ranks.
     pub runner: Runner,
+    /// Isolate the build and the ranks (`--no-sandbox` turns it off).
+    pub sandbox: bool,
 }
 
 /// Grades one submission.
@@ -40,7 +42,7 @@ pub fn grade(options: &GradeOptions) -> Result<Report> {
     let started = Instant::now();
     let challenge = &options.challenge;
     let parts = selected_parts(challenge, &options.parts)?;
-    let submission = Submission::open(&options.submission)?;
+    let original = Submission::open(&options.submission)?;
     let mut launcher = Launcher::detect(options.mpi)?;
     launcher.runner = options.runner.clone();
     if launcher.runner == Runner::Srun && crate::launcher::find_on_path("srun").is_none() {
@@ -67,13 +69,25 @@ pub fn grade(options: &GradeOptions) -> Result<Report> {
         .prefix("grade-")
         .tempdir_in(&runs_dir)
         .map_err(Error::io("cannot create a scratch directory"))?;
+    let isolation = crate::sandbox::grade::Isolation::set_up(
+        options.sandbox,
+        &original,
+        &cache_dir,
+        scratch.path(),
+        &challenge.sandbox,
+    )?;
+    if let Some(notice) = isolation.sandbox.notice() {
+        eprintln!("{notice}");
+    }
+    let submission = isolation.submission.clone();
 
     note(format!("building {} ...", submission.display));
     let cache = BuildCache::new(
         &cache_dir,
         &launcher,
         Duration::from_secs_f64(challenge.limits.build_seconds),
-    );
+    )
+    .with_jail(isolation.build.clone());
     let functions: Vec<String> = parts.iter().map(|p| p.function.clone()).collect();
     let build = cache.build_driver(&submission, challenge.kind, &functions, scratch.path())?;
     let tracer_started = Instant::now();
@@ -114,7 +128,8 @@ pub fn grade(options: &GradeOptions) -> Result<Report> {
         launches: 0,
         traced: options.trace,
         comparison: None,
-        warnings: Vec::new(),
+        warnings: isolation.sandbox.notice().into_iter().collect(),
+        isolation: isolation.sandbox.describe(),
     };
 
     match build {
@@ -175,6 +190,7 @@ pub fn grade(options: &GradeOptions) -> Result<Report> {
                 scratch: scratch.path().to_path_buf(),
                 limits: &challenge.limits,
                 progress: &progress,
+                jail: isolation.ranks.as_ref(),
             };
             let run = if graded.is_empty() {
                 None

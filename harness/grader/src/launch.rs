@@ -53,6 +53,8 @@ pub struct Launch<'a> {
     pub launch_seconds: f64,
     /// A graded launch: its run directory (plan and events) and the cell time limit.
     pub cells: Option<(&'a RunDir, f64)>,
+    /// Run `mpiexec` and the ranks confined (a submission's launch).
+    pub jail: Option<&'a crate::sandbox::Jail>,
 }
 
 /// Everything known about a finished launch.
@@ -110,6 +112,9 @@ pub fn run(
     // launchers take their ranks down with them.
     unsafe {
         command.pre_exec(crate::procs::die_with_parent_in_new_session);
+    }
+    if let Some(jail) = launch.jail {
+        jail.confine(&mut command)?;
     }
 
     let started = Instant::now();

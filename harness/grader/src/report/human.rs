@@ -555,6 +555,7 @@ mod tests {
             traced: true,
             comparison: None,
             warnings: vec![],
+            isolation: "off".into(),
         }
     }
 

@@ -18,9 +18,11 @@
 //!
 //! What the kernel refuses is left out, and [`Sandbox::notice`] says so in one line.
 
+pub mod builds;
 pub mod child;
 pub mod env;
 pub mod fs;
+pub mod grade;
 pub mod limits;
 
 use crate::error::{Error, Result};
@@ -74,6 +76,77 @@ pub struct Confinement {
     pub env: Vec<(String, String)>,
     /// The home and temporary directory when there is no private `/tmp` (no mount namespace).
     pub fallback_home: Option<PathBuf>,
+}
+
+/// A sandbox and the confinement of one kind of command in it.
+#[derive(Debug, Clone)]
+pub struct Jail {
+    pub sandbox: Sandbox,
+    pub confinement: Confinement,
+}
+
+impl Jail {
+    /// The confinement of the ranks of a grade: everything of the grader's hidden (its home, its
+    /// cache, the original submission) but the grade's scratch directory, which holds the
+    /// driver, the tracer and the run directories. Creates `scratch/home`, the ranks' home
+    /// when there is no private `/tmp`.
+    pub fn for_ranks(
+        sandbox: &Sandbox,
+        limits: ResourceLimits,
+        scratch: &Path,
+        hide: Vec<PathBuf>,
+    ) -> Result<Jail> {
+        let home = scratch.join("home");
+        std::fs::create_dir_all(&home)
+            .map_err(Error::io(format!("cannot create {}", home.display())))?;
+        if let Some((uid, gid)) = sandbox.owner() {
+            fs::give(&home, uid, gid)?;
+        }
+        let cwd = if sandbox.mounts {
+            PathBuf::from("/tmp")
+        } else {
+            home.clone()
+        };
+        Ok(Jail {
+            sandbox: sandbox.clone(),
+            confinement: Confinement {
+                limits: Some(limits),
+                hide,
+                keep: vec![(scratch.to_path_buf(), false)],
+                cwd: Some(cwd),
+                fallback_home: Some(home),
+                ..Confinement::default()
+            },
+        })
+    }
+
+    /// Sets `command` up to run in this jail.
+    pub fn confine(&self, command: &mut Command) -> Result<()> {
+        self.sandbox.confine(command, &self.confinement)
+    }
+
+    /// Gives the files of a run directory the ranks write (their event files and tracer
+    /// records) to the sandbox user. The directories stay the grader's: a rank cannot add,
+    /// remove or replace a file, nor touch the plan.
+    pub fn give_run_files(&self, run_dir: &Path) -> Result<()> {
+        let Some((uid, gid)) = self.sandbox.owner() else {
+            return Ok(());
+        };
+        for dir in [
+            mpi_grade_protocol::run::ranks_dir(run_dir),
+            mpi_grade_protocol::run::trace_dir(run_dir),
+        ] {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                if entry.file_type().is_ok_and(|t| t.is_file()) {
+                    fs::give(&entry.path(), uid, gid)?;
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 /// Private directories every sandboxed process gets (path, tmpfs size).
@@ -230,6 +303,20 @@ impl Sandbox {
     /// Sets `command` up to run confined: environment, then the child's program (namespaces,
     /// mounts, limits, user) in `pre_exec`, after any set up earlier (the new session).
     pub fn confine(&self, command: &mut Command, c: &Confinement) -> Result<()> {
+        self.scrub_env(command, c.fallback_home.as_deref());
+        command.envs(c.env.iter().map(|(k, v)| (k, v)));
+        let program = self.program(c)?;
+        // SAFETY: Program::run makes only async-signal-safe system calls on data prepared here.
+        unsafe {
+            command.pre_exec(move || program.run());
+        }
+        Ok(())
+    }
+
+    /// Replaces `command`'s environment by the allowed part of the grader's, `HOME` and
+    /// `TMPDIR` (the private `/tmp`, else `fallback_home`), and what was set on `command`
+    /// explicitly (secrets excepted).
+    pub fn scrub_env(&self, command: &mut Command, fallback_home: Option<&Path>) {
         let explicit: Vec<(std::ffi::OsString, std::ffi::OsString)> = command
             .get_envs()
             .filter_map(|(k, v)| Some((k.to_os_string(), v?.to_os_string())))
@@ -237,13 +324,11 @@ impl Sandbox {
         command.env_clear();
         command.envs(env::inherited(std::env::vars()));
         let home = if self.mounts {
-            PathBuf::from("/tmp")
+            Path::new("/tmp")
         } else {
-            c.fallback_home
-                .clone()
-                .unwrap_or_else(|| PathBuf::from("/"))
+            fallback_home.unwrap_or(Path::new("/tmp"))
         };
-        command.env("HOME", &home).env("TMPDIR", &home);
+        command.env("HOME", home).env("TMPDIR", home);
         if let Some(a) = &self.account {
             command.env("USER", &a.name).env("LOGNAME", &a.name);
         }
@@ -252,14 +337,6 @@ impl Sandbox {
                 command.env(k, v);
             }
         }
-        command.envs(c.env.iter().map(|(k, v)| (k, v)));
-
-        let program = self.program(c)?;
-        // SAFETY: Program::run makes only async-signal-safe system calls on data prepared here.
-        unsafe {
-            command.pre_exec(move || program.run());
-        }
-        Ok(())
     }
 
     fn program(&self, c: &Confinement) -> Result<Program> {
