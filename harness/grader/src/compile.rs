@@ -184,7 +184,9 @@ impl BuildCache {
     }
 
     fn trusted(&self) -> CargoRun<'_> {
-        self.jail.as_ref().map_or(CargoRun::Plain, CargoRun::Trusted)
+        self.jail
+            .as_ref()
+            .map_or(CargoRun::Plain, CargoRun::Trusted)
     }
 
     /// Before a sandboxed build, as the grader: fetch every dependency (the sandbox has no
@@ -201,7 +203,13 @@ impl BuildCache {
             return Ok(Some(self.failure(&fetch, submission, started)));
         }
         let runtime = self.cargo(
-            &["build", "--release", "--message-format=json", "-p", RUNTIME_PACKAGE],
+            &[
+                "build",
+                "--release",
+                "--message-format=json",
+                "-p",
+                RUNTIME_PACKAGE,
+            ],
             self.trusted(),
         )?;
         if !runtime.success {

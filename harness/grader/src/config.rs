@@ -796,6 +796,26 @@ points = 1
     }
 
     #[test]
+    fn sandbox_limits_have_defaults_and_are_checked_where_they_are() {
+        let c = &parse(MINIMAL).unwrap().challenges[0];
+        assert_eq!(c.sandbox, crate::sandbox::limits::SandboxLimits::default());
+        let text = format!(
+            "{MINIMAL}[challenge.sandbox.ranks]\nmemory_mb = 1024\n[challenge.sandbox.build]\ncpu_seconds = 60\n"
+        );
+        let c = &parse(&text).unwrap().challenges[0];
+        assert_eq!(c.sandbox.ranks.memory_mb, 1024);
+        assert_eq!(c.sandbox.build.cpu_seconds, 60);
+        assert_eq!(c.sandbox.ranks.cpu_seconds, 600);
+        let (line, column, message) = error_at(&text.replace("1024", "-5"));
+        assert_eq!((line, column), (13, 13), "{message}");
+        assert!(message.contains("sandbox.ranks.memory_mb must be a positive integer"));
+        let (_, _, message) = error_at(&text.replace("1024", "16"));
+        assert!(message.contains("too small"), "{message}");
+        let (_, _, message) = error_at(&text.replace("memory_mb", "memroy_mb"));
+        assert!(message.contains("memroy_mb"), "{message}");
+    }
+
+    #[test]
     fn performance_targets_name_a_baseline() {
         let text = MINIMAL.replace("expect = \"deadlock\"", "expect = \"complete\"")
             + "[challenge.part.performance]\nbaseline = \"MPI_Alltoall\"\nmax_ratio = 3\n";

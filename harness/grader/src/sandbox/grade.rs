@@ -57,7 +57,9 @@ impl Isolation {
         // The grader's working directory (a course's checkout, with other submissions) too,
         // unless it is a system directory MPI and the toolchain live in.
         if let Ok(cwd) = std::env::current_dir() {
-            let system = ["/", "/usr", "/etc", "/opt", "/var", "/bin", "/lib", "/lib64", "/sbin"];
+            let system = [
+                "/", "/usr", "/etc", "/opt", "/var", "/bin", "/lib", "/lib64", "/sbin",
+            ];
             if !system.iter().any(|s| cwd == Path::new(s)) {
                 hide.push(cwd);
             }
