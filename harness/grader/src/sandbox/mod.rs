@@ -519,6 +519,48 @@ mod tests {
 mod live_tests {
     use super::*;
 
+    /// The set-up a grader that is not root uses: a user namespace mapping the grader's own
+    /// user, the rest as for root. (Run as root here, the mapping is root's, but every step is
+    /// the same.)
+    #[test]
+    fn a_user_namespace_sets_the_sandbox_up_without_privilege() {
+        let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+        let sandbox = Sandbox {
+            identity: Identity::UserNamespace { uid, gid },
+            account: None,
+            net: true,
+            mounts: true,
+            missing: Vec::new(),
+        };
+        if sandbox.probe().is_err() {
+            eprintln!("skipped: no user namespaces here");
+            return;
+        }
+        let hidden = tempfile::tempdir().unwrap();
+        std::fs::write(hidden.path().join("secret"), "no").unwrap();
+        let script = format!(
+            "tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' '; cat {}/secret 2>/dev/null || echo hidden; grep CapEff /proc/self/status | tr -d '\\t'; umount /tmp 2>/dev/null && echo unmounted || echo locked",
+            hidden.path().display()
+        );
+        let mut command = Command::new("sh");
+        command.args(["-c", &script]);
+        let confinement = Confinement {
+            hide: vec![hidden.path().to_path_buf()],
+            cwd: Some("/".into()),
+            ..Confinement::default()
+        };
+        sandbox.confine(&mut command, &confinement).unwrap();
+        let out = command.output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines,
+            ["lo", "hidden", "CapEff:0000000000000000", "locked"],
+            "{text}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// A shell in the sandbox: its user, its network interfaces, its /tmp (empty but for the
     /// scratch directory kept visible: tempdirs are in /tmp), a hidden directory, its environment.
     #[test]
