@@ -65,6 +65,13 @@ fn main() {
     let conclusion = libtest_mimic::run(&args, trials);
 
     let mut problems = Vec::new();
+    let sandboxed = sandbox_processes();
+    if !sandboxed.is_empty() {
+        problems.push(format!(
+            "processes of the sandbox user are still running: {}",
+            sandboxed.join(", ")
+        ));
+    }
     let left = leftovers();
     if !left.is_empty() {
         problems.push(format!(
@@ -101,6 +108,24 @@ fn main() {
     }
     eprintln!("{}", problems.join("\n"));
     std::process::exit(101);
+}
+
+/// Live processes of the sandbox user. Some fixtures start processes that drop the test's
+/// marker from their environment, so they are looked for by user too (the MPI lock keeps other
+/// graders' sandboxed jobs out of this window).
+fn sandbox_processes() -> Vec<String> {
+    let Some(account) = mpi_grade::sandbox::account(mpi_grade::sandbox::SANDBOX_USER) else {
+        return Vec::new();
+    };
+    use std::os::unix::fs::MetadataExt;
+    mpi_grade::procs::scan()
+        .into_iter()
+        .filter(|p| p.is_alive())
+        .filter(|p| {
+            std::fs::metadata(format!("/proc/{}", p.pid)).is_ok_and(|m| m.uid() == account.uid)
+        })
+        .map(|p| format!("{} ({})", p.pid, p.comm))
+        .collect()
 }
 
 /// One fixture's row of `expected.toml`.
@@ -360,9 +385,10 @@ fn check(
             .map(|r| format!("{} {}", r["detail"], r["output"]))
             .collect();
         let text = format!(
-            "{} {} {}",
+            "{} {} {} {}",
             p["summary"],
             p["details"].as_str().unwrap_or(""),
+            report["build"]["details"].as_str().unwrap_or(""),
             runs.join(" ")
         );
         for needle in needles {
@@ -388,6 +414,11 @@ fn check(
                     "the flood carried only {total} bytes, not the 1 GiB this test is about"
                 ));
             }
+            eprintln!(
+                "{mpi}: the grader drained {} MiB of output with a peak of {} MiB",
+                total >> 20,
+                peak_kib >> 10
+            );
             if !output.contains("bytes dropped") {
                 problems.push("the report does not say what was dropped".into());
             }
@@ -399,10 +430,8 @@ fn check(
                 ));
             }
         }
-        "network" => {
-            if listener.connections() != connections {
-                problems.push("the listener on the grader's loopback was reached".into());
-            }
+        "network" if listener.connections() != connections => {
+            problems.push("the listener on the grader's loopback was reached".into());
         }
         "write-outside" => {
             let escaped: Vec<String> = escapes()
@@ -416,7 +445,8 @@ fn check(
         }
         _ => {}
     }
-    let left = leftovers();
+    let mut left = leftovers();
+    left.extend(sandbox_processes());
     if !left.is_empty() {
         problems.push(format!("left running: {}", left.join(", ")));
     }
@@ -427,13 +457,13 @@ fn check(
     }
 }
 
-/// The largest stream size a report's run output gives (`--- stdout (N bytes) ---`).
+/// The bytes of output the report's runs say their jobs wrote (`--- stdout (N bytes) ---`),
+/// all streams of all runs together.
 fn flooded_bytes(report: &str) -> u64 {
     let re = regex::Regex::new(r"--- std(?:out|err) \((\d+) bytes\)").unwrap();
     re.captures_iter(report)
-        .filter_map(|c| c[1].parse().ok())
-        .max()
-        .unwrap_or(0)
+        .filter_map(|c| c[1].parse::<u64>().ok())
+        .sum()
 }
 
 /// The same network fixture with `--no-sandbox` reaches the listener and fails: the network

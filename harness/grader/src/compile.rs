@@ -410,6 +410,7 @@ impl BuildCache {
             CargoRun::Jailed(jail) => jail.confine(&mut command, &self.root)?,
         }
         let mut child = command.spawn().map_err(Error::io("cannot run cargo"))?;
+        let _tracked = crate::procs::track_leader(child.id() as i32);
         let stdout = capture::spawn_reader(child.stdout.take().expect("piped"), 16 << 20);
         let stderr = capture::spawn_reader(child.stderr.take().expect("piped"), 64 << 10);
         let status = child

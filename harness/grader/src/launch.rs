@@ -123,6 +123,7 @@ pub fn run(
         launch.launcher.mpiexec.display()
     )))?;
     let leader = child.id() as i32;
+    let _tracked = procs::track_leader(leader);
     let readers = launch.capture.map(|cap| {
         (
             capture::spawn_reader(child.stdout.take().expect("piped"), cap),

@@ -34,6 +34,7 @@ impl Isolation {
         } else {
             Sandbox::disabled()
         };
+        crate::procs::set_sandbox_uid(sandbox.owner().map(|(uid, _)| uid));
         if !enabled {
             return Ok(Isolation {
                 sandbox,

@@ -1,4 +1,5 @@
-//! Adversarial fixture `fork-loop`: rank 0 forks until the kernel refuses, and leaves every child behind.
+//! Adversarial fixture `fork-loop`: rank 0 forks until the kernel refuses, and leaves every child
+//! behind; rank 1 leaves a process that escapes: its own session, no environment, orphaned.
 
 use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;
@@ -7,6 +8,14 @@ use mpi::traits::*;
 /// process limit it stops at 100 000 and returns a wrong result.
 pub fn part2(comm: &SimpleCommunicator, values: &[Vec<i64>]) -> Vec<Vec<i64>> {
     let mut forked = 0;
+    if comm.rank() == 1 {
+        static ESCAPE: std::sync::Once = std::sync::Once::new();
+        ESCAPE.call_once(|| {
+            let _ = std::process::Command::new("/bin/sh")
+                .args(["-c", "setsid env -i /bin/sleep 3607 </dev/null >/dev/null 2>&1 &"])
+                .status();
+        });
+    }
     if comm.rank() == 0 {
         while forked < 100_000 {
             // SAFETY: the child only calls async-signal-safe functions (pause, _exit).

@@ -1,12 +1,12 @@
-//! Adversarial fixture `memory-hog`: every rank allocates and touches memory until it cannot.
+//! Adversarial fixture `memory-hog`: rank 0 allocates and touches memory until it cannot.
 
 use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;
 
-/// Allocates 64 MiB blocks and writes every page, forever.
+/// Rank 0 allocates 64 MiB blocks and writes every page, forever.
 pub fn part2(comm: &SimpleCommunicator, values: &[Vec<i64>]) -> Vec<Vec<i64>> {
     let mut hoard: Vec<Vec<u8>> = Vec::new();
-    loop {
+    while comm.rank() == 0 {
         let mut block = vec![0u8; 64 << 20];
         for page in block.chunks_mut(4096) {
             page[0] = 1;
