@@ -48,6 +48,10 @@ fn main() {
             );
         }
     }
+    trials.push(
+        Trial::test("a_killed_grader_leaves_no_sandboxed_process", killed_grader)
+            .with_ignored_flag(!full),
+    );
     let control = listener.clone();
     trials.push(
         Trial::test(
@@ -464,6 +468,56 @@ fn flooded_bytes(report: &str) -> u64 {
     re.captures_iter(report)
         .filter_map(|c| c[1].parse::<u64>().ok())
         .sum()
+}
+
+/// SIGKILL to the grader while the sandboxed ranks flood their output: nothing survives it (the
+/// parent-death signal is asked for again after the change of user, which clears it).
+fn killed_grader() -> Result<(), Failed> {
+    let before = scratch_dirs();
+    let mut cmd = mpi_grade(&[
+        "grade",
+        "tests/adversarial/infinite-output",
+        "--config",
+        CONFIG,
+        "-q",
+        "--no-compare",
+    ]);
+    cmd.stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut grader = cmd.spawn().unwrap();
+    // Until the ranks run (the build first), at most a minute.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while sandbox_processes().len() < 3 {
+        if std::time::Instant::now() > deadline {
+            let _ = grader.kill();
+            let _ = grader.wait();
+            return Err("the sandboxed ranks never started".into());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    grader.kill().unwrap();
+    grader.wait().unwrap();
+    // The killed grader could not remove its scratch directory: this test does.
+    for dir in scratch_dirs().difference(&before) {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut left = leftovers();
+        left.extend(sandbox_processes());
+        if left.is_empty() {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!(
+                "still running 10 s after the grader was killed: {}",
+                left.join(", ")
+            )
+            .into());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 /// The same network fixture with `--no-sandbox` reaches the listener and fails: the network

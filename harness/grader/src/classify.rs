@@ -152,9 +152,12 @@ fn failure(record: &LaunchRecord, events: &Events, launcher: &Launcher) -> Outco
     let said = launcher
         .parse_report(&record.stderr.text)
         .or_else(|| launcher.parse_report(&record.stdout.text));
-    // MPI_Abort ends the calling process with the error code as its status: the launcher's
-    // word that it was an abort says more than the tracer's exit.
-    if let Some(LauncherReport::Abort { rank, code }) = said {
+    // MPI_Abort ends the calling process with the error code as its status: the tracer's or
+    // the launcher's word that it was an abort says more than an exit status.
+    if let Some((rank, code)) = record.aborted.or(match said {
+        Some(LauncherReport::Abort { rank, code }) => Some((rank, code)),
+        _ => None,
+    }) {
         return Outcome::Crash(Crash {
             rank: Some(rank),
             cause: CrashCause::Abort { code },

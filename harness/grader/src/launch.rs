@@ -76,6 +76,9 @@ pub struct LaunchRecord {
     /// A rank that ended its own process (`exit`) before finalising, with its status, as the
     /// tracer recorded it (filled in by the caller, who owns the records).
     pub self_exit: Option<(u32, i32)>,
+    /// A rank that called `MPI_Abort`, with its code, as the tracer recorded it (filled in by
+    /// the caller).
+    pub aborted: Option<(u32, i32)>,
 }
 
 /// Runs the launch until it ends. `watch` is called at every poll and may end it.
@@ -206,6 +209,7 @@ pub fn run(
         survivors,
         first_gone,
         self_exit: None,
+        aborted: None,
     })
 }
 

@@ -244,6 +244,7 @@ impl Matrix<'_> {
             None => launch::run(&launch, &mut |_| None)?,
         };
         record.self_exit = trace.as_ref().and_then(LaunchTrace::self_exit);
+        record.aborted = trace.as_ref().and_then(LaunchTrace::aborted);
         let events = record.events.as_ref().expect("a graded launch has events");
         if !events.ranks.iter().any(|r| r.ready()) && record.ending != launch::Ending::Interrupted {
             return Err(crate::error::Error::Other(format!(

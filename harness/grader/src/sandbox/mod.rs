@@ -295,11 +295,6 @@ impl Sandbox {
         self.account.as_ref().map(|a| (a.uid, a.gid))
     }
 
-    /// Whether sandboxed processes see a private `/tmp`.
-    pub fn private_tmp(&self) -> bool {
-        self.mounts
-    }
-
     /// Sets `command` up to run confined: environment, then the child's program (namespaces,
     /// mounts, limits, user) in `pre_exec`, after any set up earlier (the new session).
     pub fn confine(&self, command: &mut Command, c: &Confinement) -> Result<()> {
