@@ -69,6 +69,7 @@ fn grade_here(submission: &str) -> Result<Report, Failed> {
         trace: true,
         compare: false,
         runner: config.runner.clone(),
+        sandbox: true,
     };
     Ok(grade(&options)?)
 }

@@ -50,7 +50,21 @@ fn main() {
         Trial::test("a_directory_that_is_not_a_crate_is_exit_2", not_a_crate),
         Trial::test("a_workspace_is_exit_2", a_workspace),
         Trial::test("an_unknown_part_is_exit_2", unknown_part),
-        Trial::test("ctrl_c_stops_the_launch_and_still_reports", ctrl_c),
+        Trial::test("ctrl_c_stops_the_launch_and_still_reports", || {
+            interrupt(libc::SIGINT)
+        }),
+        Trial::test("sigterm_stops_the_launch_and_still_reports", || {
+            interrupt(libc::SIGTERM)
+        }),
+        Trial::test("a_crate_without_a_library_is_exit_2", no_library),
+        Trial::test(
+            "a_negative_limit_is_exit_2_with_line_and_column",
+            negative_limit,
+        ),
+        Trial::test(
+            "a_missing_mpi_is_exit_2_with_the_install_command",
+            missing_mpi,
+        ),
         Trial::test("dot_writes_the_deadlock_graph", dot_graph),
         Trial::test(
             "compare_shows_ratios_against_every_baseline",
@@ -383,9 +397,67 @@ fn unknown_part() -> Result<(), Failed> {
     )
 }
 
-/// SIGINT to the grader in the middle of a grade: the running launch is stopped, every process
-/// of it killed, and the reports still say what finished and what was not run.
-fn ctrl_c() -> Result<(), Failed> {
+fn no_library() -> Result<(), Failed> {
+    let dir = tempfile::tempdir_in(tmp()).unwrap();
+    std::fs::create_dir(dir.path().join("src")).unwrap();
+    std::fs::write(
+        dir.path().join("Cargo.toml"),
+        "[package]\nname = \"binary-only\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("src/main.rs"), "fn main() {}\n").unwrap();
+    expect_exit_2(
+        &["grade", dir.path().to_str().unwrap()],
+        &["no library target"],
+    )
+}
+
+fn negative_limit() -> Result<(), Failed> {
+    let dir = tempfile::tempdir_in(tmp()).unwrap();
+    let config = dir.path().join("challenges.toml");
+    let text = std::fs::read_to_string(repo().join("tests/fixtures/challenges.toml")).unwrap();
+    let text = text.replace(
+        "[challenge.limits]\n",
+        "[challenge.sandbox.ranks]\nmemory_mb = -512\n\n[challenge.limits]\n",
+    );
+    let line = text
+        .lines()
+        .position(|l| l.starts_with("memory_mb"))
+        .unwrap()
+        + 1;
+    std::fs::write(&config, text).unwrap();
+    expect_exit_2(
+        &[
+            "grade",
+            "solutions/reference",
+            "--config",
+            config.to_str().unwrap(),
+        ],
+        &[
+            &format!("challenges.toml:{line}:13"),
+            "sandbox.ranks.memory_mb must be a positive integer",
+        ],
+    )
+}
+
+/// No MPI on `PATH`: the grader says so, with the command that installs it.
+fn missing_mpi() -> Result<(), Failed> {
+    let empty = tempfile::tempdir_in(tmp()).unwrap();
+    for mpi in IMPLEMENTATIONS {
+        let mut cmd = mpi_grade(&["grade", "solutions/reference", "--mpi", mpi]);
+        cmd.env("PATH", empty.path());
+        let out = run(cmd, Duration::from_secs(60));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.code() != Some(2) || !stderr.contains("install it with: apt-get install") {
+            return Err(format!("{mpi}: exit {:?}: {stderr}", out.status.code()).into());
+        }
+    }
+    Ok(())
+}
+
+/// SIGINT or SIGTERM to the grader in the middle of a grade: the running launch is stopped,
+/// every process of it killed, and the reports still say what finished and what was not run.
+fn interrupt(signal: i32) -> Result<(), Failed> {
     // Warm the cache first, so that the interrupt lands in a launch, not in the build.
     grade(
         "solutions/reference",
@@ -409,10 +481,12 @@ fn ctrl_c() -> Result<(), Failed> {
     let mut child = cmd.spawn().unwrap();
     std::thread::sleep(Duration::from_millis(2500));
     // SAFETY: signalling our own child.
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    unsafe { libc::kill(child.id() as i32, signal) };
     let status = wait_timeout::ChildExt::wait_timeout(&mut child, Duration::from_secs(30))
         .unwrap()
-        .ok_or("the grader did not stop within 30 s of SIGINT")?;
+        .ok_or(format!(
+            "the grader did not stop within 30 s of signal {signal}"
+        ))?;
     if status.code() != Some(1) {
         return Err(format!("exit {status:?}, expected 1 (parts not passed)").into());
     }

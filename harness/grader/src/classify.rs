@@ -152,6 +152,17 @@ fn failure(record: &LaunchRecord, events: &Events, launcher: &Launcher) -> Outco
     let said = launcher
         .parse_report(&record.stderr.text)
         .or_else(|| launcher.parse_report(&record.stdout.text));
+    // MPI_Abort ends the calling process with the error code as its status: the tracer's or
+    // the launcher's word that it was an abort says more than an exit status.
+    if let Some((rank, code)) = record.aborted.or(match said {
+        Some(LauncherReport::Abort { rank, code }) => Some((rank, code)),
+        _ => None,
+    }) {
+        return Outcome::Crash(Crash {
+            rank: Some(rank),
+            cause: CrashCause::Abort { code },
+        });
+    }
     // A rank that ended itself is the culprit, with its own status; otherwise the rank seen to
     // go first: the tracer's (while others waited) or the launch's own watch.
     if let Some((rank, code)) = record.self_exit {

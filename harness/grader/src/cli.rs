@@ -76,6 +76,9 @@ struct CompareArgs {
     /// No progress lines on stderr.
     #[arg(short, long)]
     quiet: bool,
+    /// Build and run the crate without isolation (only for code you trust).
+    #[arg(long)]
+    no_sandbox: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -220,6 +223,10 @@ struct GradeArgs {
     /// Print the launch command line of each rank count, and run nothing.
     #[arg(long)]
     dry_run: bool,
+    /// Build and run the submission without isolation (no own network, mounts, user, limits,
+    /// scrubbed environment or scratch copy): only for code you trust.
+    #[arg(long)]
+    no_sandbox: bool,
     /// No progress lines on stderr.
     #[arg(short, long)]
     quiet: bool,
@@ -295,6 +302,7 @@ fn run_grade(args: GradeArgs) -> Result<ExitCode> {
         keep_runs: args.keep_runs,
         trace: !args.no_trace,
         compare: !args.no_compare,
+        sandbox: !args.no_sandbox,
         ..default_options(
             &config,
             challenge,
@@ -457,6 +465,7 @@ fn run_compare(args: CompareArgs) -> Result<ExitCode> {
     crate::interrupt::install();
     let options = GradeOptions {
         parts: args.parts,
+        sandbox: !args.no_sandbox,
         ..default_options(
             &config,
             challenge,
@@ -625,6 +634,7 @@ fn default_options(
         trace: true,
         compare: true,
         runner: config.runner.clone(),
+        sandbox: true,
     }
 }
 

@@ -167,6 +167,7 @@ impl Measurer<'_> {
             scratch: self.scratch.join(format!("baseline-{solution:?}")),
             limits: &plain.limits,
             progress: &|_, _, _, _| {},
+            jail: None,
         };
         let run = matrix.run()?;
         Ok(run

@@ -20,6 +20,7 @@ use crate::capture::{self, Captured};
 use crate::config::Kind;
 use crate::error::{Error, Result};
 use crate::launcher::Launcher;
+use crate::sandbox::builds::BuildJail;
 use regex::Regex;
 use serde::Deserialize;
 use std::fs::File;
@@ -33,6 +34,7 @@ use wait_timeout::ChildExt;
 /// Prefix of the driver package; the rest names the submission and functions it was built for.
 const DRIVER_PREFIX: &str = "mpi-grade-driver";
 const TRACER_PACKAGE: &str = "mpi-grade-tracer";
+const RUNTIME_PACKAGE: &str = "mpi-grade-runtime";
 /// Line of the driver's `main.rs` holding the first `Part::new`.
 const FIRST_PART_LINE: usize = 4;
 
@@ -147,6 +149,20 @@ pub struct BuildCache {
     root: PathBuf,
     launcher: Launcher,
     time_limit: Duration,
+    /// Builds of submissions run sandboxed (see `sandbox::builds`).
+    jail: Option<BuildJail>,
+}
+
+/// How a cargo command runs.
+#[derive(Clone, Copy)]
+enum CargoRun<'a> {
+    /// As the grader, in its environment (no sandbox).
+    Plain,
+    /// As the grader, with the environment of the sandboxed builds (the grader's own builds
+    /// when submissions are sandboxed: both must agree on what is fresh).
+    Trusted(&'a BuildJail),
+    /// Sandboxed: a submission's build.
+    Jailed(&'a BuildJail),
 }
 
 impl BuildCache {
@@ -157,7 +173,53 @@ impl BuildCache {
             root: cache_dir.join(launcher.implementation.key()),
             launcher: launcher.clone(),
             time_limit,
+            jail: None,
         }
+    }
+
+    /// Builds submissions in `jail` from now on.
+    pub fn with_jail(mut self, jail: Option<BuildJail>) -> BuildCache {
+        self.jail = jail;
+        self
+    }
+
+    fn trusted(&self) -> CargoRun<'_> {
+        self.jail
+            .as_ref()
+            .map_or(CargoRun::Plain, CargoRun::Trusted)
+    }
+
+    /// Before a sandboxed build, as the grader: fetch every dependency (the sandbox has no
+    /// network) and build the runtime (so that the sandbox compiles only the submission and the
+    /// driver). A dependency that cannot be fetched is the submission's build failure.
+    fn prepare_jailed(
+        &self,
+        jail: &BuildJail,
+        submission: &Submission,
+        started: Instant,
+    ) -> Result<Option<BuildFailure>> {
+        let fetch = self.cargo(&["fetch"], CargoRun::Plain)?;
+        if !fetch.success {
+            return Ok(Some(self.failure(&fetch, submission, started)));
+        }
+        let runtime = self.cargo(
+            &[
+                "build",
+                "--release",
+                "--message-format=json",
+                "-p",
+                RUNTIME_PACKAGE,
+            ],
+            self.trusted(),
+        )?;
+        if !runtime.success {
+            return Err(Error::Other(format!(
+                "cannot build the runtime:\n{}",
+                runtime.stderr.tail_lines(30)
+            )));
+        }
+        jail.prepare(&self.root)?;
+        Ok(None)
     }
 
     /// Builds `submission` with the given functions into `out_dir/driver`.
@@ -194,10 +256,23 @@ impl BuildCache {
                 &driver_manifest_text(&driver, Some((&package, &submission.dir))),
             )?;
             self.write_driver_main(submission, &included)?;
-            let build = self.cargo_build(&driver)?;
+            let run = match &self.jail {
+                Some(jail) => {
+                    if let Some(failure) = self.prepare_jailed(jail, submission, started)? {
+                        return Ok(BuildOutcome::Failed(failure));
+                    }
+                    CargoRun::Jailed(jail)
+                }
+                None => CargoRun::Plain,
+            };
+            let build = self.cargo_build(&driver, run)?;
             if build.success {
                 let exe = out_dir.join("driver");
                 let built = self.root.join("target/release").join(&driver);
+                let built = match &self.jail {
+                    Some(jail) => jail.output(&self.root, &built),
+                    None => built,
+                };
                 std::fs::copy(&built, &exe).map_err(Error::io(format!(
                     "cannot copy {} to {}",
                     built.display(),
@@ -226,7 +301,7 @@ impl BuildCache {
         let _lock = self.lock()?;
         self.write_workspace()?;
         self.write_placeholder_driver()?;
-        let build = self.cargo_build(TRACER_PACKAGE)?;
+        let build = self.cargo_build(TRACER_PACKAGE, self.trusted())?;
         if !build.success {
             return Err(Error::Other(format!(
                 "cannot build the tracer library:\n{}{}",
@@ -301,13 +376,21 @@ impl BuildCache {
         write_if_changed(&self.root.join("driver/main.rs"), &text)
     }
 
-    fn cargo_build(&self, package: &str) -> Result<CargoBuild> {
+    fn cargo_build(&self, package: &str, run: CargoRun<'_>) -> Result<CargoBuild> {
+        let mut args = vec!["build", "--release", "--message-format=json", "-p", package];
+        if let CargoRun::Jailed(_) = run {
+            args.push("--offline");
+        }
+        self.cargo(&args, run)
+    }
+
+    fn cargo(&self, args: &[&str], run: CargoRun<'_>) -> Result<CargoBuild> {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         // The build runs the student's build.rs and proc macros: tag every process it starts.
         let marker = format!("{}-build", std::process::id());
         let mut command = Command::new(cargo);
         command
-            .args(["build", "--release", "--message-format=json", "-p", package])
+            .args(args)
             .current_dir(&self.root)
             .env("CARGO_TARGET_DIR", self.root.join("target"))
             .envs(self.launcher.build_env())
@@ -321,7 +404,13 @@ impl BuildCache {
         unsafe {
             command.pre_exec(crate::procs::die_with_parent);
         }
+        match run {
+            CargoRun::Plain => {}
+            CargoRun::Trusted(jail) => jail.trusted_env(&mut command),
+            CargoRun::Jailed(jail) => jail.confine(&mut command, &self.root)?,
+        }
         let mut child = command.spawn().map_err(Error::io("cannot run cargo"))?;
+        let _tracked = crate::procs::track_leader(child.id() as i32);
         let stdout = capture::spawn_reader(child.stdout.take().expect("piped"), 16 << 20);
         let stderr = capture::spawn_reader(child.stderr.take().expect("piped"), 64 << 10);
         let status = child

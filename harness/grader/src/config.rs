@@ -65,6 +65,8 @@ pub struct Challenge {
     /// fastest one kept (`[challenge.timing] repetitions`, default 3).
     pub repetitions: u32,
     pub limits: Limits,
+    /// Resource limits of the sandboxed build and ranks (`[challenge.sandbox]`).
+    pub sandbox: crate::sandbox::limits::SandboxLimits,
     pub parts: Vec<Part>,
 }
 
@@ -450,6 +452,7 @@ fn validate_challenge(c: raw::Challenge, at: &At<'_>) -> Result<Challenge> {
     }
 
     let limits = validate_limits(c.limits, at)?;
+    let sandbox = crate::sandbox::limits::validate(c.sandbox, at)?;
     let repetitions = match c.timing.and_then(|t| t.repetitions) {
         None => 3,
         Some(r) if (1..=1000).contains(r.get_ref()) => *r.get_ref() as u32,
@@ -633,6 +636,7 @@ fn validate_challenge(c: raw::Challenge, at: &At<'_>) -> Result<Challenge> {
         zero_buffer: c.zero_buffer.unwrap_or(true),
         repetitions,
         limits,
+        sandbox,
         parts,
     })
 }
@@ -840,6 +844,7 @@ mod raw {
         pub zero_buffer: Option<bool>,
         pub timing: Option<Timing>,
         pub limits: Option<Limits>,
+        pub sandbox: Option<crate::sandbox::limits::RawSandbox>,
         #[serde(default)]
         pub part: Vec<Part>,
     }
@@ -1048,6 +1053,26 @@ points = 1
             message.contains("visibility must be one of \"visible\", \"hidden\", \"after_due_date\", \"after_published\", not \"secret\""),
             "{message}"
         );
+    }
+
+    #[test]
+    fn sandbox_limits_have_defaults_and_are_checked_where_they_are() {
+        let c = &parse(MINIMAL).unwrap().challenges[0];
+        assert_eq!(c.sandbox, crate::sandbox::limits::SandboxLimits::default());
+        let text = format!(
+            "{MINIMAL}[challenge.sandbox.ranks]\nmemory_mb = 1024\n[challenge.sandbox.build]\ncpu_seconds = 60\n"
+        );
+        let c = &parse(&text).unwrap().challenges[0];
+        assert_eq!(c.sandbox.ranks.memory_mb, 1024);
+        assert_eq!(c.sandbox.build.cpu_seconds, 60);
+        assert_eq!(c.sandbox.ranks.cpu_seconds, 600);
+        let (line, column, message) = error_at(&text.replace("1024", "-5"));
+        assert_eq!((line, column), (13, 13), "{message}");
+        assert!(message.contains("sandbox.ranks.memory_mb must be a positive integer"));
+        let (_, _, message) = error_at(&text.replace("1024", "16"));
+        assert!(message.contains("too small"), "{message}");
+        let (_, _, message) = error_at(&text.replace("memory_mb", "memroy_mb"));
+        assert!(message.contains("memroy_mb"), "{message}");
     }
 
     #[test]

@@ -34,6 +34,8 @@ pub struct GradeOptions {
     pub compare: bool,
     /// What starts the ranks.
     pub runner: Runner,
+    /// Isolate the build and the ranks (`--no-sandbox` turns it off).
+    pub sandbox: bool,
 }
 
 impl GradeOptions {
@@ -60,6 +62,8 @@ pub struct Prepared {
     build: BuildOutcome,
     tracer: Option<PathBuf>,
     tracer_seconds: f64,
+    /// What isolates the submission (its build is done; its ranks are next).
+    isolation: crate::sandbox::grade::Isolation,
     /// Ctrl-C came during the build.
     interrupted: bool,
     /// Time spent preparing.
@@ -72,7 +76,7 @@ pub fn prepare(options: &GradeOptions) -> Result<Prepared> {
     let started = Instant::now();
     let challenge = &options.challenge;
     let parts = selected_parts(challenge, &options.parts)?;
-    let submission = Submission::open(&options.submission)?;
+    let original = Submission::open(&options.submission)?;
     let mut launcher = Launcher::detect(options.mpi)?;
     launcher.runner = options.runner.clone();
     if launcher.runner == Runner::Srun && crate::launcher::find_on_path("srun").is_none() {
@@ -95,13 +99,25 @@ pub fn prepare(options: &GradeOptions) -> Result<Prepared> {
         .prefix("grade-")
         .tempdir_in(&runs_dir)
         .map_err(Error::io("cannot create a scratch directory"))?;
+    let isolation = crate::sandbox::grade::Isolation::set_up(
+        options.sandbox,
+        &original,
+        &cache_dir,
+        scratch.path(),
+        &challenge.sandbox,
+    )?;
+    if let Some(notice) = isolation.sandbox.notice() {
+        eprintln!("{notice}");
+    }
+    let submission = isolation.submission.clone();
 
     note(format!("building {} ...", submission.display));
     let cache = BuildCache::new(
         &cache_dir,
         &launcher,
         Duration::from_secs_f64(challenge.limits.build_seconds),
-    );
+    )
+    .with_jail(isolation.build.clone());
     let functions: Vec<String> = parts.iter().map(|p| p.function.clone()).collect();
     let build = cache.build_driver(&submission, challenge.kind, &functions, scratch.path())?;
     let tracer_started = Instant::now();
@@ -121,6 +137,7 @@ pub fn prepare(options: &GradeOptions) -> Result<Prepared> {
         build,
         tracer,
         tracer_seconds: tracer_started.elapsed().as_secs_f64(),
+        isolation,
         interrupted,
         seconds: started.elapsed().as_secs_f64(),
     })
@@ -139,6 +156,7 @@ pub fn finish(options: &GradeOptions, prepared: Prepared) -> Result<Report> {
         build,
         tracer,
         tracer_seconds,
+        isolation,
         interrupted,
         seconds: prepare_seconds,
     } = prepared;
@@ -155,6 +173,8 @@ pub fn finish(options: &GradeOptions, prepared: Prepared) -> Result<Report> {
 
     let mut report = empty_report(options, &submission.display, &parts, seed, Some(&launcher));
     report.build.tracer_seconds = tracer_seconds;
+    report.warnings.extend(isolation.sandbox.notice());
+    report.isolation = isolation.sandbox.describe();
 
     match build {
         _ if interrupted => {
@@ -214,6 +234,7 @@ pub fn finish(options: &GradeOptions, prepared: Prepared) -> Result<Report> {
                 scratch: scratch.path().to_path_buf(),
                 limits: &challenge.limits,
                 progress: &progress,
+                jail: isolation.ranks.as_ref(),
             };
             let run = if graded.is_empty() {
                 None
@@ -346,6 +367,7 @@ fn empty_report(
         traced: options.trace,
         comparison: None,
         warnings: Vec::new(),
+        isolation: "off".to_string(),
     }
 }
 

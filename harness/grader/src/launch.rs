@@ -53,6 +53,8 @@ pub struct Launch<'a> {
     pub launch_seconds: f64,
     /// A graded launch: its run directory (plan and events) and the cell time limit.
     pub cells: Option<(&'a RunDir, f64)>,
+    /// Run `mpiexec` and the ranks confined (a submission's launch).
+    pub jail: Option<&'a crate::sandbox::Jail>,
 }
 
 /// Everything known about a finished launch.
@@ -74,6 +76,9 @@ pub struct LaunchRecord {
     /// A rank that ended its own process (`exit`) before finalising, with its status, as the
     /// tracer recorded it (filled in by the caller, who owns the records).
     pub self_exit: Option<(u32, i32)>,
+    /// A rank that called `MPI_Abort`, with its code, as the tracer recorded it (filled in by
+    /// the caller).
+    pub aborted: Option<(u32, i32)>,
 }
 
 /// Runs the launch until it ends. `watch` is called at every poll and may end it.
@@ -111,6 +116,9 @@ pub fn run(
     unsafe {
         command.pre_exec(crate::procs::die_with_parent_in_new_session);
     }
+    if let Some(jail) = launch.jail {
+        jail.confine(&mut command)?;
+    }
 
     let started = Instant::now();
     let mut child = command.spawn().map_err(Error::io(format!(
@@ -118,6 +126,7 @@ pub fn run(
         launch.launcher.mpiexec.display()
     )))?;
     let leader = child.id() as i32;
+    let _tracked = procs::track_leader(leader);
     let readers = launch.capture.map(|cap| {
         (
             capture::spawn_reader(child.stdout.take().expect("piped"), cap),
@@ -200,6 +209,7 @@ pub fn run(
         survivors,
         first_gone,
         self_exit: None,
+        aborted: None,
     })
 }
 

@@ -338,7 +338,8 @@ fn parse_open_mpi_report(text: &str) -> Option<LauncherReport> {
     let [abort, signal, exit, improper] = PATTERNS.get_or_init(|| {
         [
             Regex::new(
-                r"MPI_ABORT was invoked on rank (\d+) in communicator \S+\s+with errorcode (-?\d+)",
+                // The communicator's name may have spaces ("MPI COMMUNICATOR 3 DUP FROM 0").
+                r"MPI_ABORT was invoked on rank (\d+) in communicator [^\n]*\s+with errorcode (-?\d+)",
             )
             .unwrap(),
             Regex::new(
@@ -477,6 +478,12 @@ mod tests {
             Some(LauncherReport::ExitWithoutFinalize { rank: 1 })
         );
         assert_eq!(parse_open_mpi_report("all fine\n"), None);
+        // An abort on a duplicate of the world (every cell's communicator).
+        let dup = "MPI_ABORT was invoked on rank 1 in communicator MPI COMMUNICATOR 3 DUP FROM 0\nwith errorcode 7.\n";
+        assert_eq!(
+            parse_open_mpi_report(dup),
+            Some(LauncherReport::Abort { rank: 1, code: 7 })
+        );
     }
 
     #[test]

@@ -33,6 +33,7 @@ pub mod procs;
 pub mod program;
 pub mod report;
 pub mod rundir;
+pub mod sandbox;
 pub mod schedule;
 pub mod solutions;
 pub mod template;

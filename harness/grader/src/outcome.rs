@@ -92,6 +92,11 @@ pub enum Problem {
     },
     /// The rank reported nothing for a cell that the others completed.
     NoReport,
+    /// The rank's event file holds lines the runtime did not write as it does (the submission
+    /// wrote there): none of its results from then on is trusted.
+    Tampered {
+        what: String,
+    },
 }
 
 /// A rank's panic, as the runtime recorded it.
@@ -264,6 +269,9 @@ impl Problem {
                 "returned a block from rank {source} whose digest does not match the expected values"
             ),
             Problem::NoReport => "reported no result for this cell".into(),
+            Problem::Tampered { what } => format!(
+                "has an event file the submission wrote into, so no result of it is trusted ({what})"
+            ),
         }
     }
 }

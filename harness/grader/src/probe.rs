@@ -99,6 +99,7 @@ pub fn probe(
             cell_seconds: 30.0,
             ..Limits::default()
         },
+        sandbox: Default::default(),
         parts: [NAIVE, PEERS_ONLY]
             .iter()
             .map(|&function| Part::ungraded(function, function, "", Expect::Deadlock))
@@ -115,6 +116,7 @@ pub fn probe(
         scratch: scratch.path().to_path_buf(),
         limits: &challenge.limits,
         progress: &|_, _, _, _| {},
+        jail: None,
     };
     let mut launches = 0u32;
 

@@ -8,7 +8,56 @@
 //! process that left the session is still found among its children.
 
 use std::collections::{HashMap, HashSet};
+use std::os::unix::fs::MetadataExt;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
+
+/// The user sandboxed processes run as (`u32::MAX`: none).
+static SANDBOX_UID: AtomicU32 = AtomicU32::new(u32::MAX);
+/// The processes this grader started itself and still waits for (`mpiexec`s, cargos).
+static LEADERS: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+
+/// Tells the clean-up which user sandboxed processes run as. The grader is a subreaper: a
+/// process of that user that became its child is an orphan of one of its own launches or
+/// builds (whatever its session or environment says), and is stopped with the launch.
+pub fn set_sandbox_uid(uid: Option<u32>) {
+    SANDBOX_UID.store(uid.unwrap_or(u32::MAX), Ordering::SeqCst);
+}
+
+/// Registers a process the grader started (a launch's `mpiexec`, a cargo) for as long as the
+/// guard lives: it is never taken for an orphan of another launch.
+pub fn track_leader(pid: i32) -> LeaderGuard {
+    LEADERS.lock().unwrap_or_else(|e| e.into_inner()).push(pid);
+    LeaderGuard(pid)
+}
+
+/// Unregisters a leader when dropped.
+pub struct LeaderGuard(i32);
+
+impl Drop for LeaderGuard {
+    fn drop(&mut self) {
+        LEADERS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|&p| p != self.0);
+    }
+}
+
+/// Whether `p` is an orphan of a sandboxed launch or build of this grader: a child of ours,
+/// running as the sandbox user, that we did not start ourselves.
+fn is_sandbox_orphan(p: &ProcStat, me: i32) -> bool {
+    let uid = SANDBOX_UID.load(Ordering::SeqCst);
+    if uid == u32::MAX || p.ppid != me {
+        return false;
+    }
+    let owner = std::fs::metadata(format!("/proc/{}", p.pid)).map(|m| m.uid());
+    owner.is_ok_and(|o| o == uid)
+        && !LEADERS
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&p.pid)
+}
 
 /// Environment variable whose value identifies a launch in every process it starts.
 pub const LAUNCH_MARKER_VAR: &str = "MPI_GRADE_LAUNCH";
@@ -100,6 +149,7 @@ pub fn launch_members(procs: &[ProcStat], leader: i32, marker: &str) -> Vec<Proc
             p.session == leader
                 || descendants.contains(&p.pid)
                 || (p.ppid == me && has_env(p.pid, LAUNCH_MARKER_VAR, marker))
+                || is_sandbox_orphan(p, me)
         })
         .cloned()
         .collect()

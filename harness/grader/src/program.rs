@@ -96,6 +96,7 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
         capture: None,
         launch_seconds: options.timeout.as_secs_f64(),
         cells: None,
+        jail: None,
     };
     let record = launch::run(&launch, &mut trace.watcher(options.hang_after))?;
     let usage = trace.usage(0);

@@ -41,7 +41,15 @@ impl RunDir {
     pub fn events(&self) -> Events {
         Events {
             ranks: (0..self.plan.ranks)
-                .map(|rank| RankLog::new(run::rank_events_path(&self.path, rank)))
+                .map(|rank| {
+                    let expect = Expected {
+                        rank,
+                        ranks: self.plan.ranks,
+                        seed: self.plan.seed,
+                        cells: self.plan.cells.len() as u32,
+                    };
+                    RankLog::new(run::rank_events_path(&self.path, rank), expect)
+                })
                 .collect(),
         }
     }
@@ -105,26 +113,98 @@ impl Events {
     }
 }
 
+/// What the runtime of one rank of this launch writes, and so what its event file must hold.
+#[derive(Debug, Clone, Copy)]
+struct Expected {
+    rank: u32,
+    ranks: u32,
+    seed: u64,
+    cells: u32,
+}
+
 /// The events of one rank.
+///
+/// The runtime writes, in this order: `ready` (with this rank, the launch's size and the plan's
+/// seed), then `start` and `done` for each planned cell in plan order, then `finished`; `panic`
+/// may come at any point. Anything else in the file was not written by the runtime as it should
+/// be (the submission runs in the same process and may write there): it is never taken for an
+/// event, and the first such line marks the rank's log as tampered with from the cell it
+/// concerns, so that no later result of that rank is trusted.
 #[derive(Debug)]
 pub struct RankLog {
     path: PathBuf,
     offset: u64,
     partial: Vec<u8>,
+    expect: Expected,
+    /// The next cell the runtime may start, and whether it is started.
+    next_cell: u32,
+    in_cell: bool,
+    finished: bool,
     pub events: Vec<RankEvent>,
     /// Lines that were not events (reported, never trusted).
     pub malformed: Vec<String>,
+    /// The first line that broke the runtime's order: (the cell it concerns, why).
+    pub tampered: Option<(u32, String)>,
 }
 
 impl RankLog {
-    fn new(path: PathBuf) -> RankLog {
+    fn new(path: PathBuf, expect: Expected) -> RankLog {
         RankLog {
             path,
             offset: 0,
             partial: Vec::new(),
+            expect,
+            next_cell: 0,
+            in_cell: false,
+            finished: false,
             events: Vec::new(),
             malformed: Vec::new(),
+            tampered: None,
         }
+    }
+
+    /// Checks `event` against the runtime's order; `Err` says what is wrong with it.
+    fn admit(&mut self, event: &RankEvent) -> std::result::Result<(), String> {
+        let e = self.expect;
+        let ready = self.ready();
+        match event {
+            RankEvent::Ready {
+                rank, size, seed, ..
+            } => {
+                if ready {
+                    return Err("a second `ready`".into());
+                }
+                if (*rank, *size, *seed) != (e.rank, e.ranks, e.seed) {
+                    return Err(format!(
+                        "`ready` of rank {rank} of {size} with seed {seed:#x} in the file of rank {} of {} (seed {:#x})",
+                        e.rank, e.ranks, e.seed
+                    ));
+                }
+            }
+            RankEvent::Panic { .. } => {}
+            _ if !ready => return Err("an event before `ready`".into()),
+            _ if self.finished => return Err("an event after `finished`".into()),
+            RankEvent::Start { cell } => {
+                if self.in_cell || *cell != self.next_cell || *cell >= e.cells {
+                    return Err(format!("`start` of cell {cell} out of order"));
+                }
+                self.in_cell = true;
+            }
+            RankEvent::Done { cell, .. } => {
+                if !self.in_cell || *cell != self.next_cell {
+                    return Err(format!("`done` of cell {cell} out of order"));
+                }
+                self.in_cell = false;
+                self.next_cell += 1;
+            }
+            RankEvent::Finished => {
+                if self.in_cell || self.next_cell != e.cells {
+                    return Err("`finished` before every cell was done".into());
+                }
+                self.finished = true;
+            }
+        }
+        Ok(())
     }
 
     fn refresh(&mut self) {
@@ -146,9 +226,26 @@ impl RankLog {
             if line.trim().is_empty() {
                 continue;
             }
-            match serde_json::from_str::<RankEvent>(&line) {
+            let checked = serde_json::from_str::<RankEvent>(&line)
+                .map_err(|e| format!("not an event ({e})"))
+                .and_then(|event| self.admit(&event).map(|()| event));
+            match checked {
                 Ok(event) => self.events.push(event),
-                Err(_) => self.malformed.push(line),
+                Err(why) => {
+                    // A `done` written twice makes the first one suspect: distrust from the
+                    // earliest cell the line concerns.
+                    let concerns = serde_json::from_str::<RankEvent>(&line)
+                        .ok()
+                        .and_then(|e| match e {
+                            RankEvent::Start { cell } | RankEvent::Done { cell, .. } => Some(cell),
+                            _ => None,
+                        })
+                        .map_or(self.next_cell, |c| c.min(self.next_cell));
+                    if self.tampered.is_none() {
+                        self.tampered = Some((concerns, format!("{why}: {}", truncate(&line))));
+                    }
+                    self.malformed.push(line);
+                }
             }
         }
     }
@@ -172,6 +269,14 @@ impl RankLog {
         self.events
             .iter()
             .any(|e| matches!(e, RankEvent::Ready { .. }))
+    }
+}
+
+/// A line as quoted in a message: at most 120 characters.
+fn truncate(line: &str) -> String {
+    match line.char_indices().nth(120) {
+        Some((i, _)) => format!("{}...", &line[..i]),
+        None => line.to_string(),
     }
 }
 
@@ -207,6 +312,7 @@ mod tests {
             .append(true)
             .open(run::rank_events_path(dir.path(), 1))
             .unwrap();
+        writeln!(f, "{}", ready(1, 1).to_line()).unwrap();
         write!(
             f,
             "{}\n{{\"event\":\"start\",\"ce",
@@ -222,6 +328,75 @@ mod tests {
         events.refresh();
         assert!(events.any_started(0));
         assert!(!events.all_done(0));
+    }
+
+    fn ready(rank: u32, seed: u64) -> RankEvent {
+        RankEvent::Ready {
+            rank,
+            size: 2,
+            pid: 1,
+            library: String::new(),
+            seed,
+        }
+    }
+
+    fn done(cell: u32) -> RankEvent {
+        RankEvent::Done {
+            cell,
+            seconds: 0.0,
+            times: vec![],
+            blocks: vec![],
+            error: None,
+        }
+    }
+
+    /// The events of rank 0 after `lines` were written to its file.
+    fn log_of(lines: &[String]) -> RankLog {
+        let dir = tempfile::tempdir().unwrap();
+        let run_dir = RunDir::create(dir.path(), plan()).unwrap();
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        std::fs::write(run::rank_events_path(dir.path(), 0), text).unwrap();
+        let mut events = run_dir.events();
+        events.refresh();
+        events.ranks.remove(0)
+    }
+
+    #[test]
+    fn the_runtimes_order_is_trusted() {
+        let log = log_of(&[
+            ready(0, 1).to_line(),
+            RankEvent::Start { cell: 0 }.to_line(),
+            done(0).to_line(),
+            RankEvent::Finished.to_line(),
+        ]);
+        assert_eq!(log.tampered, None);
+        assert!(log.done(0).is_some());
+    }
+
+    #[test]
+    fn lines_the_runtime_would_not_write_mark_the_log_as_tampered() {
+        // A `done` written by the submission before the runtime's own.
+        let log = log_of(&[
+            ready(0, 1).to_line(),
+            RankEvent::Start { cell: 0 }.to_line(),
+            done(0).to_line(),
+            done(0).to_line(),
+        ]);
+        let (cell, why) = log.tampered.clone().unwrap();
+        assert_eq!(cell, 0);
+        assert!(why.contains("`done` of cell 0 out of order"), "{why}");
+        // Another rank's events, another run's seed, a cell before it started.
+        for lines in [
+            vec![ready(1, 1).to_line()],
+            vec![ready(0, 99).to_line()],
+            vec![ready(0, 1).to_line(), done(0).to_line()],
+            vec![RankEvent::Start { cell: 0 }.to_line()],
+            vec![ready(0, 1).to_line(), "PASS".to_string()],
+        ] {
+            let log = log_of(&lines);
+            assert!(log.tampered.is_some(), "{lines:?}");
+            assert!(log.done(0).is_none(), "{lines:?}");
+        }
     }
 
     #[test]

@@ -124,6 +124,8 @@ pub struct Matrix<'a> {
     pub limits: &'a Limits,
     /// Called after each launch with the rank count and the number of cells settled.
     pub progress: &'a dyn Fn(u32, usize, usize, f64),
+    /// Where the ranks run confined (`None`: not sandboxed).
+    pub jail: Option<&'a crate::sandbox::Jail>,
 }
 
 /// What running the matrix produced.
@@ -218,7 +220,11 @@ impl Matrix<'_> {
             )?),
             None => None,
         };
+        if let Some(jail) = self.jail {
+            jail.give_run_files(&run_dir.path)?;
+        }
         let launch = Launch {
+            jail: self.jail,
             launcher: self.launcher,
             program: self.driver,
             args: &[],
@@ -238,6 +244,7 @@ impl Matrix<'_> {
             None => launch::run(&launch, &mut |_| None)?,
         };
         record.self_exit = trace.as_ref().and_then(LaunchTrace::self_exit);
+        record.aborted = trace.as_ref().and_then(LaunchTrace::aborted);
         let events = record.events.as_ref().expect("a graded launch has events");
         if !events.ranks.iter().any(|r| r.ready()) && record.ending != launch::Ending::Interrupted {
             return Err(crate::error::Error::Other(format!(

@@ -24,6 +24,12 @@ pub fn verify(cell: &PlannedCell, events: &Events) -> (Outcome, Option<Timing>) 
     let ranks = events.ranks.len() as u32;
     let mut per_rank: Vec<Vec<f64>> = Vec::new();
     for (rank, log) in (0..ranks).zip(&events.ranks) {
+        if let Some((from, what)) = &log.tampered {
+            if *from <= cell.index {
+                let what = what.clone();
+                return (wrong(rank, Problem::Tampered { what }), None);
+            }
+        }
         let Some(RankEvent::Done {
             seconds,
             times,

@@ -123,6 +123,10 @@ pub enum RankEvent {
         pid: u32,
         /// `MPI_Get_library_version`.
         library: String,
+        /// The plan's seed, as the rank read it: the grader checks that the events are this
+        /// run's.
+        #[serde(default)]
+        seed: u64,
     },
     /// The rank is about to call the student function of this cell.
     Start { cell: u32 },

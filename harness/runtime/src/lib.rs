@@ -81,6 +81,7 @@ pub fn main(parts: &[Part]) -> ! {
             .unwrap_or_default()
             .trim_end_matches('\0')
             .to_string(),
+        seed: plan.seed,
     });
 
     for cell in &plan.cells {

@@ -674,6 +674,7 @@ mod tests {
             traced: true,
             comparison: None,
             warnings: vec![],
+            isolation: "off".into(),
         }
     }
 

@@ -48,6 +48,8 @@ pub struct Report {
     pub comparison: Option<Comparison>,
     /// Problems of the grader itself worth knowing (processes it could not stop, ...).
     pub warnings: Vec<String>,
+    /// What isolated the submission's build and ranks (`"off"` with `--no-sandbox`).
+    pub isolation: String,
 }
 
 #[derive(Debug, Clone, Serialize)]

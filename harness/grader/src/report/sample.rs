@@ -113,6 +113,9 @@ fn report(parts: Vec<PartReport>) -> Report {
         traced: true,
         comparison: None,
         warnings: vec![],
+        isolation:
+            "network namespace (loopback only), private /tmp and /dev/shm, user mpi-grade, limits"
+                .into(),
     }
 }
 

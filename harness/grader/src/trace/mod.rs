@@ -96,6 +96,16 @@ impl LaunchTrace {
             .map(|s| (s.rank, s.exit_code))
     }
 
+    /// A rank that called `MPI_Abort`, with its error code, as the tracer recorded it (the
+    /// launcher's own message about it may be lost when the job comes down).
+    pub fn aborted(&self) -> Option<(u32, i32)> {
+        self.dir
+            .snapshot()
+            .into_iter()
+            .find(|s| s.state == mpi_grade_protocol::trace::RankState::Aborted)
+            .map(|s| (s.rank, s.exit_code))
+    }
+
     /// What plan cell `cell` called, over all ranks.
     pub fn usage(&self, cell: u32) -> usage::Usage {
         usage::cell_usage(&self.dir, cell, self.submission.as_deref())

@@ -1,0 +1,136 @@
+//! A sandboxed build of a submission.
+//!
+//! The grader's build workspace (`<cache>/<implementation>`: the support crates, the driver, the
+//! shared `target/` where `mpi-sys` and the runtime are compiled once) is trusted: later grades
+//! link what is in it. The submission's build runs its `build.rs` and proc macros, so it must
+//! not be able to change that workspace. It sees the workspace through an overlay, at the same
+//! path (cargo's fingerprints stay valid, so nothing already built is rebuilt): what it writes
+//! lands in the grade's scratch directory and is thrown away with it.
+//!
+//! Before that, the grader itself (trusted, with the network) fetches every dependency and
+//! builds the runtime, so that the sandboxed build needs no network (`--offline`) and compiles
+//! only the submission and the driver.
+
+use super::limits::ResourceLimits;
+use super::{fs, Confinement, Sandbox};
+use crate::error::{Error, Result};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// Where a sandboxed build writes, and what it may see.
+#[derive(Debug, Clone)]
+pub struct BuildJail {
+    pub sandbox: Sandbox,
+    pub limits: ResourceLimits,
+    /// `<scratch>/build`: the overlay's upper and work directories.
+    dir: PathBuf,
+    /// The grade's scratch directory (the submission's copy is there), read-only to the build.
+    scratch: PathBuf,
+    /// Hidden from the build (the grader's home, its cache, the original submission).
+    hide: Vec<PathBuf>,
+}
+
+impl BuildJail {
+    /// Prepares `<scratch>/build`.
+    pub fn new(
+        sandbox: &Sandbox,
+        limits: ResourceLimits,
+        scratch: &Path,
+        hide: Vec<PathBuf>,
+    ) -> Result<BuildJail> {
+        let dir = scratch.join("build");
+        for sub in ["upper", "work", "home"] {
+            let path = dir.join(sub);
+            std::fs::create_dir_all(&path)
+                .map_err(Error::io(format!("cannot create {}", path.display())))?;
+        }
+        if let Some((uid, gid)) = sandbox.owner() {
+            // The overlay's root takes the upper directory's owner: the build may write there.
+            fs::give(&dir.join("upper"), uid, gid)?;
+            fs::give(&dir.join("home"), uid, gid)?;
+        }
+        Ok(BuildJail {
+            sandbox: sandbox.clone(),
+            limits,
+            dir,
+            scratch: scratch.to_path_buf(),
+            hide,
+        })
+    }
+
+    /// Whether the build sees the workspace through an overlay (else it writes it directly).
+    pub fn overlays(&self) -> bool {
+        self.sandbox.mounts
+    }
+
+    /// Gives what the build writes in the workspace (`target/`, `Cargo.lock`) to the sandbox
+    /// user, after the grader's own builds there. Behind the overlay, the real files are never
+    /// written; the user only needs to own them to write the copies.
+    pub fn prepare(&self, workspace: &Path) -> Result<()> {
+        if let Some((uid, gid)) = self.sandbox.owner() {
+            let target = workspace.join("target");
+            std::fs::create_dir_all(&target)
+                .map_err(Error::io(format!("cannot create {}", target.display())))?;
+            fs::give_tree(&target, uid, gid)?;
+            let lock = workspace.join("Cargo.lock");
+            if lock.exists() {
+                fs::give(&lock, uid, gid)?;
+            }
+            if !self.overlays() {
+                // Without an overlay the build writes the workspace itself.
+                fs::give(workspace, uid, gid)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets a cargo command in `workspace` up to run sandboxed: the workspace through the
+    /// overlay, the toolchain and registry read-only, the rest of the grader's files hidden.
+    pub fn confine(&self, command: &mut Command, workspace: &Path) -> Result<()> {
+        let mut confinement = Confinement {
+            limits: Some(self.limits),
+            hide: self.hide.clone(),
+            cwd: Some(workspace.to_path_buf()),
+            fallback_home: Some(self.dir.join("home")),
+            env: vec![("CARGO_NET_OFFLINE".into(), "true".into())],
+            ..Confinement::default()
+        };
+        for (var, dir) in super::toolchain_dirs() {
+            confinement.keep.push((dir.clone(), true));
+            confinement.env.push((var, dir.display().to_string()));
+        }
+        confinement.keep.push((self.scratch.clone(), true));
+        if self.overlays() {
+            confinement.overlays.push((
+                workspace.to_path_buf(),
+                self.dir.join("upper"),
+                self.dir.join("work"),
+            ));
+            confinement.keep.push((workspace.to_path_buf(), false));
+        }
+        self.sandbox.confine(command, &confinement)
+    }
+
+    /// The environment of the grader's own cargo commands in the workspace: the same as the
+    /// sandboxed build's, so that both agree on what is fresh.
+    pub fn trusted_env(&self, command: &mut Command) {
+        self.sandbox
+            .scrub_env(command, Some(&self.dir.join("home")));
+        for (var, dir) in super::toolchain_dirs() {
+            command.env(var, dir);
+        }
+    }
+
+    /// Where the file the build wrote at `path` (in the workspace) is.
+    pub fn output(&self, workspace: &Path, path: &Path) -> PathBuf {
+        if self.overlays() {
+            if let Ok(rel) = path.strip_prefix(workspace) {
+                let written = self.dir.join("upper").join(rel);
+                if written.exists() {
+                    return written;
+                }
+            }
+        }
+        path.to_path_buf()
+    }
+}

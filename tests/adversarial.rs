@@ -1,0 +1,543 @@
+//! Submissions that attack the grader, graded by the real `mpi-grade` under real MPI with the
+//! sandbox on: each must get the verdict `tests/adversarial/expected.toml` gives it, the grader
+//! must exit normally, and after all of them nothing any of them started may still run, no file
+//! may have appeared outside the scratch area, no secret may have reached a report, and the
+//! listener on the grader's loopback must never have been reached.
+//!
+//! These fixtures are only safe inside the sandbox (a fork loop or a memory hog as root would
+//! take the machine down): without the full sandbox the suite says so and runs none of them.
+
+#[path = "support/mod.rs"]
+mod support;
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+use support::*;
+
+const GRADE_LIMIT: Duration = Duration::from_secs(600);
+const CONFIG: &str = "tests/adversarial/challenges.toml";
+/// The port `tests/adversarial/network` connects to.
+const PORT: u16 = 40817;
+
+fn main() {
+    let mut args = Arguments::from_args();
+    args.test_threads = Some(1);
+    let _lock = mpi_lock();
+    let sandbox = mpi_grade::sandbox::Sandbox::detect();
+    let full = sandbox.net && sandbox.mounts && sandbox.account.is_some();
+    let secrets = Secrets::new();
+    let listener = Listener::start();
+    let runs_before = scratch_dirs();
+    clean_escapes();
+
+    let mut trials: Vec<Trial> = Vec::new();
+    for mpi in IMPLEMENTATIONS {
+        for (name, expected) in expectations() {
+            let secrets = secrets.clone();
+            let listener = listener.clone();
+            trials.push(
+                Trial::test(format!("{mpi}::adversarial::{name}"), move || {
+                    check(&name, &expected, mpi, &secrets, &listener)
+                })
+                .with_ignored_flag(!full),
+            );
+        }
+    }
+    trials.push(
+        Trial::test("a_killed_grader_leaves_no_sandboxed_process", killed_grader)
+            .with_ignored_flag(!full),
+    );
+    let control = listener.clone();
+    trials.push(
+        Trial::test(
+            "without_the_sandbox_the_network_fixture_reaches_the_listener",
+            move || network_control(&control),
+        )
+        .with_ignored_flag(!full),
+    );
+    if !full {
+        eprintln!(
+            "adversarial fixtures not run: this machine gives no full sandbox ({})",
+            sandbox.notice().unwrap_or_default()
+        );
+    }
+    let conclusion = libtest_mimic::run(&args, trials);
+
+    let mut problems = Vec::new();
+    let sandboxed = sandbox_processes();
+    if !sandboxed.is_empty() {
+        problems.push(format!(
+            "processes of the sandbox user are still running: {}",
+            sandboxed.join(", ")
+        ));
+    }
+    let left = leftovers();
+    if !left.is_empty() {
+        problems.push(format!(
+            "processes started by the tests are still running: {}",
+            left.join(", ")
+        ));
+    }
+    let escaped: Vec<String> = escapes()
+        .into_iter()
+        .filter(|p| p.exists())
+        .map(|p| p.display().to_string())
+        .collect();
+    if !escaped.is_empty() {
+        problems.push(format!(
+            "files outside the scratch area: {}",
+            escaped.join(", ")
+        ));
+    }
+    let new_runs: Vec<String> = scratch_dirs()
+        .difference(&runs_before)
+        .map(|p| p.display().to_string())
+        .collect();
+    if !new_runs.is_empty() {
+        problems.push(format!(
+            "scratch directories left behind: {}",
+            new_runs.join(", ")
+        ));
+    }
+    if problems.is_empty() {
+        eprintln!(
+            "nothing left running, no file outside the scratch area, no scratch directory left"
+        );
+        conclusion.exit();
+    }
+    eprintln!("{}", problems.join("\n"));
+    std::process::exit(101);
+}
+
+/// Live processes of the sandbox user. Some fixtures start processes that drop the test's
+/// marker from their environment, so they are looked for by user too (the MPI lock keeps other
+/// graders' sandboxed jobs out of this window).
+fn sandbox_processes() -> Vec<String> {
+    let Some(account) = mpi_grade::sandbox::account(mpi_grade::sandbox::SANDBOX_USER) else {
+        return Vec::new();
+    };
+    use std::os::unix::fs::MetadataExt;
+    mpi_grade::procs::scan()
+        .into_iter()
+        .filter(|p| p.is_alive())
+        .filter(|p| {
+            std::fs::metadata(format!("/proc/{}", p.pid)).is_ok_and(|m| m.uid() == account.uid)
+        })
+        .map(|p| format!("{} ({})", p.pid, p.comm))
+        .collect()
+}
+
+/// One fixture's row of `expected.toml`.
+#[derive(Debug, Clone, serde::Deserialize)]
+struct Expected {
+    exit: i32,
+    #[serde(default)]
+    mentions: BTreeMap<String, Vec<String>>,
+    #[serde(flatten)]
+    parts: BTreeMap<String, String>,
+}
+
+fn expectations() -> BTreeMap<String, Expected> {
+    let text = std::fs::read_to_string(repo().join("tests/adversarial/expected.toml")).unwrap();
+    toml::from_str(&text).expect("expected.toml parses")
+}
+
+/// Secret values set in the grader's environment: none may appear in what it reports.
+#[derive(Clone)]
+struct Secrets(Vec<(&'static str, String)>);
+
+impl Secrets {
+    fn new() -> Secrets {
+        let nonce = format!("{:x}{:x}", std::process::id(), rand_u64());
+        Secrets(vec![
+            ("MPI_GRADE_ADVERSARIAL_TOKEN", format!("tok-{nonce}")),
+            ("GITHUB_TOKEN", format!("ghp-{nonce}")),
+            ("DEPLOY_SECRET", format!("sec-{nonce}")),
+            ("AWS_SECRET_ACCESS_KEY", format!("aws-{nonce}")),
+        ])
+    }
+
+    fn leaked_in(&self, text: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(_, v)| text.contains(v.as_str()))
+            .map(|(k, _)| *k)
+            .collect()
+    }
+}
+
+fn rand_u64() -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64;
+    nanos.wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+/// A TCP listener on the grader's loopback, counting the connections it accepts.
+#[derive(Clone)]
+struct Listener(Arc<AtomicUsize>);
+
+impl Listener {
+    fn start() -> Listener {
+        let count = Arc::new(AtomicUsize::new(0));
+        let listener = std::net::TcpListener::bind(("127.0.0.1", PORT))
+            .unwrap_or_else(|e| panic!("cannot listen on 127.0.0.1:{PORT}: {e}"));
+        let seen = Arc::clone(&count);
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stream.is_ok() {
+                    seen.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        });
+        Listener(count)
+    }
+
+    fn connections(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// Every place the fixtures try to write outside their scratch area.
+fn escapes() -> Vec<PathBuf> {
+    let name = "mpi-grade-adversarial-escape";
+    let build = "mpi-grade-adversarial-build-escape";
+    let cache = cache_dir();
+    let mut paths = vec![
+        PathBuf::from("/tmp").join(name),
+        PathBuf::from("/tmp").join(build),
+        PathBuf::from("/var/tmp").join(name),
+        PathBuf::from("/dev/shm").join(name),
+        PathBuf::from("/").join(name),
+        cache.join(name),
+        cache.join("runs").join(name),
+        cache.join("runs").join("escape"),
+        repo().join("tests/adversarial/write-outside/escape"),
+        repo().join("tests/adversarial/write-outside/build-escape"),
+        repo().join("tests/adversarial").join(build),
+        repo().join(name),
+    ];
+    for mpi in IMPLEMENTATIONS {
+        paths.push(cache.join(mpi).join(build));
+        paths.push(cache.join(mpi).join(name));
+    }
+    if let Some(home) = std::env::var_os("HOME") {
+        paths.push(Path::new(&home).join(name));
+        paths.push(Path::new(&home).join(build));
+        paths.push(Path::new(&home).join(".cargo").join(build));
+    }
+    if let Some(cargo_home) = std::env::var_os("CARGO_HOME") {
+        paths.push(Path::new(&cargo_home).join(build));
+    }
+    paths
+}
+
+fn clean_escapes() {
+    for path in escapes() {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// The grade scratch directories in the test cache.
+fn scratch_dirs() -> std::collections::BTreeSet<PathBuf> {
+    std::fs::read_dir(cache_dir().join("runs"))
+        .map(|entries| entries.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default()
+}
+
+/// Grades one fixture; returns the exit code, the JSON report, the human report and stderr,
+/// and the grader's peak resident memory in KiB.
+fn grade(
+    name: &str,
+    mpi: &str,
+    secrets: &Secrets,
+    extra: &[&str],
+) -> Result<(i32, Value, String, String, u64), Failed> {
+    let json = tempfile::NamedTempFile::new().unwrap();
+    let json_path = json.path().to_str().unwrap().to_string();
+    let crate_dir = format!("tests/adversarial/{name}");
+    let mut args = vec![
+        "grade",
+        &crate_dir,
+        "--config",
+        CONFIG,
+        "--mpi",
+        mpi,
+        "--seed",
+        "1",
+        "--json",
+        &json_path,
+        "--color",
+        "never",
+        "-q",
+        "--no-compare",
+    ];
+    args.extend_from_slice(extra);
+    let mut cmd = mpi_grade(&args);
+    for (k, v) in &secrets.0 {
+        cmd.env(k, v);
+    }
+    let (out, peak_kib) = run_measured(cmd, GRADE_LIMIT);
+    let human = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let code = out.status.code().unwrap_or(-1);
+    let text = std::fs::read_to_string(&json_path).map_err(|e| {
+        format!("no JSON report ({e}); exit {code}\nstdout:\n{human}\nstderr:\n{stderr}")
+    })?;
+    let report: Value =
+        serde_json::from_str(&text).map_err(|e| format!("bad JSON report: {e}\n{text}"))?;
+    let leaked = secrets.leaked_in(&format!("{text}{human}{stderr}"));
+    if !leaked.is_empty() {
+        return Err(format!("the report shows the values of {leaked:?}").into());
+    }
+    Ok((code, report, human, stderr, peak_kib))
+}
+
+/// Runs `cmd` like `support::run`, and samples its peak resident memory (VmHWM) meanwhile.
+fn run_measured(mut cmd: std::process::Command, limit: Duration) -> (std::process::Output, u64) {
+    use std::process::Stdio;
+    use wait_timeout::ChildExt;
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("the grader starts");
+    let pid = child.id();
+    let (mut out, mut err) = (child.stdout.take().unwrap(), child.stderr.take().unwrap());
+    let out = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut out, &mut v);
+        v
+    });
+    let err = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut err, &mut v);
+        v
+    });
+    let mut peak = 0;
+    let started = std::time::Instant::now();
+    let status = loop {
+        if let Some(status) = child.wait_timeout(Duration::from_millis(50)).unwrap() {
+            break status;
+        }
+        let hwm = std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("VmHWM:"))
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+            });
+        peak = peak.max(hwm.unwrap_or(0));
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{cmd:?} did not finish within {limit:?}");
+        }
+    };
+    let output = std::process::Output {
+        status,
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    };
+    (output, peak)
+}
+
+fn part_of<'a>(report: &'a Value, name: &str) -> Option<&'a Value> {
+    report["parts"]
+        .as_array()?
+        .iter()
+        .find(|p| p["name"] == name)
+}
+
+fn check(
+    name: &str,
+    expected: &Expected,
+    mpi: &str,
+    secrets: &Secrets,
+    listener: &Listener,
+) -> Result<(), Failed> {
+    let connections = listener.connections();
+    let (code, report, human, stderr, peak_kib) = grade(name, mpi, secrets, &[])?;
+    let context = || format!("\n--- report of {name} ---\n{human}\n--- stderr ---\n{stderr}");
+    let mut problems = Vec::new();
+    if code != expected.exit {
+        problems.push(format!("exit code {code}, expected {}", expected.exit));
+    }
+    let isolation = report["isolation"].as_str().unwrap_or("");
+    if !isolation.contains("own network") || !isolation.contains("user ") {
+        problems.push(format!("graded without the full sandbox: {isolation}"));
+    }
+    for (part, want) in &expected.parts {
+        let Some(p) = part_of(&report, part) else {
+            problems.push(format!("{part}: missing from the report"));
+            continue;
+        };
+        let got = p["failure"].as_str().unwrap_or("pass");
+        if got != want {
+            problems.push(format!("{part}: {got}, expected {want} ({})", p["summary"]));
+        }
+    }
+    for (part, needles) in &expected.mentions {
+        let p = part_of(&report, part).ok_or(format!("{part} missing"))?;
+        let runs: Vec<String> = p["runs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|r| format!("{} {}", r["detail"], r["output"]))
+            .collect();
+        let text = format!(
+            "{} {} {} {}",
+            p["summary"],
+            p["details"].as_str().unwrap_or(""),
+            report["build"]["details"].as_str().unwrap_or(""),
+            runs.join(" ")
+        );
+        for needle in needles {
+            if !text.contains(needle.as_str()) {
+                problems.push(format!("{part}: the report does not mention {needle:?}"));
+            }
+        }
+    }
+    let warnings = report["warnings"].to_string();
+    if warnings.contains("could not be stopped") {
+        problems.push(format!("processes survived: {warnings}"));
+    }
+    match name {
+        "infinite-output" => {
+            let size = report.to_string().len();
+            if size > 512 * 1024 {
+                problems.push(format!("the JSON report is {size} bytes"));
+            }
+            let output = report.to_string();
+            let total = flooded_bytes(&output);
+            if total < 1 << 30 {
+                problems.push(format!(
+                    "the flood carried only {total} bytes, not the 1 GiB this test is about"
+                ));
+            }
+            eprintln!(
+                "{mpi}: the grader drained {} MiB of output with a peak of {} MiB",
+                total >> 20,
+                peak_kib >> 10
+            );
+            if !output.contains("bytes dropped") {
+                problems.push("the report does not say what was dropped".into());
+            }
+            // The grader drained a gigabyte or more: it must have kept no more than a little.
+            if peak_kib > 256 * 1024 {
+                problems.push(format!(
+                    "the grader's peak memory was {} MiB",
+                    peak_kib / 1024
+                ));
+            }
+        }
+        "network" if listener.connections() != connections => {
+            problems.push("the listener on the grader's loopback was reached".into());
+        }
+        "write-outside" => {
+            let escaped: Vec<String> = escapes()
+                .into_iter()
+                .filter(|p| p.exists())
+                .map(|p| p.display().to_string())
+                .collect();
+            if !escaped.is_empty() {
+                problems.push(format!("written outside: {}", escaped.join(", ")));
+            }
+        }
+        _ => {}
+    }
+    let mut left = leftovers();
+    left.extend(sandbox_processes());
+    if !left.is_empty() {
+        problems.push(format!("left running: {}", left.join(", ")));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("{}{}", problems.join("\n"), context()).into())
+    }
+}
+
+/// The bytes of output the report's runs say their jobs wrote (`--- stdout (N bytes) ---`),
+/// all streams of all runs together.
+fn flooded_bytes(report: &str) -> u64 {
+    let re = regex::Regex::new(r"--- std(?:out|err) \((\d+) bytes\)").unwrap();
+    re.captures_iter(report)
+        .filter_map(|c| c[1].parse::<u64>().ok())
+        .sum()
+}
+
+/// SIGKILL to the grader while the sandboxed ranks flood their output: nothing survives it (the
+/// parent-death signal is asked for again after the change of user, which clears it).
+fn killed_grader() -> Result<(), Failed> {
+    let before = scratch_dirs();
+    let mut cmd = mpi_grade(&[
+        "grade",
+        "tests/adversarial/infinite-output",
+        "--config",
+        CONFIG,
+        "-q",
+        "--no-compare",
+    ]);
+    cmd.stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    let mut grader = cmd.spawn().unwrap();
+    // Until the ranks run (the build first), at most a minute.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while sandbox_processes().len() < 3 {
+        if std::time::Instant::now() > deadline {
+            let _ = grader.kill();
+            let _ = grader.wait();
+            return Err("the sandboxed ranks never started".into());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    grader.kill().unwrap();
+    grader.wait().unwrap();
+    // The killed grader could not remove its scratch directory: this test does.
+    for dir in scratch_dirs().difference(&before) {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let mut left = leftovers();
+        left.extend(sandbox_processes());
+        if left.is_empty() {
+            return Ok(());
+        }
+        if std::time::Instant::now() > deadline {
+            return Err(format!(
+                "still running 10 s after the grader was killed: {}",
+                left.join(", ")
+            )
+            .into());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// The same network fixture with `--no-sandbox` reaches the listener and fails: the network
+/// check above can fail.
+fn network_control(listener: &Listener) -> Result<(), Failed> {
+    let before = listener.connections();
+    let (code, report, _, _, _) = grade("network", "openmpi", &Secrets(vec![]), &["--no-sandbox"])?;
+    let part = part_of(&report, "part2").ok_or("no part2")?;
+    if code != 1 || part["failure"] != "wrong-result" {
+        return Err(format!(
+            "expected a wrong result, got exit {code}: {}",
+            part["summary"]
+        )
+        .into());
+    }
+    if listener.connections() == before {
+        return Err("the unsandboxed fixture did not reach the listener".into());
+    }
+    if report["isolation"] != "off" {
+        return Err(format!("isolation is {}", report["isolation"]).into());
+    }
+    Ok(())
+}
