@@ -84,7 +84,8 @@ fn program(mpi: &str) -> PathBuf {
         .clone()
 }
 
-/// Runs the program with `mode` on `ranks` ranks; returns the exit code and the JSON report.
+/// Runs the program with `mode` (and its arguments, after spaces) on `ranks` ranks; returns the
+/// exit code and the JSON report.
 fn run_mode(mpi: &str, ranks: u32, mode: &str, extra: &[&str]) -> Result<(i32, Value), Failed> {
     let json = tempfile::NamedTempFile::new().unwrap();
     let program = program(mpi).to_str().unwrap().to_string();
@@ -101,7 +102,8 @@ fn run_mode(mpi: &str, ranks: u32, mode: &str, extra: &[&str]) -> Result<(i32, V
         json.path().to_str().unwrap(),
     ];
     args.extend_from_slice(extra);
-    args.extend_from_slice(&["--", &program, mode]);
+    args.extend_from_slice(&["--", &program]);
+    args.extend(mode.split(' '));
     let out = run(mpi_grade(&args), Duration::from_secs(120));
     let text = std::fs::read_to_string(json.path()).unwrap_or_default();
     let report: Value = serde_json::from_str(&text).map_err(|e| {
@@ -215,53 +217,16 @@ fn any_source(mpi: &str) -> Result<(), Failed> {
 
 fn zero_buffer(mpi: &str) -> Result<(), Failed> {
     // One double each way: buffered, so the send-send exchange completes...
-    let json = tempfile::NamedTempFile::new().unwrap();
-    let program = program(mpi).to_str().unwrap().to_string();
-    let plain = run(
-        mpi_grade(&[
-            "run",
-            "--mpi",
-            mpi,
-            "-n",
-            "2",
-            "--json",
-            json.path().to_str().unwrap(),
-            "--",
-            &program,
-            "send-send",
-            "1",
-        ]),
-        Duration::from_secs(60),
-    );
-    let report: Value =
-        serde_json::from_str(&std::fs::read_to_string(json.path()).unwrap()).unwrap();
+    let (code, report) = run_mode(mpi, 2, "send-send 1", &[])?;
     expect(
-        plain.status.code() == Some(0) && report["outcome"] == "exited",
+        code == 0 && report["outcome"] == "exited",
         "buffered: completes",
         &report,
     )?;
     // ... and deadlocks when no send is buffered.
-    let zero = run(
-        mpi_grade(&[
-            "run",
-            "--mpi",
-            mpi,
-            "-n",
-            "2",
-            "--zero-buffer",
-            "--json",
-            json.path().to_str().unwrap(),
-            "--",
-            &program,
-            "send-send",
-            "1",
-        ]),
-        Duration::from_secs(60),
-    );
-    let report: Value =
-        serde_json::from_str(&std::fs::read_to_string(json.path()).unwrap()).unwrap();
+    let (code, report) = run_mode(mpi, 2, "send-send 1", &["--zero-buffer"])?;
     expect(
-        zero.status.code() == Some(3) && report["outcome"] == "deadlock",
+        code == 3 && report["outcome"] == "deadlock",
         "zero-buffer: deadlock",
         &report,
     )?;

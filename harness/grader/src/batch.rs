@@ -30,6 +30,21 @@ pub struct Graded {
     pub error: Option<String>,
 }
 
+impl Graded {
+    /// Why it did not pass, in a few words: `part2 deadlock, part3 hang`, or `error: ...`.
+    pub fn failures(&self) -> String {
+        match &self.error {
+            Some(error) => format!("error: {error}"),
+            None => self
+                .report
+                .failed_parts()
+                .map(|(part, failure)| format!("{part} {failure}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        }
+    }
+}
+
 /// Whether the next submission is built while the current one runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum BuildAhead {
@@ -236,10 +251,8 @@ pub fn gradebook(parts: &[String], all: &[Graded]) -> Vec<u8> {
         let failures: Vec<String> = match &g.error {
             Some(error) => vec![error.clone()],
             None => r
-                .parts
-                .iter()
-                .filter(|p| !p.passed)
-                .map(|p| format!("{}: {}", p.name, p.failure.as_deref().unwrap_or("failed")))
+                .failed_parts()
+                .map(|(part, failure)| format!("{part}: {failure}"))
                 .collect(),
         };
         row.push(failures.join("; "));
@@ -288,21 +301,9 @@ impl Progress {
     pub fn graded(&self, one: &Graded) {
         self.done.set(self.done.get() + 1);
         let r = &one.report;
-        let why = match &one.error {
-            Some(error) => format!(" (error: {error})"),
-            None => {
-                let failed: Vec<String> = r
-                    .parts
-                    .iter()
-                    .filter(|p| !p.passed)
-                    .map(|p| format!("{} {}", p.name, p.failure.as_deref().unwrap_or("failed")))
-                    .collect();
-                if failed.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", failed.join(", "))
-                }
-            }
+        let why = match one.failures() {
+            failures if failures.is_empty() => failures,
+            failures => format!(" ({failures})"),
         };
         let line = format!(
             "[{}/{}] {}: {}/{} points{why}, {:.1} s",

@@ -181,7 +181,7 @@ pub fn finish(options: &GradeOptions, prepared: Prepared) -> Result<Report> {
             for part in &parts {
                 let verdict = verdict::interrupted();
                 report.parts.push(part_report(
-                    &submission,
+                    &|t| submission.shorten(t),
                     part,
                     verdict,
                     None,
@@ -202,7 +202,7 @@ pub fn finish(options: &GradeOptions, prepared: Prepared) -> Result<Report> {
                 let verdict =
                     verdict::build_error(format!("the crate does not build: {}", failure.summary));
                 report.parts.push(part_report(
-                    &submission,
+                    &|t| submission.shorten(t),
                     part,
                     verdict,
                     None,
@@ -272,7 +272,7 @@ pub fn finish(options: &GradeOptions, prepared: Prepared) -> Result<Report> {
                 let part_report = match driver.problems.iter().find(|q| q.function == part.function)
                 {
                     Some(problem) => part_report(
-                        &submission,
+                        &|t| submission.shorten(t),
                         part,
                         verdict::build_error(problem.message.clone()),
                         Some(problem.details.clone()),
@@ -314,7 +314,7 @@ pub fn finish(options: &GradeOptions, prepared: Prepared) -> Result<Report> {
                                 verdict = verdict::too_slow(why);
                             }
                         }
-                        part_report(&submission, part, verdict, None, &results)
+                        part_report(&|t| submission.shorten(t), part, verdict, None, &results)
                     }
                 };
                 report.parts.push(part_report);
@@ -383,23 +383,8 @@ pub fn unusable(options: &GradeOptions, why: &str) -> Report {
     report.parts = parts
         .iter()
         .map(|part| {
-            let mut verdict = verdict::build_error(format!("cannot be graded: {why}"));
-            let credit = verdict::credit(part, &mut verdict, &Default::default());
-            PartReport {
-                name: part.name.clone(),
-                title: part.title.clone(),
-                expect: part.expect.as_str().to_string(),
-                passed: false,
-                failure: verdict.failure.as_ref().map(|f| f.name().to_string()),
-                summary: verdict.summary,
-                points: 0.0,
-                max_points: part.points,
-                visibility: part.visibility,
-                details: None,
-                calls: Default::default(),
-                credit,
-                runs: Vec::new(),
-            }
+            let verdict = verdict::build_error(format!("cannot be graded: {why}"));
+            part_report(&str::to_string, part, verdict, None, &Results::new())
         })
         .collect();
     report
@@ -424,14 +409,14 @@ fn selected_parts<'a>(challenge: &'a Challenge, wanted: &[String]) -> Result<Vec
         .collect()
 }
 
+/// The report of one part; `short` writes the submission's paths as the user gave them.
 fn part_report(
-    submission: &Submission,
+    short: &dyn Fn(&str) -> String,
     part: &Part,
     mut verdict: Verdict,
     details: Option<String>,
     results: &Results,
 ) -> PartReport {
-    let short = |text: &str| submission.shorten(text);
     let outcomes = results
         .iter()
         .filter(|(cell, _)| cell.part == part.name)

@@ -505,17 +505,7 @@ pub fn render_batch(
                 format_points(r.max_points)
             )
         );
-        let failures = match &g.error {
-            Some(error) => format!("error: {error}"),
-            None => r
-                .parts
-                .iter()
-                .filter(|p| !p.passed)
-                .map(|p| format!("{} {}", p.name, p.failure.as_deref().unwrap_or("failed")))
-                .collect::<Vec<_>>()
-                .join(", "),
-        };
-        writeln!(out, "{}  {failures}", total.bold())?;
+        writeln!(out, "{}  {}", total.bold(), g.failures())?;
     }
     let passed = graded
         .iter()

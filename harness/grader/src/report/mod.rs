@@ -137,6 +137,14 @@ impl Report {
         self.parts.iter().all(|p| p.passed)
     }
 
+    /// The parts that failed, with why: `("part2", "deadlock")`.
+    pub fn failed_parts(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.parts
+            .iter()
+            .filter(|p| !p.passed)
+            .map(|p| (p.name.as_str(), p.failure.as_deref().unwrap_or("failed")))
+    }
+
     /// Runs with a deadlock or hang diagnosis, titled for people.
     pub fn diagnoses(&self) -> impl Iterator<Item = (String, &Diagnosis)> {
         self.parts.iter().flat_map(|p| {
