@@ -72,6 +72,10 @@ fn main() {
         ),
         Trial::test("dry_run_prints_the_launch_command_lines", dry_run),
         Trial::test(
+            "a_correct_part_slower_than_its_target_is_too_slow",
+            too_slow,
+        ),
+        Trial::test(
             "a_batch_writes_the_gradebook_and_a_report_per_submission",
             batch_gradebook,
         ),
@@ -936,6 +940,27 @@ fn course_formats() -> Result<(), Failed> {
         || decoded["status"] != "fail"
     {
         return Err(format!("GITHUB_OUTPUT: {appended}\ndecoded: {decoded}").into());
+    }
+    Ok(())
+}
+
+fn too_slow() -> Result<(), Failed> {
+    // slow-correct's part 3 naps 40 ms or more per call; the Isend reference takes well under a
+    // millisecond at these sizes. Part 3 is the file's last part: the table applies to it.
+    let config = tempfile::NamedTempFile::new().unwrap();
+    let text = std::fs::read_to_string(repo().join("tests/fixtures/challenges.toml")).unwrap()
+        + "[challenge.part.performance]\nbaseline = \"reference-part3\"\nmax_ratio = 2\n";
+    std::fs::write(config.path(), text).unwrap();
+    let (code, report, human) = grade(
+        "tests/fixtures/slow-correct",
+        config.path().to_str().unwrap(),
+        &["--part", "3"],
+    )?;
+    let part = part_of(&report, "part3").ok_or("part3 missing")?;
+    let summary = part["summary"].as_str().unwrap_or("");
+    if code != 1 || part["failure"] != "too-slow" || !summary.contains("as long as reference-part3")
+    {
+        return Err(format!("exit {code}, {} ({summary})\n{human}", part["failure"]).into());
     }
     Ok(())
 }
