@@ -8,7 +8,7 @@
 use crate::error::{Error, Result};
 use crate::grade::{self, GradeOptions, Prepared};
 use crate::report::human::format_points;
-use crate::report::{file, human, json, junit, Report};
+use crate::report::{clean, file, human, json, junit, Report};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -82,7 +82,12 @@ pub fn named(dirs: &[PathBuf]) -> Vec<Entry> {
         .map(|dir| {
             let base = std::path::absolute(dir)
                 .ok()
-                .and_then(|d| d.file_name().map(|n| n.to_string_lossy().into_owned()))
+                // A directory's name is the student's: one clean line in every report.
+                .and_then(|d| {
+                    d.file_name()
+                        .map(|n| clean::line(&n.to_string_lossy(), 200))
+                })
+                .filter(|n| !n.trim().is_empty())
                 .unwrap_or_else(|| "submission".to_string());
             let name = (1..)
                 .map(|k| {
@@ -141,7 +146,7 @@ pub fn run(
             Err(e) => Graded {
                 name: entry.name.clone(),
                 report: grade::unusable(&entry_options, &e.to_string()),
-                error: Some(e.to_string()),
+                error: Some(clean::clean(&e.to_string(), clean::ITEM_BYTES)),
             },
         };
         graded(&one)?;
@@ -233,7 +238,8 @@ pub fn gradebook(parts: &[String], all: &[Graded]) -> Vec<u8> {
     writer.write_record(&header).expect("writing to memory");
     for g in all {
         let r = &g.report;
-        let mut row = vec![g.name.clone()];
+        // Text cells are the student's: no formulas.
+        let mut row = vec![clean::csv_cell(&g.name)];
         for name in parts {
             let points = r.parts.iter().find(|p| &p.name == name).map(|p| p.points);
             row.push(points.map(format_points).unwrap_or_default());
@@ -255,7 +261,7 @@ pub fn gradebook(parts: &[String], all: &[Graded]) -> Vec<u8> {
                 .map(|(part, failure)| format!("{part}: {failure}"))
                 .collect(),
         };
-        row.push(failures.join("; "));
+        row.push(clean::csv_cell(&failures.join("; ")));
         writer.write_record(&row).expect("writing to memory");
     }
     writer.into_inner().expect("writing to memory")

@@ -262,6 +262,8 @@ pub fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
+            // An error may quote a submission (its manifest, its paths).
+            let e = crate::report::clean::clean(&e.to_string(), crate::report::clean::OUTPUT_BYTES);
             eprintln!("mpi-grade: error: {e}");
             ExitCode::from(2)
         }

@@ -190,7 +190,10 @@ pub fn finish(options: &GradeOptions, prepared: Prepared) -> Result<Report> {
             }
         }
         BuildOutcome::Failed(failure) => {
-            note(format!("build failed: {}", failure.summary));
+            note(format!(
+                "build failed: {}",
+                report::clean::line(&failure.summary, report::clean::ITEM_BYTES)
+            ));
             report.build = BuildReport {
                 ok: false,
                 seconds: failure.seconds,
@@ -329,6 +332,8 @@ pub fn finish(options: &GradeOptions, prepared: Prepared) -> Result<Report> {
             .push(format!("run directories kept in {}", kept.display()));
     }
     report.seconds = prepare_seconds + started.elapsed().as_secs_f64();
+    // Where what the submission wrote becomes report text, for every format.
+    report::clean::report(&mut report);
     Ok(report)
 }
 
@@ -387,6 +392,7 @@ pub fn unusable(options: &GradeOptions, why: &str) -> Report {
             part_report(&str::to_string, part, verdict, None, &Results::new())
         })
         .collect();
+    report::clean::report(&mut report);
     report
 }
 

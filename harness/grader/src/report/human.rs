@@ -2,6 +2,7 @@
 //! time per run, the verdict, and the first failure explained. Colour comes from `colored`,
 //! whose global switch the command line sets (`--color`, `NO_COLOR`).
 
+use super::clean::{self, continued};
 use super::{PartReport, Report, RunReport};
 use crate::compare::{Comparison, Row};
 use crate::probe::ProbeReport;
@@ -10,9 +11,28 @@ use std::io::Write;
 
 const CELL_WIDTH: usize = 11;
 const OUTPUT_LINES: usize = 15;
+/// Before each line of a submission's text: no such line can look like one of the report's.
+const GUTTER: &str = "    │ ";
 
 /// Writes the human report.
 pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    guarded(out, |out| render_report(report, out))
+}
+
+/// Renders into memory, then writes only what a terminal may see: the report's text is clean
+/// already ([`clean::report`]); this filter is the last line of defence, and lets through
+/// only the colour sequences this renderer makes.
+fn guarded(
+    out: &mut dyn Write,
+    render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut buffer: Vec<u8> = Vec::new();
+    let result = render(&mut buffer);
+    out.write_all(clean::terminal(&String::from_utf8_lossy(&buffer)).as_bytes())?;
+    result
+}
+
+fn render_report(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     render_header(report, out)?;
     if !report.build.ok {
         writeln!(out)?;
@@ -20,7 +40,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             out,
             "{} {}",
             "build failed:".red().bold(),
-            report.build.summary.as_deref().unwrap_or("")
+            continued(report.build.summary.as_deref().unwrap_or(""), GUTTER)
         )?;
         if let Some(details) = &report.build.details {
             write_indented(out, details, 40)?;
@@ -37,7 +57,12 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out)?;
     render_legend(report, out)?;
     for warning in &report.warnings {
-        writeln!(out, "{} {warning}", "warning:".yellow().bold())?;
+        writeln!(
+            out,
+            "{} {}",
+            "warning:".yellow().bold(),
+            continued(warning, GUTTER)
+        )?;
     }
     let score = format!(
         "score: {}/{}",
@@ -102,7 +127,7 @@ fn render_part(part: &PartReport, out: &mut dyn Write) -> std::io::Result<()> {
     )?;
     render_matrix(part, out)?;
     if part.passed {
-        writeln!(out, "  {}", part.summary)?;
+        writeln!(out, "  {}", continued(&part.summary, GUTTER))?;
         // A part meant to deadlock passed: show one of its deadlocks, explained.
         if let Some(run) = part
             .runs
@@ -119,7 +144,7 @@ fn render_part(part: &PartReport, out: &mut dyn Write) -> std::io::Result<()> {
                     crate::outcome::thousands(run.scaling_factor)
                 )
                 .dimmed(),
-                d.explanation
+                continued(&d.explanation, GUTTER)
             )?;
         }
     } else {
@@ -128,7 +153,7 @@ fn render_part(part: &PartReport, out: &mut dyn Write) -> std::io::Result<()> {
             out,
             "  {} {}",
             format!("{failure}:").red().bold(),
-            part.summary
+            continued(&part.summary, GUTTER)
         )?;
         if let Some(details) = &part.details {
             write_indented(out, details, 40)?;
@@ -148,7 +173,7 @@ fn render_part(part: &PartReport, out: &mut dyn Write) -> std::io::Result<()> {
                 if group.passed {
                     String::new()
                 } else {
-                    format!("({})", group.summary)
+                    format!("({})", continued(&group.summary, GUTTER))
                 }
             )?;
         }
@@ -223,6 +248,10 @@ fn render_matrix(part: &PartReport, out: &mut dyn Write) -> std::io::Result<()> 
 
 /// `mpi-grade compare`: the header, a line per part, and the full comparison.
 pub fn render_comparison_report(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    guarded(out, |out| comparison_report(report, out))
+}
+
+fn comparison_report(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     render_header(report, out)?;
     writeln!(out)?;
     for part in &report.parts {
@@ -232,7 +261,7 @@ pub fn render_comparison_report(report: &Report, out: &mut dyn Write) -> std::io
                 "{} {}  {}",
                 part.name.bold(),
                 "correct".green(),
-                part.summary
+                continued(&part.summary, GUTTER)
             )?;
         } else {
             let failure = part.failure.as_deref().unwrap_or("failed");
@@ -241,7 +270,7 @@ pub fn render_comparison_report(report: &Report, out: &mut dyn Write) -> std::io
                 "{} {} {}",
                 part.name.bold(),
                 format!("{failure}:").red(),
-                part.summary
+                continued(&part.summary, GUTTER)
             )?;
         }
     }
@@ -418,10 +447,14 @@ fn write_indented(out: &mut dyn Write, text: &str, max_lines: usize) -> std::io:
     let lines: Vec<&str> = text.trim_end().lines().collect();
     let skipped = lines.len().saturating_sub(max_lines);
     if skipped > 0 {
-        writeln!(out, "    {}", format!("[{skipped} earlier lines]").dimmed())?;
+        writeln!(
+            out,
+            "{GUTTER}{}",
+            format!("[{skipped} earlier lines]").dimmed()
+        )?;
     }
     for line in &lines[skipped..] {
-        writeln!(out, "    {line}")?;
+        writeln!(out, "{GUTTER}{line}")?;
     }
     Ok(())
 }
@@ -440,7 +473,11 @@ fn short_library(library: &str) -> String {
 /// The report for a student checking their own crate: the table, then for each failed part
 /// what the verdict means, what to try, and where the tutorial covers it.
 pub fn render_for_learner(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
-    render(report, out)?;
+    guarded(out, |out| for_learner(report, out))
+}
+
+fn for_learner(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    render_report(report, out)?;
     for part in &report.parts {
         let Some(advice) = crate::learn::advise(part) else {
             continue;
@@ -463,6 +500,15 @@ pub fn render_for_learner(report: &Report, out: &mut dyn Write) -> std::io::Resu
 
 /// The summary table of a batch: a row per submission, its points per part and total.
 pub fn render_batch(
+    graded: &[crate::batch::Graded],
+    parts: &[String],
+    planned: usize,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    guarded(out, |out| batch_table(graded, parts, planned, out))
+}
+
+fn batch_table(
     graded: &[crate::batch::Graded],
     parts: &[String],
     planned: usize,

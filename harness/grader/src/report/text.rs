@@ -2,6 +2,7 @@
 //! bodies, Gradescope test output, GitHub Classroom messages): the same facts as the human
 //! report, without colour, so that every format says the same thing.
 
+use super::clean::{continued, GUTTER};
 use super::human::{format_duration, symbol, OUTCOMES};
 use super::{PartReport, Report, RunReport};
 use crate::outcome::thousands;
@@ -28,16 +29,17 @@ pub fn points(points: f64) -> String {
     crate::outcome::seconds_text(points)
 }
 
-/// The part's verdict in one line: `PASS 1/1: summary`, `FAIL 0/2 (deadlock): summary`.
+/// The part's verdict in one line: `PASS 1/1: summary`, `FAIL 0/2 (deadlock): summary` (a
+/// summary quoting a message of several lines goes on behind a gutter).
 pub fn verdict_line(part: &PartReport) -> String {
     let score = format!("{}/{}", points(part.points), points(part.max_points));
+    let summary = continued(&part.summary, &format!("  {GUTTER}"));
     if part.passed {
-        format!("PASS {score}: {}", part.summary)
+        format!("PASS {score}: {summary}")
     } else {
         format!(
-            "FAIL {score} ({}): {}",
+            "FAIL {score} ({}): {summary}",
             part.failure.as_deref().unwrap_or("failed"),
-            part.summary
         )
     }
 }
@@ -54,7 +56,7 @@ pub fn part_body(report: &Report, part: &PartReport, with_output: bool) -> Strin
             .flatten()
     });
     if let Some(details) = details {
-        sections.push(tail(details, DETAIL_LINES));
+        sections.push(indent(&tail(details, DETAIL_LINES)));
     }
     if !part.credit.is_empty() {
         let mut text = String::from("partial credit:\n");
@@ -69,7 +71,7 @@ pub fn part_body(report: &Report, part: &PartReport, with_output: bool) -> Strin
                 if group.passed {
                     String::new()
                 } else {
-                    format!(" ({})", group.summary)
+                    format!(" ({})", continued(&group.summary, &format!("    {GUTTER}")))
                 }
             );
         }
@@ -83,7 +85,11 @@ pub fn part_body(report: &Report, part: &PartReport, with_output: bool) -> Strin
     let mut said: Vec<&str> = vec![part.summary.as_str()];
     if let Some((run, explanation)) = explained_run(part) {
         if !part.summary.contains(explanation) {
-            sections.push(format!("at {}: {explanation}\n", cell_name(run)));
+            sections.push(format!(
+                "at {}: {}\n",
+                cell_name(run),
+                continued(explanation, &format!("  {GUTTER}"))
+            ));
             said.push(explanation);
         }
     }
@@ -103,10 +109,11 @@ pub fn part_body(report: &Report, part: &PartReport, with_output: bool) -> Strin
                     .unwrap_or("");
                 let _ = writeln!(
                     text,
-                    "  {}: {}{}{detail}",
+                    "  {}: {}{}{}",
                     cell_name(run),
                     run.outcome,
                     if detail.is_empty() { "" } else { ": " },
+                    continued(detail, &format!("    {GUTTER}"))
                 );
             }
             if failed.len() > FAILED_RUNS {
@@ -249,8 +256,9 @@ fn tail(text: &str, lines: usize) -> String {
     out
 }
 
+/// A submission's text (a job's output, a compiler's messages) behind the gutter.
 fn indent(text: &str) -> String {
-    text.lines().map(|l| format!("  {l}\n")).collect()
+    text.lines().map(|l| format!("  {GUTTER}{l}\n")).collect()
 }
 
 #[cfg(test)]
@@ -279,7 +287,7 @@ mod tests {
         );
         assert!(text.contains("output of the job that failed"), "{text}");
         assert!(
-            text.contains("  thread 'main' printed <Vec<i64>> & more"),
+            text.contains("  │ thread 'main' printed <Vec<i64>> & more"),
             "{text}"
         );
         let row = text.lines().find(|l| l.starts_with("3 ")).unwrap();

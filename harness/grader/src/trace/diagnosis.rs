@@ -407,10 +407,10 @@ pub fn dot<'a>(runs: impl IntoIterator<Item = (String, &'a Diagnosis)>) -> Strin
             let label = format!(
                 "rank {}\\n{}{}",
                 a.rank,
-                a.function.as_deref().unwrap_or(a.state),
+                crate::report::clean::dot_label(a.function.as_deref().unwrap_or(a.state)),
                 a.location
                     .as_deref()
-                    .map(|l| format!("\\n{l}"))
+                    .map(|l| format!("\\n{}", crate::report::clean::dot_label(l)))
                     .unwrap_or_default()
             );
             let color = if d.culprits.contains(&a.rank) {
