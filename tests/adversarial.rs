@@ -280,6 +280,8 @@ fn grade(
     ];
     args.extend_from_slice(extra);
     let mut cmd = mpi_grade(&args);
+    // `--classroom` prints its line on stdout then.
+    cmd.env_remove("GITHUB_OUTPUT");
     for (k, v) in &secrets.0 {
         cmd.env(k, v);
     }
@@ -360,7 +362,21 @@ fn check(
     listener: &Listener,
 ) -> Result<(), Failed> {
     let connections = listener.connections();
-    let (code, report, human, stderr, peak_kib) = grade(name, mpi, secrets, &[])?;
+    // The report-hygiene fixtures are graded into every format.
+    let formats = tempfile::tempdir().unwrap();
+    let junit = formats.path().join("junit.xml");
+    let gradescope = formats.path().join("gradescope");
+    std::fs::create_dir(&gradescope).unwrap();
+    let every_format = [
+        "--junit",
+        junit.to_str().unwrap(),
+        "--gradescope",
+        gradescope.to_str().unwrap(),
+        "--classroom",
+    ];
+    let hygiene = HYGIENE.contains(&name);
+    let extra: &[&str] = if hygiene { &every_format } else { &[] };
+    let (code, report, human, stderr, peak_kib) = grade(name, mpi, secrets, extra)?;
     let context = || format!("\n--- report of {name} ---\n{human}\n--- stderr ---\n{stderr}");
     let mut problems = Vec::new();
     if code != expected.exit {
@@ -449,6 +465,16 @@ fn check(
         }
         _ => {}
     }
+    if hygiene {
+        problems.extend(hygiene_problems(
+            name,
+            &report,
+            &human,
+            &stderr,
+            &junit,
+            &gradescope.join("results.json"),
+        ));
+    }
     let mut left = leftovers();
     left.extend(sandbox_processes());
     if !left.is_empty() {
@@ -459,6 +485,202 @@ fn check(
     } else {
         Err(format!("{}{}", problems.join("\n"), context()).into())
     }
+}
+
+/// The fixtures that attack the report itself: graded with `--junit`, `--gradescope` and
+/// `--classroom` too, every output checked by [`hygiene_problems`].
+const HYGIENE: &[&str] = &["escape-sequences", "huge-panic"];
+/// No output of a grade may be larger, whatever the submission printed or panicked with.
+const OUTPUT_BOUND: usize = 1 << 20;
+
+/// Characters no report may carry: C0 controls but `\n` and `\t`, DEL, C1 controls, bidi
+/// controls, zero-width characters.
+fn forbidden(text: &str) -> Vec<char> {
+    let mut found: Vec<char> = text
+        .chars()
+        .filter(|&c| {
+            (c.is_control() && c != '\n' && c != '\t')
+                || matches!(c, '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+                || matches!(c, '\u{200b}'..='\u{200f}' | '\u{61c}' | '\u{feff}')
+        })
+        .collect();
+    found.dedup();
+    found
+}
+
+/// Every string of a JSON document, decoded.
+fn json_strings(value: &Value, out: &mut String) {
+    match value {
+        Value::String(s) => {
+            out.push_str(s);
+            out.push('\n');
+        }
+        Value::Array(items) => items.iter().for_each(|v| json_strings(v, out)),
+        Value::Object(map) => map.iter().for_each(|(k, v)| {
+            out.push_str(k);
+            out.push('\n');
+            json_strings(v, out);
+        }),
+        _ => {}
+    }
+}
+
+/// A line a submission wrote that would pass for one of the grader's own: a verdict or a score.
+fn fake_verdicts(text: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| {
+            (l.starts_with("part2") && l.contains("PASS"))
+                || l.starts_with("PASS")
+                || l.starts_with("score: 3/3")
+        })
+        .map(String::from)
+        .collect()
+}
+
+/// What is wrong with the outputs of a report-hygiene fixture's grade: a character of
+/// [`forbidden`] in any of them (the JSON report, JUnit, Gradescope's `results.json`, GitHub
+/// Classroom's result, the human report, stderr), a file over [`OUTPUT_BOUND`], a format that
+/// does not parse or departs from its schema, a verdict other than the crash, a fake verdict
+/// line, or the start of the panic message lost.
+fn hygiene_problems(
+    name: &str,
+    report: &Value,
+    human: &str,
+    stderr: &str,
+    junit: &Path,
+    gradescope: &Path,
+) -> Vec<String> {
+    assert!(
+        !forbidden("\x1b[2J \u{9b} \u{202e}").is_empty(),
+        "the check can fail"
+    );
+    let mut problems = Vec::new();
+    // What the formats carry, and (apart) what they show people as the grader's text: there a
+    // line the submission wrote must not start a line.
+    let mut texts: Vec<(String, String)> = Vec::new();
+    let mut shown: Vec<(String, String)> = Vec::new();
+    let mut decoded = String::new();
+    json_strings(report, &mut decoded);
+    texts.push(("the JSON report".into(), decoded));
+    texts.push(("the human report".into(), human.to_string()));
+    shown.push(("the human report".into(), human.to_string()));
+    texts.push(("stderr".into(), stderr.to_string()));
+    let errors = schema_errors(report);
+    if !errors.is_empty() {
+        problems.push(format!(
+            "the JSON report departs from its schema: {errors:?}"
+        ));
+    }
+    let size = report.to_string().len();
+    if size > OUTPUT_BOUND || human.len() > OUTPUT_BOUND {
+        problems.push(format!(
+            "the JSON report is {size} bytes, the human one {}",
+            human.len()
+        ));
+    }
+    match std::fs::read(junit) {
+        Err(e) => problems.push(format!("no JUnit file: {e}")),
+        Ok(bytes) => {
+            if bytes.len() > OUTPUT_BOUND {
+                problems.push(format!("the JUnit file is {} bytes", bytes.len()));
+            }
+            let xml = String::from_utf8_lossy(&bytes).into_owned();
+            match junit_parser::from_reader(std::io::Cursor::new(&bytes)) {
+                Err(e) => problems.push(format!("junit-parser rejects the XML: {e}")),
+                Ok(parsed) => {
+                    let case = parsed.suites.first().and_then(|s| s.cases.first());
+                    match case {
+                        Some(case) if !case.status.is_success() => {
+                            let f = case.status.failure_as_ref();
+                            if f.failure_type != "crash" {
+                                problems.push(format!("JUnit says {}", f.failure_type));
+                            }
+                            shown.push(("the JUnit failure".into(), f.text.clone()));
+                        }
+                        _ => problems.push("JUnit has no failed case".into()),
+                    }
+                }
+            }
+            texts.push(("the JUnit file".into(), xml));
+        }
+    }
+    match std::fs::read(gradescope) {
+        Err(e) => problems.push(format!("no Gradescope results.json: {e}")),
+        Ok(bytes) => {
+            if bytes.len() > OUTPUT_BOUND {
+                problems.push(format!("results.json is {} bytes", bytes.len()));
+            }
+            match serde_json::from_slice::<Value>(&bytes) {
+                Err(e) => problems.push(format!("results.json does not parse: {e}")),
+                Ok(results) => {
+                    if results["score"].as_f64() != Some(0.0) {
+                        problems.push(format!("Gradescope score {}", results["score"]));
+                    }
+                    let mut decoded = String::new();
+                    json_strings(&results, &mut decoded);
+                    texts.push(("Gradescope's results.json".into(), decoded));
+                    for test in results["tests"].as_array().into_iter().flatten() {
+                        let output = test["output"].as_str().unwrap_or_default();
+                        shown.push(("Gradescope's test output".into(), output.into()));
+                    }
+                }
+            }
+        }
+    }
+    let classroom = human
+        .lines()
+        .find_map(|l| l.strip_prefix("result="))
+        .map(|encoded| {
+            use base64::Engine;
+            let json = base64::engine::general_purpose::STANDARD
+                .decode(encoded.trim())
+                .map_err(|e| e.to_string())?;
+            serde_json::from_slice::<Value>(&json).map_err(|e| e.to_string())
+        });
+    match classroom {
+        None => problems.push("no GitHub Classroom result= line".into()),
+        Some(Err(e)) => problems.push(format!("the Classroom result does not decode: {e}")),
+        Some(Ok(result)) => {
+            if result["status"] != "fail" {
+                problems.push(format!("Classroom status {}", result["status"]));
+            }
+            let mut decoded = String::new();
+            json_strings(&result, &mut decoded);
+            texts.push(("the Classroom result".into(), decoded));
+            for test in result["tests"].as_array().into_iter().flatten() {
+                let message = test["message"].as_str().unwrap_or_default();
+                shown.push(("the Classroom message".into(), message.into()));
+            }
+        }
+    }
+    for (what, text) in &texts {
+        let bad = forbidden(text);
+        if !bad.is_empty() {
+            problems.push(format!("{what} carries {bad:?}"));
+        }
+    }
+    if shown.len() < 4 {
+        problems.push(format!(
+            "only {} texts shown to people were found",
+            shown.len()
+        ));
+    }
+    for (what, text) in &shown {
+        let fakes = fake_verdicts(text);
+        if !fakes.is_empty() {
+            problems.push(format!("{what} has lines passing for verdicts: {fakes:?}"));
+        }
+    }
+    let start = match name {
+        "huge-panic" => "huge-panic fixture: the useful start of the message",
+        _ => "escape-sequences fixture panicked",
+    };
+    for (what, text) in &texts[..2] {
+        if !text.contains(start) {
+            problems.push(format!("{what} lost the panic's start {start:?}"));
+        }
+    }
+    problems
 }
 
 /// The bytes of output the report's runs say their jobs wrote (`--- stdout (N bytes) ---`),

@@ -251,6 +251,9 @@ fn filter(text: &str, keep_sgr: bool) -> String {
             '\n' | '\t' => out.push(c),
             // `\r\n` is a line break; a lone `\r` would overwrite the line: a break too.
             '\r' if it.peek() == Some(&'\n') => {}
+            // For a terminal (text the renderer laid out already, behind its gutters): a new
+            // line would escape the gutter, so a stray `\r` just goes.
+            '\r' if keep_sgr => {}
             '\r' | '\u{2028}' | '\u{2029}' => out.push('\n'),
             '\u{1b}' => escape(&mut it, &mut out, keep_sgr),
             // C1 CSI, and C1 DCS, SOS, OSC, PM, APC: as their ESC forms.
@@ -449,6 +452,10 @@ mod tests {
         let painted = "\x1b[1;32mPASS\x1b[0m\x1b[2J\x1b]0;t\x07\x1b[1A\x1b[38;5;1mx";
         assert_eq!(terminal(painted), "\x1b[1;32mPASS\x1b[0m\x1b[38;5;1mx");
         assert_eq!(terminal("\x1b[?25lq\x1b[>0m"), "q");
+        assert_eq!(
+            terminal("    │ real\rpart2 PASS\r\n"),
+            "    │ realpart2 PASS\n"
+        );
     }
 
     #[test]
