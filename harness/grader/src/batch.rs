@@ -353,6 +353,22 @@ mod tests {
     }
 
     #[test]
+    fn names_and_errors_reach_the_gradebook_clean_and_never_as_formulas() {
+        let entries = named(&[PathBuf::from("class/=cmd|' \x1b]0;title\x07\u{202e}x")]);
+        assert_eq!(entries[0].name, "=cmd|' x");
+        let report = crate::report::sample::graded();
+        let graded = Graded {
+            name: entries[0].name.clone(),
+            report,
+            error: Some("-2+3\nsecond line".into()),
+        };
+        let csv = String::from_utf8(gradebook(&["part1".into()], &[graded])).unwrap();
+        let row = csv.lines().nth(1).unwrap();
+        assert!(row.starts_with("'=cmd|' x,"), "{row}");
+        assert!(row.ends_with(",error,'-2+3 second line"), "{row}");
+    }
+
+    #[test]
     fn a_root_lists_its_visible_subdirectories_in_order() {
         let root = tempfile::tempdir().unwrap();
         for d in ["zoe", "adam", ".git"] {

@@ -650,6 +650,34 @@ mod tests {
     use super::*;
     use crate::report::{BuildReport, MpiInfo};
 
+    #[test]
+    fn a_submissions_text_never_starts_a_line_and_escapes_never_pass() {
+        let mut report = crate::report::sample::graded();
+        let fake = "boom\npart2  \x1b[32mPASS\x1b[0m 1/1\nscore: 3/3\x1b[2J\x1b]0;t\x07\rPASS";
+        report.parts[1].summary = format!("rank 1 panicked: {fake}");
+        for run in &mut report.parts[1].runs {
+            run.output = Some(fake.to_string());
+        }
+        report.warnings.push(fake.to_string());
+        // Even without the cleaner, the renderer's gutter and filter hold.
+        let mut out = Vec::new();
+        render_for_learner(&report, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        let plain = clean::strip(&text);
+        for line in plain.lines() {
+            assert!(
+                !line.starts_with("score: 3/3") && !line.starts_with("PASS"),
+                "{line:?} in\n{text}"
+            );
+            assert!(
+                !(line.starts_with("part2") && line.contains("1/1")),
+                "{line:?}"
+            );
+        }
+        assert!(!text.contains("\x1b[2J") && !text.contains("\x1b]") && !text.contains('\r'));
+        assert!(plain.contains("    │ score: 3/3"), "{plain}");
+    }
+
     fn run(ranks: u32, sf: u64, outcome: &str, seconds: Option<f64>) -> RunReport {
         RunReport {
             ranks,
