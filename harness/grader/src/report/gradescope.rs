@@ -102,16 +102,21 @@ fn output(report: &Report) -> String {
     if !report.build.ok {
         out.push_str(&format!(
             "\nThe crate does not build: {}\n",
-            report
-                .build
-                .summary
-                .as_deref()
-                .unwrap_or("see the compiler's message")
+            super::clean::continued(
+                report
+                    .build
+                    .summary
+                    .as_deref()
+                    .unwrap_or("see the compiler's message"),
+                &format!("  {}", super::clean::GUTTER)
+            )
         ));
+        // The compiler's message quotes the submission: behind the gutter.
         if let Some(details) = &report.build.details {
             out.push('\n');
-            out.push_str(details.trim_end());
-            out.push('\n');
+            for line in details.trim_end().lines() {
+                out.push_str(&format!("  {}{line}\n", super::clean::GUTTER));
+            }
         }
     }
     out
@@ -244,7 +249,7 @@ mod tests {
         assert_eq!(results["score"], json!(0.0));
         let top = results["output"].as_str().unwrap();
         assert!(
-            top.contains("The crate does not build: mismatched types\n\nerror[E0308]"),
+            top.contains("The crate does not build: mismatched types\n\n  │ error[E0308]"),
             "{top}"
         );
         for test in results["tests"].as_array().unwrap() {
