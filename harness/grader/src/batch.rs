@@ -146,7 +146,7 @@ pub fn run(
             Err(e) => Graded {
                 name: entry.name.clone(),
                 report: grade::unusable(&entry_options, &e.to_string()),
-                error: Some(clean::clean(&e.to_string(), clean::ITEM_BYTES)),
+                error: Some(clean::line(&e.to_string(), clean::ITEM_BYTES)),
             },
         };
         graded(&one)?;

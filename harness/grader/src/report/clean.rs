@@ -67,6 +67,41 @@ pub fn clean(text: &str, max_bytes: usize) -> String {
     )
 }
 
+/// A job's output as the grader composes it (`--- stderr (N bytes) ---`, its text, then the
+/// same for stdout): [`clean`] on each stream's text, in an equal share of `max_bytes`, so that
+/// every stream keeps its header and its end.
+pub fn output(text: &str, max_bytes: usize) -> String {
+    let is_header = |line: &str| {
+        (line.starts_with("--- stderr (") || line.starts_with("--- stdout ("))
+            && line.ends_with(" bytes) ---")
+            && line.len() < 64
+    };
+    let mut starts: Vec<usize> = Vec::new();
+    let mut at = 0;
+    for line in text.split_inclusive('\n') {
+        if is_header(line.trim_end_matches('\n')) {
+            starts.push(at);
+        }
+        at += line.len();
+    }
+    if starts.len() < 2 || starts.len() > 4 {
+        return clean(text, max_bytes);
+    }
+    starts[0] = 0;
+    starts.push(text.len());
+    let share = max_bytes / (starts.len() - 1);
+    let mut out = String::new();
+    for w in starts.windows(2) {
+        let section = &text[w[0]..w[1]];
+        let (header, body) = section.split_at(section.find('\n').map_or(section.len(), |i| i + 1));
+        out.push_str(&strip(header));
+        let body = clean(body.trim_end_matches('\n'), share);
+        out.push_str(&body);
+        out.push('\n');
+    }
+    out
+}
+
 /// [`clean`] on one line: line breaks and tabs become spaces (names, paths, CSV cells).
 pub fn line(text: &str, max_bytes: usize) -> String {
     let one: String = strip(text)
@@ -206,7 +241,10 @@ impl Budget {
             *s = line(s, NAME_BYTES);
         }
         self.option(&mut run.detail, ITEM_BYTES);
-        self.option(&mut run.output, OUTPUT_BYTES);
+        if let Some(output) = &mut run.output {
+            *output = self::output(output, OUTPUT_BYTES.min(self.0.max(FLOOR_BYTES)));
+            self.0 = self.0.saturating_sub(output.len());
+        }
         if let Some(d) = &mut run.diagnosis {
             self.text(&mut d.explanation, ITEM_BYTES);
             for rank in &mut d.ranks {
@@ -473,6 +511,29 @@ mod tests {
         let lines = "line\n".repeat(10_000);
         assert!(cap(&lines, 100).contains("\n… [49 900 bytes cut]\n"));
         assert_eq!(cap("short", 100), "short");
+    }
+
+    #[test]
+    fn each_stream_of_an_output_keeps_its_header_and_its_end() {
+        let flood = "x".repeat(100_000);
+        let text = format!(
+            "--- stderr (9999999 bytes) ---\n{flood}\nlast err\n--- stdout (8888 bytes) ---\n\x1b[2J{flood}\nlast out\n"
+        );
+        let kept = output(&text, OUTPUT_BYTES);
+        assert!(kept.len() < OUTPUT_BYTES + 128, "{}", kept.len());
+        assert!(
+            kept.starts_with("--- stderr (9999999 bytes) ---\nxxx"),
+            "{kept}"
+        );
+        assert!(
+            kept.contains("last err\n--- stdout (8888 bytes) ---\nxxx"),
+            "{kept}"
+        );
+        assert!(
+            kept.ends_with("last out\n") && !kept.contains('\x1b'),
+            "{kept}"
+        );
+        assert_eq!(output("short", 100), "short");
     }
 
     #[test]
