@@ -67,6 +67,8 @@ pub struct Challenge {
     pub limits: Limits,
     /// Resource limits of the sandboxed build and ranks (`[challenge.sandbox]`).
     pub sandbox: crate::sandbox::limits::SandboxLimits,
+    /// What a submission may be made of (`[challenge.submission]`).
+    pub submission: crate::intake::Policy,
     pub parts: Vec<Part>,
 }
 
@@ -453,6 +455,7 @@ fn validate_challenge(c: raw::Challenge, at: &At<'_>) -> Result<Challenge> {
 
     let limits = validate_limits(c.limits, at)?;
     let sandbox = crate::sandbox::limits::validate(c.sandbox, at)?;
+    let submission = crate::intake::validate(c.submission, at)?;
     let repetitions = match c.timing.and_then(|t| t.repetitions) {
         None => 3,
         Some(r) if (1..=1000).contains(r.get_ref()) => *r.get_ref() as u32,
@@ -637,6 +640,7 @@ fn validate_challenge(c: raw::Challenge, at: &At<'_>) -> Result<Challenge> {
         repetitions,
         limits,
         sandbox,
+        submission,
         parts,
     })
 }
@@ -845,6 +849,7 @@ mod raw {
         pub timing: Option<Timing>,
         pub limits: Option<Limits>,
         pub sandbox: Option<crate::sandbox::limits::RawSandbox>,
+        pub submission: Option<crate::intake::RawPolicy>,
         #[serde(default)]
         pub part: Vec<Part>,
     }
