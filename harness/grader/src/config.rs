@@ -956,6 +956,42 @@ points = 1
     }
 
     #[test]
+    fn submission_policies_default_and_are_checked_where_written() {
+        let c = parse(MINIMAL).unwrap().challenges.remove(0);
+        assert_eq!(c.submission, crate::intake::Policy::default());
+        assert_eq!(
+            Config::bundled().challenges[0].submission,
+            crate::intake::Policy::default()
+        );
+        let with = |table: &str| {
+            MINIMAL.replace(
+                "[[challenge.part]]",
+                &format!("[challenge.submission]\n{table}\n[[challenge.part]]"),
+            )
+        };
+        let c = parse(&with(
+            "dependencies = [\"mpi\", \"rayon\"]\nbuild_script = true",
+        ))
+        .unwrap()
+        .challenges
+        .remove(0);
+        assert_eq!(c.submission.dependencies, ["mpi", "rayon"]);
+        assert!(c.submission.build_script && c.submission.forbid_unsafe);
+        let (line, column, message) = error_at(&with("dependencies = [\"rayon\"]"));
+        assert_eq!((line, column), (9, 16), "{message}");
+        assert!(message.contains("must include \"mpi\""), "{message}");
+        let (line, _, message) = error_at(&with("dependencies = [\"mpi\", \"no way\"]"));
+        assert_eq!(line, 9);
+        assert!(
+            message.contains("`no way` is not a crate name"),
+            "{message}"
+        );
+        let (line, _, message) = error_at(&with("unsafe = true"));
+        assert_eq!(line, 9);
+        assert!(message.contains("unsafe"), "{message}");
+    }
+
+    #[test]
     fn unknown_call_names_are_rejected_where_they_are() {
         let text = MINIMAL.replace(
             "points = 1",

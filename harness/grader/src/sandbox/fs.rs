@@ -199,11 +199,21 @@ pub fn reclaim(path: &Path, uid: u32, grader: (u32, u32), tree: bool) -> Result<
 /// own (empty locks; a copy of rustc's cached version information).
 const OWN_FILES: [&str; 3] = [".cargo-lock", ".package-cache", ".rustc_info.json"];
 
+/// What a farm holds of the trusted files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FarmFiles {
+    /// None: an overlay shows the trusted ones.
+    None,
+    /// Hard links: the same inodes, still the grader's, read-only to the farm's owner.
+    HardLinks,
+    /// Copies (the owner is the grader's user: a link would give it the trusted inode).
+    Copies,
+}
+
 /// Makes `into` (which must not exist) a farm of the target directory `trusted`: the same
-/// directories, new and `owner`'s; with `links`, every file a hard link to the trusted one
-/// (the same inode: still the grader's, read-only to `owner`), else no file (an overlay shows
-/// the trusted ones). Cargo's lock files and `.rustc_info.json` are `owner`'s own copies.
-pub fn farm(trusted: &Path, into: &Path, owner: (u32, u32), links: bool) -> Result<()> {
+/// directories, new and `owner`'s, and `files` of the trusted files. Cargo's lock files and
+/// `.rustc_info.json` are `owner`'s own copies.
+pub fn farm(trusted: &Path, into: &Path, owner: (u32, u32), files: FarmFiles) -> Result<()> {
     std::fs::create_dir(into).map_err(Error::io(format!("cannot create {}", into.display())))?;
     give(into, owner.0, owner.1)?;
     let entries = std::fs::read_dir(trusted)
@@ -215,7 +225,7 @@ pub fn farm(trusted: &Path, into: &Path, owner: (u32, u32), links: bool) -> Resu
         let name = entry.file_name();
         let (from, to) = (entry.path(), into.join(&name));
         if kind.is_dir() {
-            farm(&from, &to, owner, links)?;
+            farm(&from, &to, owner, files)?;
         } else if OWN_FILES.iter().any(|f| name == *f) {
             if name == ".rustc_info.json" {
                 std::fs::copy(&from, &to)
@@ -225,9 +235,22 @@ pub fn farm(trusted: &Path, into: &Path, owner: (u32, u32), links: bool) -> Resu
                     .map_err(Error::io(format!("cannot create {}", to.display())))?;
             }
             give(&to, owner.0, owner.1)?;
-        } else if links && (kind.is_file() || kind.is_symlink()) {
-            std::fs::hard_link(&from, &to)
-                .map_err(Error::io(format!("cannot link {}", from.display())))?;
+        } else if kind.is_file() || kind.is_symlink() {
+            match files {
+                FarmFiles::None => {}
+                FarmFiles::HardLinks => std::fs::hard_link(&from, &to)
+                    .map_err(Error::io(format!("cannot link {}", from.display())))?,
+                FarmFiles::Copies if kind.is_file() => {
+                    std::fs::copy(&from, &to)
+                        .map_err(Error::io(format!("cannot copy {}", from.display())))?;
+                }
+                FarmFiles::Copies => {
+                    let target = std::fs::read_link(&from)
+                        .map_err(Error::io(format!("cannot read {}", from.display())))?;
+                    std::os::unix::fs::symlink(target, &to)
+                        .map_err(Error::io(format!("cannot create {}", to.display())))?;
+                }
+            }
         }
     }
     Ok(())
@@ -263,6 +286,42 @@ mod tests {
             std::fs::metadata(to.join("src/lib.rs")).unwrap().mode() & 0o777,
             0o644
         );
+    }
+
+    #[test]
+    fn a_farm_has_new_directories_and_the_trusted_inodes() {
+        let dir = tempfile::tempdir().unwrap();
+        let trusted = dir.path().join("target");
+        std::fs::create_dir_all(trusted.join("release/deps")).unwrap();
+        std::fs::write(trusted.join("release/deps/libx.rlib"), "x").unwrap();
+        std::fs::write(trusted.join("release/.cargo-lock"), "").unwrap();
+        std::fs::write(trusted.join(".rustc_info.json"), "{}").unwrap();
+        let ino = |p: &Path| std::fs::metadata(p).unwrap().ino();
+        for (files, shared) in [
+            (FarmFiles::HardLinks, Some(true)),
+            (FarmFiles::Copies, Some(false)),
+            (FarmFiles::None, None),
+        ] {
+            let farm_dir = dir.path().join(format!("{files:?}"));
+            // SAFETY: plain queries of the test's own ids.
+            let me = unsafe { (libc::geteuid(), libc::getegid()) };
+            farm(&trusted, &farm_dir, me, files).unwrap();
+            let rlib = farm_dir.join("release/deps/libx.rlib");
+            match shared {
+                Some(shared) => assert_eq!(
+                    ino(&rlib) == ino(&trusted.join("release/deps/libx.rlib")),
+                    shared
+                ),
+                None => assert!(!rlib.exists()),
+            }
+            assert!(farm_dir.join("release/deps").is_dir());
+            let lock = farm_dir.join("release/.cargo-lock");
+            assert_ne!(ino(&lock), ino(&trusted.join("release/.cargo-lock")));
+            assert_eq!(
+                std::fs::read(farm_dir.join(".rustc_info.json")).unwrap(),
+                b"{}"
+            );
+        }
     }
 
     #[test]
