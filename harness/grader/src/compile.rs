@@ -793,4 +793,35 @@ mod tests {
         let broken = Submission::open(dir.path()).unwrap();
         assert!(broken.package.unwrap_err().contains("cannot be parsed"));
     }
+
+    #[test]
+    fn intake_writes_the_graders_manifest_or_says_why_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let crate_dir = dir.path().join("student");
+        std::fs::create_dir_all(crate_dir.join("src")).unwrap();
+        std::fs::write(crate_dir.join("src/lib.rs"), "").unwrap();
+        let manifest =
+            "[package]\nname = \"student\"\nedition = \"2021\"\n[dependencies]\nmpi = \"0.8\"\n";
+        std::fs::write(crate_dir.join("Cargo.toml"), manifest).unwrap();
+        let original = Submission::open(&crate_dir).unwrap();
+        let policy = crate::intake::Policy::default();
+
+        let copy = original.intake(&dir.path().join("a"), &policy).unwrap();
+        assert_eq!(copy.package, Ok("student".to_string()));
+        assert_eq!(copy.display, original.display);
+        let written = std::fs::read_to_string(copy.dir.join("Cargo.toml")).unwrap();
+        assert!(written.contains("unsafe_code = \"forbid\""), "{written}");
+
+        std::fs::write(crate_dir.join("build.rs"), "fn main() {}").unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", crate_dir.join("src/p")).unwrap();
+        let copy = original.intake(&dir.path().join("b"), &policy).unwrap();
+        let why = copy.package.unwrap_err();
+        assert_eq!(
+            why.lines().collect::<Vec<_>>(),
+            [
+                "src/p is a symbolic link that leaves the crate (a submission may only hold its own files)",
+                "build.rs: build scripts are not allowed in this challenge",
+            ]
+        );
+    }
 }

@@ -630,9 +630,7 @@ mod tests {
         assert!(problems(&with("[lib]\npath = \"lib.rs\""), false).contains("src/lib.rs"));
         assert!(problems(&with(""), true).contains("build.rs: build scripts are not allowed"));
         let p = problems(
-            &format!(
-                "[package]\nname = \"s\"\nbuild = \"gen.rs\"\n[dependencies]\nmpi = \"0.8\"\n"
-            ),
+            "[package]\nname = \"s\"\nbuild = \"gen.rs\"\n[dependencies]\nmpi = \"0.8\"\n",
             false,
         );
         assert!(
@@ -648,7 +646,7 @@ mod tests {
             problems(&format!("{HEAD}[dependencies]\nmpi = \"0.7\"\n"), false)
                 .contains("asks for version `0.7`")
         );
-        assert!(problems(&format!("{HEAD}"), false).contains("must depend on `mpi`"));
+        assert!(problems(HEAD, false).contains("must depend on `mpi`"));
         assert!(problems("[package\n", false).contains("cannot be parsed"));
         assert!(problems(
             "[package]\nname = \"mpi-grade-runtime\"\n[dependencies]\nmpi = \"0.8\"\n",
