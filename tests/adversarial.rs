@@ -34,6 +34,7 @@ fn main() {
     let listener = Listener::start();
     let runs_before = scratch_dirs();
     clean_escapes();
+    let planted = planted::Planted::new();
 
     let mut trials: Vec<Trial> = Vec::new();
     for mpi in IMPLEMENTATIONS {
@@ -94,6 +95,14 @@ fn main() {
             escaped.join(", ")
         ));
     }
+    problems.extend(planted.check());
+    let given = owned_by_sandbox(&cache_dir());
+    if !given.is_empty() {
+        problems.push(format!(
+            "files of the build cache owned by the sandbox user: {}",
+            given.join(", ")
+        ));
+    }
     let new_runs: Vec<String> = scratch_dirs()
         .difference(&runs_before)
         .map(|p| p.display().to_string())
@@ -104,6 +113,7 @@ fn main() {
             new_runs.join(", ")
         ));
     }
+    drop(planted);
     if problems.is_empty() {
         eprintln!(
             "nothing left running, no file outside the scratch area, no scratch directory left"
@@ -135,6 +145,9 @@ fn sandbox_processes() -> Vec<String> {
 /// One fixture's row of `expected.toml`.
 #[derive(Debug, Clone, serde::Deserialize)]
 struct Expected {
+    /// The challenges file in tests/adversarial, when not challenges.toml.
+    #[serde(default)]
+    config: Option<String>,
     exit: i32,
     #[serde(default)]
     mentions: BTreeMap<String, Vec<String>>,
@@ -222,10 +235,15 @@ fn escapes() -> Vec<PathBuf> {
         repo().join("tests/adversarial/write-outside/build-escape"),
         repo().join("tests/adversarial").join(build),
         repo().join(name),
+        // The rustc wrapper of build-config-wrapper and cargo-config.
+        PathBuf::from(planted::WRAPPER_MARKER),
+        cache.join(".cargo/config.toml"),
+        repo().join("tests/adversarial/.cargo/config.toml"),
     ];
     for mpi in IMPLEMENTATIONS {
         paths.push(cache.join(mpi).join(build));
         paths.push(cache.join(mpi).join(name));
+        paths.push(cache.join(mpi).join(".cargo/config.toml"));
     }
     if let Some(home) = std::env::var_os("HOME") {
         paths.push(Path::new(&home).join(name));
@@ -262,11 +280,15 @@ fn grade(
     let json = tempfile::NamedTempFile::new().unwrap();
     let json_path = json.path().to_str().unwrap().to_string();
     let crate_dir = format!("tests/adversarial/{name}");
+    let config = expectations()
+        .get(name)
+        .and_then(|e| e.config.clone())
+        .map_or(CONFIG.to_string(), |c| format!("tests/adversarial/{c}"));
     let mut args = vec![
         "grade",
         &crate_dir,
         "--config",
-        CONFIG,
+        &config,
         "--mpi",
         mpi,
         "--seed",
@@ -297,6 +319,12 @@ fn grade(
     let leaked = secrets.leaked_in(&format!("{text}{human}{stderr}"));
     if !leaked.is_empty() {
         return Err(format!("the report shows the values of {leaked:?}").into());
+    }
+    if [&text, &human, &stderr]
+        .iter()
+        .any(|t| t.contains(planted::token()))
+    {
+        return Err("the report shows the token of the planted root-only file".into());
     }
     Ok((code, report, human, stderr, peak_kib))
 }
@@ -762,4 +790,151 @@ fn network_control(listener: &Listener) -> Result<(), Failed> {
         return Err(format!("isolation is {}", report["isolation"]).into());
     }
     Ok(())
+}
+
+/// Files and directories under `root` (not following links) the sandbox user owns: the
+/// trusted build cache must hold none after a sandboxed build.
+fn owned_by_sandbox(root: &Path) -> Vec<String> {
+    use std::os::unix::fs::MetadataExt;
+    let Some(account) = mpi_grade::sandbox::account(mpi_grade::sandbox::SANDBOX_USER) else {
+        return Vec::new();
+    };
+    let mut found = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(path) = stack.pop() {
+        let Ok(meta) = std::fs::symlink_metadata(&path) else {
+            continue;
+        };
+        if meta.uid() == account.uid {
+            found.push(path.display().to_string());
+        }
+        if meta.is_dir() {
+            stack.extend(
+                std::fs::read_dir(&path)
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .map(|e| e.path()),
+            );
+        }
+    }
+    found.sort();
+    found.truncate(10);
+    found
+}
+
+/// What the intake fixtures reach for on the grading host, planted by the suite: a file only
+/// root may read (symlink-root-only), a classmate's crate (classmate-path), a git repository
+/// (git-dependency). Removed when dropped.
+mod planted {
+    use std::path::{Path, PathBuf};
+    use std::sync::OnceLock;
+
+    pub const ROOT_ONLY: &str = "/tmp/mpi-grade-adversarial-root-token";
+    pub const CLASSMATE: &str = "/tmp/mpi-grade-adversarial-classmate";
+    pub const GIT_REPO: &str = "/tmp/mpi-grade-adversarial-git";
+    pub const WRAPPER_MARKER: &str = "/tmp/mpi-grade-adversarial-wrapper-ran";
+
+    /// The secret in the root-only file.
+    pub fn token() -> &'static str {
+        static TOKEN: OnceLock<String> = OnceLock::new();
+        TOKEN.get_or_init(|| format!("root-only-{:x}", super::rand_u64()))
+    }
+
+    pub struct Planted;
+
+    impl Planted {
+        pub fn new() -> Planted {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::remove_file(ROOT_ONLY);
+            std::fs::write(ROOT_ONLY, token()).unwrap();
+            std::fs::set_permissions(ROOT_ONLY, std::fs::Permissions::from_mode(0o600)).unwrap();
+
+            let _ = std::fs::remove_dir_all(CLASSMATE);
+            std::fs::create_dir_all(Path::new(CLASSMATE).join("src")).unwrap();
+            std::fs::write(
+                Path::new(CLASSMATE).join("Cargo.toml"),
+                "[package]\nname = \"classmate\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\nmpi = { version = \"0.8\", default-features = false }\n",
+            )
+            .unwrap();
+            let reference = super::repo().join("solutions/reference/src/lib.rs");
+            std::fs::copy(reference, Path::new(CLASSMATE).join("src/lib.rs")).unwrap();
+
+            let _ = std::fs::remove_dir_all(GIT_REPO);
+            std::fs::create_dir_all(Path::new(GIT_REPO).join("src")).unwrap();
+            std::fs::write(
+                Path::new(GIT_REPO).join("Cargo.toml"),
+                "[package]\nname = \"planted\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+            )
+            .unwrap();
+            std::fs::write(
+                Path::new(GIT_REPO).join("src/lib.rs"),
+                "pub const PLANTED: u8 = 1;\n",
+            )
+            .unwrap();
+            let git = |args: &[&str]| {
+                let status = std::process::Command::new("git")
+                    .args(["-c", "user.name=t", "-c", "user.email=t@t", "-C", GIT_REPO])
+                    .args(args)
+                    .stdout(std::process::Stdio::null())
+                    .stderr(std::process::Stdio::null())
+                    .status();
+                assert!(status.is_ok_and(|s| s.success()), "git {args:?}");
+            };
+            git(&["init", "-q"]);
+            git(&["add", "."]);
+            git(&["commit", "-q", "-m", "planted"]);
+            for dir in git_copies() {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            Planted
+        }
+
+        /// What went wrong with what was planted.
+        pub fn check(&self) -> Vec<String> {
+            let mut problems = Vec::new();
+            let copies = git_copies();
+            if !copies.is_empty() {
+                problems.push(format!(
+                    "the planted git repository was fetched into {copies:?}"
+                ));
+            }
+            problems
+        }
+    }
+
+    impl Drop for Planted {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(ROOT_ONLY);
+            let _ = std::fs::remove_dir_all(CLASSMATE);
+            let _ = std::fs::remove_dir_all(GIT_REPO);
+        }
+    }
+
+    /// Cargo's clones of the planted repository (`$CARGO_HOME/git/{db,checkouts}/<name>-<hash>`).
+    fn git_copies() -> Vec<PathBuf> {
+        let home = std::env::var_os("CARGO_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|h| Path::new(&h).join(".cargo")));
+        let Some(home) = home else {
+            return Vec::new();
+        };
+        let mut found = Vec::new();
+        for sub in ["git/db", "git/checkouts"] {
+            for entry in std::fs::read_dir(home.join(sub))
+                .into_iter()
+                .flatten()
+                .flatten()
+            {
+                if entry
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with("mpi-grade-adversarial-git")
+                {
+                    found.push(entry.path());
+                }
+            }
+        }
+        found
+    }
 }

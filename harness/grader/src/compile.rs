@@ -62,11 +62,18 @@ impl Submission {
         let dir = path
             .canonicalize()
             .map_err(Error::io(format!("cannot resolve {}", path.display())))?;
-        let manifest_path = dir.join("Cargo.toml");
-        let text = std::fs::read_to_string(&manifest_path)
-            .map_err(|_| not_a_crate("no Cargo.toml here: not a Rust crate"))?;
-        let package = match toml::from_str::<toml::Table>(&text) {
-            Err(e) => Err(format!("Cargo.toml cannot be parsed: {}", e.message())),
+        // Read as data, never through a link (a link to /proc/self/environ or to a file only
+        // the grader may read must not reach a message).
+        let text = match crate::intake::read_manifest(&dir) {
+            Ok(text) => Ok(text),
+            Err(why) if why.starts_with("no Cargo.toml") => return Err(not_a_crate(&why)),
+            Err(why) => Err(why),
+        };
+        let package = match text.and_then(|text| {
+            toml::from_str::<toml::Table>(&text)
+                .map_err(|e| format!("Cargo.toml cannot be parsed: {}", e.message()))
+        }) {
+            Err(e) => Err(e),
             Ok(table) => {
                 let package = table
                     .get("package")
@@ -85,7 +92,8 @@ impl Submission {
                             .and_then(|l| l.get("path"))
                             .and_then(|p| p.as_str())
                             .unwrap_or("src/lib.rs");
-                        if !dir.join(lib_path).is_file() {
+                        let lib = std::fs::symlink_metadata(dir.join(lib_path));
+                        if !lib.is_ok_and(|m| m.is_file() || m.file_type().is_symlink()) {
                             return Err(not_a_crate(&format!(
                                 "the crate has no library target ({lib_path} is missing); the parts must be in src/lib.rs"
                             )));
@@ -99,6 +107,46 @@ impl Submission {
             display: path.display().to_string(),
             dir,
             package,
+        })
+    }
+
+    /// Submission intake: copies the crate into `to` (see `sandbox::fs::copy_submission`),
+    /// checks its manifest against `policy` (see `intake`) and writes the grader's manifest
+    /// there. The copy is what gets built; a submission that breaks the policy or holds a link
+    /// leaving the crate is not built at all: its `package` says why, one line per problem
+    /// (every part is then a build error with that message).
+    pub fn intake(&self, to: &Path, policy: &crate::intake::Policy) -> Result<Submission> {
+        let mut problems = crate::sandbox::fs::copy_submission(&self.dir, to)?;
+        let dir = to
+            .canonicalize()
+            .map_err(Error::io(format!("cannot resolve {}", to.display())))?;
+        let has_build_rs = std::fs::symlink_metadata(self.dir.join("build.rs")).is_ok();
+        let manifest = crate::intake::read_manifest(&self.dir)
+            .map_err(|why| vec![why])
+            .and_then(|text| crate::intake::check(&text, policy, has_build_rs));
+        match manifest {
+            Err(found) => problems.extend(found),
+            Ok(manifest) => {
+                let text = crate::intake::manifest_text(&manifest, policy);
+                std::fs::write(dir.join("Cargo.toml"), text).map_err(Error::io(format!(
+                    "cannot write the manifest of {}",
+                    dir.display()
+                )))?;
+                if problems.is_empty() {
+                    return Ok(Submission {
+                        display: self.display.clone(),
+                        dir,
+                        package: Ok(manifest.name),
+                    });
+                }
+            }
+        }
+        // At most a screenful: each line names its file.
+        problems.truncate(20);
+        Ok(Submission {
+            display: self.display.clone(),
+            dir,
+            package: Err(problems.join("\n")),
         })
     }
 
@@ -198,7 +246,10 @@ impl BuildCache {
         submission: &Submission,
         started: Instant,
     ) -> Result<Option<BuildFailure>> {
-        let fetch = self.cargo(&["fetch"], CargoRun::Plain)?;
+        // Every manifest of the workspace is the grader's (the submission's too, see
+        // `Submission::intake`): the fetch reads nothing the student wrote. It runs with the
+        // environment of the builds, without the grader's secrets.
+        let fetch = self.cargo(&["fetch"], self.trusted())?;
         if !fetch.success {
             return Ok(Some(self.failure(&fetch, submission, started)));
         }
@@ -235,7 +286,7 @@ impl BuildCache {
             Ok(p) => p.clone(),
             Err(why) => {
                 return Ok(BuildOutcome::Failed(BuildFailure {
-                    summary: why.clone(),
+                    summary: why.lines().next().unwrap_or_default().to_string(),
                     details: why.clone(),
                     seconds: 0.0,
                 }))
@@ -379,7 +430,9 @@ impl BuildCache {
     fn cargo_build(&self, package: &str, run: CargoRun<'_>) -> Result<CargoBuild> {
         let mut args = vec!["build", "--release", "--message-format=json", "-p", package];
         if let CargoRun::Jailed(_) = run {
-            args.push("--offline");
+            // Offline, and the lock file as the trusted fetch left it: the build writes
+            // nothing of the workspace.
+            args.push("--frozen");
         }
         self.cargo(&args, run)
     }
@@ -407,7 +460,10 @@ impl BuildCache {
         match run {
             CargoRun::Plain => {}
             CargoRun::Trusted(jail) => jail.trusted_env(&mut command),
-            CargoRun::Jailed(jail) => jail.confine(&mut command, &self.root)?,
+            CargoRun::Jailed(jail) => {
+                command.env("CARGO_TARGET_DIR", jail.target_dir(&self.root));
+                jail.confine(&mut command, &self.root)?
+            }
         }
         let mut child = command.spawn().map_err(Error::io("cannot run cargo"))?;
         let _tracked = crate::procs::track_leader(child.id() as i32);
@@ -504,9 +560,19 @@ impl BuildCache {
                 seconds,
             };
         }
+        // The grader's manifest forbids the lint (see `intake`): say it is the challenge's rule.
+        let unsafe_code = build
+            .errors
+            .iter()
+            .any(|e| e.rendered.contains("unsafe-code") || e.rendered.contains("unsafe_code"));
+        let rule = if unsafe_code {
+            "unsafe code is not allowed in this challenge: "
+        } else {
+            ""
+        };
         match build.errors.first() {
             Some(first) => BuildFailure {
-                summary: submission.shorten(&first.headline()),
+                summary: format!("{rule}{}", submission.shorten(&first.headline())),
                 details: build
                     .errors
                     .iter()
@@ -726,5 +792,36 @@ mod tests {
         std::fs::write(dir.path().join("Cargo.toml"), "[package\n").unwrap();
         let broken = Submission::open(dir.path()).unwrap();
         assert!(broken.package.unwrap_err().contains("cannot be parsed"));
+    }
+
+    #[test]
+    fn intake_writes_the_graders_manifest_or_says_why_not() {
+        let dir = tempfile::tempdir().unwrap();
+        let crate_dir = dir.path().join("student");
+        std::fs::create_dir_all(crate_dir.join("src")).unwrap();
+        std::fs::write(crate_dir.join("src/lib.rs"), "").unwrap();
+        let manifest =
+            "[package]\nname = \"student\"\nedition = \"2021\"\n[dependencies]\nmpi = \"0.8\"\n";
+        std::fs::write(crate_dir.join("Cargo.toml"), manifest).unwrap();
+        let original = Submission::open(&crate_dir).unwrap();
+        let policy = crate::intake::Policy::default();
+
+        let copy = original.intake(&dir.path().join("a"), &policy).unwrap();
+        assert_eq!(copy.package, Ok("student".to_string()));
+        assert_eq!(copy.display, original.display);
+        let written = std::fs::read_to_string(copy.dir.join("Cargo.toml")).unwrap();
+        assert!(written.contains("unsafe_code = \"forbid\""), "{written}");
+
+        std::fs::write(crate_dir.join("build.rs"), "fn main() {}").unwrap();
+        std::os::unix::fs::symlink("/etc/passwd", crate_dir.join("src/p")).unwrap();
+        let copy = original.intake(&dir.path().join("b"), &policy).unwrap();
+        let why = copy.package.unwrap_err();
+        assert_eq!(
+            why.lines().collect::<Vec<_>>(),
+            [
+                "src/p is a symbolic link that leaves the crate (a submission may only hold its own files)",
+                "build.rs: build scripts are not allowed in this challenge",
+            ]
+        );
     }
 }

@@ -67,6 +67,8 @@ pub struct Challenge {
     pub limits: Limits,
     /// Resource limits of the sandboxed build and ranks (`[challenge.sandbox]`).
     pub sandbox: crate::sandbox::limits::SandboxLimits,
+    /// What a submission may be made of (`[challenge.submission]`).
+    pub submission: crate::intake::Policy,
     pub parts: Vec<Part>,
 }
 
@@ -453,6 +455,7 @@ fn validate_challenge(c: raw::Challenge, at: &At<'_>) -> Result<Challenge> {
 
     let limits = validate_limits(c.limits, at)?;
     let sandbox = crate::sandbox::limits::validate(c.sandbox, at)?;
+    let submission = crate::intake::validate(c.submission, at)?;
     let repetitions = match c.timing.and_then(|t| t.repetitions) {
         None => 3,
         Some(r) if (1..=1000).contains(r.get_ref()) => *r.get_ref() as u32,
@@ -637,6 +640,7 @@ fn validate_challenge(c: raw::Challenge, at: &At<'_>) -> Result<Challenge> {
         repetitions,
         limits,
         sandbox,
+        submission,
         parts,
     })
 }
@@ -845,6 +849,7 @@ mod raw {
         pub timing: Option<Timing>,
         pub limits: Option<Limits>,
         pub sandbox: Option<crate::sandbox::limits::RawSandbox>,
+        pub submission: Option<crate::intake::RawPolicy>,
         #[serde(default)]
         pub part: Vec<Part>,
     }
@@ -948,6 +953,42 @@ points = 1
         assert!(allowed(1).contains(&Func::Send) && !allowed(1).contains(&Func::Sendrecv));
         assert!(!allowed(2).contains(&Func::Alltoall) && !allowed(2).contains(&Func::Send));
         assert_eq!(c.parts[2].required_calls, vec![Func::Isend]);
+    }
+
+    #[test]
+    fn submission_policies_default_and_are_checked_where_written() {
+        let c = parse(MINIMAL).unwrap().challenges.remove(0);
+        assert_eq!(c.submission, crate::intake::Policy::default());
+        assert_eq!(
+            Config::bundled().challenges[0].submission,
+            crate::intake::Policy::default()
+        );
+        let with = |table: &str| {
+            MINIMAL.replace(
+                "[[challenge.part]]",
+                &format!("[challenge.submission]\n{table}\n[[challenge.part]]"),
+            )
+        };
+        let c = parse(&with(
+            "dependencies = [\"mpi\", \"rayon\"]\nbuild_script = true",
+        ))
+        .unwrap()
+        .challenges
+        .remove(0);
+        assert_eq!(c.submission.dependencies, ["mpi", "rayon"]);
+        assert!(c.submission.build_script && c.submission.forbid_unsafe);
+        let (line, column, message) = error_at(&with("dependencies = [\"rayon\"]"));
+        assert_eq!((line, column), (9, 16), "{message}");
+        assert!(message.contains("must include \"mpi\""), "{message}");
+        let (line, _, message) = error_at(&with("dependencies = [\"mpi\", \"no way\"]"));
+        assert_eq!(line, 9);
+        assert!(
+            message.contains("`no way` is not a crate name"),
+            "{message}"
+        );
+        let (line, _, message) = error_at(&with("unsafe = true"));
+        assert_eq!(line, 9);
+        assert!(message.contains("unsafe"), "{message}");
     }
 
     #[test]

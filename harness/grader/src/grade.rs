@@ -105,6 +105,7 @@ pub fn prepare(options: &GradeOptions) -> Result<Prepared> {
         &cache_dir,
         scratch.path(),
         &challenge.sandbox,
+        &challenge.submission,
     )?;
     if let Some(notice) = isolation.sandbox.notice() {
         eprintln!("{notice}");

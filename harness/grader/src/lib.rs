@@ -23,6 +23,7 @@ pub mod config;
 pub mod embedded;
 pub mod error;
 pub mod grade;
+pub mod intake;
 pub mod interrupt;
 pub mod launch;
 pub mod launcher;

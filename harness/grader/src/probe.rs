@@ -100,6 +100,7 @@ pub fn probe(
             ..Limits::default()
         },
         sandbox: Default::default(),
+        submission: Default::default(),
         parts: [NAIVE, PEERS_ONLY]
             .iter()
             .map(|&function| Part::ungraded(function, function, "", Expect::Deadlock))

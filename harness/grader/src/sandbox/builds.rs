@@ -8,8 +8,17 @@
 //! lands in the grade's scratch directory and is thrown away with it.
 //!
 //! Before that, the grader itself (trusted, with the network) fetches every dependency and
-//! builds the runtime, so that the sandboxed build needs no network (`--offline`) and compiles
-//! only the submission and the driver.
+//! builds the runtime, so that the sandboxed build needs no network (`--frozen`) and compiles
+//! only the submission and the driver. The grader's cargo only ever reads manifests the grader
+//! wrote (see `intake`), and never runs in a tree the sandbox user can write: every byte of the
+//! workspace stays the grader's. The sandboxed build writes its own target directory instead,
+//! `<scratch>/build/upper/target`, a farm of the trusted `target/` made before each build:
+//! its directories are new and the sandbox user's, its files the trusted ones (through the
+//! overlay, or hard links without it: the same inodes, still the grader's and read-only to the
+//! sandbox user), cargo's lock files and `.rustc_info.json` the build's own. Behind the
+//! overlay it is seen at `<workspace>/target`, the path the trusted build used; without it,
+//! cargo is pointed at it with `CARGO_TARGET_DIR` (cargo's fingerprints hold paths relative to
+//! the target directory, so nothing already built is rebuilt either way).
 
 use super::limits::ResourceLimits;
 use super::{fs, Confinement, Sandbox};
@@ -63,25 +72,50 @@ impl BuildJail {
         self.sandbox.mounts
     }
 
-    /// Gives what the build writes in the workspace (`target/`, `Cargo.lock`) to the sandbox
-    /// user, after the grader's own builds there. Behind the overlay, the real files are never
-    /// written; the user only needs to own them to write the copies.
+    /// After the grader's own builds in `workspace`, before a sandboxed one: takes back
+    /// anything of the workspace the sandbox user owns (a cache an older grader gave away), and
+    /// makes the build's target directory ([`BuildJail::target_dir`]) as a farm of the trusted
+    /// `target/`.
     pub fn prepare(&self, workspace: &Path) -> Result<()> {
-        if let Some((uid, gid)) = self.sandbox.owner() {
-            let target = workspace.join("target");
-            std::fs::create_dir_all(&target)
-                .map_err(Error::io(format!("cannot create {}", target.display())))?;
-            fs::give_tree(&target, uid, gid)?;
-            let lock = workspace.join("Cargo.lock");
-            if lock.exists() {
-                fs::give(&lock, uid, gid)?;
+        // SAFETY: plain queries of the grader's own ids.
+        let grader = unsafe { (libc::geteuid(), libc::getegid()) };
+        let target = workspace.join("target");
+        std::fs::create_dir_all(&target)
+            .map_err(Error::io(format!("cannot create {}", target.display())))?;
+        // Without a user of its own (a user namespace), the build runs as the grader's user.
+        let (uid, gid) = self.sandbox.owner().unwrap_or(grader);
+        if uid != grader.0 {
+            for path in [workspace.to_path_buf(), workspace.join("Cargo.lock")] {
+                fs::reclaim(&path, uid, grader, false)?;
             }
-            if !self.overlays() {
-                // Without an overlay the build writes the workspace itself.
-                fs::give(workspace, uid, gid)?;
-            }
+            fs::reclaim(&target, uid, grader, true)?;
         }
-        Ok(())
+        let farm = self.dir.join("upper/target");
+        if farm.exists() {
+            // A retry of the same grade (a part removed): the build's own files from the
+            // previous attempt go, the farm is made again.
+            std::fs::remove_dir_all(&farm)
+                .map_err(Error::io(format!("cannot remove {}", farm.display())))?;
+        }
+        let files = if self.overlays() {
+            fs::FarmFiles::None
+        } else if uid == grader.0 {
+            // The build runs as the grader's user: a hard link would let it write the trusted
+            // file itself.
+            fs::FarmFiles::Copies
+        } else {
+            fs::FarmFiles::HardLinks
+        };
+        fs::farm(&target, &farm, (uid, gid), files)
+    }
+
+    /// The target directory the sandboxed build writes, as the build sees it.
+    pub fn target_dir(&self, workspace: &Path) -> PathBuf {
+        if self.overlays() {
+            workspace.join("target")
+        } else {
+            self.dir.join("upper/target")
+        }
     }
 
     /// Sets a cargo command in `workspace` up to run sandboxed: the workspace through the
@@ -123,12 +157,10 @@ impl BuildJail {
 
     /// Where the file the build wrote at `path` (in the workspace) is.
     pub fn output(&self, workspace: &Path, path: &Path) -> PathBuf {
-        if self.overlays() {
-            if let Ok(rel) = path.strip_prefix(workspace) {
-                let written = self.dir.join("upper").join(rel);
-                if written.exists() {
-                    return written;
-                }
+        if let Ok(rel) = path.strip_prefix(workspace) {
+            let written = self.dir.join("upper").join(rel);
+            if written.exists() {
+                return written;
             }
         }
         path.to_path_buf()

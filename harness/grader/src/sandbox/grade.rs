@@ -3,7 +3,7 @@
 
 use super::builds::BuildJail;
 use super::limits::SandboxLimits;
-use super::{fs, Jail, Sandbox};
+use super::{Jail, Sandbox};
 use crate::compile::Submission;
 use crate::error::{Error, Result};
 use std::os::unix::fs::PermissionsExt;
@@ -28,6 +28,7 @@ impl Isolation {
         cache_dir: &Path,
         scratch: &Path,
         limits: &SandboxLimits,
+        policy: &crate::intake::Policy,
     ) -> Result<Isolation> {
         let sandbox = if enabled {
             Sandbox::detect()
@@ -35,10 +36,12 @@ impl Isolation {
             Sandbox::disabled()
         };
         crate::procs::set_sandbox_uid(sandbox.owner().map(|(uid, _)| uid));
+        // Sandboxed or not, what is built is the copy with the grader's manifest.
+        let copy = scratch.join("submission");
         if !enabled {
             return Ok(Isolation {
                 sandbox,
-                submission: original.clone(),
+                submission: original.intake(&copy, policy)?,
                 build: None,
                 ranks: None,
             });
@@ -47,11 +50,7 @@ impl Isolation {
         // but the files given to it.
         std::fs::set_permissions(scratch, std::fs::Permissions::from_mode(0o755))
             .map_err(Error::io(format!("cannot open up {}", scratch.display())))?;
-        let copy = scratch.join("submission");
-        fs::copy_submission(&original.dir, &copy)?;
-        let mut submission = Submission::open(&copy)?;
-        submission.display = original.display.clone();
-        submission.package = original.package.clone();
+        let submission = original.intake(&copy, policy)?;
 
         let mut hide: Vec<PathBuf> = vec![cache_dir.to_path_buf(), original.dir.clone()];
         hide.extend(super::home_dir());

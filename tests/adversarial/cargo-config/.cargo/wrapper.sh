@@ -1,0 +1,3 @@
+#!/bin/sh
+touch /tmp/mpi-grade-adversarial-wrapper-ran
+exec "$@"

@@ -1,0 +1,47 @@
+//! Adversarial fixture `no-mangle`: exports symbols over MPI's and the runtime's, and a constructor.
+
+use mpi::topology::SimpleCommunicator;
+use mpi::traits::*;
+
+/// Correct, next to symbols that would replace MPI calls in the driver.
+pub fn part2(comm: &SimpleCommunicator, values: &[Vec<i64>]) -> Vec<Vec<i64>> {
+    exchange(comm, values)
+}
+
+#[no_mangle]
+pub extern "C" fn MPI_Pcontrol(_level: i32) -> i32 {
+    0
+}
+
+#[export_name = "PMPI_Pcontrol"]
+pub extern "C" fn pcontrol(_level: i32) -> i32 {
+    0
+}
+
+#[link_section = ".init_array"]
+#[used]
+static CONSTRUCTOR: extern "C" fn() = constructor;
+
+extern "C" fn constructor() {}
+
+/// A correct alltoall: pairwise exchanges, lower rank sends first.
+fn exchange(comm: &SimpleCommunicator, values: &[Vec<i64>]) -> Vec<Vec<i64>> {
+    let (n, me) = (comm.size(), comm.rank());
+    let mut received = vec![Vec::new(); n as usize];
+    for round in 0..n {
+        let partner = (round - me).rem_euclid(n);
+        let peer = comm.process_at_rank(partner);
+        let out = &values[partner as usize][..];
+        received[partner as usize] = if partner == me {
+            out.to_vec()
+        } else if me < partner {
+            peer.send(out);
+            peer.receive_vec::<i64>().0
+        } else {
+            let got = peer.receive_vec::<i64>().0;
+            peer.send(out);
+            got
+        };
+    }
+    received
+}
