@@ -30,7 +30,7 @@ impl Isolation {
         limits: &SandboxLimits,
     ) -> Result<Isolation> {
         let sandbox = if enabled {
-            Sandbox::detect()
+            Sandbox::detect()?
         } else {
             Sandbox::disabled()
         };
