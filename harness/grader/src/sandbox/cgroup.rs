@@ -58,8 +58,8 @@ impl Hierarchy {
         let root = Path::new("/sys/fs/cgroup");
         if root.join("cgroup.controllers").is_file() {
             let own = root.join(own_path("")?.trim_start_matches('/'));
-            let delegated = std::fs::read_to_string(own.join("cgroup.subtree_control"))
-                .unwrap_or_default();
+            let delegated =
+                std::fs::read_to_string(own.join("cgroup.subtree_control")).unwrap_or_default();
             let has = |c: &str| delegated.split_whitespace().any(|d| d == c);
             return (has("pids") && has("memory") && writable(&own)).then_some(Hierarchy::V2(own));
         }
@@ -99,8 +99,10 @@ impl Hierarchy {
         let processes = limits.processes.to_string();
         let make = |dir: &Path| -> Result<PathBuf> {
             let d = dir.join(&name);
-            std::fs::create_dir(&d)
-                .map_err(Error::io(format!("cannot create the cgroup {}", d.display())))?;
+            std::fs::create_dir(&d).map_err(Error::io(format!(
+                "cannot create the cgroup {}",
+                d.display()
+            )))?;
             Ok(d)
         };
         let set = |file: PathBuf, value: &str| -> Result<()> {

@@ -204,7 +204,10 @@ unsafe fn supervise(init: libc::pid_t, status_pipe: libc::c_int) -> ! {
     while got < 4 {
         let r = libc::read(
             status_pipe,
-            (&mut status as *mut libc::c_int).cast::<u8>().add(got).cast(),
+            (&mut status as *mut libc::c_int)
+                .cast::<u8>()
+                .add(got)
+                .cast(),
             4 - got,
         );
         if r > 0 {
@@ -477,11 +480,10 @@ impl Program {
                 ))?,
                 MountStep::PivotRoot { new_root } => {
                     check(libc::chdir(new_root.as_ptr()))?;
-                    check(libc::syscall(
-                        libc::SYS_pivot_root,
-                        c".".as_ptr(),
-                        c".".as_ptr(),
-                    ) as libc::c_int)?;
+                    check(
+                        libc::syscall(libc::SYS_pivot_root, c".".as_ptr(), c".".as_ptr())
+                            as libc::c_int,
+                    )?;
                     check(libc::umount2(c".".as_ptr(), libc::MNT_DETACH))?;
                     check(libc::chdir(c"/".as_ptr()))?;
                 }

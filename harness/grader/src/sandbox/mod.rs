@@ -365,12 +365,15 @@ impl Sandbox {
             parts.push("own network (loopback only)".to_string());
         }
         if self.mounts {
-            parts.push("root from an allow-list (system read-only, scratch, private /tmp)".to_string());
+            parts.push(
+                "root from an allow-list (system read-only, scratch, private /tmp)".to_string(),
+            );
         }
         match (&self.account, self.identity) {
-            (Some(a), Identity::SwitchThenUserNamespace { .. }) => {
-                parts.push(format!("user {} in a user namespace (root without CAP_SYS_ADMIN)", a.name))
-            }
+            (Some(a), Identity::SwitchThenUserNamespace { .. }) => parts.push(format!(
+                "user {} in a user namespace (root without CAP_SYS_ADMIN)",
+                a.name
+            )),
             (Some(a), _) => parts.push(format!("user {}", a.name)),
             (None, Identity::UserNamespace { .. }) => {
                 parts.push("user namespace (no capabilities)".into())
@@ -448,15 +451,16 @@ impl Sandbox {
         };
         let identity = self.identity;
         let id_maps = match identity {
-            Identity::UserNamespace { uid, gid } | Identity::SwitchThenUserNamespace { uid, gid } => Some((
+            Identity::UserNamespace { uid, gid }
+            | Identity::SwitchThenUserNamespace { uid, gid } => Some((
                 CString::new(format!("{uid} {uid} 1")).expect("digits"),
                 CString::new(format!("{gid} {gid} 1")).expect("digits"),
             )),
             _ => None,
         };
         // Counted per user (as root: the sandbox user's) or per user namespace.
-        let with_processes = self.account.is_some()
-            || matches!(identity, Identity::UserNamespace { .. });
+        let with_processes =
+            self.account.is_some() || matches!(identity, Identity::UserNamespace { .. });
         let cgroups = match &c.cgroup {
             Some(group) => group
                 .procs_files()
@@ -660,12 +664,8 @@ fn root_plan(c: &Confinement) -> Result<Vec<MountStep>> {
         target: cstr(&inside(dev))?,
     });
     // The confinement's own paths, outer ones first.
-    let mut keeps: Vec<(PathBuf, bool)> = c
-        .keep
-        .iter()
-        .filter(|(p, _)| p.exists())
-        .cloned()
-        .collect();
+    let mut keeps: Vec<(PathBuf, bool)> =
+        c.keep.iter().filter(|(p, _)| p.exists()).cloned().collect();
     keeps.sort_by_key(|(p, _)| p.components().count());
     keeps.dedup_by(|a, b| a.0 == b.0);
     for (path, readonly) in &keeps {
@@ -933,9 +933,10 @@ mod live_tests {
         sandbox.confine(&mut command, &confinement).unwrap();
         let out = command.output().unwrap();
         let text = String::from_utf8_lossy(&out.stdout);
-        let count: usize = text.trim().parse().unwrap_or_else(|_| {
-            panic!("{text}{}", String::from_utf8_lossy(&out.stderr))
-        });
+        let count: usize = text
+            .trim()
+            .parse()
+            .unwrap_or_else(|_| panic!("{text}{}", String::from_utf8_lossy(&out.stderr)));
         // The supervisor is in the group too, outside the namespace.
         assert!((20..=40).contains(&count), "{count} processes");
         drop(confinement);
