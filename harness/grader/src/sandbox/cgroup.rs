@@ -61,7 +61,10 @@ impl Hierarchy {
             let delegated =
                 std::fs::read_to_string(own.join("cgroup.subtree_control")).unwrap_or_default();
             let has = |c: &str| delegated.split_whitespace().any(|d| d == c);
-            return (has("pids") && has("memory") && writable(&own)).then_some(Hierarchy::V2(own));
+            let found =
+                (has("pids") && has("memory") && writable(&own)).then_some(Hierarchy::V2(own))?;
+            found.remove_stale();
+            return Some(found);
         }
         let dir = |controller: &str| -> Option<PathBuf> {
             let d = root
@@ -69,11 +72,40 @@ impl Hierarchy {
                 .join(own_path(controller)?.trim_start_matches('/'));
             writable(&d).then_some(d)
         };
-        Some(Hierarchy::V1 {
+        let found = Hierarchy::V1 {
             pids: dir("pids")?,
             memory: dir("memory")?,
             freezer: dir("freezer"),
-        })
+        };
+        found.remove_stale();
+        Some(found)
+    }
+
+    /// Removes the (empty) groups a grader that was killed left behind.
+    fn remove_stale(&self) {
+        let parents = match self {
+            Hierarchy::V2(own) => vec![own.clone()],
+            Hierarchy::V1 {
+                pids,
+                memory,
+                freezer,
+            } => [pids, memory].into_iter().chain(freezer).cloned().collect(),
+        };
+        for parent in parents {
+            for entry in std::fs::read_dir(&parent).into_iter().flatten().flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let Some(pid) = name
+                    .strip_prefix("mpi-grade-")
+                    .and_then(|rest| rest.split('-').next())
+                    .and_then(|p| p.parse::<u32>().ok())
+                else {
+                    continue;
+                };
+                if !Path::new(&format!("/proc/{pid}")).exists() {
+                    let _ = std::fs::remove_dir(entry.path());
+                }
+            }
+        }
     }
 
     /// For the isolation line.
