@@ -9,16 +9,15 @@ use std::ffi::CString;
 use std::io;
 use std::sync::atomic::{AtomicI32, Ordering};
 
-/// Open file descriptors a program may hold at once (paths kept visible under a hidden one).
-pub const MAX_SLOTS: usize = 16;
+/// Paths a program may bind at most (each is opened, as the grader's user, before anything
+/// else: a user namespace entered as another user could not walk to a path only root may).
+pub const MAX_SLOTS: usize = 64;
 
 /// One step of the mount plan, in order.
 #[derive(Debug, Clone)]
 pub enum MountStep {
     /// An overlay on `target` (usually over its own lower directory).
     Overlay { target: CString, options: CString },
-    /// Remembers a directory by descriptor, before something is mounted over it.
-    Open { slot: usize, path: CString },
     /// A fresh tmpfs on `target`.
     Tmpfs { target: CString, options: CString },
     /// Creates a directory (inside a tmpfs); one that exists is fine.
@@ -27,12 +26,6 @@ pub enum MountStep {
     Touch { path: CString },
     /// A symbolic link at `path` pointing to `target`.
     Symlink { target: CString, path: CString },
-    /// Binds the directory remembered in `slot` at `target`, read-only if asked.
-    BindSlot {
-        slot: usize,
-        target: CString,
-        readonly: bool,
-    },
     /// Binds `source` (a path of the host) at `target`, with what is mounted below it if
     /// `recursive`, read-only if asked (keeping the flags the source's mount has locked).
     Bind {
@@ -269,29 +262,41 @@ impl Program {
                 self.identity,
                 Identity::UserNamespace { .. } | Identity::SwitchThenUserNamespace { .. }
             ) && flags != 0;
-            if let (true, Identity::SwitchThenUserNamespace { uid, gid }) = (user_ns, self.identity)
-            {
-                check(libc::setgroups(1, &gid))?;
-                check(libc::setresgid(gid, gid, gid))?;
-                check(libc::setresuid(uid, uid, uid))?;
-                // A change of user makes the process undumpable, and its /proc/self files
-                // root's: it could not write its own uid_map.
-                check(libc::prctl(libc::PR_SET_DUMPABLE, 1, 0, 0, 0))?;
-            }
             if user_ns {
                 flags |= libc::CLONE_NEWUSER;
+            }
+            // Root without CAP_SYS_ADMIN: a helper left outside (root, with CAP_SETUID there)
+            // maps root and the sandbox user into the new user namespace.
+            let mut mapper = None;
+            if let (true, Identity::SwitchThenUserNamespace { .. }) = (user_ns, self.identity) {
+                mapper = Some(self.start_mapper()?);
             }
             if flags != 0 {
                 check(libc::unshare(flags))?;
             }
-            if user_ns {
+            if let Some((helper, go)) = mapper {
+                libc::write(go, b"1".as_ptr().cast(), 1);
+                libc::close(go);
+                let status = wait_for(helper).unwrap_or(1);
+                if status != 0 {
+                    return Err(io::Error::other("cannot map the sandbox user"));
+                }
+            } else if user_ns {
                 if let Some((uid_map, gid_map)) = &self.id_maps {
                     write_file(c"/proc/self/uid_map", uid_map.as_bytes())?;
                     write_file(c"/proc/self/setgroups", b"deny")?;
                     write_file(c"/proc/self/gid_map", gid_map.as_bytes())?;
                 }
+            }
+            if user_ns {
                 // Entering a user namespace clears the parent-death signal.
                 crate::procs::die_with_parent()?;
+            }
+            // The sources of the binds, opened in the new mount namespace before any change of
+            // user.
+            let mut slots = [-1 as libc::c_int; MAX_SLOTS];
+            if !self.mounts.is_empty() {
+                self.open_sources(&mut slots)?;
             }
             if self.pid {
                 // This process stays outside, as the supervisor; its child is the namespace's
@@ -313,7 +318,7 @@ impl Program {
                         std::ptr::write_bytes(start as *mut u8, 0, end - start);
                     }
                 }
-                self.set_up_namespaces()?;
+                self.set_up_namespaces(&slots)?;
                 let program = raw_fork();
                 check(program)?;
                 if program > 0 {
@@ -322,7 +327,7 @@ impl Program {
                 libc::close(status_pipe[1]);
                 check(libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0))?;
             } else {
-                self.set_up_namespaces()?;
+                self.set_up_namespaces(&slots)?;
             }
             self.drop_privileges(flags & libc::CLONE_NEWUSER != 0)?;
         }
@@ -341,7 +346,7 @@ impl Program {
 
     /// Loopback, mounts and the working directory (in the init, so that the program and the
     /// init see the same root).
-    unsafe fn set_up_namespaces(&self) -> io::Result<()> {
+    unsafe fn set_up_namespaces(&self, slots: &[libc::c_int; MAX_SLOTS]) -> io::Result<()> {
         if self.net {
             loopback_up()?;
         }
@@ -354,7 +359,7 @@ impl Program {
                 libc::MS_REC | libc::MS_PRIVATE,
                 std::ptr::null(),
             ))?;
-            self.mount_all()?;
+            self.mount_all(slots)?;
         }
         if let Some(dir) = &self.chdir {
             check(libc::chdir(dir.as_ptr()))?;
@@ -380,7 +385,17 @@ impl Program {
                 check(libc::setresgid(gid, gid, gid))?;
                 check(libc::setresuid(uid, uid, uid))?;
             }
-            Identity::UserNamespace { .. } | Identity::SwitchThenUserNamespace { .. } => {
+            Identity::SwitchThenUserNamespace { uid, gid } => {
+                if in_user_ns {
+                    check(libc::setgroups(1, &gid))?;
+                    check(libc::setresgid(gid, gid, gid))?;
+                    check(libc::setresuid(uid, uid, uid))?;
+                    drop_capabilities()?;
+                } else {
+                    return Err(io::Error::other("no user namespace to switch in"));
+                }
+            }
+            Identity::UserNamespace { .. } => {
                 if in_user_ns {
                     drop_capabilities()?;
                 }
@@ -389,10 +404,58 @@ impl Program {
         Ok(())
     }
 
-    unsafe fn mount_all(&self) -> io::Result<()> {
-        let mut slots = [-1 as libc::c_int; MAX_SLOTS];
-        let result = self.mount_steps(&mut slots);
-        for fd in slots {
+    /// Forks the helper that writes this process's uid and gid maps once it has entered its
+    /// user namespace (root and the sandbox user, each to itself). Returns the helper and the
+    /// descriptor to write one byte to when the namespace exists.
+    unsafe fn start_mapper(&self) -> io::Result<(libc::pid_t, libc::c_int)> {
+        let Identity::SwitchThenUserNamespace { uid, gid } = self.identity else {
+            return Err(io::Error::other("no user to map"));
+        };
+        let mut go = [-1; 2];
+        check(libc::pipe2(go.as_mut_ptr(), libc::O_CLOEXEC))?;
+        let parent = libc::getpid();
+        let helper = raw_fork();
+        check(helper)?;
+        if helper > 0 {
+            libc::close(go[0]);
+            return Ok((helper, go[1]));
+        }
+        libc::close(go[1]);
+        let mut byte = 0u8;
+        while libc::read(go[0], (&mut byte as *mut u8).cast(), 1) < 0 {}
+        let mut path = [0u8; 64];
+        let mut map = [0u8; 64];
+        let ok = write_map(parent, b"uid_map", 0, uid, &mut path, &mut map)
+            && write_map(parent, b"gid_map", 0, gid, &mut path, &mut map);
+        libc::_exit(if ok { 0 } else { 1 })
+    }
+
+    /// Opens the source of every bind (as the grader's user, before any change of user).
+    unsafe fn open_sources(&self, slots: &mut [libc::c_int; MAX_SLOTS]) -> io::Result<()> {
+        let mut next = 0;
+        for step in &self.mounts {
+            if let MountStep::Bind { source, .. } = step {
+                if next >= MAX_SLOTS {
+                    return Err(io::Error::other("too many paths to bind"));
+                }
+                // What an overlay is mounted on is bound once mounted: by path, then.
+                let overlaid = self.mounts.iter().any(|m| {
+                    matches!(m, MountStep::Overlay { target, .. } if target.as_bytes() == source.as_bytes())
+                });
+                if !overlaid {
+                    let fd = libc::open(source.as_ptr(), libc::O_PATH | libc::O_CLOEXEC);
+                    check(fd)?;
+                    slots[next] = fd;
+                }
+                next += 1;
+            }
+        }
+        Ok(())
+    }
+
+    unsafe fn mount_all(&self, slots: &[libc::c_int; MAX_SLOTS]) -> io::Result<()> {
+        let result = self.mount_steps(slots);
+        for &fd in slots {
             if fd >= 0 {
                 libc::close(fd);
             }
@@ -400,7 +463,8 @@ impl Program {
         result
     }
 
-    unsafe fn mount_steps(&self, slots: &mut [libc::c_int; MAX_SLOTS]) -> io::Result<()> {
+    unsafe fn mount_steps(&self, slots: &[libc::c_int; MAX_SLOTS]) -> io::Result<()> {
+        let mut next_slot = 0;
         for step in &self.mounts {
             match step {
                 MountStep::Overlay { target, options } => check(libc::mount(
@@ -410,14 +474,6 @@ impl Program {
                     0,
                     options.as_ptr().cast(),
                 ))?,
-                MountStep::Open { slot, path } => {
-                    let fd = libc::open(
-                        path.as_ptr(),
-                        libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
-                    );
-                    check(fd)?;
-                    slots[*slot] = fd;
-                }
                 MountStep::Tmpfs { target, options } => check(libc::mount(
                     c"tmpfs".as_ptr(),
                     target.as_ptr(),
@@ -449,21 +505,23 @@ impl Program {
                 MountStep::Symlink { target, path } => {
                     check(libc::symlink(target.as_ptr(), path.as_ptr()))?
                 }
-                MountStep::BindSlot {
-                    slot,
-                    target,
-                    readonly,
-                } => {
-                    let mut buffer = [0u8; 32];
-                    let source = fd_path(slots[*slot], &mut buffer);
-                    bind(source, target, *readonly, true)?;
-                }
                 MountStep::Bind {
                     source,
                     target,
                     readonly,
                     recursive,
-                } => bind(source.as_ptr(), target, *readonly, *recursive)?,
+                } => {
+                    // The source, opened at the start (see `open_sources`), or by path.
+                    let mut buffer = [0u8; 32];
+                    let fd = slots[next_slot];
+                    next_slot += 1;
+                    let source = if fd >= 0 {
+                        fd_path(fd, &mut buffer)
+                    } else {
+                        source.as_ptr()
+                    };
+                    bind(source, target, *readonly, *recursive)?;
+                }
                 MountStep::Proc { target } => check(libc::mount(
                     c"proc".as_ptr(),
                     target.as_ptr(),
@@ -536,6 +594,63 @@ unsafe fn bind(
         ))?;
     }
     Ok(())
+}
+
+/// Appends the decimal digits of `n` to `buffer` at `at`; returns the new end.
+fn put_number(buffer: &mut [u8], at: usize, mut n: u32) -> usize {
+    let mut digits = [0u8; 10];
+    let mut count = 0;
+    loop {
+        digits[count] = b'0' + (n % 10) as u8;
+        count += 1;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for i in 0..count {
+        buffer[at + i] = digits[count - 1 - i];
+    }
+    at + count
+}
+
+/// Writes `/proc/<pid>/<file>` with `0 0 1` and `<id> <id> 1`, without allocating.
+unsafe fn write_map(
+    pid: libc::pid_t,
+    file: &[u8],
+    root: u32,
+    id: u32,
+    path: &mut [u8; 64],
+    map: &mut [u8; 64],
+) -> bool {
+    let mut n = 0;
+    for part in [b"/proc/".as_slice()] {
+        path[n..n + part.len()].copy_from_slice(part);
+        n += part.len();
+    }
+    n = put_number(path, n, pid as u32);
+    path[n] = b'/';
+    n += 1;
+    path[n..n + file.len()].copy_from_slice(file);
+    n += file.len();
+    path[n] = 0;
+    let mut m = put_number(map, 0, root);
+    map[m] = b' ';
+    m = put_number(map, m + 1, root);
+    map[m..m + 3].copy_from_slice(b" 1\n");
+    m += 3;
+    m = put_number(map, m, id);
+    map[m] = b' ';
+    m = put_number(map, m + 1, id);
+    map[m..m + 3].copy_from_slice(b" 1\n");
+    m += 3;
+    let fd = libc::open(path.as_ptr().cast(), libc::O_WRONLY | libc::O_CLOEXEC);
+    if fd < 0 {
+        return false;
+    }
+    let written = libc::write(fd, map.as_ptr().cast(), m);
+    libc::close(fd);
+    written == m as isize
 }
 
 /// `/proc/self/fd/<fd>` written into `buffer` (NUL-terminated), without allocating.

@@ -355,7 +355,7 @@ impl Sandbox {
     /// What is isolated, for the report.
     pub fn describe(&self) -> String {
         if !self.is_enabled() {
-            return "off (--no-sandbox)".into();
+            return "off".into();
         }
         let mut parts = Vec::new();
         if self.pid {
