@@ -623,12 +623,9 @@ unsafe fn write_map(
     path: &mut [u8; 64],
     map: &mut [u8; 64],
 ) -> bool {
-    let mut n = 0;
-    for part in [b"/proc/".as_slice()] {
-        path[n..n + part.len()].copy_from_slice(part);
-        n += part.len();
-    }
-    n = put_number(path, n, pid as u32);
+    let prefix = b"/proc/";
+    path[..prefix.len()].copy_from_slice(prefix);
+    let mut n = put_number(path, prefix.len(), pid as u32);
     path[n] = b'/';
     n += 1;
     path[n..n + file.len()].copy_from_slice(file);
