@@ -29,7 +29,9 @@ fn main() {
     args.test_threads = Some(1);
     let _lock = mpi_lock();
     let sandbox = mpi_grade::sandbox::Sandbox::detect();
-    let full = sandbox.net && sandbox.mounts && sandbox.account.is_some();
+    let full = sandbox
+        .as_ref()
+        .is_ok_and(|s| s.net && s.mounts && s.pid && s.account.is_some());
     let secrets = Secrets::new();
     let listener = Listener::start();
     let runs_before = scratch_dirs();
@@ -61,10 +63,43 @@ fn main() {
         )
         .with_ignored_flag(!full),
     );
+    {
+        let secrets = secrets.clone();
+        trials.push(
+            Trial::test(
+                "a_batch_attacker_cannot_touch_the_next_submission",
+                move || batch_attack(&secrets),
+            )
+            .with_ignored_flag(!full),
+        );
+    }
+    for mpi in IMPLEMENTATIONS {
+        let (s1, s2) = (secrets.clone(), secrets.clone());
+        trials.push(
+            Trial::test(format!("{mpi}::root_without_cap_sys_admin"), move || {
+                degraded(mpi, &s1, Degraded::NoSysAdmin)
+            })
+            .with_ignored_flag(!full),
+        );
+        trials.push(
+            Trial::test(format!("{mpi}::as_an_ordinary_user"), move || {
+                degraded(mpi, &s2, Degraded::OrdinaryUser)
+            })
+            .with_ignored_flag(!full),
+        );
+    }
+    trials.push(Trial::test(
+        "without_namespaces_the_grader_refuses",
+        refuses_without_isolation,
+    ));
     if !full {
         eprintln!(
             "adversarial fixtures not run: this machine gives no full sandbox ({})",
-            sandbox.notice().unwrap_or_default()
+            sandbox
+                .as_ref()
+                .err()
+                .map(|e| e.to_string())
+                .unwrap_or_default()
         );
     }
     let conclusion = libtest_mimic::run(&args, trials);
@@ -167,7 +202,22 @@ struct Secrets(Vec<(&'static str, String)>);
 impl Secrets {
     fn new() -> Secrets {
         let nonce = format!("{:x}{:x}", std::process::id(), rand_u64());
+        // World-readable files outside the scratch area (secret-reader looks for them), and a
+        // copy of the config whose path carries a token (it is on the grader's command line).
+        let planted = format!("planted-{nonce}");
+        for dir in planted_dirs() {
+            let path = dir.join(PLANTED);
+            if std::fs::write(&path, &planted).is_ok() {
+                use std::os::unix::fs::PermissionsExt;
+                let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644));
+            }
+        }
+        let config_dir = tmp().join(format!("secret-{nonce}"));
+        std::fs::create_dir_all(&config_dir).unwrap();
+        std::fs::copy(repo().join(CONFIG), config_dir.join("challenges.toml")).unwrap();
         Secrets(vec![
+            ("MPI_GRADE_PLANTED", planted),
+            ("MPI_GRADE_CONFIG_TOKEN", format!("secret-{nonce}")),
             ("MPI_GRADE_ADVERSARIAL_TOKEN", format!("tok-{nonce}")),
             ("GITHUB_TOKEN", format!("ghp-{nonce}")),
             ("DEPLOY_SECRET", format!("sec-{nonce}")),
@@ -181,6 +231,39 @@ impl Secrets {
             .filter(|(_, v)| text.contains(v.as_str()))
             .map(|(k, _)| *k)
             .collect()
+    }
+}
+
+/// The name of the files the test plants outside the scratch area.
+const PLANTED: &str = "mpi-grade-adversarial-planted";
+
+/// Where they are planted: fixed places, and next to the grader's cache and its scratch
+/// directories.
+fn planted_dirs() -> Vec<PathBuf> {
+    vec![
+        PathBuf::from("/tmp"),
+        PathBuf::from("/var/tmp"),
+        PathBuf::from("/opt"),
+        tmp(),
+        cache_dir(),
+        cache_dir().join("runs"),
+    ]
+}
+
+impl Secrets {
+    /// The copy of the config whose path carries a secret token.
+    fn config(&self) -> String {
+        let token = &self
+            .0
+            .iter()
+            .find(|(k, _)| *k == "MPI_GRADE_CONFIG_TOKEN")
+            .unwrap()
+            .1;
+        tmp()
+            .join(token)
+            .join("challenges.toml")
+            .display()
+            .to_string()
     }
 }
 
@@ -227,6 +310,7 @@ fn escapes() -> Vec<PathBuf> {
         PathBuf::from("/tmp").join(build),
         PathBuf::from("/var/tmp").join(name),
         PathBuf::from("/dev/shm").join(name),
+        PathBuf::from("/run/lock").join(name),
         PathBuf::from("/").join(name),
         cache.join(name),
         cache.join("runs").join(name),
@@ -277,13 +361,30 @@ fn grade(
     secrets: &Secrets,
     extra: &[&str],
 ) -> Result<(i32, Value, String, String, u64), Failed> {
+    grade_wrapped(name, mpi, secrets, extra, &[])
+}
+
+/// [`grade`], with the grader started through `wrap` (a program and its arguments, the
+/// grader's command line appended).
+fn grade_wrapped(
+    name: &str,
+    mpi: &str,
+    secrets: &Secrets,
+    extra: &[&str],
+    wrap: &[&str],
+) -> Result<(i32, Value, String, String, u64), Failed> {
     let json = tempfile::NamedTempFile::new().unwrap();
     let json_path = json.path().to_str().unwrap().to_string();
     let crate_dir = format!("tests/adversarial/{name}");
-    let config = expectations()
-        .get(name)
-        .and_then(|e| e.config.clone())
-        .map_or(CONFIG.to_string(), |c| format!("tests/adversarial/{c}"));
+    let secret_config = secrets.config();
+    let config = if name == "secret-reader" {
+        secret_config.clone()
+    } else {
+        expectations()
+            .get(name)
+            .and_then(|e| e.config.clone())
+            .map_or(CONFIG.to_string(), |c| format!("tests/adversarial/{c}"))
+    };
     let mut args = vec![
         "grade",
         &crate_dir,
@@ -301,7 +402,7 @@ fn grade(
         "--no-compare",
     ];
     args.extend_from_slice(extra);
-    let mut cmd = mpi_grade(&args);
+    let mut cmd = wrapped(mpi_grade(&args), wrap);
     // `--classroom` prints its line on stdout then.
     cmd.env_remove("GITHUB_OUTPUT");
     for (k, v) in &secrets.0 {
@@ -937,4 +1038,237 @@ mod planted {
         }
         found
     }
+}
+
+/// `cmd` started through `wrap` (nothing to wrap: `cmd` itself).
+fn wrapped(cmd: std::process::Command, wrap: &[&str]) -> std::process::Command {
+    let Some((program, args)) = wrap.split_first() else {
+        return cmd;
+    };
+    let mut outer = std::process::Command::new(program);
+    outer.args(args).arg(cmd.get_program()).args(cmd.get_args());
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => outer.env(k, v),
+            None => outer.env_remove(k),
+        };
+    }
+    if let Some(dir) = cmd.get_current_dir() {
+        outer.current_dir(dir);
+    }
+    outer.stdin(std::process::Stdio::null());
+    outer
+}
+
+/// Copies a crate (its manifest and sources, not `target/`).
+fn copy_crate(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let name = entry.file_name();
+        if name == "target" {
+            continue;
+        }
+        let dest = to.join(&name);
+        if entry.file_type().unwrap().is_dir() {
+            copy_crate(&entry.path(), &dest);
+        } else {
+            std::fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}
+
+/// A batch whose first submission's rank leaves a daemon that attacks every process started
+/// after it (their memory, their event files): the next submission, a correct one, still
+/// passes, and so does the attacker (its exchange is correct).
+fn batch_attack(secrets: &Secrets) -> Result<(), Failed> {
+    let root = tempfile::tempdir_in(tmp()).unwrap();
+    copy_crate(
+        &repo().join("tests/adversarial/hopping-daemon"),
+        &root.path().join("a-attacker"),
+    );
+    copy_crate(
+        &repo().join("solutions/reference"),
+        &root.path().join("b-victim"),
+    );
+    let out = tempfile::tempdir_in(tmp()).unwrap();
+    let (batch, out_dir) = (
+        root.path().display().to_string(),
+        out.path().display().to_string(),
+    );
+    let mut cmd = mpi_grade(&[
+        "grade",
+        "--batch",
+        &batch,
+        "--config",
+        CONFIG,
+        "--mpi",
+        "openmpi",
+        "--seed",
+        "1",
+        "--out",
+        &out_dir,
+        "--color",
+        "never",
+        "-q",
+        "--no-compare",
+    ]);
+    for (k, v) in &secrets.0 {
+        cmd.env(k, v);
+    }
+    let (output, _) = run_measured(cmd, GRADE_LIMIT * 2);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let mut problems = Vec::new();
+    for name in ["a-attacker", "b-victim"] {
+        let path = out.path().join(format!("{name}.json"));
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            problems.push(format!("no report for {name}; stderr:\n{stderr}"));
+            continue;
+        };
+        let report: Value = serde_json::from_str(&text).unwrap();
+        match part_of(&report, "part2") {
+            Some(p) if p["failure"].is_null() => {}
+            Some(p) => problems.push(format!("{name}: part2 {} ({})", p["failure"], p["summary"])),
+            None => problems.push(format!("{name}: no part2")),
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n").into())
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Degraded {
+    /// Root without CAP_SYS_ADMIN (a default container).
+    NoSysAdmin,
+    /// An ordinary user.
+    OrdinaryUser,
+}
+
+/// A representative subset of the fixtures, graded by a grader in a degraded environment: each
+/// gets its verdict, with the isolation the environment allows said in the report.
+fn degraded(mpi: &str, secrets: &Secrets, how: Degraded) -> Result<(), Failed> {
+    let wrap: Vec<String> = match how {
+        Degraded::NoSysAdmin => [
+            "setpriv",
+            "--inh-caps=-sys_admin",
+            "--bounding-set=-sys_admin",
+            "--",
+        ]
+        .map(String::from)
+        .to_vec(),
+        Degraded::OrdinaryUser => {
+            // The toolchain must be readable by that user, and the test cache writable: this
+            // machine's are root's.
+            let user = mpi_grade::sandbox::account("nobody").ok_or("no user nobody")?;
+            let toolchain = std::env::var("RUSTUP_HOME").unwrap_or_else(|_| {
+                format!("{}/.rustup", std::env::var("HOME").unwrap_or_default())
+            });
+            let probe = std::process::Command::new("setpriv")
+                .args([
+                    format!("--reuid={}", user.uid),
+                    format!("--regid={}", user.gid),
+                ])
+                .args(["--clear-groups", "--", "test", "-r"])
+                .arg(format!("{toolchain}/settings.toml"))
+                .status()
+                .map_err(|e| e.to_string())?;
+            if !probe.success() {
+                eprintln!(
+                    "skipped: the toolchain ({toolchain}) is not readable by an ordinary user here; \
+                     the ordinary-user set-up is covered by the library's user-namespace test"
+                );
+                return Ok(());
+            }
+            vec![
+                "setpriv".into(),
+                format!("--reuid={}", user.uid),
+                format!("--regid={}", user.gid),
+                "--clear-groups".into(),
+                "--".into(),
+            ]
+        }
+    };
+    let wrap: Vec<&str> = wrap.iter().map(String::as_str).collect();
+    let expected = expectations();
+    let mut problems = Vec::new();
+    for name in ["hopping-daemon", "secret-reader", "fork-loop"] {
+        let want = &expected[name];
+        let (code, report, human, stderr, _) = grade_wrapped(name, mpi, secrets, &[], &wrap)?;
+        let isolation = report["isolation"].as_str().unwrap_or("");
+        let needed = match how {
+            Degraded::NoSysAdmin => "in a user namespace (root without CAP_SYS_ADMIN)",
+            Degraded::OrdinaryUser => "user namespace",
+        };
+        if !isolation.contains(needed) || !isolation.contains("own PID namespace") {
+            problems.push(format!("{name}: isolation {isolation:?}"));
+        }
+        if code != want.exit {
+            problems.push(format!(
+                "{name}: exit {code}, expected {}\n{human}\n{stderr}",
+                want.exit
+            ));
+        }
+        let got = part_of(&report, "part2")
+            .and_then(|p| p["failure"].as_str())
+            .unwrap_or("pass");
+        if got != want.parts["part2"] {
+            problems.push(format!(
+                "{name}: part2 {got}, expected {}\n{human}",
+                want.parts["part2"]
+            ));
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n").into())
+    }
+}
+
+/// Where no namespace can be had (here: a user namespace that may not hold another, and
+/// whose only user is its root, so the grader can neither set namespaces up itself nor become
+/// an unprivileged user), the grader refuses: exit 2, one clear message, no report, nothing
+/// built. `--no-sandbox` is the explicit way out.
+fn refuses_without_isolation() -> Result<(), Failed> {
+    let config = repo().join(CONFIG).display().to_string();
+    let cmd = mpi_grade(&[
+        "grade",
+        "tests/adversarial/hopping-daemon",
+        "--config",
+        &config,
+        "--mpi",
+        "openmpi",
+        "--color",
+        "never",
+        "-q",
+    ]);
+    let script = "echo 0 > /proc/sys/user/max_user_namespaces && exec \"$@\"";
+    let mut outer = wrapped(
+        cmd,
+        &[
+            "unshare",
+            "--user",
+            "--map-root-user",
+            "--",
+            "sh",
+            "-c",
+            script,
+            "sh",
+        ],
+    );
+    let out = run(
+        std::mem::replace(&mut outer, std::process::Command::new("true")),
+        Duration::from_secs(120),
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let code = out.status.code();
+    if code != Some(2) || !stderr.contains("cannot isolate the submission") {
+        return Err(format!("exit {code:?}, stderr:\n{stderr}").into());
+    }
+    if stderr.contains("Compiling") {
+        return Err(format!("the grader built before refusing:\n{stderr}").into());
+    }
+    Ok(())
 }

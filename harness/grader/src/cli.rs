@@ -223,8 +223,9 @@ struct GradeArgs {
     /// Print the launch command line of each rank count, and run nothing.
     #[arg(long)]
     dry_run: bool,
-    /// Build and run the submission without isolation (no own network, mounts, user, limits,
-    /// scrubbed environment or scratch copy): only for code you trust.
+    /// Build and run the submission without isolation (no own PID, mount or network namespace,
+    /// user, cgroup, limits, scrubbed environment or scratch copy): only for code you trust.
+    /// Without it, a machine that cannot give the sandbox refuses to grade (exit 2).
     #[arg(long)]
     no_sandbox: bool,
     /// No progress lines on stderr.

@@ -116,7 +116,13 @@ pub fn run(
     unsafe {
         command.pre_exec(crate::procs::die_with_parent_in_new_session);
     }
-    if let Some(jail) = launch.jail {
+    // The launch's own jail: its run directory writable, a cgroup of its own (killed and
+    // removed when the jail is dropped, at the end of this function).
+    let jail = launch
+        .jail
+        .map(|j| j.for_launch(launch.cells.map(|(run_dir, _)| run_dir.path.as_path())))
+        .transpose()?;
+    if let Some(jail) = &jail {
         jail.confine(&mut command)?;
     }
 
@@ -126,7 +132,9 @@ pub fn run(
         launch.launcher.mpiexec.display()
     )))?;
     let leader = child.id() as i32;
-    let _tracked = procs::track_leader(leader);
+    let _tracked = procs::track_launch(leader);
+    // Ranks report the pids they have in their own PID namespace: theirs here, once seen.
+    let mut host_pids: std::collections::HashMap<u32, Option<i32>> = Default::default();
     let readers = launch.capture.map(|cap| {
         (
             capture::spawn_reader(child.stdout.take().expect("piped"), cap),
@@ -151,10 +159,24 @@ pub fn run(
         if let (Some(events), Some((run_dir, cell_seconds))) = (events.as_mut(), launch.cells) {
             events.refresh();
             if first_gone.is_none() {
-                first_gone = events
-                    .pids()
+                let pids = events.pids();
+                if pids.iter().any(|(rank, _)| !host_pids.contains_key(rank)) {
+                    let map = procs::host_pids(leader);
+                    for &(rank, pid) in &pids {
+                        host_pids
+                            .entry(rank)
+                            .or_insert_with(|| map.get(&(pid as i32)).copied());
+                    }
+                }
+                first_gone = pids
                     .into_iter()
-                    .filter(|&(_, pid)| !procs::is_alive(pid as i32))
+                    .filter(|(rank, _)| {
+                        host_pids
+                            .get(rank)
+                            .copied()
+                            .flatten()
+                            .is_none_or(|pid| !procs::is_alive(pid))
+                    })
                     .map(|(rank, _)| rank)
                     .min();
             }
@@ -186,8 +208,12 @@ pub fn run(
         std::thread::sleep(POLL);
     };
 
-    // Even after a clean exit: a rank may have left a forked process behind.
+    // Even after a clean exit: a rank may have left a forked process behind (outside a PID
+    // namespace; inside one, it died with the launcher).
     let survivors = procs::stop_launch(leader, &marker, GRACE, KILL_DEADLINE).err();
+    if let Some(group) = jail.as_ref().and_then(|j| j.confinement.cgroup.as_ref()) {
+        group.kill_all(KILL_DEADLINE);
+    }
     if status.is_none() {
         status = child.wait().ok();
     }

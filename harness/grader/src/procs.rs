@@ -32,6 +32,82 @@ pub fn track_leader(pid: i32) -> LeaderGuard {
     LeaderGuard(pid)
 }
 
+/// The leaders of the launches running now: the processes whose namespaces hold ranks the
+/// grader may signal (stack requests).
+static LAUNCHES: Mutex<Vec<i32>> = Mutex::new(Vec::new());
+
+/// Registers a launch's leader (as [`track_leader`] does, and as a launch) while the guard lives.
+pub fn track_launch(pid: i32) -> (LeaderGuard, LaunchGuard) {
+    LAUNCHES.lock().unwrap_or_else(|e| e.into_inner()).push(pid);
+    (track_leader(pid), LaunchGuard(pid))
+}
+
+/// Unregisters a launch when dropped.
+pub struct LaunchGuard(i32);
+
+impl Drop for LaunchGuard {
+    fn drop(&mut self) {
+        LAUNCHES
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|&p| p != self.0);
+    }
+}
+
+/// The innermost id in a `/proc/<pid>/status` text (`NSpid:` lists the id in every PID
+/// namespace from the reader's down to the process's own).
+fn innermost_id(status: &str) -> Option<i32> {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("NSpid:"))?
+        .split_whitespace()
+        .last()?
+        .parse()
+        .ok()
+}
+
+/// The processes below `leader`, by the pid they have in their own PID namespace (the pid a
+/// sandboxed rank reports), with their pid here.
+pub fn host_pids(leader: i32) -> HashMap<i32, i32> {
+    let procs = scan();
+    descendants_of(&procs, leader)
+        .into_iter()
+        .filter(|&pid| pid != leader)
+        .filter_map(|pid| {
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+            Some((innermost_id(&status)?, pid))
+        })
+        .collect()
+}
+
+/// A thread of a launch's rank named by its ids in its own PID namespace (as its tracer
+/// records them), as ids here: only ranks of a running launch (see [`track_launch`]) are
+/// found, so a rank writing another process's ids into its record cannot make the grader
+/// signal it.
+pub fn launch_thread(pid: i32, tid: i32) -> Option<(i32, i32)> {
+    let leaders = LAUNCHES.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let mut found = None;
+    for leader in leaders {
+        let Some(&host) = host_pids(leader).get(&pid) else {
+            continue;
+        };
+        if found.is_some() {
+            return None; // two launches hold that pid: do not guess
+        }
+        let tasks = std::fs::read_dir(format!("/proc/{host}/task")).ok()?;
+        for task in tasks.flatten() {
+            let Some(htid) = task.file_name().to_str().and_then(|n| n.parse().ok()) else {
+                continue;
+            };
+            let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
+            if innermost_id(&status) == Some(tid) {
+                found = Some((host, htid));
+            }
+        }
+    }
+    found
+}
+
 /// Unregisters a leader when dropped.
 pub struct LeaderGuard(i32);
 
@@ -300,6 +376,13 @@ mod tests {
         assert!(stat.is_alive());
         assert!(!ProcStat::parse("4242 (zz) Z 1 1 1").unwrap().is_alive());
         assert_eq!(ProcStat::parse("garbage"), None);
+    }
+
+    #[test]
+    fn the_innermost_pid_is_the_last_of_nspid() {
+        assert_eq!(innermost_id("Name:\tx\nNSpid:\t4242\t7\n"), Some(7));
+        assert_eq!(innermost_id("NSpid:\t4242\n"), Some(4242));
+        assert_eq!(innermost_id("Name:\tx\n"), None);
     }
 
     #[test]

@@ -118,8 +118,12 @@ impl BuildJail {
         }
     }
 
-    /// Sets a cargo command in `workspace` up to run sandboxed: the workspace through the
-    /// overlay, the toolchain and registry read-only, the rest of the grader's files hidden.
+    /// Sets a cargo command in `workspace` up to run sandboxed: on top of the system's
+    /// allow-list, the toolchain read-only (`RUSTUP_HOME`; of `CARGO_HOME` only `bin/`,
+    /// `registry/` and `git/`, never its credentials or configuration), the grade's scratch
+    /// directory read-only, the workspace through the overlay, a `CARGO_TARGET_DIR` set on
+    /// `command` outside the workspace read-write; a cgroup of its own for the build (killed
+    /// and removed when `command` is dropped).
     pub fn confine(&self, command: &mut Command, workspace: &Path) -> Result<()> {
         let mut confinement = Confinement {
             limits: Some(self.limits),
@@ -127,13 +131,29 @@ impl BuildJail {
             cwd: Some(workspace.to_path_buf()),
             fallback_home: Some(self.dir.join("home")),
             env: vec![("CARGO_NET_OFFLINE".into(), "true".into())],
+            staging: Some(super::staging_dir(&self.scratch)?),
             ..Confinement::default()
         };
         for (var, dir) in super::toolchain_dirs() {
-            confinement.keep.push((dir.clone(), true));
+            if var == "CARGO_HOME" {
+                for sub in ["bin", "registry", "git"] {
+                    confinement.keep.push((dir.join(sub), true));
+                }
+            } else {
+                confinement.keep.push((dir.clone(), true));
+            }
             confinement.env.push((var, dir.display().to_string()));
         }
         confinement.keep.push((self.scratch.clone(), true));
+        let target = command
+            .get_envs()
+            .find(|(k, _)| *k == "CARGO_TARGET_DIR")
+            .and_then(|(_, v)| v.map(PathBuf::from));
+        if let Some(target) = target.filter(|t| !t.starts_with(workspace)) {
+            std::fs::create_dir_all(&target)
+                .map_err(Error::io(format!("cannot create {}", target.display())))?;
+            confinement.keep.push((target, false));
+        }
         if self.overlays() {
             confinement.overlays.push((
                 workspace.to_path_buf(),
@@ -141,6 +161,9 @@ impl BuildJail {
                 self.dir.join("work"),
             ));
             confinement.keep.push((workspace.to_path_buf(), false));
+        }
+        if let Some(hierarchy) = &self.sandbox.cgroups {
+            confinement.cgroup = Some(hierarchy.create("build", &self.limits)?);
         }
         self.sandbox.confine(command, &confinement)
     }

@@ -31,7 +31,7 @@ impl Isolation {
         policy: &crate::intake::Policy,
     ) -> Result<Isolation> {
         let sandbox = if enabled {
-            Sandbox::detect()
+            Sandbox::detect()?
         } else {
             Sandbox::disabled()
         };

@@ -251,6 +251,9 @@ pub fn request_stack(record: &Record) -> Option<u64> {
     if pid <= 0 || tid <= 0 {
         return None;
     }
+    // The record holds the ids the rank has in its own PID namespace; only a rank of a running
+    // launch is signalled.
+    let (pid, tid) = crate::procs::launch_thread(pid, tid)?;
     let generation = record.stack.request.load(Relaxed) + 1;
     record.stack.request.store(generation, Release);
     // SAFETY: tgkill sends a signal to one thread; STACK_SIGNAL's default action is to be
