@@ -133,7 +133,7 @@ impl Shake128 {
     /// Fills `out` with the next output read as little-endian 64-bit words (`out.len() * 8`
     /// bytes). Faster than [`squeeze`](Self::squeeze) when the position is word-aligned.
     pub fn squeeze_words(&mut self, out: &mut [u64]) {
-        if self.used % 8 != 0 {
+        if !self.used.is_multiple_of(8) {
             for w in out.iter_mut() {
                 let mut b = [0u8; 8];
                 self.squeeze(&mut b);
