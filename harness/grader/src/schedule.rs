@@ -235,10 +235,7 @@ impl Matrix<'_> {
             program: self.driver,
             args: &[],
             ranks,
-            env: trace
-                .as_ref()
-                .map(|t| t.rank_env(false, false))
-                .unwrap_or_default(),
+            env: rank_env(trace.as_ref()),
             preload: self.tracer,
             capture: Some(self.limits.output_bytes),
             launch_seconds: self.limits.launch_seconds,
@@ -313,6 +310,19 @@ impl Matrix<'_> {
             seconds: record.seconds,
         })
     }
+}
+
+/// The environment a graded launch adds for its ranks.
+fn rank_env(trace: Option<&LaunchTrace>) -> Vec<(String, String)> {
+    let mut env = trace.map(|t| t.rank_env(false, false)).unwrap_or_default();
+    // The runtime makes each rank non-dumpable, so that no other process of the sandbox user
+    // reads its memory; UCX's CMA transport (MPICH's intra-node single copy) reads the peer's
+    // memory with process_vm_readv, which that forbids, and aborts. Its other shared-memory
+    // transports copy through shared segments instead.
+    if std::env::var_os("UCX_TLS").is_none() {
+        env.push(("UCX_TLS".to_string(), "^cma".to_string()));
+    }
+    env
 }
 
 fn skipped(why: NotRun) -> CellRecord {
