@@ -8,10 +8,10 @@
 use crate::launch::{Ending, LaunchRecord};
 use crate::launcher::{Launcher, LauncherReport, Who};
 use crate::outcome::{Crash, CrashCause, NotRun, Outcome, Panic, TimeLimit, Timeout};
-use crate::rundir::Events;
+use crate::rundir::{Events, RunDir};
 use crate::trace::diagnosis::StallKind;
 use crate::verify;
-use mpi_grade_protocol::run::{Plan, PlannedCell, RankEvent};
+use mpi_grade_protocol::run::{PlannedCell, RankEvent};
 
 /// The result of one cell of a launch.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,11 +36,12 @@ pub struct Classified {
 /// Classifies every cell of `plan` after the launch in `record`. `expects_deadlock` tells which
 /// student functions are meant to deadlock (their deadlock is the end of their sizes).
 pub fn classify(
-    plan: &Plan,
+    run_dir: &RunDir,
     record: &LaunchRecord,
     launcher: &Launcher,
     expects_deadlock: &dyn Fn(&str) -> bool,
 ) -> Classified {
+    let plan = &run_dir.plan;
     let events = record.events.as_ref().expect("a graded launch has events");
     let mut results = Vec::new();
     let mut requeue = Vec::new();
@@ -70,7 +71,7 @@ pub fn classify(
             continue;
         }
         if events.all_done(cell.index) {
-            let (outcome, timing) = verify::verify(cell, events);
+            let (outcome, timing) = verify::verify(cell, run_dir, events);
             results.push(CellResult {
                 index: cell.index,
                 outcome,

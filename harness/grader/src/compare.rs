@@ -168,6 +168,7 @@ impl Measurer<'_> {
             limits: &plain.limits,
             progress: &|_, _, _, _| {},
             jail: None,
+            keep_runs: false,
         };
         let run = matrix.run()?;
         Ok(run

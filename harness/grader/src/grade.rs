@@ -239,6 +239,7 @@ pub fn finish(options: &GradeOptions, prepared: Prepared) -> Result<Report> {
                 limits: &challenge.limits,
                 progress: &progress,
                 jail: isolation.ranks.as_ref(),
+                keep_runs: options.keep_runs,
             };
             let run = if graded.is_empty() {
                 None

@@ -85,10 +85,34 @@ pub enum Problem {
         expected: i64,
         got: i64,
     },
-    /// The digest does not match although the rank found no wrong element (a runtime that was
-    /// tampered with, or a block changed after it was checked).
-    Digest {
+    /// The block is not where the rank's report says it is in its results file (the file was
+    /// truncated or written by the submission).
+    Unreadable {
         source: u32,
+    },
+    /// The block holds what `source` sent in an earlier call (`earlier` says which).
+    Stale {
+        source: u32,
+        earlier: String,
+    },
+    /// The rank's record counts `extra` more (or fewer) `MPI_Pcontrol` calls than the runtime
+    /// makes: the student's code called it (to hide calls from the tracer, say).
+    Pcontrol {
+        extra: u64,
+    },
+    /// The rank sent fewer bytes to other ranks through traced MPI calls than an alltoall of
+    /// blocks of `elements` values must send.
+    Traffic {
+        sent: u64,
+        needed: u64,
+        elements: u64,
+    },
+    /// Call `repetition` (from 1: the first call goes without saying) of a cell that calls the
+    /// function `of` times went wrong.
+    Repetition {
+        repetition: u32,
+        of: u32,
+        problem: Box<Problem>,
     },
     /// The rank reported nothing for a cell that the others completed.
     NoReport,
@@ -265,9 +289,32 @@ impl Problem {
             } => format!(
                 "received a wrong value from rank {source}: element {index} is {got}, expected {expected}"
             ),
-            Problem::Digest { source } => format!(
-                "returned a block from rank {source} whose digest does not match the expected values"
+            Problem::Unreadable { source } => format!(
+                "returned a block from rank {source} that is not where the rank's report says in its results file (the file was changed)"
             ),
+            Problem::Stale { source, earlier } => format!(
+                "received from rank {source} the block it sent in {earlier}, not the one it sent in this call"
+            ),
+            Problem::Pcontrol { extra } => format!(
+                "called MPI_Pcontrol in the student's code ({extra} call{} besides the grader's marks); MPI_Pcontrol belongs to the grader, which uses it to tell the student's calls from its own",
+                if *extra == 1 { "" } else { "s" }
+            ),
+            Problem::Traffic {
+                sent,
+                needed,
+                elements,
+            } => format!(
+                "sent {} B to other ranks through MPI; an alltoall of {} element{} per block must send at least {} B",
+                thousands(*sent),
+                thousands(*elements),
+                if *elements == 1 { "" } else { "s" },
+                thousands(*needed)
+            ),
+            Problem::Repetition {
+                repetition,
+                of,
+                problem,
+            } => format!("{} (in call {} of {of})", problem.explain(), repetition + 1),
             Problem::NoReport => "reported no result for this cell".into(),
             Problem::Tampered { what } => format!(
                 "has an event file the submission wrote into, so no result of it is trusted ({what})"

@@ -118,6 +118,7 @@ pub fn probe(
         limits: &challenge.limits,
         progress: &|_, _, _, _| {},
         jail: None,
+        keep_runs: false,
     };
     let mut launches = 0u32;
 

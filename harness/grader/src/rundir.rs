@@ -1,9 +1,11 @@
-//! A launch's run directory: the plan the grader writes and the events ranks append.
+//! A launch's run directory: the plan and keys the grader writes, the events and results ranks
+//! append.
 //!
 //! Event files are read incrementally (only complete lines), so the grader can watch a launch
 //! while it runs and read the rest after it ended.
 
 use crate::error::{Error, Result};
+use mpi_grade_protocol::payload::{self, Key};
 use mpi_grade_protocol::run::{self, Plan, RankEvent};
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -13,28 +15,59 @@ use std::path::{Path, PathBuf};
 pub struct RunDir {
     pub path: PathBuf,
     pub plan: Plan,
+    /// The ranks' payload keys (each rank reads its own from `keys/` and deletes it).
+    pub keys: Vec<Key>,
 }
 
 impl RunDir {
-    /// Creates the directory with its plan and an empty event file per rank (created by the
-    /// grader, so that what appears there later was written into files it made).
-    pub fn create(path: &Path, plan: Plan) -> Result<RunDir> {
-        let ranks_dir = run::ranks_dir(path);
-        std::fs::create_dir_all(&ranks_dir)
-            .map_err(Error::io(format!("cannot create {}", ranks_dir.display())))?;
+    /// Creates the directory with its plan, a key file per rank, and an empty event file and
+    /// results file per rank (created by the grader, so that what appears there later was
+    /// written into files it made).
+    pub fn create(path: &Path, plan: Plan, keys: Vec<Key>) -> Result<RunDir> {
+        assert_eq!(keys.len(), plan.ranks as usize, "one key per rank");
+        for dir in [
+            run::ranks_dir(path),
+            run::results_dir(path),
+            run::keys_dir(path),
+        ] {
+            std::fs::create_dir_all(&dir)
+                .map_err(Error::io(format!("cannot create {}", dir.display())))?;
+        }
         let plan_path = run::plan_path(path);
         let text = serde_json::to_string_pretty(&plan).expect("plans serialise");
         std::fs::write(&plan_path, text)
             .map_err(Error::io(format!("cannot write {}", plan_path.display())))?;
         for rank in 0..plan.ranks {
-            let events = run::rank_events_path(path, rank);
-            std::fs::write(&events, b"")
-                .map_err(Error::io(format!("cannot create {}", events.display())))?;
+            for file in [
+                run::rank_events_path(path, rank),
+                run::rank_results_path(path, rank),
+            ] {
+                std::fs::write(&file, b"")
+                    .map_err(Error::io(format!("cannot create {}", file.display())))?;
+            }
+            let key_path = run::rank_key_path(path, rank);
+            write_private(
+                &key_path,
+                &format!("{}\n", payload::key_hex(&keys[rank as usize])),
+            )?;
         }
         Ok(RunDir {
             path: path.to_path_buf(),
             plan,
+            keys,
         })
+    }
+
+    /// Keys no rank took (a rank that never started): deleted, so that nothing reads them
+    /// after the launch.
+    pub fn remove_keys(&self) {
+        let _ = std::fs::remove_dir_all(run::keys_dir(&self.path));
+    }
+
+    /// The results files, once they are checked (they can be large: a cell at 8 ranks and
+    /// 100 000 elements is 51 MB).
+    pub fn remove_results(&self) {
+        let _ = std::fs::remove_dir_all(run::results_dir(&self.path));
     }
 
     /// A reader of the ranks' event files.
@@ -45,7 +78,7 @@ impl RunDir {
                     let expect = Expected {
                         rank,
                         ranks: self.plan.ranks,
-                        seed: self.plan.seed,
+                        run_id: self.plan.run_id,
                         cells: self.plan.cells.len() as u32,
                     };
                     RankLog::new(run::rank_events_path(&self.path, rank), expect)
@@ -118,14 +151,14 @@ impl Events {
 struct Expected {
     rank: u32,
     ranks: u32,
-    seed: u64,
+    run_id: u64,
     cells: u32,
 }
 
 /// The events of one rank.
 ///
 /// The runtime writes, in this order: `ready` (with this rank, the launch's size and the plan's
-/// seed), then `start` and `done` for each planned cell in plan order, then `finished`; `panic`
+/// run id), then `start` and `done` for each planned cell in plan order, then `finished`; `panic`
 /// may come at any point. Anything else in the file was not written by the runtime as it should
 /// be (the submission runs in the same process and may write there): it is never taken for an
 /// event, and the first such line marks the rank's log as tampered with from the cell it
@@ -169,15 +202,15 @@ impl RankLog {
         let ready = self.ready();
         match event {
             RankEvent::Ready {
-                rank, size, seed, ..
+                rank, size, run_id, ..
             } => {
                 if ready {
                     return Err("a second `ready`".into());
                 }
-                if (*rank, *size, *seed) != (e.rank, e.ranks, e.seed) {
+                if (*rank, *size, *run_id) != (e.rank, e.ranks, e.run_id) {
                     return Err(format!(
-                        "`ready` of rank {rank} of {size} with seed {seed:#x} in the file of rank {} of {} (seed {:#x})",
-                        e.rank, e.ranks, e.seed
+                        "`ready` of rank {rank} of {size} with run id {run_id:#x} in the file of rank {} of {} (run id {:#x})",
+                        e.rank, e.ranks, e.run_id
                     ));
                 }
             }
@@ -272,6 +305,19 @@ impl RankLog {
     }
 }
 
+/// Writes a file only its owner may read.
+fn write_private(path: &Path, text: &str) -> Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()))
+        .map_err(Error::io(format!("cannot write {}", path.display())))
+}
+
 /// A line as quoted in a message: at most 120 characters.
 fn truncate(line: &str) -> String {
     match line.char_indices().nth(120) {
@@ -291,22 +337,25 @@ mod tests {
             format_version: run::FORMAT_VERSION,
             kind: "alltoall".into(),
             ranks: 2,
-            seed: 1,
+            run_id: 1,
             cells: vec![PlannedCell {
                 index: 0,
                 function: "part1".into(),
                 scaling_factor: 1,
                 mode: Mode::Standard,
-                seed: 2,
                 repetitions: 1,
             }],
         }
     }
 
+    fn keys() -> Vec<Key> {
+        vec![payload::rank_key(1, 0, 0), payload::rank_key(1, 0, 1)]
+    }
+
     #[test]
     fn events_are_read_line_by_line_as_they_are_appended() {
         let dir = tempfile::tempdir().unwrap();
-        let run_dir = RunDir::create(dir.path(), plan()).unwrap();
+        let run_dir = RunDir::create(dir.path(), plan(), keys()).unwrap();
         let mut events = run_dir.events();
         let mut f = std::fs::OpenOptions::new()
             .append(true)
@@ -330,13 +379,13 @@ mod tests {
         assert!(!events.all_done(0));
     }
 
-    fn ready(rank: u32, seed: u64) -> RankEvent {
+    fn ready(rank: u32, run_id: u64) -> RankEvent {
         RankEvent::Ready {
             rank,
             size: 2,
             pid: 1,
             library: String::new(),
-            seed,
+            run_id,
         }
     }
 
@@ -345,15 +394,14 @@ mod tests {
             cell,
             seconds: 0.0,
             times: vec![],
-            blocks: vec![],
-            error: None,
+            results: vec![],
         }
     }
 
     /// The events of rank 0 after `lines` were written to its file.
     fn log_of(lines: &[String]) -> RankLog {
         let dir = tempfile::tempdir().unwrap();
-        let run_dir = RunDir::create(dir.path(), plan()).unwrap();
+        let run_dir = RunDir::create(dir.path(), plan(), keys()).unwrap();
         let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
         std::fs::write(run::rank_events_path(dir.path(), 0), text).unwrap();
         let mut events = run_dir.events();
@@ -385,7 +433,7 @@ mod tests {
         let (cell, why) = log.tampered.clone().unwrap();
         assert_eq!(cell, 0);
         assert!(why.contains("`done` of cell 0 out of order"), "{why}");
-        // Another rank's events, another run's seed, a cell before it started.
+        // Another rank's events, another run's id, a cell before it started.
         for lines in [
             vec![ready(1, 1).to_line()],
             vec![ready(0, 99).to_line()],
@@ -402,10 +450,19 @@ mod tests {
     #[test]
     fn the_plan_is_written_for_the_ranks() {
         let dir = tempfile::tempdir().unwrap();
-        RunDir::create(dir.path(), plan()).unwrap();
+        RunDir::create(dir.path(), plan(), keys()).unwrap();
         let text = std::fs::read_to_string(run::plan_path(dir.path())).unwrap();
         let back: Plan = serde_json::from_str(&text).unwrap();
         assert_eq!(back, plan());
         assert!(run::rank_events_path(dir.path(), 1).exists());
+        assert!(run::rank_results_path(dir.path(), 1).exists());
+        let key = std::fs::read_to_string(run::rank_key_path(dir.path(), 1)).unwrap();
+        assert_eq!(payload::parse_key_hex(&key), Some(keys()[1]));
+        let mode = std::os::unix::fs::PermissionsExt::mode(
+            &std::fs::metadata(run::rank_key_path(dir.path(), 1))
+                .unwrap()
+                .permissions(),
+        );
+        assert_eq!(mode & 0o777, 0o600);
     }
 }

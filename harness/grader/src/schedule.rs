@@ -17,7 +17,7 @@ use crate::launch::{self, Launch};
 use crate::launcher::Launcher;
 use crate::outcome::{Cell, NotRun, Outcome};
 use crate::rundir::RunDir;
-use crate::trace::usage::Usage;
+use crate::trace::usage::{cell_problem, Usage};
 use crate::trace::LaunchTrace;
 use mpi_grade_protocol::payload;
 use mpi_grade_protocol::run::{self, Mode, Plan, PlannedCell};
@@ -62,14 +62,6 @@ pub fn cells_for(challenge: &Challenge, parts: &[&Part], ranks: u32) -> Vec<Cell
         .collect()
 }
 
-/// A key unique to a cell within a grade, from which its payload seed derives.
-fn cell_key(cell: &Cell, part_index: usize) -> u64 {
-    (u64::from(cell.ranks) << 40)
-        | ((part_index as u64) << 32)
-        | ((cell.mode == Mode::ZeroBuffer) as u64) << 31
-        | cell.scaling_factor
-}
-
 /// How many times a cell calls its function: parts expected to complete are timed over
 /// several calls in standard mode; a deadlock ends the first call anyway.
 pub fn repetitions(challenge: &Challenge, parts: &[&Part], cell: &Cell) -> u32 {
@@ -83,29 +75,40 @@ pub fn repetitions(challenge: &Challenge, parts: &[&Part], cell: &Cell) -> u32 {
     }
 }
 
-/// The plan of one launch.
-pub fn plan(challenge: &Challenge, seed: u64, ranks: u32, batch: &[Cell], parts: &[&Part]) -> Plan {
+/// The plan of the launch numbered `launch` of the grade with seed `seed`. The payload keys
+/// of its ranks are [`launch_keys`]: they are not in the plan, which every rank can read.
+pub fn plan(
+    challenge: &Challenge,
+    seed: u64,
+    launch: u32,
+    ranks: u32,
+    batch: &[Cell],
+    parts: &[&Part],
+) -> Plan {
     Plan {
         format_version: run::FORMAT_VERSION,
         kind: challenge.kind.as_str().to_string(),
         ranks,
-        seed,
+        run_id: payload::run_id(seed, u64::from(launch)),
         cells: batch
             .iter()
             .enumerate()
-            .map(|(index, cell)| {
-                let part_index = parts.iter().position(|p| p.name == cell.part).unwrap_or(0);
-                PlannedCell {
-                    index: index as u32,
-                    function: cell.function.clone(),
-                    scaling_factor: cell.scaling_factor,
-                    mode: cell.mode,
-                    seed: payload::cell_seed(seed, cell_key(cell, part_index)),
-                    repetitions: repetitions(challenge, parts, cell),
-                }
+            .map(|(index, cell)| PlannedCell {
+                index: index as u32,
+                function: cell.function.clone(),
+                scaling_factor: cell.scaling_factor,
+                mode: cell.mode,
+                repetitions: repetitions(challenge, parts, cell),
             })
             .collect(),
     }
+}
+
+/// The secret key of every rank of the launch numbered `launch`.
+pub fn launch_keys(seed: u64, launch: u32, ranks: u32) -> Vec<payload::Key> {
+    (0..ranks)
+        .map(|rank| payload::rank_key(seed, u64::from(launch), rank))
+        .collect()
 }
 
 /// Everything a matrix run needs besides the cells.
@@ -126,6 +129,8 @@ pub struct Matrix<'a> {
     pub progress: &'a dyn Fn(u32, usize, usize, f64),
     /// Where the ranks run confined (`None`: not sandboxed).
     pub jail: Option<&'a crate::sandbox::Jail>,
+    /// Keep the ranks' results files (`--keep-runs`); otherwise each is deleted once checked.
+    pub keep_runs: bool,
 }
 
 /// What running the matrix produced.
@@ -210,8 +215,9 @@ impl Matrix<'_> {
     /// Runs `cells` (at most `MAX_CELLS`, all at `ranks` ranks) in one launch, numbered
     /// `index` among this matrix's launches.
     pub fn launch(&self, ranks: u32, cells: &[Cell], index: u32) -> Result<Batch> {
-        let plan = plan(self.challenge, self.seed, ranks, cells, &self.parts);
-        let run_dir = RunDir::create(&self.scratch.join(format!("launch-{index}")), plan)?;
+        let plan = plan(self.challenge, self.seed, index, ranks, cells, &self.parts);
+        let keys = launch_keys(self.seed, index, ranks);
+        let run_dir = RunDir::create(&self.scratch.join(format!("launch-{index}")), plan, keys)?;
         let trace = match self.tracer {
             Some(_) => Some(LaunchTrace::create(
                 &run_dir.path,
@@ -229,10 +235,7 @@ impl Matrix<'_> {
             program: self.driver,
             args: &[],
             ranks,
-            env: trace
-                .as_ref()
-                .map(|t| t.rank_env(false, false))
-                .unwrap_or_default(),
+            env: rank_env(trace.as_ref()),
             preload: self.tracer,
             capture: Some(self.limits.output_bytes),
             launch_seconds: self.limits.launch_seconds,
@@ -257,17 +260,35 @@ impl Matrix<'_> {
                 .iter()
                 .any(|p| p.function == function && p.expect == Expect::Deadlock)
         };
-        let classified =
-            classify::classify(&run_dir.plan, &record, self.launcher, &expects_deadlock);
+        let classified = classify::classify(&run_dir, &record, self.launcher, &expects_deadlock);
+        if !self.keep_runs {
+            run_dir.remove_keys();
+            run_dir.remove_results();
+        }
         let settled = classified
             .results
             .into_iter()
-            .map(|result| {
+            .map(|mut result| {
                 // Counts cover every repetition: report them per call.
                 let calls = result.timing.map_or(1, |t| t.repetitions);
                 let usage = match (&trace, &result.outcome) {
                     (Some(trace), outcome) if !matches!(outcome, Outcome::NotRun(_)) => {
-                        Some(trace.usage(result.index).per_call(calls))
+                        let usage = trace.usage(result.index);
+                        // Right blocks are not enough: they must have come through MPI calls
+                        // the tracer saw, between the runtime's marks only.
+                        if result.outcome == Outcome::Pass {
+                            let cell = &cells[result.index as usize];
+                            if let Some((rank, problem)) =
+                                cell_problem(&usage, ranks, cell.scaling_factor, calls)
+                            {
+                                result.outcome =
+                                    Outcome::WrongResult(crate::outcome::WrongResult {
+                                        rank,
+                                        problem,
+                                    });
+                            }
+                        }
+                        Some(usage.per_call(calls))
                     }
                     _ => None,
                 };
@@ -289,6 +310,19 @@ impl Matrix<'_> {
             seconds: record.seconds,
         })
     }
+}
+
+/// The environment a graded launch adds for its ranks.
+fn rank_env(trace: Option<&LaunchTrace>) -> Vec<(String, String)> {
+    let mut env = trace.map(|t| t.rank_env(false, false)).unwrap_or_default();
+    // The runtime makes each rank non-dumpable, so that no other process of the sandbox user
+    // reads its memory; UCX's CMA transport (MPICH's intra-node single copy) reads the peer's
+    // memory with process_vm_readv, which that forbids, and aborts. Its other shared-memory
+    // transports copy through shared segments instead.
+    if std::env::var_os("UCX_TLS").is_none() {
+        env.push(("UCX_TLS".to_string(), "^cma".to_string()));
+    }
+    env
 }
 
 fn skipped(why: NotRun) -> CellRecord {
@@ -344,24 +378,22 @@ mod tests {
     }
 
     #[test]
-    fn every_cell_of_a_grade_gets_its_own_seed() {
+    fn every_launch_gets_its_own_keys_and_run_id() {
         let config = Config::bundled();
         let challenge = config.challenge(None).unwrap();
         let parts: Vec<&Part> = challenge.parts.iter().collect();
-        let mut seeds = HashSet::new();
-        for &ranks in &challenge.ranks {
+        let mut keys = HashSet::new();
+        let mut ids = HashSet::new();
+        for (launch, &ranks) in challenge.ranks.iter().enumerate() {
             let cells = cells_for(challenge, &parts, ranks);
-            for planned in plan(challenge, 7, ranks, &cells, &parts).cells {
-                assert!(seeds.insert(planned.seed));
+            let plan = plan(challenge, 7, launch as u32, ranks, &cells, &parts);
+            assert!(ids.insert(plan.run_id));
+            for key in launch_keys(7, launch as u32, ranks) {
+                assert!(keys.insert(key));
             }
         }
-        // And the same cell in a later launch gets the same seed (a relaunch reproduces it).
-        let cells = cells_for(challenge, &parts, 2);
-        let again = plan(challenge, 7, 2, &cells[3..], &parts);
-        assert_eq!(
-            again.cells[0].seed,
-            plan(challenge, 7, 2, &cells, &parts).cells[3].seed
-        );
-        assert_eq!(again.cells[0].index, 0);
+        // The same seed reproduces them; another seed does not.
+        assert_eq!(launch_keys(7, 1, 3), launch_keys(7, 1, 3));
+        assert_ne!(launch_keys(7, 1, 3), launch_keys(8, 1, 3));
     }
 }

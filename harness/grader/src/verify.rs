@@ -1,13 +1,16 @@
 //! Deciding whether a completed cell returned the right blocks.
 //!
-//! The grader recomputes the digest of every block from the cell's seed and compares it with
-//! the digest each rank reported. The rank's own report of the first wrong element only
-//! explains a mismatch; it never decides.
+//! Each rank appended what the student function returned, raw, to its results file; its `done`
+//! event says where each block is. The grader knows every rank's key, so it recomputes every
+//! block each rank should have received and compares it, element by element, with what is in
+//! the file. Nothing the rank says about correctness is believed: a block is right only if
+//! its bytes are, and no rank can produce another rank's bytes without receiving them.
 
 use crate::outcome::{Outcome, Problem, WrongResult};
-use crate::rundir::Events;
-use mpi_grade_protocol::payload;
-use mpi_grade_protocol::run::{PlannedCell, RankEvent, ResultError};
+use crate::rundir::{Events, RunDir};
+use mpi_grade_protocol::payload::{self, Key};
+use mpi_grade_protocol::run::{self, BlockReport, PlannedCell, RankEvent};
+use std::os::unix::fs::FileExt;
 
 /// How long a completed cell took.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -20,8 +23,12 @@ pub struct Timing {
 }
 
 /// The outcome of a cell every rank completed, and its timing.
-pub fn verify(cell: &PlannedCell, events: &Events) -> (Outcome, Option<Timing>) {
+pub fn verify(cell: &PlannedCell, run_dir: &RunDir, events: &Events) -> (Outcome, Option<Timing>) {
     let ranks = events.ranks.len() as u32;
+    let checker = Checker {
+        keys: &run_dir.keys,
+        cells: &run_dir.plan.cells,
+    };
     let mut per_rank: Vec<Vec<f64>> = Vec::new();
     for (rank, log) in (0..ranks).zip(&events.ranks) {
         if let Some((from, what)) = &log.tampered {
@@ -33,8 +40,7 @@ pub fn verify(cell: &PlannedCell, events: &Events) -> (Outcome, Option<Timing>) 
         let Some(RankEvent::Done {
             seconds,
             times,
-            blocks,
-            error,
+            results,
             ..
         }) = log.done(cell.index)
         else {
@@ -45,11 +51,30 @@ pub fn verify(cell: &PlannedCell, events: &Events) -> (Outcome, Option<Timing>) 
         } else {
             times.clone()
         });
-        if let Some(problem) = check_rank(cell, rank, ranks, blocks, error.as_ref()) {
+        let file = std::fs::File::open(run::rank_results_path(&run_dir.path, rank)).ok();
+        let read = |report: &BlockReport, out: &mut [i64]| -> bool {
+            read_block(file.as_ref(), report, out)
+        };
+        if let Some(problem) = checker.check_rank(cell, rank, ranks, results, &read) {
             return (wrong(rank, problem), timing(&per_rank));
         }
     }
     (Outcome::Pass, timing(&per_rank))
+}
+
+/// Reads the elements of one block from a results file; `false` if they are not all there.
+fn read_block(file: Option<&std::fs::File>, report: &BlockReport, out: &mut [i64]) -> bool {
+    let Some(file) = file else {
+        return false;
+    };
+    let mut bytes = vec![0u8; out.len() * 8];
+    if file.read_exact_at(&mut bytes, report.offset).is_err() {
+        return false;
+    }
+    for (o, b) in out.iter_mut().zip(bytes.chunks_exact(8)) {
+        *o = i64::from_le_bytes(b.try_into().expect("8 bytes"));
+    }
+    true
 }
 
 /// Per repetition the slowest rank, then the fastest repetition.
@@ -68,75 +93,206 @@ fn wrong(rank: u32, problem: Problem) -> Outcome {
     Outcome::WrongResult(WrongResult { rank, problem })
 }
 
-fn check_rank(
-    cell: &PlannedCell,
-    rank: u32,
-    ranks: u32,
-    blocks: &[mpi_grade_protocol::run::BlockReport],
-    reported: Option<&ResultError>,
-) -> Option<Problem> {
-    if blocks.len() != ranks as usize {
-        return Some(Problem::BlockCount {
-            expected: ranks,
-            got: blocks.len() as u32,
-        });
+/// What every rank of a launch sent: the keys, and the cells (to name a stale block).
+struct Checker<'a> {
+    keys: &'a [Key],
+    cells: &'a [PlannedCell],
+}
+
+impl Checker<'_> {
+    /// The first problem with what `rank` received in every repetition of `cell`.
+    fn check_rank(
+        &self,
+        cell: &PlannedCell,
+        rank: u32,
+        ranks: u32,
+        results: &[Vec<BlockReport>],
+        read: &dyn Fn(&BlockReport, &mut [i64]) -> bool,
+    ) -> Option<Problem> {
+        let of = cell.repetitions.max(1);
+        if results.len() != of as usize {
+            return Some(Problem::NoReport);
+        }
+        let len = cell.scaling_factor as usize;
+        let mut got = vec![0i64; len];
+        let mut want = vec![0i64; len];
+        for (repetition, blocks) in (0..of).zip(results) {
+            let problem = self.check_repetition(
+                cell, repetition, rank, ranks, blocks, read, &mut got, &mut want,
+            );
+            if let Some(problem) = problem {
+                return Some(if repetition > 0 {
+                    Problem::Repetition {
+                        repetition,
+                        of,
+                        problem: Box::new(problem),
+                    }
+                } else {
+                    problem
+                });
+            }
+        }
+        None
     }
-    for (source, block) in (0..ranks).zip(blocks) {
-        if block.len != cell.scaling_factor {
-            return Some(Problem::Length {
-                source,
-                expected: cell.scaling_factor,
-                got: block.len,
+
+    #[allow(clippy::too_many_arguments)]
+    fn check_repetition(
+        &self,
+        cell: &PlannedCell,
+        repetition: u32,
+        rank: u32,
+        ranks: u32,
+        blocks: &[BlockReport],
+        read: &dyn Fn(&BlockReport, &mut [i64]) -> bool,
+        got: &mut [i64],
+        want: &mut [i64],
+    ) -> Option<Problem> {
+        if blocks.len() != ranks as usize {
+            return Some(Problem::BlockCount {
+                expected: ranks,
+                got: blocks.len() as u32,
             });
         }
-        let expected = payload::expected_digest(cell.seed, source, rank, cell.scaling_factor);
-        if payload::parse_digest_hex(&block.digest) != Some(expected) {
-            return Some(match reported {
-                Some(&ResultError::WrongElement {
-                    source: s,
-                    index,
-                    expected,
-                    got,
-                }) if s == source => Problem::Element {
+        for (source, block) in (0..ranks).zip(blocks) {
+            if block.len != cell.scaling_factor {
+                return Some(Problem::Length {
                     source,
-                    index,
-                    expected,
-                    got,
-                },
-                _ => Problem::Digest { source },
-            });
+                    expected: cell.scaling_factor,
+                    got: block.len,
+                });
+            }
         }
+        for (source, block) in (0..ranks).zip(blocks) {
+            if !read(block, got) {
+                return Some(Problem::Unreadable { source });
+            }
+            let key = &self.keys[source as usize];
+            payload::fill_block(key, cell.index, repetition, rank, want);
+            if let Some(index) = got.iter().zip(want.iter()).position(|(g, w)| g != w) {
+                return Some(self.stale(cell, repetition, source, rank, got).unwrap_or(
+                    Problem::Element {
+                        source,
+                        index: index as u64,
+                        expected: want[index],
+                        got: got[index],
+                    },
+                ));
+            }
+        }
+        None
     }
-    None
+
+    /// Whether a wrong block is what `source` sent `rank` in an earlier call of this launch.
+    fn stale(
+        &self,
+        cell: &PlannedCell,
+        repetition: u32,
+        source: u32,
+        rank: u32,
+        got: &[i64],
+    ) -> Option<Problem> {
+        let key = &self.keys[source as usize];
+        let earlier = self
+            .cells
+            .iter()
+            .filter(|c| c.index < cell.index && c.scaling_factor as usize >= got.len())
+            .flat_map(|c| (0..c.repetitions.max(1)).map(move |r| (c, r)))
+            .chain((0..repetition).map(|r| (cell, r)));
+        let mut candidate = vec![0i64; got.len()];
+        for (c, r) in earlier {
+            payload::fill_block(key, c.index, r, rank, &mut candidate);
+            if candidate == got {
+                let earlier = if c.index == cell.index {
+                    format!("call {} of this cell", r + 1)
+                } else {
+                    format!(
+                        "an earlier cell ({} elements per block)",
+                        crate::outcome::thousands(c.scaling_factor)
+                    )
+                };
+                return Some(Problem::Stale { source, earlier });
+            }
+        }
+        None
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use mpi_grade_protocol::run::{BlockReport, Mode};
+    use mpi_grade_protocol::run::Mode;
+    use std::collections::HashMap;
 
-    fn cell() -> PlannedCell {
-        PlannedCell {
-            index: 0,
-            function: "part2".into(),
-            scaling_factor: 5,
-            mode: Mode::Standard,
-            seed: 77,
-            repetitions: 1,
-        }
-    }
-
-    fn report(block: &[i64]) -> BlockReport {
-        BlockReport {
-            len: block.len() as u64,
-            digest: payload::digest_hex(payload::digest(block)),
-        }
-    }
-
-    fn correct_blocks(rank: u32, ranks: u32) -> Vec<BlockReport> {
-        (0..ranks)
-            .map(|s| report(&payload::block(77, s, rank, 5)))
+    fn cells() -> Vec<PlannedCell> {
+        (0..2)
+            .map(|index| PlannedCell {
+                index,
+                function: "part2".into(),
+                scaling_factor: 5,
+                mode: Mode::Standard,
+                repetitions: 2,
+            })
             .collect()
+    }
+
+    fn keys() -> Vec<Key> {
+        (0..3).map(|r| payload::rank_key(77, 0, r)).collect()
+    }
+
+    /// A fake results file: blocks by offset.
+    struct File(HashMap<u64, Vec<i64>>);
+
+    impl File {
+        /// What `rank` correctly received in every repetition of `cell`, as the runtime lays
+        /// it out; `edit` may change the block of (repetition, source) first.
+        fn correct(
+            cell: &PlannedCell,
+            rank: u32,
+            edit: impl Fn(u32, u32, &mut Vec<i64>),
+        ) -> (File, Vec<Vec<BlockReport>>) {
+            let mut blocks = HashMap::new();
+            let mut results = Vec::new();
+            let mut offset = 0;
+            for rep in 0..cell.repetitions {
+                let mut reports = Vec::new();
+                for source in 0..3 {
+                    let mut b = payload::block(&keys()[source as usize], cell.index, rep, rank, 5);
+                    edit(rep, source, &mut b);
+                    reports.push(BlockReport {
+                        len: b.len() as u64,
+                        offset,
+                    });
+                    offset += 8 * b.len() as u64;
+                    blocks.insert(reports.last().unwrap().offset, b);
+                }
+                results.push(reports);
+            }
+            (File(blocks), results)
+        }
+
+        fn read(&self, report: &BlockReport, out: &mut [i64]) -> bool {
+            match self.0.get(&report.offset) {
+                Some(b) if b.len() == out.len() => {
+                    out.copy_from_slice(b);
+                    true
+                }
+                _ => false,
+            }
+        }
+    }
+
+    fn check(
+        cell: &PlannedCell,
+        rank: u32,
+        edit: impl Fn(u32, u32, &mut Vec<i64>),
+    ) -> Option<Problem> {
+        let (keys, cells) = (keys(), cells());
+        let checker = Checker {
+            keys: &keys,
+            cells: &cells,
+        };
+        let (file, results) = File::correct(cell, rank, edit);
+        checker.check_rank(cell, rank, 3, &results, &|r, out| file.read(r, out))
     }
 
     #[test]
@@ -149,68 +305,111 @@ mod tests {
     }
 
     #[test]
-    fn right_digests_pass() {
-        assert_eq!(check_rank(&cell(), 1, 3, &correct_blocks(1, 3), None), None);
+    fn the_right_bytes_pass() {
+        assert_eq!(check(&cells()[1], 1, |_, _, _| {}), None);
     }
 
     #[test]
-    fn a_wrong_digest_fails_even_if_the_rank_says_nothing() {
-        let mut blocks = correct_blocks(1, 3);
-        blocks[2] = report(&payload::block(77, 2, 0, 5)); // the block meant for rank 0
+    fn the_first_wrong_element_is_named_with_its_call() {
+        let cell = &cells()[0];
+        let problem = check(cell, 1, |rep, source, b| {
+            if rep == 1 && source == 2 {
+                b[3] = 42;
+            }
+        });
+        let expected = payload::block(&keys()[2], 0, 1, 1, 5)[3];
         assert_eq!(
-            check_rank(&cell(), 1, 3, &blocks, None),
-            Some(Problem::Digest { source: 2 })
-        );
-        let said = ResultError::WrongElement {
-            source: 2,
-            index: 0,
-            expected: 1,
-            got: 2,
-        };
-        assert_eq!(
-            check_rank(&cell(), 1, 3, &blocks, Some(&said)),
-            Some(Problem::Element {
-                source: 2,
-                index: 0,
-                expected: 1,
-                got: 2
+            problem,
+            Some(Problem::Repetition {
+                repetition: 1,
+                of: 2,
+                problem: Box::new(Problem::Element {
+                    source: 2,
+                    index: 3,
+                    expected,
+                    got: 42
+                })
             })
         );
     }
 
     #[test]
-    fn a_rank_claiming_an_error_with_right_digests_passes() {
-        // The digests decide; a report alone cannot fail (or pass) a cell.
-        let said = ResultError::WrongLength {
-            source: 0,
-            expected: 5,
-            got: 4,
-        };
-        assert_eq!(
-            check_rank(&cell(), 0, 2, &correct_blocks(0, 2), Some(&said)),
-            None
+    fn own_blocks_sent_back_are_wrong() {
+        let problem = check(&cells()[0], 0, |rep, source, b| {
+            *b = payload::block(&keys()[0], 0, rep, source, 5);
+        });
+        assert!(
+            matches!(
+                problem,
+                Some(Problem::Element {
+                    source: 1,
+                    index: 0,
+                    ..
+                })
+            ),
+            "{problem:?}"
         );
     }
 
     #[test]
-    fn counts_and_lengths_are_checked() {
-        let blocks = correct_blocks(0, 2);
+    fn stale_blocks_are_recognised() {
+        // The previous call's block, and the block of the cell before.
+        let problem = check(&cells()[1], 2, |rep, source, b| {
+            if rep == 1 && source == 0 {
+                *b = payload::block(&keys()[0], 1, 0, 2, 5);
+            }
+        });
+        assert!(
+            format!("{problem:?}")
+                .contains("Stale { source: 0, earlier: \"call 1 of this cell\" }"),
+            "{problem:?}"
+        );
+        let problem = check(&cells()[1], 2, |rep, source, b| {
+            if rep == 0 && source == 1 {
+                *b = payload::block(&keys()[1], 0, 1, 2, 5);
+            }
+        });
+        assert!(
+            format!("{problem:?}").contains("earlier: \"an earlier cell (5 elements per block)\""),
+            "{problem:?}"
+        );
+    }
+
+    #[test]
+    fn counts_lengths_and_missing_bytes_are_checked() {
+        let cell = &cells()[0];
+        let (keys, cells) = (keys(), cells());
+        let checker = Checker {
+            keys: &keys,
+            cells: &cells,
+        };
+        let (file, mut results) = File::correct(cell, 0, |_, _, _| {});
+        let read = |r: &BlockReport, out: &mut [i64]| file.read(r, out);
+        results[0].pop();
         assert_eq!(
-            check_rank(&cell(), 0, 3, &blocks, None),
+            checker.check_rank(cell, 0, 3, &results, &read),
             Some(Problem::BlockCount {
                 expected: 3,
                 got: 2
             })
         );
-        let mut blocks = correct_blocks(0, 2);
-        blocks[1].len = 4;
+        let (_, mut results) = File::correct(cell, 0, |_, _, _| {});
+        results[1][2].len = 4;
+        assert!(
+            format!("{:?}", checker.check_rank(cell, 0, 3, &results, &read))
+                .contains("Length { source: 2, expected: 5, got: 4 }")
+        );
+        let (_, mut results) = File::correct(cell, 0, |_, _, _| {});
+        results[0][1].offset = 9999;
+        assert!(
+            format!("{:?}", checker.check_rank(cell, 0, 3, &results, &read))
+                .contains("Unreadable { source: 1 }")
+        );
+        // A forged `done` naming fewer repetitions than the cell ran.
+        let (_, results) = File::correct(cell, 0, |_, _, _| {});
         assert_eq!(
-            check_rank(&cell(), 0, 2, &blocks, None),
-            Some(Problem::Length {
-                source: 1,
-                expected: 5,
-                got: 4
-            })
+            checker.check_rank(cell, 0, 3, &results[..1], &read),
+            Some(Problem::NoReport)
         );
     }
 }

@@ -2,8 +2,8 @@
 //!
 //! Everything that crosses a process boundary is defined here, once:
 //!
-//! - [`payload`]: the values every rank sends and the digest of a received block. The grader
-//!   recomputes both from the seed, so it never trusts a rank's verdict.
+//! - [`payload`]: the values every rank sends, expanded from a key only that rank holds. The
+//!   grader knows every key and checks every received element itself.
 //! - [`run`]: the files of a run directory. The grader writes `plan.json`; each rank appends
 //!   JSON lines to `ranks/<rank>.jsonl`. Plain files and JSON, so that a driver in another
 //!   language (an mpi4py one, say) can take part by following `docs/protocol.md`.
@@ -12,4 +12,5 @@
 
 pub mod payload;
 pub mod run;
+pub mod shake;
 pub mod trace;

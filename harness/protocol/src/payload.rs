@@ -1,82 +1,111 @@
-//! Payload values and block digests.
+//! Payload values: keyed, so that no rank can predict what another sends.
 //!
-//! Element `k` of the block that rank `s` sends to rank `d` in a cell is
-//! `mix64(pack(s, d, k) ^ cell_seed)` reinterpreted as `i64`, where
-//! `pack(s, d, k) = s << 48 | d << 32 | k`. `mix64` (the SplitMix64 finaliser) and XOR with a
-//! constant are both bijections of `u64`, so within a cell every `(s, d, k)` has its own value:
-//! a misrouted, reordered or truncated element cannot look right. Cells get different seeds, so
-//! a stale block left over from an earlier cell cannot look right either.
+//! Each rank of a launch gets its own secret key ([`KEY_LEN`] bytes), and only that rank gets
+//! it (see `docs/protocol.md`, "Keys"). The block that rank `s` sends to rank `d` in repetition
+//! `r` of cell `c` is the SHAKE128 output of
 //!
-//! The digest of a block is `mix64(len) + Σ_k mix64(v_k ^ k·φ)` with wrapping arithmetic
-//! (`φ` = 0x9e3779b97f4a7c15). It depends on every element and its position, and it is a plain
-//! sum of independent terms, so it vectorises (NumPy computes it with `uint64` arrays).
+//! ```text
+//! "mpi-grade block\0" || key_s || le32(c) || le32(r) || le32(d)
+//! ```
+//!
+//! read as little-endian `i64`s, as many as the block is long. Without `key_s` the values of
+//! rank `s` cannot be told from random: a receiver that did not receive a block cannot
+//! compute it, a block from another cell or repetition or meant for another rank differs, and
+//! knowing some elements of a block says nothing about the others. Python computes a block as
+//! `numpy.frombuffer(hashlib.shake_128(prefix).digest(8 * n), "<i8")`.
+//!
+//! The grader derives the keys from the grade's seed ([`rank_key`]), so `--seed` reproduces a
+//! grade exactly; the seed is random by default and never reaches a rank.
 
-/// Largest rank count the packing supports (ranks are packed in 16 bits).
+use crate::shake::Shake128;
+
+/// Length of a rank's key in bytes.
+pub const KEY_LEN: usize = 32;
+
+/// A rank's secret key.
+pub type Key = [u8; KEY_LEN];
+
+/// Largest rank count a plan may have.
 pub const MAX_RANKS: u32 = 1 << 16;
-/// Largest block length the packing supports (indices are packed in 32 bits).
-pub const MAX_BLOCK_LEN: u64 = 1 << 32;
 
-const PHI: u64 = 0x9e37_79b9_7f4a_7c15;
+const KEY_DOMAIN: &[u8] = b"mpi-grade rank key\0";
+const BLOCK_DOMAIN: &[u8] = b"mpi-grade block\0";
+const RUN_ID_DOMAIN: &[u8] = b"mpi-grade run id\0";
 
-/// The SplitMix64 finaliser: a bijection of `u64` that mixes every input bit into every output bit.
+/// The key of `rank` in the launch numbered `launch` of the grade with seed `grade_seed`.
+pub fn rank_key(grade_seed: u64, launch: u64, rank: u32) -> Key {
+    let mut input = KEY_DOMAIN.to_vec();
+    input.extend_from_slice(&grade_seed.to_le_bytes());
+    input.extend_from_slice(&launch.to_le_bytes());
+    input.extend_from_slice(&rank.to_le_bytes());
+    let mut key = [0u8; KEY_LEN];
+    Shake128::new(&input).squeeze(&mut key);
+    key
+}
+
+/// The identifier of a launch that its plan and events carry (so that events of another run
+/// are told apart). A one-way function of the seed: it does not give the keys away.
+pub fn run_id(grade_seed: u64, launch: u64) -> u64 {
+    let mut input = RUN_ID_DOMAIN.to_vec();
+    input.extend_from_slice(&grade_seed.to_le_bytes());
+    input.extend_from_slice(&launch.to_le_bytes());
+    let mut id = [0u64; 1];
+    Shake128::new(&input).squeeze_words(&mut id);
+    id[0]
+}
+
+/// The sponge whose output is the block `key`'s rank sends to `dest` in `cell`, `repetition`.
+pub fn block_stream(key: &Key, cell: u32, repetition: u32, dest: u32) -> Shake128 {
+    let mut input = [0u8; BLOCK_DOMAIN.len() + KEY_LEN + 12];
+    let (domain, rest) = input.split_at_mut(BLOCK_DOMAIN.len());
+    domain.copy_from_slice(BLOCK_DOMAIN);
+    rest[..KEY_LEN].copy_from_slice(key);
+    rest[KEY_LEN..KEY_LEN + 4].copy_from_slice(&cell.to_le_bytes());
+    rest[KEY_LEN + 4..KEY_LEN + 8].copy_from_slice(&repetition.to_le_bytes());
+    rest[KEY_LEN + 8..].copy_from_slice(&dest.to_le_bytes());
+    Shake128::new(&input)
+}
+
+/// Fills `out` with the first `out.len()` elements of a block.
+pub fn fill_block(key: &Key, cell: u32, repetition: u32, dest: u32, out: &mut [i64]) {
+    let mut words = vec![0u64; out.len()];
+    block_stream(key, cell, repetition, dest).squeeze_words(&mut words);
+    for (o, w) in out.iter_mut().zip(words) {
+        *o = w as i64;
+    }
+}
+
+/// The block that the rank holding `key` sends to `dest`, `len` elements long.
+pub fn block(key: &Key, cell: u32, repetition: u32, dest: u32, len: u64) -> Vec<i64> {
+    let mut out = vec![0i64; len as usize];
+    fill_block(key, cell, repetition, dest, &mut out);
+    out
+}
+
+/// Key bytes as lowercase hex (as the grader writes them for a rank).
+pub fn key_hex(key: &Key) -> String {
+    key.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Parses [`key_hex`] (surrounding whitespace allowed).
+pub fn parse_key_hex(text: &str) -> Option<Key> {
+    let text = text.trim();
+    if text.len() != 2 * KEY_LEN || !text.is_ascii() {
+        return None;
+    }
+    let mut key = [0u8; KEY_LEN];
+    for (i, b) in key.iter_mut().enumerate() {
+        *b = u8::from_str_radix(&text[2 * i..2 * i + 2], 16).ok()?;
+    }
+    Some(key)
+}
+
+/// The SplitMix64 finaliser: a cheap bijection of `u64` (for seeds and hashing, not payloads).
 #[inline]
 pub fn mix64(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
     z ^ (z >> 31)
-}
-
-/// The seed of one cell, derived from the grade's seed and a key unique to the cell within
-/// the grade. The grader derives it and writes it into the plan; ranks only read it.
-pub fn cell_seed(grade_seed: u64, cell_key: u64) -> u64 {
-    mix64(grade_seed ^ mix64(cell_key.wrapping_add(PHI)))
-}
-
-/// Element `k` of the block that rank `source` sends to rank `dest`.
-#[inline]
-pub fn element(cell_seed: u64, source: u32, dest: u32, k: u64) -> i64 {
-    debug_assert!(source < MAX_RANKS && dest < MAX_RANKS && k < MAX_BLOCK_LEN);
-    let packed = (u64::from(source) << 48) | (u64::from(dest) << 32) | k;
-    mix64(packed ^ cell_seed) as i64
-}
-
-/// The block that rank `source` sends to rank `dest`, `len` elements long.
-pub fn block(cell_seed: u64, source: u32, dest: u32, len: u64) -> Vec<i64> {
-    (0..len)
-        .map(|k| element(cell_seed, source, dest, k))
-        .collect()
-}
-
-/// The digest of a block of received values.
-pub fn digest(block: &[i64]) -> u64 {
-    let terms = block
-        .iter()
-        .enumerate()
-        .fold(0u64, |sum, (k, &v)| sum.wrapping_add(term(k as u64, v)));
-    mix64(block.len() as u64).wrapping_add(terms)
-}
-
-/// The digest that a correct block from `source` to `dest` has, computed without allocating it.
-pub fn expected_digest(cell_seed: u64, source: u32, dest: u32, len: u64) -> u64 {
-    let terms = (0..len).fold(0u64, |sum, k| {
-        sum.wrapping_add(term(k, element(cell_seed, source, dest, k)))
-    });
-    mix64(len).wrapping_add(terms)
-}
-
-#[inline]
-fn term(k: u64, v: i64) -> u64 {
-    mix64((v as u64) ^ k.wrapping_mul(PHI))
-}
-
-/// A digest as it appears in the run-directory files: 16 lowercase hex digits.
-pub fn digest_hex(digest: u64) -> String {
-    format!("{digest:016x}")
-}
-
-/// Parses a digest written by [`digest_hex`].
-pub fn parse_digest_hex(text: &str) -> Option<u64> {
-    (text.len() == 16).then(|| u64::from_str_radix(text, 16).ok())?
 }
 
 #[cfg(test)]
@@ -85,80 +114,61 @@ mod tests {
     use std::collections::HashSet;
 
     #[test]
-    fn elements_are_unique_per_source_dest_and_index() {
-        let seed = cell_seed(42, 7);
+    fn blocks_differ_by_sender_receiver_cell_and_repetition() {
+        let k0 = rank_key(42, 0, 0);
+        let k1 = rank_key(42, 0, 1);
+        assert_ne!(k0, k1);
+        assert_ne!(k0, rank_key(43, 0, 0));
+        assert_ne!(k0, rank_key(42, 1, 0));
         let mut seen = HashSet::new();
-        for s in 0..5 {
-            for d in 0..5 {
-                for k in 0..200 {
-                    assert!(
-                        seen.insert(element(seed, s, d, k)),
-                        "collision at {s} {d} {k}"
-                    );
+        for key in [k0, k1] {
+            for cell in 0..3 {
+                for rep in 0..3 {
+                    for dest in 0..3 {
+                        assert!(seen.insert(block(&key, cell, rep, dest, 4)));
+                    }
                 }
             }
         }
     }
 
     #[test]
-    fn cells_have_different_values() {
-        let a = cell_seed(42, 1);
-        let b = cell_seed(42, 2);
-        assert_ne!(block(a, 0, 1, 8), block(b, 0, 1, 8));
-        assert_ne!(cell_seed(42, 1), cell_seed(43, 1));
+    fn a_longer_block_extends_a_shorter_one() {
+        let key = rank_key(9, 3, 2);
+        let long = block(&key, 1, 0, 2, 500);
+        assert_eq!(&long[..21], &block(&key, 1, 0, 2, 21)[..]);
     }
 
     #[test]
-    fn digest_matches_expected_and_detects_damage() {
-        let seed = cell_seed(9, 3);
-        let good = block(seed, 2, 1, 1000);
-        let want = expected_digest(seed, 2, 1, 1000);
-        assert_eq!(digest(&good), want);
-
-        let mut swapped = good.clone();
-        swapped.swap(10, 11);
-        assert_ne!(digest(&swapped), want, "reordering must change the digest");
-
-        let truncated = &good[..999];
-        assert_ne!(digest(truncated), want, "truncation must change the digest");
-
-        let misrouted = block(seed, 1, 2, 1000);
-        assert_ne!(
-            digest(&misrouted),
-            want,
-            "a block meant for another rank must differ"
-        );
-
-        let stale = block(cell_seed(9, 2), 2, 1, 1000);
-        assert_ne!(
-            digest(&stale),
-            want,
-            "a block from another cell must differ"
-        );
+    fn keys_round_trip_through_hex() {
+        let key = rank_key(1, 2, 3);
+        assert_eq!(parse_key_hex(&format!("{}\n", key_hex(&key))), Some(key));
+        assert_eq!(parse_key_hex("00"), None);
+        assert_eq!(parse_key_hex(&"zz".repeat(KEY_LEN)), None);
     }
 
-    #[test]
-    fn empty_block_digest_is_defined() {
-        assert_eq!(digest(&[]), expected_digest(1, 0, 0, 0));
-    }
-
-    #[test]
-    fn digest_hex_round_trips() {
-        for d in [0, 1, u64::MAX, 0x0123_4567_89ab_cdef] {
-            assert_eq!(parse_digest_hex(&digest_hex(d)), Some(d));
-        }
-        assert_eq!(parse_digest_hex("xyz"), None);
-        assert_eq!(parse_digest_hex("00000000000000000"), None);
-    }
-
-    /// Pins the formula: a Python driver is checked against these numbers.
+    /// Pins the formulas: a Python driver is checked against these numbers (computed with
+    /// `hashlib.shake_128`).
     #[test]
     fn formula_is_stable() {
-        assert_eq!(mix64(0), 0);
+        let key = rank_key(1, 0, 0);
+        assert_eq!(
+            key_hex(&key),
+            "c8f0181563fe252e57ce50d2a7f2f84dfc11ec0c46d7c0aece3f6edd430fa738"
+        );
+        let b: Vec<u64> = block(&key, 0, 0, 1, 3)
+            .into_iter()
+            .map(|v| v as u64)
+            .collect();
+        assert_eq!(
+            b,
+            [
+                0xc5cd_8b84_f292_c190,
+                0xf88b_c081_07c5_85c8,
+                0x35ef_4846_a64e_f331
+            ]
+        );
+        assert_eq!(run_id(1, 0), 0x3d28_0486_3d7b_a15d);
         assert_eq!(mix64(1), 0x5692_161d_100b_05e5);
-        let seed = cell_seed(1, 0);
-        assert_eq!(seed, 0x9e01_6029_3a33_aaf7);
-        assert_eq!(element(seed, 0, 1, 0) as u64, 0xcdde_5e62_9bd6_0a03);
-        assert_eq!(expected_digest(seed, 0, 1, 3), 0xd1b9_0136_32b3_b383);
     }
 }

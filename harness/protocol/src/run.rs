@@ -2,7 +2,9 @@
 //!
 //! ```text
 //! <run>/plan.json           written by the grader before the launch      (Plan)
+//! <run>/keys/<r>.key        rank r's secret key; the rank reads and deletes it at start-up
 //! <run>/ranks/<r>.jsonl     appended by rank r, one JSON object per line (RankEvent)
+//! <run>/results/<r>.bin     appended by rank r: the blocks it received, raw (see `Done`)
 //! <run>/trace/<r>.trace     the tracer's shared-memory record of rank r  (see `trace`)
 //! ```
 //!
@@ -13,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// Version of the plan and event formats; bumped on any incompatible change.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Environment variable holding the run directory of the current launch.
 pub const ENV_RUN_DIR: &str = "MPI_GRADE_RUN_DIR";
@@ -48,6 +50,27 @@ pub fn rank_events_path(run_dir: &Path, rank: u32) -> PathBuf {
     ranks_dir(run_dir).join(format!("{rank}.jsonl"))
 }
 
+/// The directory of the per-rank keys.
+pub fn keys_dir(run_dir: &Path) -> PathBuf {
+    run_dir.join("keys")
+}
+
+/// The key file of one rank: [`crate::payload::key_hex`] and a newline.
+pub fn rank_key_path(run_dir: &Path, rank: u32) -> PathBuf {
+    keys_dir(run_dir).join(format!("{rank}.key"))
+}
+
+/// The directory of the per-rank results files.
+pub fn results_dir(run_dir: &Path) -> PathBuf {
+    run_dir.join("results")
+}
+
+/// The results file of one rank: every block it received, as little-endian `i64`s, appended
+/// in the order of its `done` events.
+pub fn rank_results_path(run_dir: &Path, rank: u32) -> PathBuf {
+    results_dir(run_dir).join(format!("{rank}.bin"))
+}
+
 /// The directory of the tracer's records.
 pub fn trace_dir(run_dir: &Path) -> PathBuf {
     run_dir.join("trace")
@@ -66,8 +89,9 @@ pub struct Plan {
     pub kind: String,
     /// The number of ranks of this launch.
     pub ranks: u32,
-    /// The grade's seed, for the record; each cell carries its own derived seed.
-    pub seed: u64,
+    /// Identifies this launch (its events must carry it). Not a seed: nothing about the
+    /// payload follows from it.
+    pub run_id: u64,
     pub cells: Vec<PlannedCell>,
 }
 
@@ -81,8 +105,6 @@ pub struct PlannedCell {
     /// Elements per block.
     pub scaling_factor: u64,
     pub mode: Mode,
-    /// Seed of this cell's payload (see `payload::element`).
-    pub seed: u64,
     /// Calls of the function in a row, each after a barrier and timed alone (at least 1).
     #[serde(default = "one")]
     pub repetitions: u32,
@@ -123,15 +145,15 @@ pub enum RankEvent {
         pid: u32,
         /// `MPI_Get_library_version`.
         library: String,
-        /// The plan's seed, as the rank read it: the grader checks that the events are this
-        /// run's.
-        #[serde(default)]
-        seed: u64,
+        /// The plan's `run_id`, as the rank read it: the grader checks that the events are
+        /// this run's.
+        run_id: u64,
     },
     /// The rank is about to call the student function of this cell.
     Start { cell: u32 },
-    /// The student function returned (every repetition); what it returned, checked by the rank
-    /// and summarised: the first repetition that went wrong, else the last one.
+    /// The student function returned (every repetition). The rank appended what each
+    /// repetition returned to its results file; this says where. The grader checks those
+    /// bytes against what it expects: nothing here is believed about correctness.
     Done {
         cell: u32,
         /// Wall time of this rank's first call.
@@ -139,10 +161,9 @@ pub enum RankEvent {
         /// Wall time of each repetition on this rank (the first one included).
         #[serde(default)]
         times: Vec<f64>,
-        /// One entry per returned block, in order (entry `i` should come from rank `i`).
-        blocks: Vec<BlockReport>,
-        /// The first thing found wrong, if any; the grader decides from the digests.
-        error: Option<ResultError>,
+        /// Per repetition, one entry per returned block, in order (entry `i` should come
+        /// from rank `i`).
+        results: Vec<Vec<BlockReport>>,
     },
     /// The student's code (or the runtime) panicked; the rank aborts the job next.
     Panic {
@@ -154,33 +175,13 @@ pub enum RankEvent {
     Finished,
 }
 
-/// Length and digest of one returned block.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Where one returned block is in the rank's results file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BlockReport {
+    /// Elements in the block.
     pub len: u64,
-    /// `payload::digest_hex` of the block.
-    pub digest: String,
-}
-
-/// The first difference between what a rank got and what it should have got.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "kind", rename_all = "kebab-case")]
-pub enum ResultError {
-    /// The result did not have one block per rank.
-    WrongBlockCount { expected: u32, got: u32 },
-    /// The block from `source` had the wrong number of elements.
-    WrongLength {
-        source: u32,
-        expected: u64,
-        got: u64,
-    },
-    /// Element `index` of the block from `source` was wrong.
-    WrongElement {
-        source: u32,
-        index: u64,
-        expected: i64,
-        got: i64,
-    },
+    /// Byte offset of its first element in the results file.
+    pub offset: u64,
 }
 
 impl RankEvent {
@@ -200,19 +201,11 @@ mod tests {
             cell: 3,
             seconds: 0.5,
             times: vec![0.5],
-            blocks: vec![BlockReport {
-                len: 2,
-                digest: "00000000000000ff".into(),
-            }],
-            error: Some(ResultError::WrongLength {
-                source: 1,
-                expected: 2,
-                got: 1,
-            }),
+            results: vec![vec![BlockReport { len: 2, offset: 16 }]],
         };
         assert_eq!(
             done.to_line(),
-            r#"{"event":"done","cell":3,"seconds":0.5,"times":[0.5],"blocks":[{"len":2,"digest":"00000000000000ff"}],"error":{"kind":"wrong-length","source":1,"expected":2,"got":1}}"#
+            r#"{"event":"done","cell":3,"seconds":0.5,"times":[0.5],"results":[[{"len":2,"offset":16}]]}"#
         );
         let back: RankEvent = serde_json::from_str(&done.to_line()).unwrap();
         assert_eq!(back, done);

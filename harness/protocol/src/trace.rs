@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicU8, Ordering};
 /// `b"MPIGTRC1"`: written last by the tracer once the record is initialised.
 pub const MAGIC: u64 = u64::from_le_bytes(*b"MPIGTRC1");
 /// Bumped whenever the layout below changes.
-pub const LAYOUT_VERSION: u32 = 2;
+pub const LAYOUT_VERSION: u32 = 3;
 
 /// Cells per launch that get their own counters (`MPI_Pcontrol` marks cells `0..MAX_CELLS`).
 pub const MAX_CELLS: usize = 64;
@@ -381,6 +381,13 @@ pub struct FuncCount {
 #[repr(C)]
 pub struct CellCounters {
     pub funcs: [FuncCount; FUNC_COUNT],
+    /// Payload bytes the student's code sent to other ranks: point-to-point sends to another
+    /// rank, and the send buffers of collectives on communicators of more than one rank.
+    pub sent_to_others: AtomicU64,
+    /// `MPI_Pcontrol` calls of the cell in marked scope, whoever made them: the runtime makes
+    /// exactly two per call of the student function (enter, leave), so any other number means
+    /// the student's code called `MPI_Pcontrol` too.
+    pub marks: AtomicU64,
 }
 
 /// Where a function was first called in a cell: return addresses, innermost first.

@@ -1,145 +1,108 @@
-//! The alltoall challenge: what each rank sends, and how what it received is checked.
+//! The alltoall challenge: what each rank sends, and how what it received is handed to the
+//! grader.
+//!
+//! The runtime does not judge the result (it could not: it does not know what the other ranks
+//! sent). It appends the received blocks, raw, to the rank's results file, and the `done`
+//! event says where each block is; the grader, which knows every rank's key, checks them.
 
-use mpi_grade_protocol::payload;
-use mpi_grade_protocol::run::{BlockReport, ResultError};
+use mpi_grade_protocol::payload::{self, Key};
+use mpi_grade_protocol::run::BlockReport;
+use std::fs::File;
+use std::io::Write;
 
-/// The blocks rank `rank` sends: element `d` is the block for rank `d`.
-pub fn payload(seed: u64, rank: u32, size: u32, len: u64) -> Vec<Vec<i64>> {
+/// The blocks this rank sends in one repetition of a cell: element `d` is the block for rank
+/// `d`.
+pub fn payload(key: &Key, cell: u32, repetition: u32, size: u32, len: u64) -> Vec<Vec<i64>> {
     (0..size)
-        .map(|dest| payload::block(seed, rank, dest, len))
+        .map(|dest| payload::block(key, cell, repetition, dest, len))
         .collect()
 }
 
-/// Summarises what rank `rank` received: a digest per block, and the first wrong thing found.
+/// Appends a result to the results file; returns where each block went.
 ///
-/// The digests are what the grader decides on; the error only explains a mismatch.
-pub fn check_result(
-    result: &[Vec<i64>],
-    seed: u64,
-    rank: u32,
-    size: u32,
-    len: u64,
-) -> (Vec<BlockReport>, Option<ResultError>) {
-    let blocks = result
-        .iter()
-        .map(|block| BlockReport {
-            len: block.len() as u64,
-            digest: payload::digest_hex(payload::digest(block)),
-        })
-        .collect();
-    (blocks, first_error(result, seed, rank, size, len))
+/// Only blocks the grader can check element by element are written (one of the first `size`
+/// blocks, exactly `len` long): for the others, the count and the length already say what is
+/// wrong, and a submission returning huge blocks does not fill the disk.
+pub struct Results {
+    file: File,
+    offset: u64,
+    buffer: Vec<u8>,
 }
 
-fn first_error(
-    result: &[Vec<i64>],
-    seed: u64,
-    rank: u32,
-    size: u32,
-    len: u64,
-) -> Option<ResultError> {
-    if result.len() != size as usize {
-        return Some(ResultError::WrongBlockCount {
-            expected: size,
-            got: result.len() as u32,
-        });
+impl Results {
+    pub fn new(file: File) -> Results {
+        Results {
+            file,
+            offset: 0,
+            buffer: Vec::new(),
+        }
     }
-    for (source, block) in (0..size).zip(result) {
-        if block.len() as u64 != len {
-            return Some(ResultError::WrongLength {
-                source,
-                expected: len,
-                got: block.len() as u64,
+
+    pub fn append(&mut self, result: &[Vec<i64>], size: u32, len: u64) -> Vec<BlockReport> {
+        self.buffer.clear();
+        let mut reports = Vec::with_capacity(result.len());
+        for (i, block) in result.iter().enumerate() {
+            let offset = self.offset + self.buffer.len() as u64;
+            if i < size as usize && block.len() as u64 == len {
+                for v in block {
+                    self.buffer.extend_from_slice(&v.to_le_bytes());
+                }
+            }
+            reports.push(BlockReport {
+                len: block.len() as u64,
+                offset,
             });
         }
-        for (index, &got) in (0..len).zip(block) {
-            let expected = payload::element(seed, source, rank, index);
-            if got != expected {
-                return Some(ResultError::WrongElement {
-                    source,
-                    index,
-                    expected,
-                    got,
-                });
-            }
+        if let Err(e) = self.file.write_all(&self.buffer) {
+            // The grader notices: the blocks are not where the event says.
+            eprintln!("mpi-grade runtime: cannot write the results file: {e}");
         }
+        self.offset += self.buffer.len() as u64;
+        reports
     }
-    None
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    /// What rank `rank` should receive: the block each source built for it.
-    fn correct(seed: u64, rank: u32, size: u32, len: u64) -> Vec<Vec<i64>> {
-        (0..size)
-            .map(|s| payload::block(seed, s, rank, len))
-            .collect()
-    }
-
     #[test]
-    fn a_correct_result_has_no_error_and_the_expected_digests() {
-        let result = correct(5, 1, 3, 10);
-        let (blocks, error) = check_result(&result, 5, 1, 3, 10);
-        assert_eq!(error, None);
-        for (s, b) in blocks.iter().enumerate() {
-            assert_eq!(b.len, 10);
-            assert_eq!(
-                b.digest,
-                payload::digest_hex(payload::expected_digest(5, s as u32, 1, 10))
-            );
-        }
-    }
-
-    #[test]
-    fn the_first_wrong_element_is_reported() {
-        let mut result = correct(5, 0, 2, 10);
-        result[1][7] = 0;
-        let (_, error) = check_result(&result, 5, 0, 2, 10);
+    fn blocks_are_written_raw_where_the_reports_say() {
+        let path = std::env::temp_dir().join(format!("mpi-grade-results-{}", std::process::id()));
+        let file = File::create(&path).unwrap();
+        let mut results = Results::new(file);
+        let first = results.append(&[vec![1, 2], vec![-3, 4]], 2, 2);
         assert_eq!(
-            error,
-            Some(ResultError::WrongElement {
-                source: 1,
-                index: 7,
-                expected: payload::element(5, 1, 0, 7),
-                got: 0
-            })
+            first,
+            [
+                BlockReport { len: 2, offset: 0 },
+                BlockReport { len: 2, offset: 16 }
+            ]
         );
+        // A block of the wrong length and a block too many are not written.
+        let second = results.append(&[vec![5], vec![6, 7], vec![8, 9]], 2, 2);
+        assert_eq!(
+            second,
+            [
+                BlockReport { len: 1, offset: 32 },
+                BlockReport { len: 2, offset: 32 },
+                BlockReport { len: 2, offset: 48 }
+            ]
+        );
+        let bytes = std::fs::read(&path).unwrap();
+        std::fs::remove_file(&path).unwrap();
+        let values: Vec<i64> = bytes
+            .chunks_exact(8)
+            .map(|c| i64::from_le_bytes(c.try_into().unwrap()))
+            .collect();
+        assert_eq!(values, [1, 2, -3, 4, 6, 7]);
     }
 
     #[test]
-    fn sending_back_ones_own_blocks_is_wrong() {
-        let result = payload(5, 0, 2, 4);
-        let (_, error) = check_result(&result, 5, 0, 2, 4);
-        assert!(matches!(
-            error,
-            Some(ResultError::WrongElement {
-                source: 1,
-                index: 0,
-                ..
-            })
-        ));
-    }
-
-    #[test]
-    fn wrong_lengths_and_counts_are_reported() {
-        let mut result = correct(5, 0, 3, 4);
-        result[2].pop();
-        assert_eq!(
-            check_result(&result, 5, 0, 3, 4).1,
-            Some(ResultError::WrongLength {
-                source: 2,
-                expected: 4,
-                got: 3
-            })
-        );
-        result.pop();
-        assert_eq!(
-            check_result(&result, 5, 0, 3, 4).1,
-            Some(ResultError::WrongBlockCount {
-                expected: 3,
-                got: 2
-            })
-        );
+    fn payloads_are_the_protocol_blocks() {
+        let key = payload::rank_key(5, 0, 1);
+        let values = payload(&key, 2, 1, 3, 10);
+        assert_eq!(values.len(), 3);
+        assert_eq!(values[2], payload::block(&key, 2, 1, 2, 10));
     }
 }

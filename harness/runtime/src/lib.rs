@@ -4,11 +4,15 @@
 //! submission's functions. In each rank, the runtime then:
 //!
 //! 1. reads the plan the grader wrote into the run directory (`MPI_GRADE_RUN_DIR`);
-//! 2. initialises MPI and reports `ready`;
+//! 2. initialises MPI, reads this rank's secret key and deletes the key file, makes the process
+//!    non-dumpable (so that no other process of the same user can read its memory), and
+//!    reports `ready`: all before the first barrier, so that when student code runs in any
+//!    rank no key is reachable by path any more;
 //! 3. for each planned cell, in order: duplicates the world communicator (so that no message of
-//!    one cell can be received in the next), builds this rank's payload, waits at a barrier,
-//!    marks the student's code with `MPI_Pcontrol` (for the tracer), calls the student function,
-//!    times it, checks every element it returned and reports `done` with a digest per block;
+//!    one cell can be received in the next), and per repetition: builds this rank's payload from
+//!    its key, waits at a barrier, marks the student's code with `MPI_Pcontrol` (for the
+//!    tracer), calls the student function, times it, and appends what it returned to the
+//!    results file; then reports `done` with where the blocks are;
 //! 4. reports `finished` and finalises MPI.
 //!
 //! Reports go to `ranks/<rank>.jsonl` in the run directory, never to stdout, which belongs to
@@ -25,8 +29,6 @@ use mpi_grade_protocol::trace::pcontrol;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Instant;
-
-pub use alltoall::check_result;
 
 /// The signature of every part of the alltoall challenge: `values[i]` is the block this rank
 /// sends to rank `i`; element `i` of the result is the block received from rank `i`.
@@ -71,6 +73,18 @@ pub fn main(parts: &[Part]) -> ! {
     events::open(&run::rank_events_path(&run_dir, rank))
         .unwrap_or_else(|e| usage_error(&format!("cannot write the rank's event file: {e}")));
     std::panic::set_hook(Box::new(record_panic_and_abort));
+    let key = take_key(&run_dir, rank);
+    let results_path = run::rank_results_path(&run_dir, rank);
+    let mut results = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&results_path)
+        .map(alltoall::Results::new)
+        .unwrap_or_else(|e| {
+            panic!(
+                "mpi-grade runtime: cannot open {}: {e}",
+                results_path.display()
+            )
+        });
 
     events::emit(&RankEvent::Ready {
         rank,
@@ -81,7 +95,7 @@ pub fn main(parts: &[Part]) -> ! {
             .unwrap_or_default()
             .trim_end_matches('\0')
             .to_string(),
-        seed: plan.seed,
+        run_id: plan.run_id,
     });
 
     for cell in &plan.cells {
@@ -95,15 +109,16 @@ pub fn main(parts: &[Part]) -> ! {
                 )
             });
         let comm = world.duplicate();
-        let values = alltoall::payload(cell.seed, rank, size, cell.scaling_factor);
-        world.barrier();
-
-        events::emit(&RankEvent::Start { cell: cell.index });
         let mut times = Vec::new();
-        let mut summary = None;
+        let mut returned = Vec::new();
         for repetition in 0..cell.repetitions.max(1) {
-            if repetition > 0 {
-                world.barrier();
+            // Every repetition sends new values (a function that caches its first answer is
+            // wrong), and every rank runs them all whatever it returned: a rank that stopped
+            // early would meet the others' next barrier with its next cell's collectives.
+            let values = alltoall::payload(&key, cell.index, repetition, size, cell.scaling_factor);
+            world.barrier();
+            if repetition == 0 {
+                events::emit(&RankEvent::Start { cell: cell.index });
             }
             CURRENT_CELL.store(i64::from(cell.index), Ordering::SeqCst);
             pcontrol_level(pcontrol::enter(cell.index, cell.mode == Mode::ZeroBuffer));
@@ -112,25 +127,14 @@ pub fn main(parts: &[Part]) -> ! {
             times.push(started.elapsed().as_secs_f64());
             pcontrol_level(pcontrol::LEAVE);
             CURRENT_CELL.store(-1, Ordering::SeqCst);
-
-            // Every repetition is checked (a function that caches its first answer is wrong), and
-            // every rank runs them all whatever it finds: a rank that stopped early would meet
-            // the others' next barrier with its next cell's collectives.
-            let checked = check_result(&result, cell.seed, rank, size, cell.scaling_factor);
-            if summary
-                .as_ref()
-                .is_none_or(|(_, error): &(_, Option<_>)| error.is_none())
-            {
-                summary = Some(checked);
-            }
+            drop(values);
+            returned.push(results.append(&result, size, cell.scaling_factor));
         }
-        let (blocks, error) = summary.expect("at least one repetition");
         events::emit(&RankEvent::Done {
             cell: cell.index,
             seconds: times[0],
             times,
-            blocks,
-            error,
+            results: returned,
         });
     }
     world.barrier();
@@ -154,6 +158,32 @@ fn read_plan(run_dir: &std::path::Path) -> Plan {
         ));
     }
     plan
+}
+
+/// Reads this rank's key and deletes its file, then makes the process non-dumpable: from now
+/// on no process of the sandbox user can read the key, by path or from this process's memory
+/// (`/proc/<pid>/mem`, `process_vm_readv` and `ptrace` need a dumpable target).
+fn take_key(run_dir: &std::path::Path, rank: u32) -> mpi_grade_protocol::payload::Key {
+    let path = run::rank_key_path(run_dir, rank);
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("mpi-grade runtime: cannot read {}: {e}", path.display()));
+    if let Err(e) = std::fs::remove_file(&path) {
+        panic!("mpi-grade runtime: cannot delete {}: {e}", path.display());
+    }
+    let key = mpi_grade_protocol::payload::parse_key_hex(&text)
+        .unwrap_or_else(|| panic!("mpi-grade runtime: {} holds no key", path.display()));
+    const PR_SET_DUMPABLE: i32 = 4;
+    extern "C" {
+        fn prctl(option: i32, ...) -> i32;
+    }
+    // SAFETY: PR_SET_DUMPABLE takes one integer argument and touches no memory of ours.
+    if unsafe { prctl(PR_SET_DUMPABLE, 0u64) } != 0 {
+        panic!(
+            "mpi-grade runtime: cannot make the rank non-dumpable: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+    key
 }
 
 /// Tells the tracer (if one is preloaded) where the student's code starts and ends.

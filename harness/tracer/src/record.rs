@@ -58,6 +58,14 @@ unsafe fn try_activate(init: Func) -> Result<(), String> {
         }
     };
     let zero_buffer = program_scope && std::env::var(ENV_ZERO_BUFFER).as_deref() == Ok("1");
+    if !program_scope {
+        // A graded launch: the grader mapped the record before the launch, so the file is of
+        // no more use by path. Deleting it now, before the runtime's first barrier, leaves the
+        // student's code (in any rank) no path to rewrite the counters by; the mapping stays.
+        if let Err(e) = std::fs::remove_file(&path) {
+            eprintln!("mpi-grade-tracer: cannot delete {}: {e}", path.display());
+        }
+    }
 
     // A record left by an earlier run must not show through: clear it, magic first.
     let rec: &'static Record = Record::from_ptr(ptr);

@@ -72,6 +72,8 @@ pub struct Tracer {
     pub own_code: (u64, u64),
     pub comms: CommLocal,
     pub requests: RequestLocal,
+    /// The cell the last entering `MPI_Pcontrol` named (-1 before the first).
+    pub last_cell: std::sync::atomic::AtomicI32,
 }
 
 static TRACER: AtomicPtr<Tracer> = AtomicPtr::new(std::ptr::null_mut());
@@ -219,6 +221,7 @@ impl Tracer {
             own_code: (0, 0),
             comms: CommLocal::new(),
             requests: RequestLocal::new(),
+            last_cell: std::sync::atomic::AtomicI32::new(-1),
         }
     }
 
@@ -274,6 +277,21 @@ impl Tracer {
         // `cell` last: a reader takes a non-zero cell as "entry filled".
         site.cell.store(cell as u32 + 1, Release);
         h.nsites.store(n as u32 + 1, Release);
+    }
+
+    /// Adds to the bytes the student's code sent to other ranks (`peer`: the destination's
+    /// world rank, `None` for a collective).
+    #[inline]
+    pub fn sent(&self, peer: Option<i32>, bytes: u64) {
+        if bytes == 0 || peer.is_some_and(|p| p < 0 || p == self.rank) {
+            return;
+        }
+        let Some(cell) = self.counting_cell() else {
+            return;
+        };
+        if let Some(c) = self.rec.cells.get(cell) {
+            bump(&c.sent_to_others, bytes);
+        }
     }
 
     /// Notes that an operation started or completed.
@@ -358,13 +376,31 @@ impl Tracer {
     }
 
     /// Handles `MPI_Pcontrol(level)`: enters or leaves a cell (marked scope only).
+    ///
+    /// Every call is also counted as a mark of the cell it enters, or else of the cell entered
+    /// last: the runtime makes exactly two per call of the student function, so the grader
+    /// sees any `MPI_Pcontrol` of the student's (one that leaves early to hide calls, re-enters,
+    /// or uses a level of its own) as extra marks.
     pub fn pcontrol(&self, level: i32) {
         if self.program_scope {
+            self.count(Func::Pcontrol, 0);
             return;
         }
         let h = &self.rec.header;
-        match pcontrol::decode(level) {
+        let decoded = pcontrol::decode(level);
+        let marked = match decoded {
+            Some((cell, _)) => cell as i32,
+            None => self.last_cell.load(Relaxed),
+        };
+        if let Some(c) = usize::try_from(marked)
+            .ok()
+            .and_then(|m| self.rec.cells.get(m))
+        {
+            bump(&c.marks, 1);
+        }
+        match decoded {
             Some((cell, zero_buffer)) => {
+                self.last_cell.store(cell as i32, Relaxed);
                 h.cell.store(cell as i32, Relaxed);
                 h.zero_buffer.store(u32::from(zero_buffer), Relaxed);
             }
@@ -372,7 +408,7 @@ impl Tracer {
                 h.cell.store(-1, Relaxed);
                 h.zero_buffer.store(0, Relaxed);
             }
-            // A level that is neither: not ours (a profiling level of some other tool).
+            // A level that is neither: counted as a mark, changes nothing.
             None => return,
         }
         self.progress();

@@ -202,6 +202,8 @@ fn marked_scope_counts_only_marked_cells() {
     assert_eq!(pcontrol::enter(1, false), 3);
     let exe = compile("marked", MARKED);
     let dir = trace_dir("marked", 2);
+    // The grader maps the records before the launch: the tracer deletes the files.
+    let recs = records(&dir, 2);
     let _lock = lock();
     let mut job = launch(
         &exe,
@@ -212,10 +214,23 @@ fn marked_scope_counts_only_marked_cells() {
     );
     let status = job.wait(FINISH);
     assert!(status.success(), "job failed: {}", job.output());
-    let recs = records(&dir, 2);
+    for r in 0..2 {
+        let path = dir.join(format!("{r}.trace"));
+        assert!(!path.exists(), "{} is still there", path.display());
+    }
     for (r, m) in recs.iter().enumerate() {
         let rec = m.rec();
         assert_eq!(rec.header.program_scope.load(Relaxed), 0);
+        // The runtime's two marks per cell; bytes sent to the other rank (rank 0's send,
+        // both ranks' Allreduce buffers).
+        assert_eq!(rec.cells[0].marks.load(Relaxed), 2);
+        assert_eq!(rec.cells[1].marks.load(Relaxed), 2);
+        assert_eq!(rec.cells[2].marks.load(Relaxed), 0);
+        assert_eq!(
+            rec.cells[0].sent_to_others.load(Relaxed),
+            if r == 0 { 4 } else { 0 }
+        );
+        assert_eq!(rec.cells[1].sent_to_others.load(Relaxed), 16);
         assert_eq!(rec.header.cell.load(Relaxed), -1);
         let p2p = if r == 0 { Func::Send } else { Func::Recv };
         assert_eq!(calls(rec, 0, p2p), 1, "rank {r}");
@@ -234,6 +249,52 @@ fn marked_scope_counts_only_marked_cells() {
             .map(|s| (s.cell.load(Relaxed), s.func.load(Relaxed)))
             .collect();
         assert_eq!(sites, [(1, p2p as u32), (2, Func::Allreduce as u32)]);
+    }
+}
+
+/// A student's `MPI_Pcontrol(0)` inside the cell, to hide an `MPI_Alltoall` from the tracer,
+/// and a send to itself.
+const PCONTROL_BYPASS: &str = r#"
+#include <mpi.h>
+int main(int argc, char **argv) {
+    MPI_Init(&argc, &argv);
+    int rank, out[2] = {1, 2}, in[2], self = 7, back;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    MPI_Pcontrol(1);                       /* the runtime: cell 0 */
+    MPI_Sendrecv(&self, 1, MPI_INT, rank, 0, &back, 1, MPI_INT, rank, 0, MPI_COMM_WORLD,
+                 MPI_STATUS_IGNORE);
+    MPI_Pcontrol(0);                       /* the student */
+    MPI_Alltoall(out, 1, MPI_INT, in, 1, MPI_INT, MPI_COMM_WORLD);
+    MPI_Pcontrol(12345);                   /* the student, a level of its own */
+    MPI_Pcontrol(0);                       /* the runtime */
+    MPI_Finalize();
+    return 0;
+}
+"#;
+
+#[test]
+fn a_students_pcontrol_shows_as_extra_marks() {
+    let exe = compile("pcontrol_bypass", PCONTROL_BYPASS);
+    let dir = trace_dir("pcontrol_bypass", 2);
+    let recs = records(&dir, 2);
+    let _lock = lock();
+    let mut job = launch(
+        &exe,
+        &[],
+        2,
+        Some(&dir),
+        &[("MPI_GRADE_TRACE_SCOPE", "marked")],
+    );
+    let status = job.wait(FINISH);
+    assert!(status.success(), "job failed: {}", job.output());
+    for m in &recs {
+        let rec = m.rec();
+        // Hidden from the counts, but four marks where the runtime makes two.
+        assert_eq!(calls(rec, 0, Func::Alltoall), 0);
+        assert_eq!(rec.cells[0].marks.load(Relaxed), 4);
+        // A send to itself is no traffic to other ranks.
+        assert_eq!(calls(rec, 0, Func::Sendrecv), 1);
+        assert_eq!(rec.cells[0].sent_to_others.load(Relaxed), 0);
     }
 }
 
@@ -464,8 +525,7 @@ int main(int argc, char **argv) {
 "#;
 
 /// Both ranks blocked in `MPI_Send` to each other: the deadlock zero-buffer mode exposes.
-fn assert_send_deadlock(dir: &std::path::Path, cell: i32) {
-    let recs = records(dir, 2);
+fn assert_send_deadlock(recs: &[Mapped], cell: i32) {
     for (r, m) in recs.iter().enumerate() {
         let rec = m.rec();
         wait_for(BLOCK, "a rank blocked in MPI_Send", || {
@@ -490,7 +550,7 @@ fn assert_send_deadlock(dir: &std::path::Path, cell: i32) {
         .map(|m| m.rec().header.progress.load(Acquire))
         .collect();
     assert_eq!(before, after);
-    for m in &recs {
+    for m in recs {
         assert_eq!(state(m.rec()), RankState::InCall);
         assert_eq!(
             calls(m.rec(), cell.max(0) as usize, Func::Send),
@@ -518,12 +578,14 @@ fn zero_buffer_turns_buffered_exchange_into_deadlock() {
     // Program scope, MPI_GRADE_ZERO_BUFFER=1.
     let dir = trace_dir("exchange_zero_env", 2);
     let mut job = launch(&exe, &[], 2, Some(&dir), &[("MPI_GRADE_ZERO_BUFFER", "1")]);
-    assert_send_deadlock(&dir, 0);
+    assert_send_deadlock(&records(&dir, 2), 0);
     job.kill();
 
-    // Marked scope, zero buffer from the cell's Pcontrol level.
+    // Marked scope, zero buffer from the cell's Pcontrol level. The tracer deletes its record
+    // file there: map the records first, as the grader does.
     let level = pcontrol::enter(0, true).to_string();
     let dir = trace_dir("exchange_zero_marked", 2);
+    let recs = records(&dir, 2);
     let mut job = launch(
         &exe,
         &[&level],
@@ -531,7 +593,7 @@ fn zero_buffer_turns_buffered_exchange_into_deadlock() {
         Some(&dir),
         &[("MPI_GRADE_TRACE_SCOPE", "marked")],
     );
-    assert_send_deadlock(&dir, 0);
+    assert_send_deadlock(&recs, 0);
     job.kill();
 }
 

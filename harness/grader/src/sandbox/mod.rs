@@ -178,8 +178,20 @@ impl Jail {
         let Some((uid, gid)) = self.sandbox.owner() else {
             return Ok(());
         };
+        // The ranks delete their key file, and the tracer its record, before any student code
+        // runs: those two directories are theirs too.
+        for dir in [
+            mpi_grade_protocol::run::keys_dir(run_dir),
+            mpi_grade_protocol::run::trace_dir(run_dir),
+        ] {
+            if dir.is_dir() {
+                fs::give(&dir, uid, gid)?;
+            }
+        }
         for dir in [
             mpi_grade_protocol::run::ranks_dir(run_dir),
+            mpi_grade_protocol::run::results_dir(run_dir),
+            mpi_grade_protocol::run::keys_dir(run_dir),
             mpi_grade_protocol::run::trace_dir(run_dir),
         ] {
             let Ok(entries) = std::fs::read_dir(&dir) else {

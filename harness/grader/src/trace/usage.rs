@@ -3,6 +3,7 @@
 
 use super::records::TraceDir;
 use super::stacks::{self, Symbolizer};
+use crate::outcome::Problem;
 use mpi_grade_protocol::trace::{Func, MAX_CELLS};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -22,6 +23,57 @@ pub struct Usage {
     pub counts: BTreeMap<Func, Count>,
     /// Where each function was first called (student's source line), when known.
     pub sites: BTreeMap<Func, String>,
+    /// Per rank (of one cell; `None` for a rank the tracer did not record): the payload bytes
+    /// its student code sent to other ranks, and the `MPI_Pcontrol` calls of the cell.
+    pub ranks: Vec<Option<RankTraffic>>,
+}
+
+/// What one rank's record says about a cell beyond the per-function counts.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RankTraffic {
+    pub sent_to_others: u64,
+    pub marks: u64,
+}
+
+/// The first rank of a cell whose record shows a submission that worked around the tracer or
+/// did not do the exchange: more `MPI_Pcontrol` calls than the runtime's two per call of the
+/// function, or fewer bytes sent to other ranks than an alltoall of this size must send (each
+/// of the `ranks - 1` others gets a block of `elements` 8-byte values). `usage` covers `calls`
+/// calls of the function (before [`Usage::per_call`]).
+pub fn cell_problem(
+    usage: &Usage,
+    ranks: u32,
+    elements: u64,
+    calls: u32,
+) -> Option<(u32, Problem)> {
+    let calls = u64::from(calls.max(1));
+    for (rank, traffic) in (0..).zip(&usage.ranks) {
+        let Some(t) = traffic else { continue };
+        if t.marks != 2 * calls {
+            return Some((
+                rank,
+                Problem::Pcontrol {
+                    extra: t.marks.abs_diff(2 * calls),
+                },
+            ));
+        }
+    }
+    let needed = u64::from(ranks.saturating_sub(1)) * elements * 8;
+    for (rank, traffic) in (0..).zip(&usage.ranks) {
+        let Some(t) = traffic else { continue };
+        let sent = t.sent_to_others / calls;
+        if sent < needed {
+            return Some((
+                rank,
+                Problem::Traffic {
+                    sent,
+                    needed,
+                    elements,
+                },
+            ));
+        }
+    }
+    None
 }
 
 /// Functions that send a point-to-point message.
@@ -99,9 +151,15 @@ pub fn cell_usage(traces: &TraceDir, cell: u32, submission: Option<&Path>) -> Us
     for rank in 0..traces.ranks() {
         let record = traces.record(rank);
         if !record.is_initialised() {
+            usage.ranks.push(None);
             continue;
         }
-        for (i, fc) in record.cells[cell as usize].funcs.iter().enumerate() {
+        let counters = &record.cells[cell as usize];
+        usage.ranks.push(Some(RankTraffic {
+            sent_to_others: counters.sent_to_others.load(Relaxed),
+            marks: counters.marks.load(Relaxed),
+        }));
+        for (i, fc) in counters.funcs.iter().enumerate() {
             let calls = fc.calls.load(Relaxed);
             if calls == 0 {
                 continue;
@@ -178,5 +236,54 @@ mod tests {
             }
         );
         assert_eq!(total.by_name()["MPI_Isend"].calls, 4);
+    }
+
+    fn traffic(ranks: &[(u64, u64)]) -> Usage {
+        Usage {
+            ranks: ranks
+                .iter()
+                .map(|&(sent_to_others, marks)| {
+                    Some(RankTraffic {
+                        sent_to_others,
+                        marks,
+                    })
+                })
+                .collect(),
+            ..Usage::default()
+        }
+    }
+
+    #[test]
+    fn a_real_exchange_with_the_runtimes_marks_passes() {
+        // 3 ranks, 100 elements: each sends 2 blocks of 800 B per call, 3 calls.
+        assert_eq!(
+            cell_problem(&traffic(&[(4800, 6), (5000, 6), (4800, 6)]), 3, 100, 3),
+            None
+        );
+        // One rank alone sends nothing, and a rank the tracer did not record is not judged.
+        assert_eq!(cell_problem(&traffic(&[(0, 2)]), 1, 100, 1), None);
+        let mut u = traffic(&[(1600, 2)]);
+        u.ranks.push(None);
+        assert_eq!(cell_problem(&u, 2, 100, 1), None);
+    }
+
+    #[test]
+    fn too_little_traffic_or_extra_marks_fail() {
+        assert_eq!(
+            cell_problem(&traffic(&[(1600, 2), (800, 2), (1600, 2)]), 3, 100, 1),
+            Some((
+                1,
+                Problem::Traffic {
+                    sent: 800,
+                    needed: 1600,
+                    elements: 100
+                }
+            ))
+        );
+        // A student's MPI_Pcontrol(0) and the runtime's: three marks in one call.
+        assert_eq!(
+            cell_problem(&traffic(&[(800, 2), (800, 3)]), 2, 100, 1),
+            Some((1, Problem::Pcontrol { extra: 1 }))
+        );
     }
 }

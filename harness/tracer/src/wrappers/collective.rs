@@ -29,6 +29,9 @@ impl Tracer {
         let c = self.comm(comm);
         let bytes = bytes(&c);
         self.count(func, bytes);
+        if bytes > 0 && super::comm_size(comm) > 1 {
+            self.sent(None, bytes);
+        }
         let seq = self.next_coll(&c);
         let w = self.coll(&c, seq, bytes);
         self.blocking(func, WaitMode::All, &[w], call)
@@ -47,6 +50,9 @@ impl Tracer {
         let c = self.comm(comm);
         let bytes = bytes(&c);
         self.count(func, bytes);
+        if bytes > 0 && super::comm_size(comm) > 1 {
+            self.sent(None, bytes);
+        }
         let seq = self.next_coll(&c);
         let w = self.coll(&c, seq, bytes);
         let rc = call();

@@ -87,6 +87,16 @@ unsafe fn comm_rank(comm: MPI_Comm) -> c_int {
     rank
 }
 
+/// The size of `comm` (0 if the library rejects the communicator).
+#[inline]
+unsafe fn comm_size(comm: MPI_Comm) -> c_int {
+    let mut size: c_int = 0;
+    if mpi_sys::PMPI_Comm_size(comm, &mut size) != 0 {
+        return 0;
+    }
+    size
+}
+
 /// Whether a send buffer argument is `MPI_IN_PLACE`.
 #[inline]
 fn in_place(buf: *const c_void) -> bool {

@@ -36,6 +36,7 @@ unsafe fn isend(
     t.count(func, bytes);
     let c = t.comm(comm);
     let w = t.p2p(WaitKind::Send, &c, comm, dest, tag, bytes);
+    t.sent(Some(w.peer), bytes);
     let rc = pmpi(buf, count, datatype, dest, tag, comm, request);
     if rc == 0 {
         t.add_request(request, &w);

@@ -32,6 +32,7 @@ unsafe fn send(
     t.count(func, bytes);
     let c = t.comm(comm);
     let w = t.p2p(WaitKind::Send, &c, comm, dest, tag, bytes);
+    t.sent(Some(w.peer), bytes);
     // Zero-buffer mode: a standard send becomes synchronous, so that a program relying on
     // the library buffering small messages deadlocks (visibly) at any size.
     let pmpi: SendFn = if zero_buffer_to_ssend && t.zero_buffer() {
@@ -193,6 +194,7 @@ pub unsafe extern "C" fn MPI_Sendrecv(
             type_bytes(recvcount, recvtype),
         ),
     ];
+    t.sent(Some(waits[0].peer), sent);
     t.blocking(Func::Sendrecv, WaitMode::All, &waits, || {
         PMPI_Sendrecv(
             sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source,
@@ -225,6 +227,7 @@ pub unsafe extern "C" fn MPI_Sendrecv_replace(
         t.p2p(WaitKind::Send, &c, comm, dest, sendtag, bytes),
         t.p2p(WaitKind::Recv, &c, comm, source, recvtag, bytes),
     ];
+    t.sent(Some(waits[0].peer), bytes);
     t.blocking(Func::SendrecvReplace, WaitMode::All, &waits, || {
         PMPI_Sendrecv_replace(
             buf, count, datatype, dest, sendtag, source, recvtag, comm, status,
