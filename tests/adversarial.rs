@@ -253,17 +253,14 @@ fn planted_dirs() -> Vec<PathBuf> {
 impl Secrets {
     /// The copy of the config whose path carries a secret token.
     fn config(&self) -> String {
-        let token = &self
-            .0
-            .iter()
-            .find(|(k, _)| *k == "MPI_GRADE_CONFIG_TOKEN")
-            .unwrap()
-            .1;
-        tmp()
-            .join(token)
-            .join("challenges.toml")
-            .display()
-            .to_string()
+        match self.0.iter().find(|(k, _)| *k == "MPI_GRADE_CONFIG_TOKEN") {
+            Some((_, token)) => tmp()
+                .join(token)
+                .join("challenges.toml")
+                .display()
+                .to_string(),
+            None => CONFIG.to_string(),
+        }
     }
 }
 

@@ -161,11 +161,13 @@ pub fn run(
             if first_gone.is_none() {
                 let pids = events.pids();
                 if pids.iter().any(|(rank, _)| !host_pids.contains_key(rank)) {
+                    // A rank not found yet is looked for again at the next poll, not taken
+                    // for gone.
                     let map = procs::host_pids(leader);
                     for &(rank, pid) in &pids {
-                        host_pids
-                            .entry(rank)
-                            .or_insert_with(|| map.get(&(pid as i32)).copied());
+                        if let Some(&host) = map.get(&(pid as i32)) {
+                            host_pids.entry(rank).or_insert(Some(host));
+                        }
                     }
                 }
                 first_gone = pids
@@ -175,7 +177,7 @@ pub fn run(
                             .get(rank)
                             .copied()
                             .flatten()
-                            .is_none_or(|pid| !procs::is_alive(pid))
+                            .is_some_and(|pid| !procs::is_alive(pid))
                     })
                     .map(|(rank, _)| rank)
                     .min();

@@ -95,11 +95,35 @@ pub fn output(text: &str, max_bytes: usize) -> String {
         let section = &text[w[0]..w[1]];
         let (header, body) = section.split_at(section.find('\n').map_or(section.len(), |i| i + 1));
         out.push_str(&strip(header));
-        let body = clean(body.trim_end_matches('\n'), share);
-        out.push_str(&body);
+        out.push_str(&stream(body.trim_end_matches('\n'), share));
         out.push('\n');
     }
     out
+}
+
+/// One stream's captured text in `max_bytes`: when the capture already dropped its middle
+/// (`[... N bytes dropped ...]`), its head keeps its start and its tail its end, and one
+/// marker says what both cuts dropped.
+fn stream(body: &str, max_bytes: usize) -> String {
+    let marker = body.find("\n[... ").and_then(|at| {
+        let rest = &body[at + 6..];
+        let end = rest.find(" bytes dropped ...]\n")?;
+        let dropped: u64 = rest[..end].parse().ok()?;
+        Some((at, at + 6 + end + " bytes dropped ...]\n".len(), dropped))
+    });
+    let Some((at, after, dropped)) = marker else {
+        return clean(body, max_bytes);
+    };
+    let head = strip(&body[..at]);
+    let tail = strip(&body[after..]);
+    let head_kept = &head[..floor_boundary(&head, (max_bytes * 3 / 4).min(head.len()))];
+    let from = ceil_boundary(&tail, tail.len().saturating_sub(max_bytes / 4));
+    let tail_kept = &tail[from..];
+    let cut = (head.len() - head_kept.len() + from) as u64;
+    format!(
+        "{head_kept}\n[... {} bytes dropped ...]\n{tail_kept}",
+        dropped + cut
+    )
 }
 
 /// [`clean`] on one line: line breaks and tabs become spaces (names, paths, CSV cells).
@@ -534,6 +558,25 @@ mod tests {
             "{kept}"
         );
         assert_eq!(output("short", 100), "short");
+        // What the capture dropped and what the report cuts are said once, together.
+        let captured = format!(
+            "--- stderr (1000000 bytes) ---\nstart{flood}\n[... 700000 bytes dropped ...]\n{flood}end\n--- stdout (3 bytes) ---\nok\n"
+        );
+        let kept = output(&captured, OUTPUT_BYTES);
+        assert!(kept.len() < OUTPUT_BYTES + 128, "{}", kept.len());
+        assert!(
+            kept.starts_with("--- stderr (1000000 bytes) ---\nstartxxx"),
+            "{kept}"
+        );
+        let cut = (100_005 - OUTPUT_BYTES / 2 * 3 / 4) + (100_003 - OUTPUT_BYTES / 2 / 4);
+        assert!(
+            kept.contains(&format!("\n[... {} bytes dropped ...]\n", 700_000 + cut)),
+            "{kept}"
+        );
+        assert!(
+            kept.ends_with("xxxend\n--- stdout (3 bytes) ---\nok\n"),
+            "{kept}"
+        );
     }
 
     #[test]
