@@ -316,11 +316,17 @@ impl Matrix<'_> {
 fn rank_env(trace: Option<&LaunchTrace>) -> Vec<(String, String)> {
     let mut env = trace.map(|t| t.rank_env(false, false)).unwrap_or_default();
     // The runtime makes each rank non-dumpable, so that no other process of the sandbox user
-    // reads its memory; UCX's CMA transport (MPICH's intra-node single copy) reads the peer's
-    // memory with process_vm_readv, which that forbids, and aborts. Its other shared-memory
-    // transports copy through shared segments instead.
-    if std::env::var_os("UCX_TLS").is_none() {
-        env.push(("UCX_TLS".to_string(), "^cma".to_string()));
+    // reads its memory. The libraries' intra-node single copy (CMA) reads the peer's memory with
+    // process_vm_readv, which that forbids: Open MPI's vader then fails every large message
+    // ("Read -1, expected 80000, errno = 1"), UCX (MPICH's) aborts. Their other shared-memory
+    // paths copy through shared segments instead.
+    for (var, value) in [
+        ("UCX_TLS", "^cma"),
+        ("OMPI_MCA_btl_vader_single_copy_mechanism", "none"),
+    ] {
+        if std::env::var_os(var).is_none() {
+            env.push((var.to_string(), value.to_string()));
+        }
     }
     env
 }

@@ -143,14 +143,17 @@ impl Jail {
         })
     }
 
-    /// This jail for one launch: its run directory's event and trace directories writable (the
-    /// files in them are the sandbox user's, the directories the grader's), and a cgroup of
-    /// its own where cgroups can be had.
+    /// This jail for one launch: the directories of its run directory the ranks write writable
+    /// (events, results, and the keys and trace records they delete at start-up; see
+    /// [`Jail::give_run_files`] for who owns what), and a cgroup of its own where cgroups can be
+    /// had.
     pub fn for_launch(&self, run_dir: Option<&Path>) -> Result<Jail> {
         let mut jail = self.clone();
         if let Some(run_dir) = run_dir {
             for dir in [
                 mpi_grade_protocol::run::ranks_dir(run_dir),
+                mpi_grade_protocol::run::results_dir(run_dir),
+                mpi_grade_protocol::run::keys_dir(run_dir),
                 mpi_grade_protocol::run::trace_dir(run_dir),
             ] {
                 if dir.is_dir() {
@@ -171,9 +174,10 @@ impl Jail {
         self.sandbox.confine(command, &self.confinement)
     }
 
-    /// Gives the files of a run directory the ranks write (their event files and tracer
-    /// records) to the sandbox user. The directories stay the grader's: a rank cannot add,
-    /// remove or replace a file, nor touch the plan.
+    /// Gives the files of a run directory the ranks write (their event, results and key files and
+    /// tracer records) to the sandbox user, and the key and trace directories, whose files the
+    /// ranks delete. The other directories stay the grader's: a rank cannot add, remove or
+    /// replace an event or results file, nor touch the plan.
     pub fn give_run_files(&self, run_dir: &Path) -> Result<()> {
         let Some((uid, gid)) = self.sandbox.owner() else {
             return Ok(());
