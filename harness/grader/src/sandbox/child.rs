@@ -654,21 +654,8 @@ unsafe fn write_map(
 fn fd_path(fd: libc::c_int, buffer: &mut [u8; 32]) -> *const libc::c_char {
     let prefix = b"/proc/self/fd/";
     buffer[..prefix.len()].copy_from_slice(prefix);
-    let mut digits = [0u8; 10];
-    let mut n = fd.max(0) as u32;
-    let mut count = 0;
-    loop {
-        digits[count] = b'0' + (n % 10) as u8;
-        count += 1;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    for i in 0..count {
-        buffer[prefix.len() + i] = digits[count - 1 - i];
-    }
-    buffer[prefix.len() + count] = 0;
+    let end = put_number(buffer, prefix.len(), fd.max(0) as u32);
+    buffer[end] = 0;
     buffer.as_ptr().cast()
 }
 

@@ -535,6 +535,21 @@ fn root_plan(c: &Confinement) -> Result<Vec<MountStep>> {
         .as_deref()
         .ok_or_else(|| Error::Other("no directory to assemble the sandbox's root in".into()))?;
     let inside = |p: &Path| staging.join(p.strip_prefix("/").unwrap_or(p));
+    // `path` of the host at the same place in the new root.
+    let bind = |path: &Path, readonly: bool, recursive: bool| -> Result<MountStep> {
+        Ok(MountStep::Bind {
+            source: cstr(path)?,
+            target: cstr(&inside(path))?,
+            readonly,
+            recursive,
+        })
+    };
+    // An empty file in the new root for a file to be bound onto.
+    let touch = |path: &Path| -> Result<MountStep> {
+        Ok(MountStep::Touch {
+            path: cstr(&inside(path))?,
+        })
+    };
     for (path, _) in &c.keep {
         if let Some(hidden) = c.hide.iter().find(|h| h.starts_with(path)) {
             return Err(Error::Other(format!(
@@ -580,12 +595,7 @@ fn root_plan(c: &Confinement) -> Result<Vec<MountStep>> {
         let dir = Path::new(dir);
         if dir.is_dir() {
             mkdirs(&mut steps, dir)?;
-            steps.push(MountStep::Bind {
-                source: cstr(dir)?,
-                target: cstr(&inside(dir))?,
-                readonly: true,
-                recursive: true,
-            });
+            steps.push(bind(dir, true, true)?);
         }
     }
     for top in TOP_LINKS {
@@ -601,12 +611,7 @@ fn root_plan(c: &Confinement) -> Result<Vec<MountStep>> {
             }
             Ok(m) if m.is_dir() => {
                 mkdirs(&mut steps, top)?;
-                steps.push(MountStep::Bind {
-                    source: cstr(top)?,
-                    target: cstr(&inside(top))?,
-                    readonly: true,
-                    recursive: true,
-                });
+                steps.push(bind(top, true, true)?);
             }
             _ => {}
         }
@@ -620,16 +625,9 @@ fn root_plan(c: &Confinement) -> Result<Vec<MountStep>> {
         if meta.is_dir() {
             mkdirs(&mut steps, &path)?;
         } else {
-            steps.push(MountStep::Touch {
-                path: cstr(&inside(&path))?,
-            });
+            steps.push(touch(&path)?);
         }
-        steps.push(MountStep::Bind {
-            source: cstr(&path)?,
-            target: cstr(&inside(&path))?,
-            readonly: true,
-            recursive: false,
-        });
+        steps.push(bind(&path, true, false)?);
     }
     // A minimal /dev.
     let dev = Path::new("/dev");
@@ -641,15 +639,8 @@ fn root_plan(c: &Confinement) -> Result<Vec<MountStep>> {
     for name in DEVICES {
         let path = dev.join(name);
         if path.exists() {
-            steps.push(MountStep::Touch {
-                path: cstr(&inside(&path))?,
-            });
-            steps.push(MountStep::Bind {
-                source: cstr(&path)?,
-                target: cstr(&inside(&path))?,
-                readonly: false,
-                recursive: false,
-            });
+            steps.push(touch(&path)?);
+            steps.push(bind(&path, false, false)?);
         }
     }
     for (name, target) in [
@@ -691,16 +682,9 @@ fn root_plan(c: &Confinement) -> Result<Vec<MountStep>> {
             if let Some(parent) = path.parent() {
                 mkdirs(&mut steps, parent)?;
             }
-            steps.push(MountStep::Touch {
-                path: cstr(&inside(path))?,
-            });
+            steps.push(touch(path)?);
         }
-        steps.push(MountStep::Bind {
-            source: cstr(path)?,
-            target: cstr(&inside(path))?,
-            readonly: *readonly,
-            recursive: false,
-        });
+        steps.push(bind(path, *readonly, false)?);
     }
     steps.push(MountStep::ReadOnly {
         target: cstr(staging)?,
