@@ -80,32 +80,38 @@ pub fn host_pids(leader: i32) -> HashMap<i32, i32> {
         .collect()
 }
 
+/// The processes of the running launches (see [`track_launch`]) by the pid they have in their
+/// own PID namespace (the pid a sandboxed rank reports and its tracer records), with their pid
+/// here. A pid that two launches hold is left out: the grader does not guess.
+pub fn launch_pids() -> HashMap<i32, i32> {
+    let leaders = LAUNCHES.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let mut found: HashMap<i32, i32> = HashMap::new();
+    let mut ambiguous = Vec::new();
+    for leader in leaders {
+        for (inner, host) in host_pids(leader) {
+            if found.insert(inner, host).is_some() {
+                ambiguous.push(inner);
+            }
+        }
+    }
+    for inner in ambiguous {
+        found.remove(&inner);
+    }
+    found
+}
+
 /// A thread of a launch's rank named by its ids in its own PID namespace (as its tracer
 /// records them), as ids here: only ranks of a running launch (see [`track_launch`]) are
 /// found, so a rank writing another process's ids into its record cannot make the grader
 /// signal it.
 pub fn launch_thread(pid: i32, tid: i32) -> Option<(i32, i32)> {
-    let leaders = LAUNCHES.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    let mut found = None;
-    for leader in leaders {
-        let Some(&host) = host_pids(leader).get(&pid) else {
-            continue;
-        };
-        if found.is_some() {
-            return None; // two launches hold that pid: do not guess
-        }
-        let tasks = std::fs::read_dir(format!("/proc/{host}/task")).ok()?;
-        for task in tasks.flatten() {
-            let Some(htid) = task.file_name().to_str().and_then(|n| n.parse().ok()) else {
-                continue;
-            };
-            let status = std::fs::read_to_string(task.path().join("status")).unwrap_or_default();
-            if innermost_id(&status) == Some(tid) {
-                found = Some((host, htid));
-            }
-        }
-    }
-    found
+    let host = *launch_pids().get(&pid)?;
+    let tasks = std::fs::read_dir(format!("/proc/{host}/task")).ok()?;
+    tasks.flatten().find_map(|task| {
+        let htid = task.file_name().to_str()?.parse().ok()?;
+        let status = std::fs::read_to_string(task.path().join("status")).ok()?;
+        (innermost_id(&status) == Some(tid)).then_some((host, htid))
+    })
 }
 
 /// Unregisters a leader when dropped.

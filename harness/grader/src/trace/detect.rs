@@ -52,7 +52,10 @@ impl<'a> Detector<'a> {
     /// Looks at the ranks once; returns a finding when one is certain.
     pub fn poll(&mut self, now: Instant) -> Option<Finding> {
         let snapshot = self.traces.snapshot();
-        let presence: Vec<Presence> = snapshot.iter().map(presence).collect();
+        // Ranks record the pid they have in their own PID namespace: theirs here, from the
+        // processes of the running launches.
+        let hosts = crate::procs::launch_pids();
+        let presence: Vec<Presence> = snapshot.iter().map(|s| presence(s, &hosts)).collect();
         let analysis = analyze(&snapshot, &presence);
         let now_ns = monotonic_ns();
 
@@ -184,13 +187,12 @@ impl<'a> Detector<'a> {
 }
 
 /// Whether a rank's process still exists (a zombie has exited).
-fn presence(s: &RankSnapshot) -> Presence {
+fn presence(s: &RankSnapshot, hosts: &std::collections::HashMap<i32, i32>) -> Presence {
     if !s.initialised || s.pid <= 0 {
         return Presence::Alive;
     }
-    if crate::procs::is_alive(s.pid) {
-        Presence::Alive
-    } else {
-        Presence::Gone
+    match hosts.get(&s.pid) {
+        Some(&host) if crate::procs::is_alive(host) => Presence::Alive,
+        _ => Presence::Gone,
     }
 }
