@@ -167,7 +167,7 @@ fn sandbox_processes() -> Vec<String> {
         return Vec::new();
     };
     use std::os::unix::fs::MetadataExt;
-    mpi_grade::procs::scan()
+    mpi_grade::run::procs::scan()
         .into_iter()
         .filter(|p| p.is_alive())
         .filter(|p| {

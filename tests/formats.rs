@@ -12,9 +12,9 @@ mod support;
 
 use base64::Engine;
 use libtest_mimic::{Arguments, Failed, Trial};
+use mpi_grade::commands::grade::{grade, GradeOptions};
 use mpi_grade::config::Config;
-use mpi_grade::grade::{grade, GradeOptions};
-use mpi_grade::launcher::Choice;
+use mpi_grade::mpi::Choice;
 use mpi_grade::report::{classroom, gradescope, json, junit, Report};
 use serde_json::Value;
 use std::path::Path;

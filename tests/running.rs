@@ -403,8 +403,8 @@ fn killed_grader(mpi: &str) -> Result<(), Failed> {
         .stderr(std::process::Stdio::null());
     let mut grader = cmd.spawn().unwrap();
     std::thread::sleep(Duration::from_millis(2500));
-    let ours = |pid: i32| mpi_grade::procs::has_env(pid, TEST_MARKER_VAR, &marker());
-    let running = mpi_grade::procs::scan()
+    let ours = |pid: i32| mpi_grade::run::procs::has_env(pid, TEST_MARKER_VAR, &marker());
+    let running = mpi_grade::run::procs::scan()
         .into_iter()
         .filter(|p| p.is_alive() && ours(p.pid))
         .count();

@@ -115,10 +115,10 @@ fn read_all(mut r: impl std::io::Read) -> Vec<u8> {
 /// Live processes started by this test binary (found by the marker in their environment).
 pub fn leftovers() -> Vec<String> {
     let me = std::process::id() as i32;
-    mpi_grade::procs::scan()
+    mpi_grade::run::procs::scan()
         .into_iter()
         .filter(|p| p.pid != me && p.is_alive())
-        .filter(|p| mpi_grade::procs::has_env(p.pid, TEST_MARKER_VAR, &marker()))
+        .filter(|p| mpi_grade::run::procs::has_env(p.pid, TEST_MARKER_VAR, &marker()))
         .map(|p| format!("{} ({})", p.pid, p.comm))
         .collect()
 }

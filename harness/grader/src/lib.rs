@@ -1,43 +1,28 @@
 //! mpi-grade: an auto-grader and self-checker for MPI message-passing exercises.
 //!
-//! A grade goes through one module per concern:
+//! A grade goes through one folder per stage of the pipeline (see ARCHITECTURE.md):
 //!
+//! - [`cli`]: the command line, turned into a validated request;
 //! - [`config`]: `challenges.toml`, what is graded;
-//! - [`compile`]: the submission built into a driver program (with [`embedded`] sources);
-//! - [`schedule`]: which cells run in which `mpiexec` launch;
-//! - [`launch`], [`launcher`], [`procs`], [`capture`]: running one launch and stopping it;
-//! - [`rundir`]: the files ranks report through;
-//! - [`verify`], [`classify`]: the outcome of each cell ([`outcome`]);
-//! - [`verdict`]: the verdict on each part;
-//! - [`report`]: the finished grade as data, rendered for people or as JSON.
+//! - [`build`]: the submission taken in and built into a driver program;
+//! - [`run`]: which cells run in which `mpiexec` launch, one launch run and stopped;
+//! - [`trace`]: the tracer's records, the wait-for graph, stall detection and diagnosis;
+//! - [`judge`]: the outcome of each cell and the verdict on each part;
+//! - [`report`]: the finished grade as data, rendered for people or as JSON and other formats;
+//! - [`commands`]: one file per subcommand;
+//! - [`sandbox`]: the isolation every build and launch of a submission runs in;
+//! - [`mpi`]: the MPI implementation and its launcher.
 //!
-//! A student's failure is an [`outcome::Outcome`]; an [`error::Error`] is the grader's own.
+//! A student's failure is a [`judge::outcome::Outcome`]; an [`error::Error`] is the grader's own.
 
-pub mod batch;
-pub mod capture;
-pub mod classify;
+pub mod build;
 pub mod cli;
-pub mod compare;
-pub mod compile;
+pub mod commands;
 pub mod config;
-pub mod embedded;
 pub mod error;
-pub mod grade;
-pub mod intake;
-pub mod interrupt;
-pub mod launch;
-pub mod launcher;
-pub mod learn;
-pub mod outcome;
-pub mod probe;
-pub mod procs;
-pub mod program;
+pub mod judge;
+pub mod mpi;
 pub mod report;
-pub mod rundir;
+pub mod run;
 pub mod sandbox;
-pub mod schedule;
-pub mod solutions;
-pub mod template;
 pub mod trace;
-pub mod verdict;
-pub mod verify;

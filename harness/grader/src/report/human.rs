@@ -4,8 +4,8 @@
 
 use super::clean::{self, continued};
 use super::{PartReport, Report, RunReport};
-use crate::compare::{Comparison, Row};
-use crate::probe::ProbeReport;
+use crate::run::compare::{Comparison, Row};
+use crate::run::probe::ProbeReport;
 use colored::{ColoredString, Colorize};
 use std::io::Write;
 
@@ -141,7 +141,7 @@ fn render_part(part: &PartReport, out: &mut dyn Write) -> std::io::Result<()> {
                 format!(
                     "at {} ranks, {} elements per block:",
                     run.ranks,
-                    crate::outcome::thousands(run.scaling_factor)
+                    crate::judge::outcome::thousands(run.scaling_factor)
                 )
                 .dimmed(),
                 continued(&d.explanation, GUTTER)
@@ -212,7 +212,10 @@ fn render_matrix(part: &PartReport, out: &mut dyn Write) -> std::io::Result<()> 
 
     let mut header = format!("  {:<16}", "ranks \\ size");
     for sf in &sizes {
-        header.push_str(&format!("{:>CELL_WIDTH$}", crate::outcome::thousands(*sf)));
+        header.push_str(&format!(
+            "{:>CELL_WIDTH$}",
+            crate::judge::outcome::thousands(*sf)
+        ));
     }
     writeln!(out, "{}", header.dimmed())?;
     for (mode, ranks) in rows {
@@ -314,7 +317,7 @@ pub fn render_comparison(c: &Comparison, full: bool, out: &mut dyn Write) -> std
         let largest = rows.iter().map(|r| r.scaling_factor).max().unwrap_or(0);
         let mut header = format!(
             "  {part} at {} elements: ranks       time   messages      bytes",
-            crate::outcome::thousands(largest)
+            crate::judge::outcome::thousands(largest)
         );
         for b in &c.baselines {
             header.push_str(&format!("  {:>15}", format!("×{}", b.name)));
@@ -354,7 +357,10 @@ fn render_ratio_matrix(
 ) -> std::io::Result<()> {
     let mut header = format!("  {:<16}", format!("{part} / MPI_Alltoall"));
     for sf in sizes {
-        header.push_str(&format!("{:>CELL_WIDTH$}", crate::outcome::thousands(*sf)));
+        header.push_str(&format!(
+            "{:>CELL_WIDTH$}",
+            crate::judge::outcome::thousands(*sf)
+        ));
     }
     writeln!(out, "{}", header.dimmed())?;
     for &n in ranks {
@@ -479,7 +485,7 @@ pub fn render_for_learner(report: &Report, out: &mut dyn Write) -> std::io::Resu
 fn for_learner(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     render_report(report, out)?;
     for part in &report.parts {
-        let Some(advice) = crate::learn::advise(part) else {
+        let Some(advice) = crate::commands::check::advise(part) else {
             continue;
         };
         writeln!(out)?;
@@ -500,7 +506,7 @@ fn for_learner(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
 
 /// The summary table of a batch: a row per submission, its points per part and total.
 pub fn render_batch(
-    graded: &[crate::batch::Graded],
+    graded: &[crate::commands::batch::Graded],
     parts: &[String],
     planned: usize,
     out: &mut dyn Write,
@@ -509,7 +515,7 @@ pub fn render_batch(
 }
 
 fn batch_table(
-    graded: &[crate::batch::Graded],
+    graded: &[crate::commands::batch::Graded],
     parts: &[String],
     planned: usize,
     out: &mut dyn Write,
@@ -572,7 +578,7 @@ fn batch_table(
 
 /// `mpi-grade probe`: what the local MPI buffers, and how fast it starts.
 pub fn render_probe(report: &ProbeReport, out: &mut dyn Write) -> std::io::Result<()> {
-    let t = crate::outcome::thousands;
+    let t = crate::judge::outcome::thousands;
     writeln!(out, "{} {}", report.implementation, report.version)?;
     if let Some(library) = report.library.as_deref().and_then(|l| l.lines().next()) {
         writeln!(out, "  library: {library}")?;
@@ -642,7 +648,7 @@ fn format_secs(seconds: f64) -> String {
 
 /// Points as people write them: `2`, `1.5`.
 pub fn format_points(points: f64) -> String {
-    crate::outcome::seconds_text(points)
+    crate::judge::outcome::seconds_text(points)
 }
 
 #[cfg(test)]

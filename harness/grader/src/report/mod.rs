@@ -14,11 +14,11 @@ pub mod junit;
 pub(crate) mod sample;
 pub mod text;
 
-use crate::compare::Comparison;
 pub use crate::config::Visibility;
+use crate::judge::part::Earned;
+use crate::run::compare::Comparison;
 use crate::trace::diagnosis::Diagnosis;
 use crate::trace::usage::Count;
-use crate::verdict::Earned;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -161,7 +161,7 @@ impl Report {
                 } else {
                     format!(" in {} mode", r.mode)
                 };
-                let size = crate::outcome::thousands(r.scaling_factor);
+                let size = crate::judge::outcome::thousands(r.scaling_factor);
                 Some((
                     format!(
                         "{}: {} ranks, {size} {elements} per block{mode}",

@@ -4,10 +4,10 @@
 //! JSON schema see every field.
 
 use super::{BuildReport, MpiInfo, PartReport, Report, RunReport, Visibility};
-use crate::compare::{Against, BaselineInfo, Comparison, Row};
+use crate::judge::part::Earned;
+use crate::run::compare::{Against, BaselineInfo, Comparison, Row};
 use crate::trace::diagnosis::{Diagnosis, RankActivity, StallKind, WaitEdge};
 use crate::trace::usage::Count;
-use crate::verdict::Earned;
 use std::collections::BTreeMap;
 
 pub fn run(ranks: u32, scaling_factor: u64, mode: &str, outcome: &str) -> RunReport {

@@ -5,7 +5,7 @@
 use super::clean::{continued, GUTTER};
 use super::human::{format_duration, symbol, OUTCOMES};
 use super::{PartReport, Report, RunReport};
-use crate::outcome::thousands;
+use crate::judge::outcome::thousands;
 use std::fmt::Write;
 
 /// Lines of a job's output kept in a part's text.
@@ -26,7 +26,7 @@ pub fn part_title(part: &PartReport) -> String {
 
 /// Points as people write them: `1`, `0.5`.
 pub fn points(points: f64) -> String {
-    crate::outcome::seconds_text(points)
+    crate::judge::outcome::seconds_text(points)
 }
 
 /// The part's verdict in one line: `PASS 1/1: summary`, `FAIL 0/2 (deadlock): summary` (a

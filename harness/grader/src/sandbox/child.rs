@@ -290,7 +290,7 @@ impl Program {
             }
             if user_ns {
                 // Entering a user namespace clears the parent-death signal.
-                crate::procs::die_with_parent()?;
+                crate::run::procs::die_with_parent()?;
             }
             // The sources of the binds, opened in the new mount namespace before any change of
             // user.
@@ -340,7 +340,7 @@ impl Program {
             }
             Ok(())
         } else {
-            crate::procs::die_with_parent()
+            crate::run::procs::die_with_parent()
         }
     }
 

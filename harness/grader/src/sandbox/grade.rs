@@ -4,7 +4,7 @@
 use super::builds::BuildJail;
 use super::limits::SandboxLimits;
 use super::{Jail, Sandbox};
-use crate::compile::Submission;
+use crate::build::compile::Submission;
 use crate::error::{Error, Result};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -28,14 +28,14 @@ impl Isolation {
         cache_dir: &Path,
         scratch: &Path,
         limits: &SandboxLimits,
-        policy: &crate::intake::Policy,
+        policy: &crate::build::intake::Policy,
     ) -> Result<Isolation> {
         let sandbox = if enabled {
             Sandbox::detect()?
         } else {
             Sandbox::disabled()
         };
-        crate::procs::set_sandbox_uid(sandbox.owner().map(|(uid, _)| uid));
+        crate::run::procs::set_sandbox_uid(sandbox.owner().map(|(uid, _)| uid));
         // Sandboxed or not, what is built is the copy with the grader's manifest.
         let copy = scratch.join("submission");
         if !enabled {

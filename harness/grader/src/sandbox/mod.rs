@@ -23,7 +23,7 @@
 //! - resource limits (CPU time, address space, file size, processes, open files; no core files)
 //!   and `no_new_privs`, and where cgroups can be had, a cgroup per command with the process and
 //!   memory totals of [`limits`], killed as a whole when the command ends;
-//! - an environment from an allow-list (see [`env`]), with no secret in it.
+//! - an environment from an allow-list (see [`mod@env`]), with no secret in it.
 //!
 //! When the kernel refuses a namespace, or there is no unprivileged identity, the grade is
 //! refused ([`Sandbox::detect`]): `--no-sandbox` is the teacher's explicit choice to go without.
@@ -328,7 +328,7 @@ impl Sandbox {
     /// Runs `true` inside the sandbox, the way a submission's command would run.
     fn probe(&self) -> std::io::Result<()> {
         let program =
-            crate::launcher::find_on_path("true").unwrap_or_else(|| PathBuf::from("/bin/true"));
+            crate::mpi::find_on_path("true").unwrap_or_else(|| PathBuf::from("/bin/true"));
         let staging = tempfile::Builder::new()
             .prefix("mpi-grade-probe-")
             .tempdir()?;
@@ -887,7 +887,7 @@ mod live_tests {
                 "-c",
                 "setsid sh -c 'trap \"sh -c \\\"sleep 60\\\" &\" TERM; while :; do sleep 1; done' </dev/null >/dev/null 2>&1 & sleep 0.3; echo started",
             ])
-            .env(crate::procs::LAUNCH_MARKER_VAR, &marker);
+            .env(crate::run::procs::LAUNCH_MARKER_VAR, &marker);
         let confinement = Confinement {
             cwd: Some("/".into()),
             staging: Some(staging.path().to_path_buf()),
@@ -897,10 +897,12 @@ mod live_tests {
         let out = command.output().unwrap();
         assert_eq!(String::from_utf8_lossy(&out.stdout), "started\n");
         std::thread::sleep(std::time::Duration::from_millis(200));
-        let left: Vec<i32> = crate::procs::scan()
+        let left: Vec<i32> = crate::run::procs::scan()
             .into_iter()
             .filter(|p| p.is_alive())
-            .filter(|p| crate::procs::has_env(p.pid, crate::procs::LAUNCH_MARKER_VAR, &marker))
+            .filter(|p| {
+                crate::run::procs::has_env(p.pid, crate::run::procs::LAUNCH_MARKER_VAR, &marker)
+            })
             .map(|p| p.pid)
             .collect();
         assert!(left.is_empty(), "left running: {left:?}");

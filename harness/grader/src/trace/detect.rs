@@ -54,7 +54,7 @@ impl<'a> Detector<'a> {
         let snapshot = self.traces.snapshot();
         // Ranks record the pid they have in their own PID namespace: theirs here, from the
         // processes of the running launches.
-        let hosts = crate::procs::launch_pids();
+        let hosts = crate::run::procs::launch_pids();
         let presence: Vec<Presence> = snapshot.iter().map(|s| presence(s, &hosts)).collect();
         let analysis = analyze(&snapshot, &presence);
         let now_ns = monotonic_ns();
@@ -192,7 +192,7 @@ fn presence(s: &RankSnapshot, hosts: &std::collections::HashMap<i32, i32>) -> Pr
         return Presence::Alive;
     }
     match hosts.get(&s.pid) {
-        Some(&host) if crate::procs::is_alive(host) => Presence::Alive,
+        Some(&host) if crate::run::procs::is_alive(host) => Presence::Alive,
         _ => Presence::Gone,
     }
 }

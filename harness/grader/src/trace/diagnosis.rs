@@ -3,7 +3,7 @@
 
 use super::graph::{Analysis, Status};
 use super::records::{Call, Peer, RankSnapshot, Wait};
-use crate::outcome::thousands;
+use crate::judge::outcome::thousands;
 use mpi_grade_protocol::trace::{Func, WaitKind};
 use serde::Serialize;
 

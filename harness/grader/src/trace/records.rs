@@ -253,7 +253,7 @@ pub fn request_stack(record: &Record) -> Option<u64> {
     }
     // The record holds the ids the rank has in its own PID namespace; only a rank of a running
     // launch is signalled.
-    let (pid, tid) = crate::procs::launch_thread(pid, tid)?;
+    let (pid, tid) = crate::run::procs::launch_thread(pid, tid)?;
     let generation = record.stack.request.load(Relaxed) + 1;
     record.stack.request.store(generation, Release);
     // SAFETY: tgkill sends a signal to one thread; STACK_SIGNAL's default action is to be

@@ -3,7 +3,7 @@
 
 use super::records::TraceDir;
 use super::stacks::{self, Symbolizer};
-use crate::outcome::Problem;
+use crate::judge::outcome::Problem;
 use mpi_grade_protocol::trace::{Func, MAX_CELLS};
 use serde::Serialize;
 use std::collections::BTreeMap;

@@ -5,8 +5,8 @@
 //! limits and timings mean nothing. The build of the next submission can overlap the runs of
 //! the current one when the machine has cores to spare (see [`BuildAhead`]).
 
+use crate::commands::grade::{self, GradeOptions, Prepared};
 use crate::error::{Error, Result};
-use crate::grade::{self, GradeOptions, Prepared};
 use crate::report::human::format_points;
 use crate::report::{clean, file, human, json, junit, Report};
 use std::collections::BTreeSet;
@@ -114,7 +114,7 @@ pub fn builds_ahead(choice: BuildAhead, options: &GradeOptions) -> bool {
     match choice {
         BuildAhead::Always => true,
         BuildAhead::Never => false,
-        BuildAhead::Auto => crate::launcher::available_cores() > largest,
+        BuildAhead::Auto => crate::mpi::available_cores() > largest,
     }
 }
 
@@ -155,7 +155,7 @@ pub fn run(
     };
     if !build_ahead {
         for entry in entries {
-            if crate::interrupt::requested() {
+            if crate::run::interrupt::requested() {
                 break;
             }
             started(entry);
@@ -169,7 +169,7 @@ pub fn run(
         let (sender, receiver) = mpsc::sync_channel::<(usize, Result<Prepared>)>(0);
         scope.spawn(move || {
             for (i, entry) in entries.iter().enumerate() {
-                if crate::interrupt::requested() {
+                if crate::run::interrupt::requested() {
                     break;
                 }
                 if sender.send((i, grade::prepare(&for_entry(entry)))).is_err() {
@@ -178,7 +178,7 @@ pub fn run(
             }
         });
         for (i, prepared) in receiver {
-            if crate::interrupt::requested() {
+            if crate::run::interrupt::requested() {
                 break;
             }
             started(&entries[i]);

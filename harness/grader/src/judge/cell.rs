@@ -5,12 +5,12 @@
 //! same part and mode are not run (the part already failed there, or, for a part expected to
 //! deadlock, already deadlocked), and the other cells go back to the queue for a new launch.
 
-use crate::launch::{Ending, LaunchRecord};
-use crate::launcher::{Launcher, LauncherReport, Who};
-use crate::outcome::{Crash, CrashCause, NotRun, Outcome, Panic, TimeLimit, Timeout};
-use crate::rundir::{Events, RunDir};
+use crate::judge::outcome::{Crash, CrashCause, NotRun, Outcome, Panic, TimeLimit, Timeout};
+use crate::judge::verify;
+use crate::mpi::{Launcher, LauncherReport, Who};
+use crate::run::launch::{Ending, LaunchRecord};
+use crate::run::rundir::{Events, RunDir};
 use crate::trace::diagnosis::StallKind;
-use crate::verify;
 use mpi_grade_protocol::run::{PlannedCell, RankEvent};
 
 /// The result of one cell of a launch.
@@ -60,7 +60,7 @@ pub fn classify(
                         NotRun::AfterFailure {
                             at: format!(
                                 "{} elements per block",
-                                crate::outcome::thousands(at.scaling_factor)
+                                crate::judge::outcome::thousands(at.scaling_factor)
                             ),
                         }
                     };

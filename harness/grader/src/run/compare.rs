@@ -6,13 +6,13 @@
 //! version and matrix, and cached. Students learn most from seeing their ordering's cost against
 //! the library's.
 
-use crate::compile::{BuildCache, BuildOutcome};
+use crate::build::compile::{BuildCache, BuildOutcome};
+use crate::build::solutions::Solution;
 use crate::config::{Challenge, Expect, Part};
 use crate::error::{Error, Result};
-use crate::launcher::Launcher;
-use crate::outcome::{Cell, Outcome};
-use crate::schedule::{Matrix, Results};
-use crate::solutions::Solution;
+use crate::judge::outcome::{Cell, Outcome};
+use crate::mpi::Launcher;
+use crate::run::matrix::{Matrix, Results};
 use crate::trace::usage::Usage;
 use mpi_grade_protocol::payload::mix64;
 use mpi_grade_protocol::run::Mode;
@@ -199,9 +199,9 @@ impl Measurer<'_> {
             self.launcher.implementation.key(),
             self.launcher.version,
             hostname(),
-            crate::launcher::available_cores(),
+            crate::mpi::available_cores(),
         );
-        for (tree, files) in crate::embedded::TREES {
+        for (tree, files) in crate::build::embedded::TREES {
             if tree.starts_with("solutions/") || *tree == "support/runtime" {
                 for (path, bytes) in *files {
                     text.push_str(path);
@@ -364,7 +364,7 @@ pub fn too_slow(
                 format!(
                     "at {} ranks, {} elements per block, it took {:.1}× as long as {baseline} (at most {max_ratio}×)",
                     r.ranks,
-                    crate::outcome::thousands(r.scaling_factor),
+                    crate::judge::outcome::thousands(r.scaling_factor),
                     a.ratio
                 )
             })

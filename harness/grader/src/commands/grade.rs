@@ -1,15 +1,15 @@
 //! `mpi-grade grade`: build, run the matrix, decide, report.
 
-use crate::compare::Measurer;
-use crate::compile::{BuildCache, BuildOutcome, Submission};
+use crate::build::compile::{BuildCache, BuildOutcome, Submission};
 use crate::config::{Challenge, Part};
 use crate::error::{Error, Result};
-use crate::launcher::{Choice, Launcher, Runner};
-use crate::outcome::Cell;
+use crate::judge::outcome::Cell;
+use crate::judge::part::{self as verdict, Verdict};
+use crate::mpi::{Choice, Launcher, Runner};
 use crate::report::{self, BuildReport, MpiInfo, PartReport, Report, RunReport};
-use crate::schedule::{CellRecord, Matrix, Results};
+use crate::run::compare::Measurer;
+use crate::run::matrix::{CellRecord, Matrix, Results};
 use crate::trace::usage::Usage;
-use crate::verdict::{self, Verdict};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -79,7 +79,7 @@ pub fn prepare(options: &GradeOptions) -> Result<Prepared> {
     let original = Submission::open(&options.submission)?;
     let mut launcher = Launcher::detect(options.mpi)?;
     launcher.runner = options.runner.clone();
-    if launcher.runner == Runner::Srun && crate::launcher::find_on_path("srun").is_none() {
+    if launcher.runner == Runner::Srun && crate::mpi::find_on_path("srun").is_none() {
         return Err(Error::Other(
             "launcher = \"srun\" but no srun on PATH: grade inside a Slurm allocation".into(),
         ));
@@ -123,7 +123,7 @@ pub fn prepare(options: &GradeOptions) -> Result<Prepared> {
     let build = cache.build_driver(&submission, challenge.kind, &functions, scratch.path())?;
     let tracer_started = Instant::now();
     // Ctrl-C during the build also stops cargo: that is not the student's build error.
-    let interrupted = crate::interrupt::requested();
+    let interrupted = crate::run::interrupt::requested();
     let tracer = if options.trace && !interrupted {
         Some(cache.build_tracer(scratch.path())?)
     } else {
@@ -256,7 +256,7 @@ pub fn finish(options: &GradeOptions, prepared: Prepared) -> Result<Report> {
                 && graded
                     .iter()
                     .any(|p| p.expect == crate::config::Expect::Complete)
-                && !crate::interrupt::requested();
+                && !crate::run::interrupt::requested();
             if wants_comparison {
                 let measurer = Measurer {
                     cache: &cache,
@@ -266,7 +266,7 @@ pub fn finish(options: &GradeOptions, prepared: Prepared) -> Result<Report> {
                     scratch: scratch.path(),
                 };
                 let measurements = measurer.baselines(challenge, &|text| note(text.to_string()))?;
-                report.comparison = Some(crate::compare::compare(
+                report.comparison = Some(crate::run::compare::compare(
                     &results,
                     &graded,
                     &measurements,
@@ -292,14 +292,14 @@ pub fn finish(options: &GradeOptions, prepared: Prepared) -> Result<Report> {
                         let mut verdict = verdict::decide(part, &outcomes, usage.as_ref());
                         if part.expect == crate::config::Expect::Deadlock && options.trace {
                             // What this MPI buffers is why part 1 deadlocks where it does.
-                            match crate::probe::cached(&cache_dir, &launcher, &|text| {
+                            match crate::run::probe::cached(&cache_dir, &launcher, &|text| {
                                 note(text.to_string())
                             }) {
                                 Ok(probe) => {
                                     verdict.summary = format!(
                                         "{}; {}",
                                         verdict.summary,
-                                        crate::probe::explain_buffering(&probe)
+                                        crate::run::probe::explain_buffering(&probe)
                                     )
                                 }
                                 Err(e) => report
@@ -310,7 +310,7 @@ pub fn finish(options: &GradeOptions, prepared: Prepared) -> Result<Report> {
                         if let (true, Some(target), Some(comparison)) =
                             (verdict.passed, &part.performance, &report.comparison)
                         {
-                            if let Some(why) = crate::compare::too_slow(
+                            if let Some(why) = crate::run::compare::too_slow(
                                 comparison,
                                 &part.name,
                                 &target.baseline,
@@ -517,7 +517,7 @@ pub fn launch_lines(challenge: &Challenge, launcher: &Launcher) -> Vec<(u32, Str
                 false,
                 false,
             ));
-            let spec = crate::launcher::LaunchSpec {
+            let spec = crate::mpi::LaunchSpec {
                 ranks,
                 program: &program,
                 args: &[],

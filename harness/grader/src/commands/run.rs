@@ -1,10 +1,10 @@
 //! `mpi-grade run`: any MPI program (C, Rust, Python) under the tracer, with the same deadlock
 //! and hang diagnosis as a grade. The self-check tool for anyone learning MPI.
 
-use crate::compile::BuildCache;
+use crate::build::compile::BuildCache;
 use crate::error::{Error, Result};
-use crate::launch::{self, Ending, Launch};
-use crate::launcher::{Choice, Launcher};
+use crate::mpi::{Choice, Launcher};
+use crate::run::launch::{self, Ending, Launch};
 use crate::trace::diagnosis::{Diagnosis, StallKind};
 use crate::trace::usage::{Count, Usage};
 use crate::trace::LaunchTrace;

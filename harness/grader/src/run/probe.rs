@@ -4,13 +4,13 @@
 //! found with the naive alltoall of the reference solution at 2 ranks, normally and with no
 //! buffering. Grades use it to explain part 1.
 
-use crate::compile::{BuildCache, BuildOutcome};
+use crate::build::compile::{BuildCache, BuildOutcome};
+use crate::build::solutions::Solution;
 use crate::config::{Challenge, Expect, Kind, Limits, Part};
 use crate::error::{Error, Result};
-use crate::launcher::Launcher;
-use crate::outcome::{Cell, Outcome};
-use crate::schedule::Matrix;
-use crate::solutions::Solution;
+use crate::judge::outcome::{Cell, Outcome};
+use crate::mpi::Launcher;
+use crate::run::matrix::Matrix;
 use mpi_grade_protocol::run::Mode;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -248,7 +248,7 @@ fn key(launcher: &Launcher) -> String {
         launcher.implementation.key(),
         launcher.version,
         host.trim(),
-        crate::launcher::available_cores()
+        crate::mpi::available_cores()
     )
 }
 
@@ -290,7 +290,7 @@ pub fn store(cache_dir: &Path, launcher: &Launcher, report: &ProbeReport) -> Res
 
 /// The sentence a part 1 verdict gets: what this MPI buffers.
 pub fn explain_buffering(report: &ProbeReport) -> String {
-    let t = crate::outcome::thousands;
+    let t = crate::judge::outcome::thousands;
     let limit = |e: &EagerLimit| match e.deadlocks {
         Some(_) => format!("{} B ({} elements)", t(e.bytes), t(e.completes)),
         None => format!("at least {} B", t(e.bytes)),

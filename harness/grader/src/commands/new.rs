@@ -7,7 +7,10 @@ use std::path::Path;
 /// empty. The package is named after the directory.
 pub fn write_starter(kind: &str, dir: &Path) -> Result<String> {
     let tree = format!("templates/{kind}");
-    if crate::embedded::TREES.iter().all(|(name, _)| *name != tree) {
+    if crate::build::embedded::TREES
+        .iter()
+        .all(|(name, _)| *name != tree)
+    {
         return Err(Error::Other(format!(
             "no starter crate for challenge kind `{kind}`"
         )));
@@ -18,7 +21,7 @@ pub fn write_starter(kind: &str, dir: &Path) -> Result<String> {
             dir.display()
         )));
     }
-    crate::embedded::write_tree(&tree, dir)?;
+    crate::build::embedded::write_tree(&tree, dir)?;
     let name = package_name(dir);
     let manifest = dir.join("Cargo.toml");
     let text = std::fs::read_to_string(&manifest)

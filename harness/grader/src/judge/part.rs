@@ -1,7 +1,7 @@
 //! A part's verdict from its cells and what `challenges.toml` expects of it.
 
 use crate::config::{Expect, Part};
-use crate::outcome::{thousands, Cell, Outcome};
+use crate::judge::outcome::{thousands, Cell, Outcome};
 use crate::trace::usage::Usage;
 use mpi_grade_protocol::run::Mode;
 use mpi_grade_protocol::trace::Func;
@@ -343,7 +343,7 @@ fn list(ranks: &[u32]) -> String {
 mod tests {
     use super::*;
     use crate::config::Credit;
-    use crate::outcome::{Crash, CrashCause, NotRun, TimeLimit, Timeout};
+    use crate::judge::outcome::{Crash, CrashCause, NotRun, TimeLimit, Timeout};
     use crate::trace::diagnosis::{Diagnosis, StallKind};
     use crate::trace::usage::Count;
 
@@ -494,9 +494,9 @@ mod tests {
             v.summary
         );
 
-        let wrong = Outcome::WrongResult(crate::outcome::WrongResult {
+        let wrong = Outcome::WrongResult(crate::judge::outcome::WrongResult {
             rank: 0,
-            problem: crate::outcome::Problem::NoReport,
+            problem: crate::judge::outcome::Problem::NoReport,
         });
         let v = decide(
             &part(Expect::Deadlock),
@@ -585,7 +585,7 @@ mod tests {
         assert!(!earned[0].passed && v.points == 0.0);
         part.credit.clear();
         credit(&part, &mut v, &BTreeMap::new());
-        assert_eq!(crate::outcome::seconds_text(v.points), "0");
+        assert_eq!(crate::judge::outcome::seconds_text(v.points), "0");
     }
 
     #[test]

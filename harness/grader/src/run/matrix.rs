@@ -10,13 +10,13 @@
 //! With zero-buffer mode on, each part also gets one cell per rank count at the smallest size
 //! in which every standard send is synchronous, after its ordinary cells.
 
-use crate::classify::{self, CellResult};
 use crate::config::{Challenge, Expect, Limits, Part};
 use crate::error::Result;
-use crate::launch::{self, Launch};
-use crate::launcher::Launcher;
-use crate::outcome::{Cell, NotRun, Outcome};
-use crate::rundir::RunDir;
+use crate::judge::cell::{self, CellResult};
+use crate::judge::outcome::{Cell, NotRun, Outcome};
+use crate::mpi::Launcher;
+use crate::run::launch::{self, Launch};
+use crate::run::rundir::RunDir;
 use crate::trace::usage::{cell_problem, Usage};
 use crate::trace::LaunchTrace;
 use mpi_grade_protocol::payload;
@@ -179,7 +179,7 @@ impl Matrix<'_> {
                 if queue.is_empty() {
                     break;
                 }
-                if crate::interrupt::requested() {
+                if crate::run::interrupt::requested() {
                     for cell in queue.drain(..) {
                         results.insert(cell, skipped(NotRun::Interrupted));
                     }
@@ -260,7 +260,7 @@ impl Matrix<'_> {
                 .iter()
                 .any(|p| p.function == function && p.expect == Expect::Deadlock)
         };
-        let classified = classify::classify(&run_dir, &record, self.launcher, &expects_deadlock);
+        let classified = cell::classify(&run_dir, &record, self.launcher, &expects_deadlock);
         if !self.keep_runs {
             run_dir.remove_keys();
             run_dir.remove_results();
@@ -282,7 +282,7 @@ impl Matrix<'_> {
                                 cell_problem(&usage, ranks, cell.scaling_factor, calls)
                             {
                                 result.outcome =
-                                    Outcome::WrongResult(crate::outcome::WrongResult {
+                                    Outcome::WrongResult(crate::judge::outcome::WrongResult {
                                         rank,
                                         problem,
                                     });

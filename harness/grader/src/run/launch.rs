@@ -2,12 +2,12 @@
 //! limits, and whatever the caller's watcher sees), stop the job when it must end, and confirm
 //! that none of its processes is left.
 
-use crate::capture::{self, Captured};
 use crate::error::{Error, Result};
-use crate::interrupt;
-use crate::launcher::{LaunchSpec, Launcher};
-use crate::procs::{self, Survivors};
-use crate::rundir::{Events, RunDir};
+use crate::mpi::{LaunchSpec, Launcher};
+use crate::run::capture::{self, Captured};
+use crate::run::interrupt;
+use crate::run::procs::{self, Survivors};
+use crate::run::rundir::{Events, RunDir};
 use crate::trace::detect::Finding;
 use mpi_grade_protocol::run;
 use std::os::unix::process::CommandExt;
@@ -114,7 +114,7 @@ pub fn run(
     // directly. If the grader dies (even by SIGKILL), the launcher is killed, and both
     // launchers take their ranks down with them.
     unsafe {
-        command.pre_exec(crate::procs::die_with_parent_in_new_session);
+        command.pre_exec(crate::run::procs::die_with_parent_in_new_session);
     }
     // The launch's own jail: its run directory writable, a cgroup of its own (killed and
     // removed when the jail is dropped, at the end of this function).

@@ -6,8 +6,8 @@
 //! the file. Nothing the rank says about correctness is believed: a block is right only if
 //! its bytes are, and no rank can produce another rank's bytes without receiving them.
 
-use crate::outcome::{Outcome, Problem, WrongResult};
-use crate::rundir::{Events, RunDir};
+use crate::judge::outcome::{Outcome, Problem, WrongResult};
+use crate::run::rundir::{Events, RunDir};
 use mpi_grade_protocol::payload::{self, Key};
 use mpi_grade_protocol::run::{self, BlockReport, PlannedCell, RankEvent};
 use std::os::unix::fs::FileExt;
@@ -207,7 +207,7 @@ impl Checker<'_> {
                 } else {
                     format!(
                         "an earlier cell ({} elements per block)",
-                        crate::outcome::thousands(c.scaling_factor)
+                        crate::judge::outcome::thousands(c.scaling_factor)
                     )
                 };
                 return Some(Problem::Stale { source, earlier });

@@ -3,11 +3,11 @@
 //! Exit codes: 0 when every graded part passes, 1 when a part fails, 2 when the grader itself
 //! cannot work (bad configuration, no MPI, not a crate, ...).
 
-use crate::batch::{self, BuildAhead};
+use crate::commands::batch::{self, BuildAhead};
+use crate::commands::grade::{self, GradeOptions};
 use crate::config::{Challenge, Config, Expect};
 use crate::error::{Error, Result};
-use crate::grade::{self, GradeOptions};
-use crate::launcher::Choice;
+use crate::mpi::Choice;
 use crate::report::{classroom, file, gradescope, human, json, junit, Report};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -297,8 +297,8 @@ fn run_grade(args: GradeArgs) -> Result<ExitCode> {
         let dir = batch.as_ref().map_or(&args.crate_dirs[0], |b| &b[0].dir);
         return dry_run(&config, &challenge, args.mpi.unwrap_or(config.mpi), dir);
     }
-    crate::procs::become_subreaper();
-    crate::interrupt::install();
+    crate::run::procs::become_subreaper();
+    crate::run::interrupt::install();
     let mut options = GradeOptions {
         parts: args.parts.clone(),
         seed: args.seed,
@@ -385,7 +385,7 @@ fn run_batch(
         ));
     }
     // The MPI installation is the same for every submission: a missing one stops here.
-    crate::launcher::Launcher::detect(options.mpi)?;
+    crate::mpi::Launcher::detect(options.mpi)?;
     let outputs = batch::Outputs {
         out_dir: args.out.clone(),
         csv: args.csv.clone(),
@@ -437,7 +437,7 @@ fn dry_run(
     mpi: Choice,
     crate_dir: &Path,
 ) -> Result<ExitCode> {
-    let mut launcher = crate::launcher::Launcher::detect(mpi)?;
+    let mut launcher = crate::mpi::Launcher::detect(mpi)?;
     launcher.runner = config.runner.clone();
     println!(
         "would build {} against {} {} (MPICC={}), then launch for each rank count:",
@@ -464,8 +464,8 @@ fn run_compare(args: CompareArgs) -> Result<ExitCode> {
     challenge.repetitions = args.repetitions;
     let json_to_stdout = args.json.as_deref() == Some(Path::new("-"));
     colour_the_table(args.color, json_to_stdout);
-    crate::procs::become_subreaper();
-    crate::interrupt::install();
+    crate::run::procs::become_subreaper();
+    crate::run::interrupt::install();
     let options = GradeOptions {
         parts: args.parts,
         sandbox: !args.no_sandbox,
@@ -504,8 +504,8 @@ fn run_check(args: CheckArgs) -> Result<ExitCode> {
         );
     }
     colour_the_table(args.color, false);
-    crate::procs::become_subreaper();
-    crate::interrupt::install();
+    crate::run::procs::become_subreaper();
+    crate::run::interrupt::install();
     let options = GradeOptions {
         parts: args.parts,
         ..default_options(
@@ -524,18 +524,18 @@ fn run_check(args: CheckArgs) -> Result<ExitCode> {
 }
 
 fn run_probe(args: ProbeArgs) -> Result<ExitCode> {
-    crate::procs::become_subreaper();
-    crate::interrupt::install();
-    let launcher = crate::launcher::Launcher::detect(args.mpi)?;
+    crate::run::procs::become_subreaper();
+    crate::run::interrupt::install();
+    let launcher = crate::mpi::Launcher::detect(args.mpi)?;
     let cache_dir = std::path::absolute(args.cache_dir.unwrap_or_else(default_cache_dir))
         .map_err(Error::io("cannot resolve the cache directory"))?;
     let quiet = !std::io::stderr().is_terminal();
-    let report = crate::probe::probe(&cache_dir, &launcher, &|text| {
+    let report = crate::run::probe::probe(&cache_dir, &launcher, &|text| {
         if !quiet {
             eprintln!("{text} ...");
         }
     })?;
-    crate::probe::store(&cache_dir, &launcher, &report)?;
+    crate::run::probe::store(&cache_dir, &launcher, &report)?;
     let text = serde_json::to_string_pretty(&report).expect("probe reports serialise") + "\n";
     match args.json.as_deref() {
         Some(path) if path == Path::new("-") => {
@@ -552,7 +552,7 @@ fn run_probe(args: ProbeArgs) -> Result<ExitCode> {
 }
 
 fn run_new(args: NewArgs) -> Result<ExitCode> {
-    let name = crate::template::write_starter(&args.kind, &args.dir)?;
+    let name = crate::commands::new::write_starter(&args.kind, &args.dir)?;
     println!(
         "created {} (package `{name}`): implement part1, part2 and part3 in src/lib.rs, then run\n  mpi-grade grade {}",
         args.dir.display(),
@@ -573,9 +573,9 @@ fn run_program(args: RunArgs) -> Result<ExitCode> {
     };
     let mut command = args.command.into_iter();
     let program = PathBuf::from(command.next().expect("clap requires a program"));
-    crate::procs::become_subreaper();
-    crate::interrupt::install();
-    let options = crate::program::RunOptions {
+    crate::run::procs::become_subreaper();
+    crate::run::interrupt::install();
+    let options = crate::commands::run::RunOptions {
         ranks: args.ranks,
         program,
         args: command.collect(),
@@ -585,7 +585,7 @@ fn run_program(args: RunArgs) -> Result<ExitCode> {
         cache_dir: args.cache_dir.unwrap_or_else(default_cache_dir),
         mpi: args.mpi,
     };
-    let report = crate::program::run(&options)?;
+    let report = crate::commands::run::run(&options)?;
     match &report.diagnosis {
         Some(d) => eprintln!(
             "mpi-grade: {} after {:.2} s\n{}",

@@ -2,9 +2,9 @@
 //! baselines that students' timings are compared with, and the naive alltoall the probe uses to
 //! find the eager limit.
 
-use crate::compile::Submission;
+use crate::build::compile::Submission;
 use crate::error::Result;
-use crate::launcher::Implementation;
+use crate::mpi::Implementation;
 use std::path::Path;
 
 /// A bundled solution crate of the alltoall challenge.
@@ -34,7 +34,7 @@ impl Solution {
             .join(implementation.key())
             .join("solutions")
             .join(self.name());
-        crate::embedded::write_tree(&format!("solutions/{}", self.name()), &dir)?;
+        crate::build::embedded::write_tree(&format!("solutions/{}", self.name()), &dir)?;
         let mut submission = Submission::open(&dir)?;
         submission.display = format!("<{} solution>", self.name());
         Ok(submission)

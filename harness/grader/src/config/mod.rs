@@ -26,7 +26,7 @@
 //! column of the offending value.
 
 use crate::error::{Error, Result};
-use crate::launcher::{Choice, Runner};
+use crate::mpi::{Choice, Runner};
 use mpi_grade_protocol::run::Mode;
 use mpi_grade_protocol::trace::Func;
 use std::ops::Range;
@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 
 /// The configuration shipped with mpi-grade (the repository's `challenges.toml`).
-pub const BUNDLED: &str = include_str!("../../../challenges.toml");
+pub const BUNDLED: &str = include_str!("../../../../challenges.toml");
 /// Name under which the bundled configuration appears in messages.
 pub const BUNDLED_NAME: &str = "<bundled challenges.toml>";
 
@@ -68,7 +68,7 @@ pub struct Challenge {
     /// Resource limits of the sandboxed build and ranks (`[challenge.sandbox]`).
     pub sandbox: crate::sandbox::limits::SandboxLimits,
     /// What a submission may be made of (`[challenge.submission]`).
-    pub submission: crate::intake::Policy,
+    pub submission: crate::build::intake::Policy,
     pub parts: Vec<Part>,
 }
 
@@ -455,7 +455,7 @@ fn validate_challenge(c: raw::Challenge, at: &At<'_>) -> Result<Challenge> {
 
     let limits = validate_limits(c.limits, at)?;
     let sandbox = crate::sandbox::limits::validate(c.sandbox, at)?;
-    let submission = crate::intake::validate(c.submission, at)?;
+    let submission = crate::build::intake::validate(c.submission, at)?;
     let repetitions = match c.timing.and_then(|t| t.repetitions) {
         None => 3,
         Some(r) if (1..=1000).contains(r.get_ref()) => *r.get_ref() as u32,
@@ -561,9 +561,11 @@ fn validate_challenge(c: raw::Challenge, at: &At<'_>) -> Result<Challenge> {
         let performance = match p.performance {
             None => None,
             Some(perf) => {
-                if crate::compare::baseline(perf.baseline.get_ref()).is_none() {
-                    let names: Vec<&str> =
-                        crate::compare::BASELINES.iter().map(|b| b.name).collect();
+                if crate::run::compare::baseline(perf.baseline.get_ref()).is_none() {
+                    let names: Vec<&str> = crate::run::compare::BASELINES
+                        .iter()
+                        .map(|b| b.name)
+                        .collect();
                     return Err(at(
                         perf.baseline.span(),
                         format!(
@@ -718,7 +720,10 @@ fn validate_credit(
             words.push(format!("{} ranks", r.join(", ")));
         }
         if let Some(s) = &scaling_factors {
-            let s: Vec<String> = s.iter().map(|&n| crate::outcome::thousands(n)).collect();
+            let s: Vec<String> = s
+                .iter()
+                .map(|&n| crate::judge::outcome::thousands(n))
+                .collect();
             words.push(format!("{} elements", s.join(", ")));
         }
         if let Some(m) = mode {
@@ -849,7 +854,7 @@ mod raw {
         pub timing: Option<Timing>,
         pub limits: Option<Limits>,
         pub sandbox: Option<crate::sandbox::limits::RawSandbox>,
-        pub submission: Option<crate::intake::RawPolicy>,
+        pub submission: Option<crate::build::intake::RawPolicy>,
         #[serde(default)]
         pub part: Vec<Part>,
     }
@@ -958,10 +963,10 @@ points = 1
     #[test]
     fn submission_policies_default_and_are_checked_where_written() {
         let c = parse(MINIMAL).unwrap().challenges.remove(0);
-        assert_eq!(c.submission, crate::intake::Policy::default());
+        assert_eq!(c.submission, crate::build::intake::Policy::default());
         assert_eq!(
             Config::bundled().challenges[0].submission,
-            crate::intake::Policy::default()
+            crate::build::intake::Policy::default()
         );
         let with = |table: &str| {
             MINIMAL.replace(
@@ -1181,7 +1186,7 @@ points = 1
         );
         assert_eq!(
             parse(&text).unwrap().mpi,
-            Choice::Only(crate::launcher::Implementation::Mpich)
+            Choice::Only(crate::mpi::Implementation::Mpich)
         );
         let (_, _, message) = error_at(&text.replace("\"mpich\"", "\"lam\""));
         assert!(message.contains("mpi must be"), "{message}");
