@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! The contract between `mpi-grade`, the code running in each rank, and the tracer.
 //!
 //! Everything that crosses a process boundary is defined here, once:

@@ -84,6 +84,7 @@ pub fn trace_path(trace_dir: &Path, rank: u32) -> PathBuf {
 /// What one launch must run, in order, inside the same processes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Plan {
+    /// [`FORMAT_VERSION`] of the grader that wrote the plan; a runtime refuses another.
     pub format_version: u32,
     /// The challenge kind, which fixes the function signature and the payload (`"alltoall"`).
     pub kind: String,
@@ -92,6 +93,7 @@ pub struct Plan {
     /// Identifies this launch (its events must carry it). Not a seed: nothing about the
     /// payload follows from it.
     pub run_id: u64,
+    /// The cells in the order the ranks run them.
     pub cells: Vec<PlannedCell>,
 }
 
@@ -104,6 +106,7 @@ pub struct PlannedCell {
     pub function: String,
     /// Elements per block.
     pub scaling_factor: u64,
+    /// How standard sends behave during the cell.
     pub mode: Mode,
     /// Calls of the function in a row, each after a barrier and timed alone (at least 1).
     #[serde(default = "one")]
@@ -126,6 +129,7 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// The mode's name in plans and reports (`standard`, `zero-buffer`).
     pub fn as_str(self) -> &'static str {
         match self {
             Mode::Standard => "standard",
@@ -140,8 +144,11 @@ impl Mode {
 pub enum RankEvent {
     /// MPI is initialised and the plan was read.
     Ready {
+        /// The rank in `MPI_COMM_WORLD`.
         rank: u32,
+        /// The size of `MPI_COMM_WORLD`.
         size: u32,
+        /// The rank's process id, in its own PID namespace.
         pid: u32,
         /// `MPI_Get_library_version`.
         library: String,
@@ -150,11 +157,15 @@ pub enum RankEvent {
         run_id: u64,
     },
     /// The rank is about to call the student function of this cell.
-    Start { cell: u32 },
+    Start {
+        /// The cell's index in the plan.
+        cell: u32,
+    },
     /// The student function returned (every repetition). The rank appended what each
     /// repetition returned to its results file; this says where. The grader checks those
     /// bytes against what it expects: nothing here is believed about correctness.
     Done {
+        /// The cell's index in the plan.
         cell: u32,
         /// Wall time of this rank's first call.
         seconds: f64,
@@ -167,8 +178,11 @@ pub enum RankEvent {
     },
     /// The student's code (or the runtime) panicked; the rank aborts the job next.
     Panic {
+        /// The cell that was running, if any.
         cell: Option<u32>,
+        /// The panic's message.
         message: String,
+        /// `file:line:column` of the panic, if known.
         location: Option<String>,
     },
     /// Every cell of the plan ran; the rank is finalising.

@@ -87,7 +87,7 @@ macro_rules! funcs {
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[repr(u32)]
         pub enum Func {
-            $($variant,)*
+            $(#[doc = concat!("`", $name, "`")] $variant,)*
         }
 
         /// Number of [`Func`] values.
@@ -197,12 +197,19 @@ funcs! {
 /// Broad kinds of MPI calls, for reports and for `challenges.toml` shorthands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum FuncClass {
+    /// `MPI_Init`, `MPI_Finalize`, `MPI_Abort` and the like.
     Lifecycle,
+    /// `MPI_Send`, `MPI_Recv`, `MPI_Sendrecv`, probes.
     BlockingPointToPoint,
+    /// `MPI_Isend`, `MPI_Irecv` and their kin.
     NonBlockingPointToPoint,
+    /// `MPI_Wait`, `MPI_Test` and their kin.
     Completion,
+    /// Blocking collectives (`MPI_Alltoall`, `MPI_Barrier`, ...).
     Collective,
+    /// Non-blocking collectives (`MPI_Ialltoall`, ...).
     NonBlockingCollective,
+    /// Communicator management (`MPI_Comm_dup`, `MPI_Comm_split`, ...).
     Communicator,
 }
 
@@ -238,6 +245,7 @@ pub enum RankState {
 }
 
 impl RankState {
+    /// The state stored as this number; `NotStarted` for an unknown one.
     pub fn from_u32(value: u32) -> RankState {
         match value {
             1 => RankState::Running,
@@ -269,6 +277,7 @@ pub enum WaitKind {
 }
 
 impl WaitKind {
+    /// The kind stored as this number; `None` for an unknown one.
     pub fn from_u32(value: u32) -> WaitKind {
         match value {
             1 => WaitKind::Send,
@@ -292,6 +301,7 @@ pub enum WaitMode {
 }
 
 impl WaitMode {
+    /// The mode stored as this number; `All` for an unknown one.
     pub fn from_u32(value: u32) -> WaitMode {
         if value == 1 {
             WaitMode::Any
@@ -311,6 +321,7 @@ pub struct WaitEntry {
     pub peer: AtomicI32,
     /// Tag, or [`ANY_TAG`].
     pub tag: AtomicI32,
+    /// Padding to keep the layout 8-byte aligned.
     pub _pad: AtomicU32,
     /// [`CommEntry::id`] of the communicator, 0 if unknown.
     pub comm: AtomicU64,
@@ -323,6 +334,7 @@ pub struct WaitEntry {
 /// The call a rank is in, guarded by `seq` (odd while being written).
 #[repr(C)]
 pub struct CallSlot {
+    /// Seqlock: odd while the tracer rewrites the slot, even when it is consistent.
     pub seq: AtomicU64,
     /// 1 + [`Func`] number; 0 when the rank is not in a call.
     pub func: AtomicU32,
@@ -336,7 +348,9 @@ pub struct CallSlot {
     pub since_ns: AtomicU64,
     /// Cell the call belongs to, -1 outside the student's code.
     pub cell: AtomicI32,
+    /// Padding to keep the layout 8-byte aligned.
     pub _pad: AtomicU32,
+    /// The call's wait conditions (`nwait` entries in use).
     pub waits: [WaitEntry; MAX_WAIT],
 }
 
@@ -357,11 +371,13 @@ pub struct CommEntry {
     pub id: AtomicU64,
     /// The handle's bits in this process.
     pub handle: AtomicU64,
+    /// Number of members.
     pub size: AtomicI32,
     /// 1 when the members are exactly the world ranks in order (`members` is then not filled).
     pub is_world_order: AtomicU32,
     /// 1 when the communicator has more than `MAX_COMM_MEMBERS` members and is not in world order.
     pub members_truncated: AtomicU32,
+    /// Padding to keep the layout 8-byte aligned.
     pub _pad: AtomicU32,
     /// How many collectives this rank has entered on this communicator.
     pub coll_count: AtomicU64,
@@ -373,13 +389,16 @@ pub struct CommEntry {
 #[repr(C)]
 #[derive(Default)]
 pub struct FuncCount {
+    /// Calls of the function.
     pub calls: AtomicU64,
+    /// Payload bytes the calls sent or received.
     pub bytes: AtomicU64,
 }
 
 /// The counters of one cell.
 #[repr(C)]
 pub struct CellCounters {
+    /// Per [`Func`], the cell's calls and bytes.
     pub funcs: [FuncCount; FUNC_COUNT],
     /// Payload bytes the student's code sent to other ranks: point-to-point sends to another
     /// rank, and the send buffers of collectives on communicators of more than one rank.
@@ -397,8 +416,11 @@ pub struct CallSite {
     pub cell: AtomicU32,
     /// [`Func`] number.
     pub func: AtomicU32,
+    /// Entries of `ips` in use.
     pub depth: AtomicU32,
+    /// Padding to keep the layout 8-byte aligned.
     pub _pad: AtomicU32,
+    /// Instruction pointers of the call site, innermost first.
     pub ips: [AtomicU64; SITE_DEPTH],
 }
 
@@ -409,7 +431,9 @@ pub struct StackSlot {
     pub request: AtomicU64,
     /// Generation of the stack in `ips` (equal to `request` once captured).
     pub done: AtomicU64,
+    /// Entries of `ips` in use.
     pub depth: AtomicU32,
+    /// Padding to keep the layout 8-byte aligned.
     pub _pad: AtomicU32,
     /// Instruction pointers, innermost first.
     pub ips: [AtomicU64; MAX_STACK],
@@ -420,9 +444,13 @@ pub struct StackSlot {
 pub struct Header {
     /// [`MAGIC`] once initialised (written last).
     pub magic: AtomicU64,
+    /// [`LAYOUT_VERSION`] of the tracer that wrote the record.
     pub layout_version: AtomicU32,
+    /// The rank in `MPI_COMM_WORLD`.
     pub rank: AtomicI32,
+    /// The size of `MPI_COMM_WORLD`.
     pub world_size: AtomicI32,
+    /// The rank's process id, in its own PID namespace.
     pub pid: AtomicI32,
     /// Thread id of the thread that initialised MPI (target of [`STACK_SIGNAL`]).
     pub tid: AtomicI32,
@@ -449,6 +477,7 @@ pub struct Header {
     pub comms_overflowed: AtomicU32,
     /// Entries of `sites` in use.
     pub nsites: AtomicU32,
+    /// Padding to keep the layout 8-byte aligned.
     pub _pad: AtomicU32,
     /// NUL-padded path of the main executable.
     pub exe_path: [AtomicU8; EXE_PATH_LEN],
@@ -457,16 +486,23 @@ pub struct Header {
 /// The whole record of one rank. Mapped from a file of [`RECORD_SIZE`] bytes.
 #[repr(C)]
 pub struct Record {
+    /// Identity, state and progress of the rank.
     pub header: Header,
+    /// The call the rank is in.
     pub call: CallSlot,
     /// Guards `requests` (odd while being written).
     pub requests_seq: AtomicU64,
+    /// The rank's pending requests.
     pub requests: [RequestEntry; MAX_REQUESTS],
     /// Guards `comms` (odd while being written).
     pub comms_seq: AtomicU64,
+    /// The communicators the rank knows.
     pub comms: [CommEntry; MAX_COMMS],
+    /// The stack the grader asked for.
     pub stack: StackSlot,
+    /// First call sites per cell and function.
     pub sites: [CallSite; MAX_SITES],
+    /// Call counters per cell.
     pub cells: [CellCounters; MAX_CELLS],
 }
 

@@ -30,6 +30,7 @@ pub struct Results {
 }
 
 impl Results {
+    /// Results written to `file` (the rank's results file), from its start.
     pub fn new(file: File) -> Results {
         Results {
             file,

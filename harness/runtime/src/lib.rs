@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! Rank-side runtime of mpi-grade.
 //!
 //! The grader builds every submission into a driver whose `main` is a call to [`main`] with the
@@ -36,7 +37,9 @@ pub type AlltoallFn = fn(&SimpleCommunicator, &[Vec<i64>]) -> Vec<Vec<i64>>;
 
 /// One student function the driver can call, under the name the plan uses.
 pub struct Part {
+    /// The name plans call the function by (`"part1"`).
     pub name: &'static str,
+    /// The student's function.
     pub function: AlltoallFn,
 }
 
