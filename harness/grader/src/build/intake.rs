@@ -140,21 +140,30 @@ pub fn read_manifest(dir: &Path) -> std::result::Result<String, String> {
 /// What the grader's manifest takes from a student's manifest that passed the policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Manifest {
+    /// The package name.
     pub name: String,
+    /// The Rust edition (2015 when not given).
     pub edition: String,
+    /// The library is a proc macro (the policy allows it).
     pub proc_macro: bool,
     /// `build.rs` is built and run (the policy allows it and the crate has one).
     pub build_script: bool,
+    /// Allowed `[dependencies]`.
     pub dependencies: Vec<Dependency>,
+    /// Allowed `[build-dependencies]` (only with a build script).
     pub build_dependencies: Vec<Dependency>,
 }
 
 /// One allowed dependency, as the grader writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dependency {
+    /// The crate's name on crates.io.
     pub name: String,
+    /// Its version requirement (rsmpi's is the grader's own).
     pub version: String,
+    /// `default-features`.
     pub default_features: bool,
+    /// `features`.
     pub features: Vec<String>,
 }
 

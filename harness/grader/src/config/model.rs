@@ -9,21 +9,28 @@ use std::path::PathBuf;
 /// A validated configuration: one or more challenges.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// The file it was read from (messages and hostfiles refer to it).
     pub path: PathBuf,
     /// Which MPI implementation to grade with (`[launch] mpi`); `--mpi` overrides it.
     pub mpi: Choice,
     /// What starts the ranks (`[launch] launcher` and `hostfile`).
     pub runner: Runner,
+    /// The challenges, in file order.
     pub challenges: Vec<Challenge>,
 }
 
 /// One graded challenge.
 #[derive(Debug, Clone)]
 pub struct Challenge {
+    /// Its name, a simple identifier (`--challenge NAME`).
     pub name: String,
+    /// What the parts compute, and on what payload.
     pub kind: Kind,
+    /// For people (may be empty).
     pub title: String,
+    /// Rank counts of the matrix, sorted, each 2 to 1024.
     pub ranks: Vec<u32>,
+    /// Elements per block of the matrix, sorted, each 1 to 100000000.
     pub scaling_factors: Vec<u64>,
     /// Also run each part once per rank count at the smallest size with every standard send
     /// made synchronous: a part expected to complete must still complete, one expected to
@@ -32,11 +39,13 @@ pub struct Challenge {
     /// Calls of a part expected to complete per cell: each run alone after a barrier, the
     /// fastest one kept (`[challenge.timing] repetitions`, default 3).
     pub repetitions: u32,
+    /// Time and output limits.
     pub limits: Limits,
     /// Resource limits of the sandboxed build and ranks (`[challenge.sandbox]`).
     pub sandbox: crate::sandbox::limits::SandboxLimits,
     /// What a submission may be made of (`[challenge.submission]`).
     pub submission: crate::build::intake::Policy,
+    /// The graded parts, in file order.
     pub parts: Vec<Part>,
 }
 
@@ -48,6 +57,7 @@ pub enum Kind {
 }
 
 impl Kind {
+    /// Its name in `challenges.toml`.
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Alltoall => "alltoall",
@@ -94,11 +104,15 @@ impl Default for Limits {
 /// One graded part: a student function and what it must do.
 #[derive(Debug, Clone)]
 pub struct Part {
+    /// Its name, a simple identifier (`--part NAME`).
     pub name: String,
     /// The student function graded (by default the part's name).
     pub function: String,
+    /// For people (may be empty).
     pub title: String,
+    /// What it must do across the matrix.
     pub expect: Expect,
+    /// Points when it passes (>= 0).
     pub points: f64,
     /// When students see the part's result on Gradescope.
     pub visibility: Visibility,
@@ -142,6 +156,7 @@ pub struct Credit {
     pub scaling_factors: Option<Vec<u64>>,
     /// The mode the group covers (`None`: both).
     pub mode: Option<Mode>,
+    /// Points the group earns (>= 0).
     pub points: f64,
 }
 
@@ -221,6 +236,7 @@ pub enum Expect {
 }
 
 impl Expect {
+    /// Its name in `challenges.toml` and reports.
     pub fn as_str(self) -> &'static str {
         match self {
             Expect::Complete => "complete",

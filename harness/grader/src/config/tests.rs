@@ -319,3 +319,29 @@ fn several_challenges_need_a_choice() {
     assert_eq!(config.challenge(Some("other")).unwrap().name, "other");
     assert!(config.challenge(Some("nope")).is_err());
 }
+
+#[test]
+fn baselines_keep_the_names_reports_and_files_use() {
+    let named: Vec<(&str, &str)> = Baseline::ALL
+        .iter()
+        .map(|b| (b.name(), b.description()))
+        .collect();
+    assert_eq!(
+        named,
+        [
+            (
+                "reference-part2",
+                "ordered Send/Recv pairs (reference part 2)"
+            ),
+            (
+                "reference-part3",
+                "Isend to all, then Recv (reference part 3)"
+            ),
+            ("MPI_Alltoall", "the library's MPI_Alltoall"),
+        ]
+    );
+    for b in Baseline::ALL {
+        assert_eq!(Baseline::parse(b.name()), Some(b));
+    }
+    assert_eq!(Baseline::parse("mpi_alltoall"), None);
+}
