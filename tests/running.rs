@@ -18,7 +18,7 @@ fn main() {
     args.test_threads = Some(1);
     let _lock = mpi_lock();
     type Check = fn(&'static str) -> Result<(), Failed>;
-    let checks: [(&str, Check); 12] = [
+    let checks: [(&str, Check); 13] = [
         ("send_send_cycle_is_a_deadlock", send_send),
         ("recv_recv_cycle_is_a_deadlock", recv_recv),
         ("send_to_self_is_a_deadlock_of_one", self_send),
@@ -40,6 +40,7 @@ fn main() {
         ),
         ("different_collectives_are_a_deadlock", mismatch),
         ("a_killed_grader_leaves_nothing_behind", killed_grader),
+        ("bad_flags_are_refused_by_clap", bad_flags),
     ];
     let trials: Vec<Trial> = IMPLEMENTATIONS
         .iter()
@@ -276,6 +277,47 @@ fn missing_program(mpi: &str) -> Result<(), Failed> {
             out.status.code()
         )
         .into());
+    }
+    Ok(())
+}
+
+/// Out-of-range values and conflicting flags are refused before anything runs, the way clap
+/// refuses flags (its `error:` line, exit status 2), whether clap or the request step judges
+/// them.
+fn bad_flags(mpi: &str) -> Result<(), Failed> {
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["compare", "x", "--repetitions", "0"],
+            "0 is not in 1..=1000",
+        ),
+        (&["run", "-n", "0", "--", "true"], "'--np <N>'"),
+        (
+            &["run", "-n", "2", "--hang-after", "0", "--", "true"],
+            "not a positive number of seconds",
+        ),
+        (
+            &["grade", "--batch", "x", "--json", "-"],
+            "cannot be used with",
+        ),
+        (
+            &["grade", "a", "b", "--dot", "g.dot"],
+            "are about one submission",
+        ),
+        (&["grade", "a", "--csv", "book.csv"], "are for batches"),
+    ];
+    for (args, expected) in cases {
+        let out = run(mpi_grade(args), Duration::from_secs(30));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.code() != Some(2)
+            || !stderr.starts_with("error: ")
+            || !stderr.contains(expected)
+        {
+            return Err(format!(
+                "{args:?} ({mpi}): expected exit 2 and clap's `error: ...{expected}...`, got {:?}: {stderr}",
+                out.status.code()
+            )
+            .into());
+        }
     }
     Ok(())
 }

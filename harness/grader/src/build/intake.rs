@@ -140,25 +140,45 @@ pub fn read_manifest(dir: &Path) -> std::result::Result<String, String> {
 /// What the grader's manifest takes from a student's manifest that passed the policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Manifest {
+    /// The package name.
     pub name: String,
+    /// The Rust edition (2015 when not given).
     pub edition: String,
+    /// The library is a proc macro (the policy allows it).
     pub proc_macro: bool,
     /// `build.rs` is built and run (the policy allows it and the crate has one).
     pub build_script: bool,
+    /// Allowed `[dependencies]`.
     pub dependencies: Vec<Dependency>,
+    /// Allowed `[build-dependencies]` (only with a build script).
     pub build_dependencies: Vec<Dependency>,
 }
 
 /// One allowed dependency, as the grader writes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Dependency {
+    /// The crate's name on crates.io.
     pub name: String,
+    /// Its version requirement (rsmpi's is the grader's own).
     pub version: String,
+    /// `default-features`.
     pub default_features: bool,
+    /// `features`.
     pub features: Vec<String>,
 }
 
 const EDITIONS: [&str; 4] = ["2015", "2018", "2021", "2024"];
+
+/// The violations found so far, each one line of the error.
+#[derive(Default)]
+struct Problems(Vec<String>);
+
+impl Problems {
+    /// A violation in the manifest: `Cargo.toml: {p}`.
+    fn cargo(&mut self, p: String) {
+        self.0.push(format!("Cargo.toml: {p}"));
+    }
+}
 
 /// Checks a student's manifest (`text`) against `policy`. `has_build_rs`: the crate has a
 /// `build.rs` at its root (cargo would build it even without `package.build`). Every
@@ -174,45 +194,15 @@ pub fn check(
             e.message().trim()
         )]
     })?;
-    let mut problems: Vec<String> = Vec::new();
-    let mut problem = |p: String| problems.push(format!("Cargo.toml: {p}"));
-
-    for (key, what) in [
-        ("workspace", "a `[workspace]`"),
-        ("patch", "`[patch]`"),
-        ("replace", "`[replace]`"),
-        ("cargo-features", "`cargo-features`"),
-    ] {
-        if table.contains_key(key) {
-            problem(format!("{what} is not allowed in a submission"));
-        }
-    }
-    if table.contains_key("target") {
-        problem("`[target.*]` tables (platform-specific dependencies) are not allowed".into());
-    }
-
+    let mut problems = Problems::default();
+    forbidden_tables(&table, &mut problems);
     let package = table.get("package").and_then(|p| p.as_table());
-    let name = match package.and_then(|p| p.get("name")) {
-        None => {
-            problem("there is no `[package]` name".into());
-            String::new()
-        }
-        Some(toml::Value::String(n)) if is_crate_name(n) => {
-            if n.starts_with("mpi-grade") || n.starts_with("mpi_grade") {
-                problem(format!("the package name `{n}` is reserved for the grader"));
-            }
-            n.clone()
-        }
-        Some(_) => {
-            problem("`package.name` must be a crate name (letters, digits, `-`, `_`)".into());
-            String::new()
-        }
-    };
+    let name = package_name(package, &mut problems);
     let edition = match package.and_then(|p| p.get("edition")) {
         None => "2015".to_string(),
         Some(toml::Value::String(e)) if EDITIONS.contains(&e.as_str()) => e.clone(),
         Some(_) => {
-            problem(format!(
+            problems.cargo(format!(
                 "`package.edition` must be one of {}",
                 EDITIONS.join(", ")
             ));
@@ -220,65 +210,23 @@ pub fn check(
         }
     };
     if package.is_some_and(|p| p.contains_key("workspace")) {
-        problem("`package.workspace` is not allowed in a submission".into());
+        problems.cargo("`package.workspace` is not allowed in a submission".into());
     }
-    let build_key = package.and_then(|p| p.get("build"));
-    let wants_build = match build_key {
-        None => has_build_rs,
-        Some(toml::Value::Boolean(b)) => *b,
-        Some(toml::Value::String(s)) if s == "build.rs" => true,
-        Some(_) if !policy.build_script => true,
-        Some(_) => {
-            problem("`package.build` must be \"build.rs\" (or false)".into());
-            false
-        }
-    };
-    if wants_build && !policy.build_script {
-        problems.push(if has_build_rs {
-            "build.rs: build scripts are not allowed in this challenge".to_string()
-        } else {
-            "Cargo.toml: `package.build`: build scripts are not allowed in this challenge"
-                .to_string()
-        });
-    }
-    let mut problem = |p: String| problems.push(format!("Cargo.toml: {p}"));
-    if wants_build && policy.build_script && !has_build_rs {
-        problem("`package.build` names no build.rs at the crate's root".into());
-    }
-
-    let lib = table.get("lib").and_then(|l| l.as_table());
-    let mut proc_macro = false;
-    if let Some(lib) = lib {
-        for key in ["proc-macro", "proc_macro"] {
-            if lib.get(key).and_then(|v| v.as_bool()) == Some(true) {
-                proc_macro = true;
-            }
-        }
-        if let Some(path) = lib.get("path") {
-            if path.as_str() != Some("src/lib.rs") {
-                problem("`[lib] path` must be src/lib.rs (where the parts are)".into());
-            }
-        }
-    }
-    if proc_macro && !policy.proc_macros {
-        problem("`[lib] proc-macro`: proc macros are not allowed in this challenge".into());
-    }
-
-    let dependencies = check_dependencies(&table, "dependencies", policy, &mut problem);
+    let wants_build = build_script(package, policy, has_build_rs, &mut problems);
+    let proc_macro = lib_section(&table, policy, &mut problems);
+    let dependencies = check_dependencies(&table, "dependencies", policy, &mut problems);
     let build_dependencies = if wants_build && policy.build_script {
-        check_dependencies(&table, "build-dependencies", policy, &mut problem)
+        check_dependencies(&table, "build-dependencies", policy, &mut problems)
     } else {
         Vec::new()
     };
     if !dependencies.iter().any(|d| d.name == "mpi")
-        && !problems.iter().any(|p| p.contains("dependency `mpi`"))
+        && !problems.0.iter().any(|p| p.contains("dependency `mpi`"))
     {
-        problems.push(
-            "Cargo.toml: the crate must depend on `mpi` (the parts' signature uses it)".into(),
-        );
+        problems.cargo("the crate must depend on `mpi` (the parts' signature uses it)".into());
     }
-    if !problems.is_empty() {
-        return Err(problems);
+    if !problems.0.is_empty() {
+        return Err(problems.0);
     }
     Ok(Manifest {
         name,
@@ -290,128 +238,240 @@ pub fn check(
     })
 }
 
+/// Tables that would change how cargo builds the grader's driver.
+fn forbidden_tables(table: &toml::Table, problems: &mut Problems) {
+    for (key, what) in [
+        ("workspace", "a `[workspace]`"),
+        ("patch", "`[patch]`"),
+        ("replace", "`[replace]`"),
+        ("cargo-features", "`cargo-features`"),
+    ] {
+        if table.contains_key(key) {
+            problems.cargo(format!("{what} is not allowed in a submission"));
+        }
+    }
+    if table.contains_key("target") {
+        problems
+            .cargo("`[target.*]` tables (platform-specific dependencies) are not allowed".into());
+    }
+}
+
+/// `package.name`: a crate name not reserved for the grader (empty when it is wrong).
+fn package_name(package: Option<&toml::Table>, problems: &mut Problems) -> String {
+    match package.and_then(|p| p.get("name")) {
+        None => {
+            problems.cargo("there is no `[package]` name".into());
+            String::new()
+        }
+        Some(toml::Value::String(n)) if is_crate_name(n) => {
+            if n.starts_with("mpi-grade") || n.starts_with("mpi_grade") {
+                problems.cargo(format!("the package name `{n}` is reserved for the grader"));
+            }
+            n.clone()
+        }
+        Some(_) => {
+            problems
+                .cargo("`package.name` must be a crate name (letters, digits, `-`, `_`)".into());
+            String::new()
+        }
+    }
+}
+
+/// Whether the crate has a build script cargo would run (`package.build`, or a `build.rs`),
+/// and whether the policy lets it.
+fn build_script(
+    package: Option<&toml::Table>,
+    policy: &Policy,
+    has_build_rs: bool,
+    problems: &mut Problems,
+) -> bool {
+    let wants_build = match package.and_then(|p| p.get("build")) {
+        None => has_build_rs,
+        Some(toml::Value::Boolean(b)) => *b,
+        Some(toml::Value::String(s)) if s == "build.rs" => true,
+        Some(_) if !policy.build_script => true,
+        Some(_) => {
+            problems.cargo("`package.build` must be \"build.rs\" (or false)".into());
+            false
+        }
+    };
+    if wants_build && !policy.build_script {
+        problems.0.push(if has_build_rs {
+            "build.rs: build scripts are not allowed in this challenge".to_string()
+        } else {
+            "Cargo.toml: `package.build`: build scripts are not allowed in this challenge"
+                .to_string()
+        });
+    }
+    if wants_build && policy.build_script && !has_build_rs {
+        problems.cargo("`package.build` names no build.rs at the crate's root".into());
+    }
+    wants_build
+}
+
+/// `[lib]`: its path, and whether it is a proc macro (which the policy must allow).
+fn lib_section(table: &toml::Table, policy: &Policy, problems: &mut Problems) -> bool {
+    let mut proc_macro = false;
+    if let Some(lib) = table.get("lib").and_then(|l| l.as_table()) {
+        for key in ["proc-macro", "proc_macro"] {
+            if lib.get(key).and_then(|v| v.as_bool()) == Some(true) {
+                proc_macro = true;
+            }
+        }
+        if let Some(path) = lib.get("path") {
+            if path.as_str() != Some("src/lib.rs") {
+                problems.cargo("`[lib] path` must be src/lib.rs (where the parts are)".into());
+            }
+        }
+    }
+    if proc_macro && !policy.proc_macros {
+        problems.cargo("`[lib] proc-macro`: proc macros are not allowed in this challenge".into());
+    }
+    proc_macro
+}
+
+/// The dependencies of `section` the policy allows, as the grader writes them.
 fn check_dependencies(
     table: &toml::Table,
     section: &str,
     policy: &Policy,
-    problem: &mut dyn FnMut(String),
+    problems: &mut Problems,
 ) -> Vec<Dependency> {
-    let mut found = Vec::new();
     let Some(deps) = table.get(section) else {
-        return found;
+        return Vec::new();
     };
     let Some(deps) = deps.as_table() else {
-        problem(format!("`[{section}]` must be a table"));
-        return found;
+        problems.cargo(format!("`[{section}]` must be a table"));
+        return Vec::new();
     };
+    deps.iter()
+        .filter_map(|(name, spec)| {
+            let mut problem = |what: String| problems.cargo(format!("dependency `{name}` {what}"));
+            let spec = admitted_spec(name, spec, policy, &mut problem)?;
+            dependency(name, &spec, &mut problem)
+        })
+        .collect()
+}
+
+/// A dependency's table (`"1.0"` is `{ version = "1.0" }`) when it comes from crates.io, the
+/// policy allows it, and it has no key but version and features. `problem` gets what follows
+/// "dependency `name`".
+fn admitted_spec(
+    name: &str,
+    spec: &toml::Value,
+    policy: &Policy,
+    problem: &mut dyn FnMut(String),
+) -> Option<toml::Table> {
     let allowed = policy.dependencies.join(", ");
-    for (name, spec) in deps {
-        let dep = |what: &str| format!("dependency `{name}` {what}");
-        let spec = match spec {
-            toml::Value::String(v) => {
-                let mut t = toml::Table::new();
-                t.insert("version".into(), toml::Value::String(v.clone()));
-                t
-            }
-            toml::Value::Table(t) => t.clone(),
-            _ => {
-                problem(dep("must be a version or a table"));
-                continue;
-            }
-        };
-        let sources = [
-            ("path", "is a path dependency"),
-            ("git", "is a git dependency"),
-            ("registry", "comes from another registry"),
-            ("registry-index", "comes from another registry"),
-            ("workspace", "is inherited from a workspace"),
-            ("package", "is renamed (`package = ...`)"),
-        ];
-        if let Some((_, what)) = sources.iter().find(|(k, _)| spec.contains_key(*k)) {
-            problem(format!(
-                "{}: only crates.io versions of {allowed} are allowed in this challenge",
-                dep(what)
-            ));
-            continue;
+    let spec = match spec {
+        toml::Value::String(v) => {
+            let mut t = toml::Table::new();
+            t.insert("version".into(), toml::Value::String(v.clone()));
+            t
         }
-        if !policy.dependencies.iter().any(|a| a == name) {
-            problem(format!(
-                "{} in this challenge; allowed: {allowed}",
-                dep("is not allowed")
-            ));
-            continue;
+        toml::Value::Table(t) => t.clone(),
+        _ => {
+            problem("must be a version or a table".into());
+            return None;
         }
-        if let Some(key) = spec.keys().find(|k| {
-            ![
-                "version",
-                "features",
-                "default-features",
-                "default_features",
-            ]
-            .contains(&k.as_str())
-        }) {
-            problem(dep(&format!(
-                "has the key `{key}`, which submissions may not use"
-            )));
-            continue;
-        }
-        let Some(version) = spec.get("version").and_then(|v| v.as_str()) else {
-            problem(dep("needs a version"));
-            continue;
-        };
-        let version = if name == "mpi" {
-            if !compatible_with_mpi(version) {
-                problem(dep(&format!(
-                    "asks for version `{version}`; the grader builds with rsmpi {MPI_REQUIREMENT}: ask for \"{MPI_REQUIREMENT}\""
-                )));
-                continue;
-            }
-            MPI_REQUIREMENT.to_string()
-        } else {
-            if !is_version_requirement(version) {
-                problem(dep(&format!(
-                    "has a version requirement `{version}` that cannot be read"
-                )));
-                continue;
-            }
-            version.to_string()
-        };
-        let default_features = ["default-features", "default_features"]
-            .iter()
-            .find_map(|k| spec.get(*k))
-            .map(|v| v.as_bool().ok_or(()));
-        let default_features = match default_features {
-            None => true,
-            Some(Ok(b)) => b,
-            Some(Err(())) => {
-                problem(dep("has a `default-features` that is not true or false"));
-                continue;
-            }
-        };
-        let features: Option<Vec<String>> = match spec.get("features") {
-            None => Some(Vec::new()),
-            Some(toml::Value::Array(list)) => list
-                .iter()
-                .map(|f| {
-                    f.as_str()
-                        .filter(|f| is_feature_name(f))
-                        .map(str::to_string)
-                })
-                .collect(),
-            Some(_) => None,
-        };
-        let Some(features) = features else {
-            problem(dep("has `features` that are not a list of feature names"));
-            continue;
-        };
-        found.push(Dependency {
-            name: name.clone(),
-            version,
-            default_features,
-            features,
-        });
+    };
+    let sources = [
+        ("path", "is a path dependency"),
+        ("git", "is a git dependency"),
+        ("registry", "comes from another registry"),
+        ("registry-index", "comes from another registry"),
+        ("workspace", "is inherited from a workspace"),
+        ("package", "is renamed (`package = ...`)"),
+    ];
+    if let Some((_, what)) = sources.iter().find(|(k, _)| spec.contains_key(*k)) {
+        problem(format!(
+            "{what}: only crates.io versions of {allowed} are allowed in this challenge"
+        ));
+        return None;
     }
-    found
+    if !policy.dependencies.iter().any(|a| a == name) {
+        problem(format!(
+            "is not allowed in this challenge; allowed: {allowed}"
+        ));
+        return None;
+    }
+    let keys = [
+        "version",
+        "features",
+        "default-features",
+        "default_features",
+    ];
+    if let Some(key) = spec.keys().find(|k| !keys.contains(&k.as_str())) {
+        problem(format!(
+            "has the key `{key}`, which submissions may not use"
+        ));
+        return None;
+    }
+    Some(spec)
+}
+
+/// An admitted dependency's version (rsmpi's is the grader's own), default features and
+/// features, each checked.
+fn dependency(
+    name: &str,
+    spec: &toml::Table,
+    problem: &mut dyn FnMut(String),
+) -> Option<Dependency> {
+    let Some(version) = spec.get("version").and_then(|v| v.as_str()) else {
+        problem("needs a version".into());
+        return None;
+    };
+    let version = if name == "mpi" {
+        if !compatible_with_mpi(version) {
+            problem(format!(
+                "asks for version `{version}`; the grader builds with rsmpi {MPI_REQUIREMENT}: ask for \"{MPI_REQUIREMENT}\""
+            ));
+            return None;
+        }
+        MPI_REQUIREMENT.to_string()
+    } else {
+        if !is_version_requirement(version) {
+            problem(format!(
+                "has a version requirement `{version}` that cannot be read"
+            ));
+            return None;
+        }
+        version.to_string()
+    };
+    let default_features = ["default-features", "default_features"]
+        .iter()
+        .find_map(|k| spec.get(*k))
+        .map(|v| v.as_bool().ok_or(()));
+    let default_features = match default_features {
+        None => true,
+        Some(Ok(b)) => b,
+        Some(Err(())) => {
+            problem("has a `default-features` that is not true or false".into());
+            return None;
+        }
+    };
+    let features: Option<Vec<String>> = match spec.get("features") {
+        None => Some(Vec::new()),
+        Some(toml::Value::Array(list)) => list
+            .iter()
+            .map(|f| {
+                f.as_str()
+                    .filter(|f| is_feature_name(f))
+                    .map(str::to_string)
+            })
+            .collect(),
+        Some(_) => None,
+    };
+    let Some(features) = features else {
+        problem("has `features` that are not a list of feature names".into());
+        return None;
+    };
+    Some(Dependency {
+        name: name.to_string(),
+        version,
+        default_features,
+        features,
+    })
 }
 
 fn is_feature_name(name: &str) -> bool {

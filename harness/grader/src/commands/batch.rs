@@ -46,7 +46,7 @@ impl Graded {
 }
 
 /// Whether the next submission is built while the current one runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BuildAhead {
     /// When the machine has more cores than the largest rank count: the build then never
     /// competes with the ranks for a core.

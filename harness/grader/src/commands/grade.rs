@@ -313,7 +313,7 @@ pub fn finish(options: &GradeOptions, prepared: Prepared) -> Result<Report> {
                             if let Some(why) = crate::run::compare::too_slow(
                                 comparison,
                                 &part.name,
-                                &target.baseline,
+                                target.baseline.name(),
                                 target.max_ratio,
                             ) {
                                 verdict = verdict::too_slow(why);

@@ -67,9 +67,6 @@ impl RunReport {
 
 /// Runs the program and reports how it ended. Its output goes straight to the terminal.
 pub fn run(options: &RunOptions) -> Result<RunReport> {
-    if options.ranks < 1 {
-        return Err(Error::Other("-n must be at least 1".into()));
-    }
     let launcher = Launcher::detect(options.mpi)?;
     let cache_dir = std::path::absolute(&options.cache_dir).map_err(Error::io(format!(
         "cannot resolve {}",

@@ -8,7 +8,7 @@
 
 use crate::build::compile::{BuildCache, BuildOutcome};
 use crate::build::solutions::Solution;
-use crate::config::{Challenge, Expect, Part};
+use crate::config::{Baseline, Challenge, Expect, Part};
 use crate::error::{Error, Result};
 use crate::judge::outcome::{Cell, Outcome};
 use crate::mpi::Launcher;
@@ -20,41 +20,13 @@ use mpi_grade_protocol::trace::FuncClass;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
-/// A baseline: a function of a bundled solution.
-#[derive(Debug, Clone, Copy)]
-pub struct Baseline {
-    /// Its name in reports and `challenges.toml` (`performance.baseline`).
-    pub name: &'static str,
-    pub description: &'static str,
-    solution: Solution,
-    function: &'static str,
-}
-
-/// Every baseline, in report order.
-pub const BASELINES: [Baseline; 3] = [
-    Baseline {
-        name: "reference-part2",
-        description: "ordered Send/Recv pairs (reference part 2)",
-        solution: Solution::Reference,
-        function: "part2",
-    },
-    Baseline {
-        name: "reference-part3",
-        description: "Isend to all, then Recv (reference part 3)",
-        solution: Solution::Reference,
-        function: "part3",
-    },
-    Baseline {
-        name: "MPI_Alltoall",
-        description: "the library's MPI_Alltoall",
-        solution: Solution::Native,
-        function: "part2",
-    },
-];
-
-/// The baseline called `name`, if any.
-pub fn baseline(name: &str) -> Option<&'static Baseline> {
-    BASELINES.iter().find(|b| b.name == name)
+/// The bundled solution and its function that a baseline runs.
+fn source(baseline: Baseline) -> (Solution, &'static str) {
+    match baseline {
+        Baseline::ReferencePart2 => (Solution::Reference, "part2"),
+        Baseline::ReferencePart3 => (Solution::Reference, "part3"),
+        Baseline::MpiAlltoall => (Solution::Native, "part2"),
+    }
 }
 
 /// One timed cell of a baseline.
@@ -110,9 +82,9 @@ impl Measurer<'_> {
         progress("measuring the reference solutions on this machine (once; cached after)");
         let mut measurements = Vec::new();
         for solution in [Solution::Reference, Solution::Native] {
-            let baselines: Vec<&Baseline> = BASELINES
-                .iter()
-                .filter(|b| b.solution == solution)
+            let baselines: Vec<Baseline> = Baseline::ALL
+                .into_iter()
+                .filter(|&b| source(b).0 == solution)
                 .collect();
             measurements.extend(self.measure(challenge, solution, &baselines)?);
         }
@@ -133,10 +105,10 @@ impl Measurer<'_> {
         &self,
         challenge: &Challenge,
         solution: Solution,
-        baselines: &[&Baseline],
+        baselines: &[Baseline],
     ) -> Result<Vec<Measurement>> {
         let submission = solution.submission(self.cache_dir, self.launcher.implementation)?;
-        let functions: Vec<String> = baselines.iter().map(|b| b.function.to_string()).collect();
+        let functions: Vec<String> = baselines.iter().map(|&b| source(b).1.to_string()).collect();
         let driver =
             match self
                 .cache
@@ -151,7 +123,7 @@ impl Measurer<'_> {
             };
         let parts: Vec<Part> = baselines
             .iter()
-            .map(|b| Part::ungraded(b.name, b.function, b.description, Expect::Complete))
+            .map(|&b| Part::ungraded(b.name(), source(b).1, b.description(), Expect::Complete))
             .collect();
         let mut plain = challenge.clone();
         plain.zero_buffer = false;
@@ -305,11 +277,11 @@ pub fn compare(
         .collect();
     Comparison {
         repetitions,
-        baselines: BASELINES
-            .iter()
+        baselines: Baseline::ALL
+            .into_iter()
             .map(|b| BaselineInfo {
-                name: b.name.to_string(),
-                description: b.description.to_string(),
+                name: b.name().to_string(),
+                description: b.description().to_string(),
             })
             .collect(),
         rows,
@@ -317,16 +289,16 @@ pub fn compare(
 }
 
 fn against(cell: &Cell, seconds: f64, measurements: &[Measurement]) -> Vec<Against> {
-    BASELINES
-        .iter()
+    Baseline::ALL
+        .into_iter()
         .filter_map(|b| {
             let m = measurements.iter().find(|m| {
-                m.baseline == b.name
+                m.baseline == b.name()
                     && m.ranks == cell.ranks
                     && m.scaling_factor == cell.scaling_factor
             })?;
             Some(Against {
-                baseline: b.name.to_string(),
+                baseline: b.name().to_string(),
                 seconds: m.seconds,
                 ratio: if m.seconds > 0.0 {
                     seconds / m.seconds
@@ -413,8 +385,8 @@ mod tests {
 
     #[test]
     fn baselines_are_named_for_the_config() {
-        assert_eq!(baseline("MPI_Alltoall").unwrap().function, "part2");
-        assert!(baseline("reference-part3").is_some());
-        assert!(baseline("nonsense").is_none());
+        assert_eq!(source(Baseline::parse("MPI_Alltoall").unwrap()).1, "part2");
+        assert!(Baseline::parse("reference-part3").is_some());
+        assert!(Baseline::parse("nonsense").is_none());
     }
 }

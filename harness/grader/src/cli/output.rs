@@ -1,0 +1,297 @@
+//! Each subcommand from its request to its exit code: the process set up for child jobs, the
+//! library called (`commands::*`), the reports written where the flags say.
+
+use super::args::{CheckArgs, ColorChoice, CompareArgs, GradeArgs, NewArgs, ProbeArgs, RunArgs};
+use super::request;
+use crate::commands::batch;
+use crate::commands::grade::{self, GradeOptions};
+use crate::config::{Challenge, Config};
+use crate::error::{Error, Result};
+use crate::mpi::Choice;
+use crate::report::{classroom, file, gradescope, human, json, junit, Report};
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+/// The grader starts process trees (builds, mpiexec): it adopts their orphans and stops them
+/// on Ctrl-C.
+fn supervise_children() {
+    crate::run::procs::become_subreaper();
+    crate::run::interrupt::install();
+}
+
+/// `mpi-grade grade`: one submission, a batch, or a dry run.
+pub(crate) fn grade(args: GradeArgs) -> Result<ExitCode> {
+    let json_to_stdout = args.json.as_deref() == Some(Path::new("-"));
+    let request = request::grade(&args)?;
+    colour_the_table(args.terminal.color, json_to_stdout);
+    let options = &request.options;
+    if args.dry_run {
+        let mpi = args.machine.mpi.unwrap_or(request.config.mpi);
+        return dry_run(
+            &request.config,
+            &options.challenge,
+            mpi,
+            &options.submission,
+        );
+    }
+    supervise_children();
+    if let Some(entries) = &request.batch {
+        return grade_batch(&args, options, entries);
+    }
+    let report = grade::grade(options)?;
+    // Course tooling's files first: a reader of the table must not delay them.
+    if let Some(path) = &args.junit {
+        file::write(path, |out| junit::write(std::slice::from_ref(&report), out))
+            .map_err(Error::io(format!("cannot write {}", path.display())))?;
+    }
+    if let Some(target) = &args.gradescope {
+        let path = gradescope::results_path(target);
+        file::write(&path, |out| gradescope::write(&report, out))
+            .map_err(Error::io(format!("cannot write {}", path.display())))?;
+    }
+    write_reports(&report, args.json.as_deref(), json_to_stdout, human::render)?;
+    if args.classroom {
+        classroom::emit(&report).map_err(Error::io("cannot write the GitHub Classroom result"))?;
+    }
+    if let Some(path) = &args.dot {
+        let graph = crate::trace::diagnosis::dot(report.diagnoses());
+        std::fs::write(path, graph)
+            .map_err(Error::io(format!("cannot write {}", path.display())))?;
+    }
+    Ok(exit_code(&report))
+}
+
+/// Writes the JSON report (to a file, or stdout) and then the human one with `render` (to
+/// stdout, or stderr when the JSON went there).
+fn write_reports(
+    report: &Report,
+    json_path: Option<&Path>,
+    json_to_stdout: bool,
+    render: fn(&Report, &mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    // The machine-readable result first: a reader of the table must not delay it.
+    if let Some(path) = json_path {
+        if json_to_stdout {
+            json::write(report, &mut std::io::stdout().lock())
+                .map_err(Error::io("cannot write the JSON report"))?;
+        } else {
+            file::write(path, |out| json::write(report, out))
+                .map_err(Error::io(format!("cannot write {}", path.display())))?;
+        }
+    }
+    let mut human_out: Box<dyn Write> = if json_to_stdout {
+        Box::new(std::io::stderr().lock())
+    } else {
+        Box::new(std::io::stdout().lock())
+    };
+    render(report, &mut human_out).map_err(Error::io("cannot write the report"))
+}
+
+/// Grades a batch, writing each result as it comes, and the summary table at the end.
+fn grade_batch(
+    args: &GradeArgs,
+    options: &GradeOptions,
+    entries: &[batch::Entry],
+) -> Result<ExitCode> {
+    // The MPI installation is the same for every submission: a missing one stops here.
+    crate::mpi::Launcher::detect(options.mpi)?;
+    let outputs = batch::Outputs {
+        out_dir: args.out.clone(),
+        csv: args.csv.clone(),
+        junit: args.junit.clone(),
+        parts: options
+            .challenge
+            .parts
+            .iter()
+            .map(|p| p.name.clone())
+            .collect(),
+    };
+    let progress = batch::Progress::new(entries.len(), args.terminal.quiet);
+    let mut all: Vec<batch::Graded> = Vec::new();
+    let build_ahead = batch::builds_ahead(request::build_ahead(args.build_ahead), options);
+    let graded = batch::run(
+        options,
+        entries,
+        build_ahead,
+        &mut |entry| progress.started(entry),
+        &mut |one| {
+            all.push(one.clone());
+            progress.graded(one);
+            outputs.write(&all)
+        },
+    )?;
+    progress.finish();
+    let interrupted = graded.len() < entries.len();
+    human::render_batch(
+        &graded,
+        &outputs.parts,
+        entries.len(),
+        &mut std::io::stdout().lock(),
+    )
+    .map_err(Error::io("cannot write the summary"))?;
+    let all_passed = graded
+        .iter()
+        .all(|g| g.error.is_none() && g.report.all_passed());
+    Ok(if all_passed && !interrupted {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// Prints the command lines a grade would run, and runs nothing.
+fn dry_run(
+    config: &Config,
+    challenge: &Challenge,
+    mpi: Choice,
+    crate_dir: &Path,
+) -> Result<ExitCode> {
+    let mut launcher = crate::mpi::Launcher::detect(mpi)?;
+    launcher.runner = config.runner.clone();
+    println!(
+        "would build {} against {} {} (MPICC={}), then launch for each rank count:",
+        crate_dir.display(),
+        launcher.implementation.display_name(),
+        launcher.version,
+        launcher.mpicc.display()
+    );
+    for (ranks, line) in grade::launch_lines(challenge, &launcher) {
+        println!("  {ranks} ranks: {line}");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `mpi-grade compare`: the comparison table (and the JSON report).
+pub(crate) fn compare(args: CompareArgs) -> Result<ExitCode> {
+    let json = args.json.clone();
+    let json_to_stdout = json.as_deref() == Some(Path::new("-"));
+    let color = args.terminal.color;
+    let options = request::compare(args)?;
+    colour_the_table(color, json_to_stdout);
+    supervise_children();
+    let report = grade::grade(&options)?;
+    write_reports(
+        &report,
+        json.as_deref(),
+        json_to_stdout,
+        human::render_comparison_report,
+    )?;
+    Ok(exit_code(&report))
+}
+
+/// `mpi-grade check`: the learner's report.
+pub(crate) fn check(args: CheckArgs) -> Result<ExitCode> {
+    let color = args.terminal.color;
+    let options = request::check(args)?;
+    colour_the_table(color, false);
+    supervise_children();
+    let report = grade::grade(&options)?;
+    human::render_for_learner(&report, &mut std::io::stdout().lock())
+        .map_err(Error::io("cannot write the report"))?;
+    Ok(exit_code(&report))
+}
+
+/// `mpi-grade probe`: the findings, kept for grades, as text or JSON.
+pub(crate) fn probe(args: ProbeArgs) -> Result<ExitCode> {
+    supervise_children();
+    let launcher = crate::mpi::Launcher::detect(args.launch.mpi)?;
+    let cache_dir = std::path::absolute(request::cache_dir(args.launch.cache_dir))
+        .map_err(Error::io("cannot resolve the cache directory"))?;
+    let quiet = !std::io::stderr().is_terminal();
+    let report = crate::run::probe::probe(&cache_dir, &launcher, &|text| {
+        if !quiet {
+            eprintln!("{text} ...");
+        }
+    })?;
+    crate::run::probe::store(&cache_dir, &launcher, &report)?;
+    let text = serde_json::to_string_pretty(&report).expect("probe reports serialise") + "\n";
+    match args.json.as_deref() {
+        Some(path) if path == Path::new("-") => {
+            print!("{text}");
+            return Ok(ExitCode::SUCCESS);
+        }
+        Some(path) => std::fs::write(path, &text)
+            .map_err(Error::io(format!("cannot write {}", path.display())))?,
+        None => {}
+    }
+    human::render_probe(&report, &mut std::io::stdout().lock())
+        .map_err(Error::io("cannot write the report"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `mpi-grade new`: the starter crate.
+pub(crate) fn new(args: NewArgs) -> Result<ExitCode> {
+    let name = crate::commands::new::write_starter(&args.kind, &args.dir)?;
+    println!(
+        "created {} (package `{name}`): implement part1, part2 and part3 in src/lib.rs, then run\n  mpi-grade grade {}",
+        args.dir.display(),
+        args.dir.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `mpi-grade run`: the program under the tracer; its end on stderr, JSON on request, and
+/// an exit code that says how it ended.
+pub(crate) fn run(args: RunArgs) -> Result<ExitCode> {
+    let options = request::run(&args);
+    supervise_children();
+    let report = crate::commands::run::run(&options)?;
+    match &report.diagnosis {
+        Some(d) => eprintln!(
+            "mpi-grade: {} after {:.2} s\n{}",
+            report.outcome, report.seconds, d.explanation
+        ),
+        None if report.outcome == "exited" => eprintln!(
+            "mpi-grade: exited with status {} after {:.2} s ({} messages, {} B)",
+            report.status.map_or("?".to_string(), |s| s.to_string()),
+            report.seconds,
+            report.messages,
+            report.bytes
+        ),
+        None => eprintln!(
+            "mpi-grade: {} after {:.2} s",
+            report.outcome, report.seconds
+        ),
+    }
+    if let Some(path) = &args.json {
+        let text = serde_json::to_string_pretty(&report).expect("reports serialise") + "\n";
+        if path == Path::new("-") {
+            print!("{text}");
+        } else {
+            std::fs::write(path, text)
+                .map_err(Error::io(format!("cannot write {}", path.display())))?;
+        }
+    }
+    Ok(ExitCode::from(report.exit_code()))
+}
+
+/// 0 when every graded part passed, 1 otherwise.
+fn exit_code(report: &Report) -> ExitCode {
+    if report.all_passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}
+
+/// Colours for the human report, which goes to stdout, or to stderr when the JSON takes stdout.
+fn colour_the_table(choice: ColorChoice, json_to_stdout: bool) {
+    let is_terminal = if json_to_stdout {
+        std::io::stderr().is_terminal()
+    } else {
+        std::io::stdout().is_terminal()
+    };
+    colored::control::set_override(use_color(choice, is_terminal));
+}
+
+/// Whether to colour, given the choice and whether the output is a terminal.
+pub(crate) fn use_color(choice: ColorChoice, is_terminal: bool) -> bool {
+    match choice {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+        }
+    }
+}

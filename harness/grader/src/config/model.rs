@@ -1,0 +1,328 @@
+//! The validated configuration: what is graded and how, as the rest of the grader reads it.
+
+use crate::error::{Error, Result};
+use crate::mpi::{Choice, Runner};
+use mpi_grade_protocol::run::Mode;
+use mpi_grade_protocol::trace::Func;
+use std::path::PathBuf;
+
+/// A validated configuration: one or more challenges.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it was read from (messages and hostfiles refer to it).
+    pub path: PathBuf,
+    /// Which MPI implementation to grade with (`[launch] mpi`); `--mpi` overrides it.
+    pub mpi: Choice,
+    /// What starts the ranks (`[launch] launcher` and `hostfile`).
+    pub runner: Runner,
+    /// The challenges, in file order.
+    pub challenges: Vec<Challenge>,
+}
+
+/// One graded challenge.
+#[derive(Debug, Clone)]
+pub struct Challenge {
+    /// Its name, a simple identifier (`--challenge NAME`).
+    pub name: String,
+    /// What the parts compute, and on what payload.
+    pub kind: Kind,
+    /// For people (may be empty).
+    pub title: String,
+    /// Rank counts of the matrix, sorted, each 2 to 1024.
+    pub ranks: Vec<u32>,
+    /// Elements per block of the matrix, sorted, each 1 to 100000000.
+    pub scaling_factors: Vec<u64>,
+    /// Also run each part once per rank count at the smallest size with every standard send
+    /// made synchronous: a part expected to complete must still complete, one expected to
+    /// deadlock must deadlock.
+    pub zero_buffer: bool,
+    /// Calls of a part expected to complete per cell: each run alone after a barrier, the
+    /// fastest one kept (`[challenge.timing] repetitions`, default 3).
+    pub repetitions: u32,
+    /// Time and output limits.
+    pub limits: Limits,
+    /// Resource limits of the sandboxed build and ranks (`[challenge.sandbox]`).
+    pub sandbox: crate::sandbox::limits::SandboxLimits,
+    /// What a submission may be made of (`[challenge.submission]`).
+    pub submission: crate::build::intake::Policy,
+    /// The graded parts, in file order.
+    pub parts: Vec<Part>,
+}
+
+/// Challenge kinds the runtime knows: each fixes a function signature and a payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `fn(&SimpleCommunicator, &[Vec<i64>]) -> Vec<Vec<i64>>`, `values[i]` goes to rank `i`.
+    Alltoall,
+}
+
+impl Kind {
+    /// Its name in `challenges.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Alltoall => "alltoall",
+        }
+    }
+
+    /// The Rust signature a part of this kind must have.
+    pub fn signature(self, function: &str) -> String {
+        match self {
+            Kind::Alltoall => format!(
+                "pub fn {function}(comm: &mpi::topology::SimpleCommunicator, values: &[Vec<i64>]) -> Vec<Vec<i64>>"
+            ),
+        }
+    }
+}
+
+/// Time limits, in seconds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Limits {
+    /// A cell (one call of a student function, on every rank) running longer is stopped.
+    pub cell_seconds: f64,
+    /// An `mpiexec` job running longer is stopped, whatever its cells do.
+    pub launch_seconds: f64,
+    /// Building a submission (its `build.rs` and proc macros included) taking longer is stopped.
+    pub build_seconds: f64,
+    /// A rank that stays outside MPI this long while others wait for it is a hang.
+    pub hang_seconds: f64,
+    /// Bytes of each output stream kept (half from the start, half from the end).
+    pub output_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            cell_seconds: 10.0,
+            launch_seconds: 120.0,
+            build_seconds: 600.0,
+            hang_seconds: 5.0,
+            output_bytes: 64 * 1024,
+        }
+    }
+}
+
+/// One graded part: a student function and what it must do.
+#[derive(Debug, Clone)]
+pub struct Part {
+    /// Its name, a simple identifier (`--part NAME`).
+    pub name: String,
+    /// The student function graded (by default the part's name).
+    pub function: String,
+    /// For people (may be empty).
+    pub title: String,
+    /// What it must do across the matrix.
+    pub expect: Expect,
+    /// Points when it passes (>= 0).
+    pub points: f64,
+    /// When students see the part's result on Gradescope.
+    pub visibility: Visibility,
+    /// MPI functions the student's code may call (`None`: any).
+    pub allowed_calls: Option<Vec<Func>>,
+    /// MPI functions the student's code must call.
+    pub required_calls: Vec<Func>,
+    /// A speed the part must reach against a baseline (`[challenge.part.performance]`).
+    pub performance: Option<Performance>,
+    /// Partial credit: points earned by groups of cells on their own
+    /// (`[[challenge.part.credit]]`). The rest of `points` needs the whole part to pass.
+    pub credit: Vec<Credit>,
+}
+
+impl Part {
+    /// A part that is run but not graded: no points, no call rules (baselines, probes).
+    pub fn ungraded(name: &str, function: &str, title: &str, expect: Expect) -> Part {
+        Part {
+            name: name.to_string(),
+            function: function.to_string(),
+            title: title.to_string(),
+            expect,
+            points: 0.0,
+            visibility: Visibility::Visible,
+            allowed_calls: None,
+            required_calls: Vec::new(),
+            performance: None,
+            credit: Vec::new(),
+        }
+    }
+}
+
+/// Points a group of a part's cells earns when the part's rule holds on those cells alone.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Credit {
+    /// For people: given, or made from the filters ("2, 3 ranks, zero-buffer mode").
+    pub name: String,
+    /// Rank counts the group covers (`None`: all).
+    pub ranks: Option<Vec<u32>>,
+    /// Sizes the group covers (`None`: all; only for parts expected to complete).
+    pub scaling_factors: Option<Vec<u64>>,
+    /// The mode the group covers (`None`: both).
+    pub mode: Option<Mode>,
+    /// Points the group earns (>= 0).
+    pub points: f64,
+}
+
+impl Credit {
+    /// Whether `cell` belongs to the group.
+    pub fn covers(&self, ranks: u32, scaling_factor: u64, mode: Mode) -> bool {
+        self.ranks.as_ref().is_none_or(|r| r.contains(&ranks))
+            && self
+                .scaling_factors
+                .as_ref()
+                .is_none_or(|s| s.contains(&scaling_factor))
+            && self.mode.is_none_or(|m| m == mode)
+    }
+}
+
+/// At the largest size of each rank count, the part may take at most `max_ratio` times as long
+/// as the baseline (`"MPI_Alltoall"`, `"reference-part2"`, `"reference-part3"`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Performance {
+    /// What the part is timed against.
+    pub baseline: Baseline,
+    /// The part's time over the baseline's must not exceed this (>= 1).
+    pub max_ratio: f64,
+}
+
+/// What a part's times are compared with: a function of a bundled solution, or the library's
+/// collective (`run::compare` knows how to run each).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Baseline {
+    /// Ordered Send/Recv pairs: the reference solution's part 2.
+    ReferencePart2,
+    /// Isend to all, then Recv: the reference solution's part 3.
+    ReferencePart3,
+    /// The MPI library's own `MPI_Alltoall`.
+    MpiAlltoall,
+}
+
+impl Baseline {
+    /// Every baseline, in report order.
+    pub const ALL: [Baseline; 3] = [
+        Baseline::ReferencePart2,
+        Baseline::ReferencePart3,
+        Baseline::MpiAlltoall,
+    ];
+
+    /// Its name in reports and `challenges.toml` (`performance.baseline`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Baseline::ReferencePart2 => "reference-part2",
+            Baseline::ReferencePart3 => "reference-part3",
+            Baseline::MpiAlltoall => "MPI_Alltoall",
+        }
+    }
+
+    /// What it is, for people.
+    pub fn description(self) -> &'static str {
+        match self {
+            Baseline::ReferencePart2 => "ordered Send/Recv pairs (reference part 2)",
+            Baseline::ReferencePart3 => "Isend to all, then Recv (reference part 3)",
+            Baseline::MpiAlltoall => "the library's MPI_Alltoall",
+        }
+    }
+
+    /// The baseline called `name`, if any.
+    pub fn parse(name: &str) -> Option<Baseline> {
+        Baseline::ALL.into_iter().find(|b| b.name() == name)
+    }
+}
+
+/// What a part must do across the matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// Complete with the right result for every rank count and size.
+    Complete,
+    /// Complete at the smallest size, and deadlock at some larger size, for every rank count.
+    Deadlock,
+}
+
+impl Expect {
+    /// Its name in `challenges.toml` and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Expect::Complete => "complete",
+            Expect::Deadlock => "deadlock",
+        }
+    }
+}
+
+/// When students see a part's result, in Gradescope's words (its `visibility` of a test).
+/// Instructors always see everything; formats other than Gradescope's only carry it along.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Visibility {
+    /// Always shown.
+    #[default]
+    Visible,
+    /// Never shown to students.
+    Hidden,
+    /// Shown once the assignment's due date (or late due date) has passed.
+    AfterDueDate,
+    /// Shown once the instructor publishes the grades.
+    AfterPublished,
+}
+
+impl Visibility {
+    /// Every value, in the order messages list them.
+    pub const ALL: [Visibility; 4] = [
+        Visibility::Visible,
+        Visibility::Hidden,
+        Visibility::AfterDueDate,
+        Visibility::AfterPublished,
+    ];
+
+    /// The name in `challenges.toml` and in Gradescope's `results.json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Visible => "visible",
+            Visibility::Hidden => "hidden",
+            Visibility::AfterDueDate => "after_due_date",
+            Visibility::AfterPublished => "after_published",
+        }
+    }
+
+    /// The visibility named `text` (as in `challenges.toml`), if it is one.
+    pub fn parse(text: &str) -> Option<Visibility> {
+        Visibility::ALL.into_iter().find(|v| v.as_str() == text)
+    }
+}
+
+impl Config {
+    /// The challenge called `name`, or the only one when `name` is `None`.
+    pub fn challenge(&self, name: Option<&str>) -> Result<&Challenge> {
+        let names = || {
+            self.challenges
+                .iter()
+                .map(|c| c.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match name {
+            Some(name) => self
+                .challenges
+                .iter()
+                .find(|c| c.name == name)
+                .ok_or_else(|| {
+                    Error::Other(format!(
+                        "{}: no challenge named `{name}` (it has: {})",
+                        self.path.display(),
+                        names()
+                    ))
+                }),
+            None if self.challenges.len() == 1 => Ok(&self.challenges[0]),
+            None => Err(Error::Other(format!(
+                "{} defines several challenges; choose one with --challenge ({})",
+                self.path.display(),
+                names()
+            ))),
+        }
+    }
+}
+
+impl Challenge {
+    /// The part selected by `--part`: `"2"` or `"part2"`.
+    pub fn select_part(&self, wanted: &str) -> Option<&Part> {
+        self.parts
+            .iter()
+            .find(|p| p.name == wanted || p.name.strip_prefix("part") == Some(wanted))
+    }
+}
