@@ -7,7 +7,7 @@
 
 use crate::commands::grade::{self, GradeOptions, Prepared};
 use crate::error::{Error, Result};
-use crate::report::human::format_points;
+use crate::fmt;
 use crate::report::{clean, file, human, json, junit, Report};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -242,10 +242,10 @@ pub fn gradebook(parts: &[String], all: &[Graded]) -> Vec<u8> {
         let mut row = vec![clean::csv_cell(&g.name)];
         for name in parts {
             let points = r.parts.iter().find(|p| &p.name == name).map(|p| p.points);
-            row.push(points.map(format_points).unwrap_or_default());
+            row.push(points.map(fmt::points).unwrap_or_default());
         }
-        row.push(format_points(r.points));
-        row.push(format_points(r.max_points));
+        row.push(fmt::points(r.points));
+        row.push(fmt::points(r.max_points));
         let status = if g.error.is_some() {
             "error"
         } else if r.all_passed() {
@@ -316,8 +316,8 @@ impl Progress {
             self.done.get(),
             self.total,
             one.name,
-            format_points(r.points),
-            format_points(r.max_points),
+            fmt::points(r.points),
+            fmt::points(r.max_points),
             r.seconds
         );
         match &self.bar {

@@ -356,38 +356,12 @@ impl Crash {
     }
 }
 
-/// `1234567` as `"1 234 567"`: sizes read at a glance in tables.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(' ');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// Seconds without trailing zeros: `10`, `0.5`.
-pub fn seconds_text(seconds: f64) -> String {
-    let text = format!("{seconds:.2}");
-    text.trim_end_matches('0').trim_end_matches('.').to_string()
-}
+/// Kept for the callers that still name them here; [`crate::fmt`] owns them.
+pub use crate::fmt::{seconds_text, thousands};
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn sizes_and_seconds_read_well() {
-        assert_eq!(thousands(1), "1");
-        assert_eq!(thousands(1000), "1 000");
-        assert_eq!(thousands(100000), "100 000");
-        assert_eq!(thousands(1234567), "1 234 567");
-        assert_eq!(seconds_text(10.0), "10");
-        assert_eq!(seconds_text(0.5), "0.5");
-    }
 
     #[test]
     fn cells_describe_themselves() {

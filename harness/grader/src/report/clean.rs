@@ -152,7 +152,7 @@ pub fn cap(text: &str, max_bytes: usize) -> String {
 }
 
 fn joined(head: &str, tail: &str, cut: usize, lines: bool) -> String {
-    let cut = crate::judge::outcome::thousands(cut as u64);
+    let cut = crate::fmt::thousands(cut as u64);
     if lines {
         format!("{head}\n… [{cut} bytes cut]\n{tail}")
     } else {

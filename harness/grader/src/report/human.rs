@@ -4,6 +4,7 @@
 
 use super::clean::{self, continued};
 use super::{PartReport, Report, RunReport};
+use crate::fmt;
 use crate::run::compare::{Comparison, Row};
 use crate::run::probe::ProbeReport;
 use colored::{ColoredString, Colorize};
@@ -66,8 +67,8 @@ fn render_report(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     }
     let score = format!(
         "score: {}/{}",
-        format_points(report.points),
-        format_points(report.max_points)
+        fmt::points(report.points),
+        fmt::points(report.max_points)
     );
     writeln!(
         out,
@@ -101,11 +102,11 @@ fn render_header(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         report.mpi.version,
         library,
         report.seed,
-        format_secs(report.seconds),
+        fmt::seconds_fixed(report.seconds),
         report.launches,
         if report.launches == 1 { "" } else { "es" },
-        format_secs(report.build.seconds),
-        format_secs(report.build.tracer_seconds),
+        fmt::seconds_fixed(report.build.seconds),
+        fmt::seconds_fixed(report.build.tracer_seconds),
     )?;
     Ok(())
 }
@@ -122,8 +123,8 @@ fn render_part(part: &PartReport, out: &mut dyn Write) -> std::io::Result<()> {
         part.name.bold(),
         part.title,
         verdict,
-        format_points(part.points),
-        format_points(part.max_points)
+        fmt::points(part.points),
+        fmt::points(part.max_points)
     )?;
     render_matrix(part, out)?;
     if part.passed {
@@ -141,7 +142,7 @@ fn render_part(part: &PartReport, out: &mut dyn Write) -> std::io::Result<()> {
                 format!(
                     "at {} ranks, {} elements per block:",
                     run.ranks,
-                    crate::judge::outcome::thousands(run.scaling_factor)
+                    fmt::thousands(run.scaling_factor)
                 )
                 .dimmed(),
                 continued(&d.explanation, GUTTER)
@@ -168,8 +169,8 @@ fn render_part(part: &PartReport, out: &mut dyn Write) -> std::io::Result<()> {
                 out,
                 "  {} {mark} {}/{} {}",
                 format!("partial credit, {}:", group.name).dimmed(),
-                format_points(group.points),
-                format_points(group.max_points),
+                fmt::points(group.points),
+                fmt::points(group.max_points),
                 if group.passed {
                     String::new()
                 } else {
@@ -212,10 +213,7 @@ fn render_matrix(part: &PartReport, out: &mut dyn Write) -> std::io::Result<()> 
 
     let mut header = format!("  {:<16}", "ranks \\ size");
     for sf in &sizes {
-        header.push_str(&format!(
-            "{:>CELL_WIDTH$}",
-            crate::judge::outcome::thousands(*sf)
-        ));
+        header.push_str(&format!("{:>CELL_WIDTH$}", fmt::thousands(*sf)));
     }
     writeln!(out, "{}", header.dimmed())?;
     for (mode, ranks) in rows {
@@ -234,7 +232,7 @@ fn render_matrix(part: &PartReport, out: &mut dyn Write) -> std::io::Result<()> 
             match run {
                 None => write!(out, "{:>CELL_WIDTH$}", "")?,
                 Some(run) => {
-                    let time = run.seconds.map(format_duration).unwrap_or_default();
+                    let time = run.seconds.map(fmt::duration).unwrap_or_default();
                     let text = format!("{} {time}", symbol(&run.outcome))
                         .trim_end()
                         .to_string();
@@ -317,7 +315,7 @@ pub fn render_comparison(c: &Comparison, full: bool, out: &mut dyn Write) -> std
         let largest = rows.iter().map(|r| r.scaling_factor).max().unwrap_or(0);
         let mut header = format!(
             "  {part} at {} elements: ranks       time   messages      bytes",
-            crate::judge::outcome::thousands(largest)
+            fmt::thousands(largest)
         );
         for b in &c.baselines {
             header.push_str(&format!("  {:>15}", format!("×{}", b.name)));
@@ -329,9 +327,9 @@ pub fn render_comparison(c: &Comparison, full: bool, out: &mut dyn Write) -> std
                 "  {:>width$}{:>7} {:>10} {:>10} {:>10}",
                 "",
                 r.ranks,
-                format_duration(r.seconds),
+                fmt::duration(r.seconds),
                 r.messages.map(|m| m.to_string()).unwrap_or_default(),
-                r.bytes.map(format_bytes).unwrap_or_default(),
+                r.bytes.map(fmt::bytes).unwrap_or_default(),
                 width = part.len() + 15
             )?;
             for b in &c.baselines {
@@ -357,10 +355,7 @@ fn render_ratio_matrix(
 ) -> std::io::Result<()> {
     let mut header = format!("  {:<16}", format!("{part} / MPI_Alltoall"));
     for sf in sizes {
-        header.push_str(&format!(
-            "{:>CELL_WIDTH$}",
-            crate::judge::outcome::thousands(*sf)
-        ));
+        header.push_str(&format!("{:>CELL_WIDTH$}", fmt::thousands(*sf)));
     }
     writeln!(out, "{}", header.dimmed())?;
     for &n in ranks {
@@ -384,14 +379,6 @@ fn render_ratio_matrix(
         writeln!(out)?;
     }
     Ok(())
-}
-
-fn format_bytes(bytes: u64) -> String {
-    match bytes {
-        b if b >= 10 << 20 => format!("{} MiB", b >> 20),
-        b if b >= 10 << 10 => format!("{} KiB", b >> 10),
-        b => format!("{b} B"),
-    }
 }
 
 /// Green for what the part should do, red for what it should not, dim for runs skipped.
@@ -539,7 +526,7 @@ fn batch_table(
             let cell = match r.parts.iter().find(|p| &p.name == name) {
                 None => format!("{:>8}", "-").dimmed(),
                 Some(p) => {
-                    let text = format!("{:>8}", format_points(p.points));
+                    let text = format!("{:>8}", fmt::points(p.points));
                     if p.passed {
                         text.green()
                     } else {
@@ -551,11 +538,7 @@ fn batch_table(
         }
         let total = format!(
             "{:>9}",
-            format!(
-                "{}/{}",
-                format_points(r.points),
-                format_points(r.max_points)
-            )
+            format!("{}/{}", fmt::points(r.points), fmt::points(r.max_points))
         );
         writeln!(out, "{}  {}", total.bold(), g.failures())?;
     }
@@ -578,7 +561,7 @@ fn batch_table(
 
 /// `mpi-grade probe`: what the local MPI buffers, and how fast it starts.
 pub fn render_probe(report: &ProbeReport, out: &mut dyn Write) -> std::io::Result<()> {
-    let t = crate::judge::outcome::thousands;
+    let t = fmt::thousands;
     writeln!(out, "{} {}", report.implementation, report.version)?;
     if let Some(library) = report.library.as_deref().and_then(|l| l.lines().next()) {
         writeln!(out, "  library: {library}")?;
@@ -624,31 +607,6 @@ pub fn render_probe(report: &ProbeReport, out: &mut dyn Write) -> std::io::Resul
             "  zero-buffer mode: did not deadlock (expected: it should at 1 element)"
         ),
     }
-}
-
-pub fn format_duration(seconds: f64) -> String {
-    if seconds < 1e-3 {
-        format!("{:.0}µs", seconds * 1e6)
-    } else if seconds < 1e-2 {
-        format!("{:.1}ms", seconds * 1e3)
-    } else if seconds < 1.0 {
-        format!("{:.0}ms", seconds * 1e3)
-    } else {
-        format!("{}s", format_secs(seconds))
-    }
-}
-
-fn format_secs(seconds: f64) -> String {
-    if seconds < 10.0 {
-        format!("{seconds:.2}")
-    } else {
-        format!("{seconds:.1}")
-    }
-}
-
-/// Points as people write them: `2`, `1.5`.
-pub fn format_points(points: f64) -> String {
-    crate::judge::outcome::seconds_text(points)
 }
 
 #[cfg(test)]
@@ -768,13 +726,5 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with("score: 1/1\n"), "{text}");
-    }
-
-    #[test]
-    fn durations_are_short() {
-        assert_eq!(format_duration(12e-6), "12µs");
-        assert_eq!(format_duration(1.25e-3), "1.2ms");
-        assert_eq!(format_duration(0.034), "34ms");
-        assert_eq!(format_duration(2.5), "2.50s");
     }
 }

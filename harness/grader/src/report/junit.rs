@@ -39,8 +39,8 @@ fn suite(report: &Report) -> TestSuite {
         Property::new("challenge", report.challenge.as_str()),
         Property::new("seed", report.seed.to_string()),
         Property::new("mpi", mpi),
-        Property::new("points", text::points(report.points)),
-        Property::new("max_points", text::points(report.max_points)),
+        Property::new("points", crate::fmt::points(report.points)),
+        Property::new("max_points", crate::fmt::points(report.max_points)),
         Property::new("build", if report.build.ok { "ok" } else { "failed" }),
         Property::new("traced", report.traced.to_string()),
         Property::new("launches", report.launches.to_string()),
@@ -81,8 +81,8 @@ fn case(report: &Report, part: &PartReport, classname: &str) -> TestCase {
     case.set_classname(classname);
     case.set_time(duration(part.runs.iter().filter_map(|r| r.seconds).sum()));
     case.add_properties([
-        Property::new("points", text::points(part.points)),
-        Property::new("max_points", text::points(part.max_points)),
+        Property::new("points", crate::fmt::points(part.points)),
+        Property::new("max_points", crate::fmt::points(part.max_points)),
         Property::new("expect", part.expect.as_str()),
         Property::new("visibility", part.visibility.as_str()),
         Property::new("failure", part.failure.as_deref().unwrap_or("")),
@@ -92,15 +92,15 @@ fn case(report: &Report, part: &PartReport, classname: &str) -> TestCase {
             format!("credit:{}", group.name),
             format!(
                 "{}/{}",
-                text::points(group.points),
-                text::points(group.max_points)
+                crate::fmt::points(group.points),
+                crate::fmt::points(group.max_points)
             ),
         )
     }));
     case.add_properties(part.runs.iter().map(|run| {
         let mut value = run.outcome.clone();
         if let Some(seconds) = run.seconds {
-            value = format!("{value} {}", super::human::format_duration(seconds));
+            value = format!("{value} {}", crate::fmt::duration(seconds));
         }
         if let Some(detail) = &run.detail {
             value = format!("{value}: {detail}");
@@ -214,7 +214,7 @@ mod tests {
             assert_eq!(total, report.points);
             assert_eq!(
                 property(&suite.properties, "points"),
-                text::points(report.points)
+                crate::fmt::points(report.points)
             );
             assert_eq!(property(&suite.properties, "seed"), "42");
         }

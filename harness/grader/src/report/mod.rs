@@ -161,7 +161,7 @@ impl Report {
                 } else {
                     format!(" in {} mode", r.mode)
                 };
-                let size = crate::judge::outcome::thousands(r.scaling_factor);
+                let size = crate::fmt::thousands(r.scaling_factor);
                 Some((
                     format!(
                         "{}: {} ranks, {size} {elements} per block{mode}",

@@ -3,9 +3,9 @@
 //! report, without colour, so that every format says the same thing.
 
 use super::clean::{continued, GUTTER};
-use super::human::{format_duration, symbol, OUTCOMES};
+use super::human::{symbol, OUTCOMES};
 use super::{PartReport, Report, RunReport};
-use crate::judge::outcome::thousands;
+use crate::fmt::{self, thousands};
 use std::fmt::Write;
 
 /// Lines of a job's output kept in a part's text.
@@ -24,15 +24,14 @@ pub fn part_title(part: &PartReport) -> String {
     }
 }
 
-/// Points as people write them: `1`, `0.5`.
-pub fn points(points: f64) -> String {
-    crate::judge::outcome::seconds_text(points)
-}
-
 /// The part's verdict in one line: `PASS 1/1: summary`, `FAIL 0/2 (deadlock): summary` (a
 /// summary quoting a message of several lines goes on behind a gutter).
 pub fn verdict_line(part: &PartReport) -> String {
-    let score = format!("{}/{}", points(part.points), points(part.max_points));
+    let score = format!(
+        "{}/{}",
+        fmt::points(part.points),
+        fmt::points(part.max_points)
+    );
     let summary = continued(&part.summary, &format!("  {GUTTER}"));
     if part.passed {
         format!("PASS {score}: {summary}")
@@ -66,8 +65,8 @@ pub fn part_body(report: &Report, part: &PartReport, with_output: bool) -> Strin
                 "  {} {}: {}/{}{}",
                 if group.passed { '✓' } else { '✗' },
                 group.name,
-                points(group.points),
-                points(group.max_points),
+                fmt::points(group.points),
+                fmt::points(group.max_points),
                 if group.passed {
                     String::new()
                 } else {
@@ -221,7 +220,7 @@ pub fn matrix(part: &PartReport) -> String {
                 .iter()
                 .find(|r| r.ranks == ranks && r.mode == mode && r.scaling_factor == *sf)
                 .map(|r| {
-                    let time = r.seconds.map(format_duration).unwrap_or_default();
+                    let time = r.seconds.map(fmt::duration).unwrap_or_default();
                     format!("{} {time}", symbol(&r.outcome))
                         .trim_end()
                         .to_string()
