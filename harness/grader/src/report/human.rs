@@ -3,7 +3,7 @@
 //! whose global switch the command line sets (`--color`, `NO_COLOR`).
 
 use super::clean::{self, continued};
-use super::{PartReport, Report, RunReport};
+use super::{table, text, Expect, Mode, OutcomeKind, PartReport, Report, RunReport};
 use crate::fmt;
 use crate::run::compare::{Comparison, Row};
 use crate::run::probe::ProbeReport;
@@ -133,7 +133,7 @@ fn render_part(part: &PartReport, out: &mut dyn Write) -> std::io::Result<()> {
         if let Some(run) = part
             .runs
             .iter()
-            .find(|r| r.diagnosis.is_some() && r.mode == "standard")
+            .find(|r| r.diagnosis.is_some() && r.mode == Mode::Standard)
         {
             let d = run.diagnosis.as_ref().expect("found above");
             writeln!(
@@ -149,7 +149,7 @@ fn render_part(part: &PartReport, out: &mut dyn Write) -> std::io::Result<()> {
             )?;
         }
     } else {
-        let failure = part.failure.as_deref().unwrap_or("failed");
+        let failure = part.failure_name();
         writeln!(
             out,
             "  {} {}",
@@ -179,12 +179,7 @@ fn render_part(part: &PartReport, out: &mut dyn Write) -> std::io::Result<()> {
             )?;
         }
         // A todo!() says all there is to say; other failures come with the job's output.
-        let deciding = part.runs.iter().find(|r| {
-            Some(r.outcome.as_str()) == part.failure.as_deref()
-                && r.outcome != "not-implemented"
-                && r.output.is_some()
-        });
-        if let Some(output) = deciding.and_then(|r| r.output.as_deref()) {
+        if let Some(output) = text::deciding_output(part) {
             writeln!(
                 out,
                 "  {}",
@@ -200,43 +195,20 @@ fn render_matrix(part: &PartReport, out: &mut dyn Write) -> std::io::Result<()> 
     if part.runs.is_empty() {
         return Ok(());
     }
-    let mut sizes: Vec<u64> = part.runs.iter().map(|r| r.scaling_factor).collect();
-    sizes.sort_unstable();
-    sizes.dedup();
-    let mut rows: Vec<(String, u32)> = part
-        .runs
-        .iter()
-        .map(|r| (r.mode.clone(), r.ranks))
-        .collect();
-    rows.sort_by_key(|(mode, ranks)| (mode != "standard", *ranks));
-    rows.dedup();
-
+    let sizes = table::sizes(part);
     let mut header = format!("  {:<16}", "ranks \\ size");
     for sf in &sizes {
         header.push_str(&format!("{:>CELL_WIDTH$}", fmt::thousands(*sf)));
     }
     writeln!(out, "{}", header.dimmed())?;
-    for (mode, ranks) in rows {
-        let label = if mode == "standard" {
-            format!("{ranks}")
-        } else {
-            format!("{ranks} {mode}")
-        };
-        write!(out, "  {label:<16}")?;
+    for row in table::rows(part) {
+        write!(out, "  {:<16}", table::row_label(row.0, row.1))?;
         let mut previous: Option<&RunReport> = None;
         for sf in &sizes {
-            let run = part
-                .runs
-                .iter()
-                .find(|r| r.ranks == ranks && r.mode == mode && r.scaling_factor == *sf);
-            match run {
+            match table::run_at(part, row, *sf) {
                 None => write!(out, "{:>CELL_WIDTH$}", "")?,
                 Some(run) => {
-                    let time = run.seconds.map(fmt::duration).unwrap_or_default();
-                    let text = format!("{} {time}", symbol(&run.outcome))
-                        .trim_end()
-                        .to_string();
-                    let padded = format!("{text:>CELL_WIDTH$}");
+                    let padded = format!("{:>CELL_WIDTH$}", table::cell(run));
                     write!(out, "{}", paint(padded, run, previous, part))?;
                     previous = Some(run);
                 }
@@ -265,7 +237,7 @@ fn comparison_report(report: &Report, out: &mut dyn Write) -> std::io::Result<()
                 continued(&part.summary, GUTTER)
             )?;
         } else {
-            let failure = part.failure.as_deref().unwrap_or("failed");
+            let failure = part.failure_name();
             writeln!(
                 out,
                 "{} {} {}",
@@ -388,48 +360,19 @@ fn paint(
     previous: Option<&RunReport>,
     part: &PartReport,
 ) -> ColoredString {
-    let expected_deadlock = part.expect == "deadlock"
-        && matches!(run.outcome.as_str(), "deadlock" | "timeout")
-        && previous.is_some_and(|p| p.outcome == "pass");
-    match run.outcome.as_str() {
-        "pass" => text.green(),
-        "not-run" => text.dimmed(),
+    let expected_deadlock = part.expect == Expect::Deadlock
+        && matches!(run.outcome, OutcomeKind::Deadlock | OutcomeKind::Timeout)
+        && previous.is_some_and(|p| p.outcome == OutcomeKind::Pass);
+    match run.outcome {
+        OutcomeKind::Pass => text.green(),
+        OutcomeKind::NotRun => text.dimmed(),
         _ if expected_deadlock => text.green(),
         _ => text.red(),
     }
 }
 
-pub(super) fn symbol(outcome: &str) -> char {
-    OUTCOMES
-        .iter()
-        .find(|(name, _, _)| *name == outcome)
-        .map_or('?', |(_, symbol, _)| *symbol)
-}
-
-/// Outcome names, their symbols and legend text (symbols as in `Outcome::symbol`).
-pub(super) const OUTCOMES: &[(&str, char, &str)] = &[
-    ("pass", '✓', "pass"),
-    ("wrong-result", '✗', "wrong result"),
-    ("crash", 'C', "crash"),
-    ("not-implemented", '?', "not implemented"),
-    ("deadlock", 'D', "deadlock"),
-    ("hang", 'H', "hang"),
-    ("timeout", 'T', "time limit"),
-    ("not-run", '·', "not run"),
-];
-
 fn render_legend(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
-    let seen: Vec<String> = OUTCOMES
-        .iter()
-        .filter(|(name, _, _)| {
-            report
-                .parts
-                .iter()
-                .flat_map(|p| &p.runs)
-                .any(|r| r.outcome == *name)
-        })
-        .map(|(_, symbol, text)| format!("{symbol} {text}"))
-        .collect();
+    let seen = table::legend(report.parts.iter().flat_map(|p| &p.runs));
     if !seen.is_empty() {
         writeln!(out, "{}", format!("legend: {}", seen.join("  ")).dimmed())?;
     }
@@ -642,12 +585,12 @@ mod tests {
         assert!(plain.contains("    │ score: 3/3"), "{plain}");
     }
 
-    fn run(ranks: u32, sf: u64, outcome: &str, seconds: Option<f64>) -> RunReport {
+    fn run(ranks: u32, sf: u64, outcome: OutcomeKind, seconds: Option<f64>) -> RunReport {
         RunReport {
             ranks,
             scaling_factor: sf,
-            mode: "standard".into(),
-            outcome: outcome.into(),
+            mode: Mode::Standard,
+            outcome,
             seconds,
             detail: None,
             output: None,
@@ -679,7 +622,7 @@ mod tests {
             parts: vec![PartReport {
                 name: "part1".into(),
                 title: "naive".into(),
-                expect: "deadlock".into(),
+                expect: Expect::Deadlock,
                 passed: true,
                 failure: None,
                 summary: "deadlocked from 10 elements per block at every rank count".into(),
@@ -690,9 +633,9 @@ mod tests {
                 calls: Default::default(),
                 credit: Vec::new(),
                 runs: vec![
-                    run(2, 1, "pass", Some(12e-6)),
-                    run(2, 10, "deadlock", None),
-                    run(2, 100, "not-run", None),
+                    run(2, 1, OutcomeKind::Pass, Some(12e-6)),
+                    run(2, 10, OutcomeKind::Deadlock, None),
+                    run(2, 100, OutcomeKind::NotRun, None),
                 ],
             }],
             points: 1.0,

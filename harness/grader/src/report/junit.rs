@@ -17,7 +17,7 @@
 //! The XML is written by `quick-junit`, which escapes text and drops what XML cannot hold.
 
 use super::text;
-use super::{PartReport, Report};
+use super::{FailureKind, PartReport, Report};
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 use std::io::Write;
 use std::time::Duration;
@@ -61,9 +61,9 @@ fn suite(report: &Report) -> TestSuite {
 fn case(report: &Report, part: &PartReport, classname: &str) -> TestCase {
     // The job's output goes to the case's <system-out>, not twice.
     let body = text::part_body(report, part, false);
-    let status = match part.failure.as_deref() {
+    let status = match part.failure {
         None => TestCaseStatus::success(),
-        Some("not-run") => {
+        Some(FailureKind::NOT_RUN) => {
             let mut status = TestCaseStatus::skipped();
             status.set_message(part.summary.as_str());
             status
@@ -72,7 +72,7 @@ fn case(report: &Report, part: &PartReport, classname: &str) -> TestCase {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
             status
                 .set_message(part.summary.as_str())
-                .set_type(failure)
+                .set_type(failure.name())
                 .set_description(body.as_str());
             status
         }
@@ -85,7 +85,7 @@ fn case(report: &Report, part: &PartReport, classname: &str) -> TestCase {
         Property::new("max_points", crate::fmt::points(part.max_points)),
         Property::new("expect", part.expect.as_str()),
         Property::new("visibility", part.visibility.as_str()),
-        Property::new("failure", part.failure.as_deref().unwrap_or("")),
+        Property::new("failure", part.failure.map_or("", FailureKind::name)),
     ]);
     case.add_properties(part.credit.iter().map(|group| {
         Property::new(
@@ -98,7 +98,7 @@ fn case(report: &Report, part: &PartReport, classname: &str) -> TestCase {
         )
     }));
     case.add_properties(part.runs.iter().map(|run| {
-        let mut value = run.outcome.clone();
+        let mut value = run.outcome.name().to_string();
         if let Some(seconds) = run.seconds {
             value = format!("{value} {}", crate::fmt::duration(seconds));
         }
@@ -106,7 +106,12 @@ fn case(report: &Report, part: &PartReport, classname: &str) -> TestCase {
             value = format!("{value}: {detail}");
         }
         Property::new(
-            format!("run:{}:{}:{}", run.ranks, run.scaling_factor, run.mode),
+            format!(
+                "run:{}:{}:{}",
+                run.ranks,
+                run.scaling_factor,
+                run.mode.as_str()
+            ),
             value,
         )
     }));

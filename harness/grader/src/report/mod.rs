@@ -10,8 +10,10 @@ pub mod gradescope;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod kinds;
 #[cfg(test)]
 pub(crate) mod sample;
+pub mod table;
 pub mod text;
 
 pub use crate::config::Visibility;
@@ -19,6 +21,7 @@ use crate::judge::part::Earned;
 use crate::run::compare::Comparison;
 use crate::trace::diagnosis::Diagnosis;
 use crate::trace::usage::Count;
+pub use kinds::{Expect, FailureKind, Mode, OutcomeKind};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -82,12 +85,13 @@ pub struct PartReport {
     pub name: String,
     pub title: String,
     /// `"complete"` or `"deadlock"`.
-    pub expect: String,
+    #[serde(serialize_with = "kinds::expect_name")]
+    pub expect: Expect,
     pub passed: bool,
     /// The deciding outcome when the part failed: `"deadlock"`, `"hang"`, `"crash"`,
     /// `"wrong-result"`, `"not-implemented"`, `"timeout"`, `"no-deadlock"`, `"forbidden-call"`,
     /// `"build-error"`, `"too-slow"` (or `"not-run"` when the grade was interrupted).
-    pub failure: Option<String>,
+    pub failure: Option<FailureKind>,
     /// One sentence.
     pub summary: String,
     pub points: f64,
@@ -112,10 +116,10 @@ pub struct RunReport {
     pub ranks: u32,
     pub scaling_factor: u64,
     /// `"standard"` or `"zero-buffer"`.
-    pub mode: String,
+    pub mode: Mode,
     /// `"pass"`, `"wrong-result"`, `"crash"`, `"not-implemented"`, `"deadlock"`, `"hang"`,
     /// `"timeout"`, `"not-run"`.
-    pub outcome: String,
+    pub outcome: OutcomeKind,
     /// Slowest rank's time in the function, for runs that returned.
     pub seconds: Option<f64>,
     /// What happened, for anything but a pass.
@@ -139,11 +143,11 @@ impl Report {
     }
 
     /// The parts that failed, with why: `("part2", "deadlock")`.
-    pub fn failed_parts(&self) -> impl Iterator<Item = (&str, &str)> {
+    pub fn failed_parts(&self) -> impl Iterator<Item = (&str, &'static str)> {
         self.parts
             .iter()
             .filter(|p| !p.passed)
-            .map(|p| (p.name.as_str(), p.failure.as_deref().unwrap_or("failed")))
+            .map(|p| (p.name.as_str(), p.failure_name()))
     }
 
     /// Runs with a deadlock or hang diagnosis, titled for people.
@@ -156,10 +160,9 @@ impl Report {
                 } else {
                     "elements"
                 };
-                let mode = if r.mode == "standard" {
-                    String::new()
-                } else {
-                    format!(" in {} mode", r.mode)
+                let mode = match r.mode {
+                    Mode::Standard => String::new(),
+                    Mode::ZeroBuffer => format!(" in {} mode", r.mode.as_str()),
                 };
                 let size = crate::fmt::thousands(r.scaling_factor);
                 Some((
@@ -171,5 +174,17 @@ impl Report {
                 ))
             })
         })
+    }
+}
+
+impl PartReport {
+    /// The failure's name, `"failed"` when a failed part has none.
+    pub fn failure_name(&self) -> &'static str {
+        self.failure.map_or("failed", FailureKind::name)
+    }
+
+    /// Whether `run` is one of the runs that decided the part's failure.
+    pub fn decided_by(&self, run: &RunReport) -> bool {
+        self.failure.is_some_and(|f| f.decided_by(run.outcome))
     }
 }

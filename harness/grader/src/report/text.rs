@@ -3,8 +3,8 @@
 //! report, without colour, so that every format says the same thing.
 
 use super::clean::{continued, GUTTER};
-use super::human::{symbol, OUTCOMES};
-use super::{PartReport, Report, RunReport};
+use super::table;
+use super::{FailureKind, Mode, OutcomeKind, PartReport, Report, RunReport};
 use crate::fmt::{self, thousands};
 use std::fmt::Write;
 
@@ -36,10 +36,7 @@ pub fn verdict_line(part: &PartReport) -> String {
     if part.passed {
         format!("PASS {score}: {summary}")
     } else {
-        format!(
-            "FAIL {score} ({}): {summary}",
-            part.failure.as_deref().unwrap_or("failed"),
-        )
+        format!("FAIL {score} ({}): {summary}", part.failure_name(),)
     }
 }
 
@@ -50,7 +47,7 @@ pub fn part_body(report: &Report, part: &PartReport, with_output: bool) -> Strin
     let mut sections: Vec<String> = Vec::new();
     // A crate that does not build gives each part the compiler's message on the report.
     let details = part.details.as_deref().or_else(|| {
-        (part.failure.as_deref() == Some("build-error"))
+        (part.failure == Some(FailureKind::BuildError))
             .then_some(report.build.details.as_deref())
             .flatten()
     });
@@ -96,7 +93,7 @@ pub fn part_body(report: &Report, part: &PartReport, with_output: bool) -> Strin
         let failed: Vec<&RunReport> = part
             .runs
             .iter()
-            .filter(|r| !matches!(r.outcome.as_str(), "pass" | "not-run"))
+            .filter(|r| !matches!(r.outcome, OutcomeKind::Pass | OutcomeKind::NotRun))
             .collect();
         if !failed.is_empty() {
             let mut text = String::from("runs that did not pass:\n");
@@ -110,7 +107,7 @@ pub fn part_body(report: &Report, part: &PartReport, with_output: bool) -> Strin
                     text,
                     "  {}: {}{}{}",
                     cell_name(run),
-                    run.outcome,
+                    run.outcome.name(),
                     if detail.is_empty() { "" } else { ": " },
                     continued(detail, &format!("    {GUTTER}"))
                 );
@@ -146,9 +143,7 @@ pub fn deciding_output(part: &PartReport) -> Option<&str> {
     part.runs
         .iter()
         .find(|r| {
-            Some(r.outcome.as_str()) == part.failure.as_deref()
-                && r.outcome != "not-implemented"
-                && r.output.is_some()
+            part.decided_by(r) && r.outcome != OutcomeKind::NotImplemented && r.output.is_some()
         })
         .and_then(|r| r.output.as_deref())
 }
@@ -160,10 +155,9 @@ pub fn cell_name(run: &RunReport) -> String {
     } else {
         "elements"
     };
-    let mode = if run.mode == "standard" {
-        String::new()
-    } else {
-        format!(", {} mode", run.mode)
+    let mode = match run.mode {
+        Mode::Standard => String::new(),
+        Mode::ZeroBuffer => format!(", {} mode", run.mode.as_str()),
     };
     format!(
         "{} ranks, {} {elements} per block{mode}",
@@ -178,11 +172,11 @@ fn explained_run(part: &PartReport) -> Option<(&RunReport, &str)> {
     let run = if part.passed {
         part.runs
             .iter()
-            .find(|r| r.diagnosis.is_some() && r.mode == "standard")
+            .find(|r| r.diagnosis.is_some() && r.mode == Mode::Standard)
     } else {
         part.runs
             .iter()
-            .find(|r| r.diagnosis.is_some() && Some(r.outcome.as_str()) == part.failure.as_deref())
+            .find(|r| r.diagnosis.is_some() && part.decided_by(r))
             .or_else(|| part.runs.iter().find(|r| r.diagnosis.is_some()))
     }?;
     Some((run, run.diagnosis.as_ref()?.explanation.as_str()))
@@ -192,50 +186,24 @@ fn explained_run(part: &PartReport) -> Option<(&RunReport, &str)> {
 /// the legend of the symbols used.
 pub fn matrix(part: &PartReport) -> String {
     const WIDTH: usize = 11;
-    let mut sizes: Vec<u64> = part.runs.iter().map(|r| r.scaling_factor).collect();
-    sizes.sort_unstable();
-    sizes.dedup();
-    let mut rows: Vec<(&str, u32)> = part
-        .runs
-        .iter()
-        .map(|r| (r.mode.as_str(), r.ranks))
-        .collect();
-    rows.sort_by_key(|&(mode, ranks)| (mode != "standard", ranks));
-    rows.dedup();
+    let sizes = table::sizes(part);
     let mut text = format!("{:<16}", "ranks \\ size");
     for sf in &sizes {
         let _ = write!(text, "{:>WIDTH$}", thousands(*sf));
     }
     text.push('\n');
-    for (mode, ranks) in rows {
-        let label = if mode == "standard" {
-            ranks.to_string()
-        } else {
-            format!("{ranks} {mode}")
-        };
-        let mut line = format!("{label:<16}");
+    for row in table::rows(part) {
+        let mut line = format!("{:<16}", table::row_label(row.0, row.1));
         for sf in &sizes {
-            let cell = part
-                .runs
-                .iter()
-                .find(|r| r.ranks == ranks && r.mode == mode && r.scaling_factor == *sf)
-                .map(|r| {
-                    let time = r.seconds.map(fmt::duration).unwrap_or_default();
-                    format!("{} {time}", symbol(&r.outcome))
-                        .trim_end()
-                        .to_string()
-                })
+            let cell = table::run_at(part, row, *sf)
+                .map(table::cell)
                 .unwrap_or_default();
             let _ = write!(line, "{cell:>WIDTH$}");
         }
         text.push_str(line.trim_end());
         text.push('\n');
     }
-    let legend: Vec<String> = OUTCOMES
-        .iter()
-        .filter(|(name, _, _)| part.runs.iter().any(|r| r.outcome == *name))
-        .map(|(_, symbol, words)| format!("{symbol} {words}"))
-        .collect();
+    let legend = table::legend(part.runs.iter());
     let _ = writeln!(text, "legend: {}", legend.join("  "));
     text
 }
