@@ -436,7 +436,7 @@ fn for_learner(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
 
 /// The summary table of a batch: a row per submission, its points per part and total.
 pub fn render_batch(
-    graded: &[crate::commands::batch::Graded],
+    graded: &[super::batch::Graded],
     parts: &[String],
     planned: usize,
     out: &mut dyn Write,
@@ -445,7 +445,7 @@ pub fn render_batch(
 }
 
 fn batch_table(
-    graded: &[crate::commands::batch::Graded],
+    graded: &[super::batch::Graded],
     parts: &[String],
     planned: usize,
     out: &mut dyn Write,

@@ -55,23 +55,7 @@ pub fn part_body(report: &Report, part: &PartReport, with_output: bool) -> Strin
         sections.push(indent(&tail(details, DETAIL_LINES)));
     }
     if !part.credit.is_empty() {
-        let mut text = String::from("partial credit:\n");
-        for group in &part.credit {
-            let _ = writeln!(
-                text,
-                "  {} {}: {}/{}{}",
-                if group.passed { '✓' } else { '✗' },
-                group.name,
-                fmt::points(group.points),
-                fmt::points(group.max_points),
-                if group.passed {
-                    String::new()
-                } else {
-                    format!(" ({})", continued(&group.summary, &format!("    {GUTTER}")))
-                }
-            );
-        }
-        sections.push(text);
+        sections.push(credit(part));
     }
     if !part.runs.is_empty() {
         sections.push(matrix(part));
@@ -90,31 +74,7 @@ pub fn part_body(report: &Report, part: &PartReport, with_output: bool) -> Strin
         }
     }
     if !part.passed {
-        let failed: Vec<&RunReport> = part
-            .runs
-            .iter()
-            .filter(|r| !matches!(r.outcome, OutcomeKind::Pass | OutcomeKind::NotRun))
-            .collect();
-        if !failed.is_empty() {
-            let mut text = String::from("runs that did not pass:\n");
-            for run in failed.iter().take(FAILED_RUNS) {
-                let detail = run
-                    .detail
-                    .as_deref()
-                    .filter(|d| !said.iter().any(|s| s.contains(d)))
-                    .unwrap_or("");
-                let _ = writeln!(
-                    text,
-                    "  {}: {}{}{}",
-                    cell_name(run),
-                    run.outcome.name(),
-                    if detail.is_empty() { "" } else { ": " },
-                    continued(detail, &format!("    {GUTTER}"))
-                );
-            }
-            if failed.len() > FAILED_RUNS {
-                let _ = writeln!(text, "  and {} more", failed.len() - FAILED_RUNS);
-            }
+        if let Some(text) = failed_runs(part, &said) {
             sections.push(text);
         }
         if let Some(output) = deciding_output(part).filter(|_| with_output) {
@@ -125,6 +85,60 @@ pub fn part_body(report: &Report, part: &PartReport, with_output: bool) -> Strin
         }
     }
     sections.join("\n")
+}
+
+/// `partial credit:` and a line per group of runs.
+fn credit(part: &PartReport) -> String {
+    let mut text = String::from("partial credit:\n");
+    for group in &part.credit {
+        let _ = writeln!(
+            text,
+            "  {} {}: {}/{}{}",
+            if group.passed { '✓' } else { '✗' },
+            group.name,
+            fmt::points(group.points),
+            fmt::points(group.max_points),
+            if group.passed {
+                String::new()
+            } else {
+                format!(" ({})", continued(&group.summary, &format!("    {GUTTER}")))
+            }
+        );
+    }
+    text
+}
+
+/// `runs that did not pass:` and a line per such run (the first few), leaving out the details
+/// already `said`; `None` when every run passed or was not run.
+fn failed_runs(part: &PartReport, said: &[&str]) -> Option<String> {
+    let failed: Vec<&RunReport> = part
+        .runs
+        .iter()
+        .filter(|r| !matches!(r.outcome, OutcomeKind::Pass | OutcomeKind::NotRun))
+        .collect();
+    if failed.is_empty() {
+        return None;
+    }
+    let mut text = String::from("runs that did not pass:\n");
+    for run in failed.iter().take(FAILED_RUNS) {
+        let detail = run
+            .detail
+            .as_deref()
+            .filter(|d| !said.iter().any(|s| s.contains(d)))
+            .unwrap_or("");
+        let _ = writeln!(
+            text,
+            "  {}: {}{}{}",
+            cell_name(run),
+            run.outcome.name(),
+            if detail.is_empty() { "" } else { ": " },
+            continued(detail, &format!("    {GUTTER}"))
+        );
+    }
+    if failed.len() > FAILED_RUNS {
+        let _ = writeln!(text, "  and {} more", failed.len() - FAILED_RUNS);
+    }
+    Some(text)
 }
 
 /// The verdict line and the body: the whole text of a part.
