@@ -16,6 +16,19 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// `3 ranks, 1 000 elements per block`: a cell's rank count and size, for people.
+pub fn ranks_and_size(ranks: u32, scaling_factor: u64) -> String {
+    let elements = if scaling_factor == 1 {
+        "element"
+    } else {
+        "elements"
+    };
+    format!(
+        "{ranks} ranks, {} {elements} per block",
+        thousands(scaling_factor)
+    )
+}
+
 /// A number to two decimals without trailing zeros: `10`, `0.5`, `1.25`.
 pub fn trimmed(value: f64) -> String {
     let text = format!("{value:.2}");
@@ -78,6 +91,11 @@ mod tests {
         assert_eq!(seconds_text(0.5), "0.5");
         assert_eq!(points(1.25), "1.25");
         assert_eq!(points(0.0), "0");
+        assert_eq!(ranks_and_size(2, 1), "2 ranks, 1 element per block");
+        assert_eq!(
+            ranks_and_size(3, 10000),
+            "3 ranks, 10 000 elements per block"
+        );
     }
 
     #[test]

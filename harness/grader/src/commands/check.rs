@@ -170,7 +170,7 @@ pub fn advise(part: &PartReport) -> Option<&'static Advice> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::RunReport;
+    use crate::report::sample;
 
     const DEADLOCK_FAILURE: Option<FailureKind> = Some(FailureKind::Outcome(OutcomeKind::Deadlock));
 
@@ -179,36 +179,14 @@ mod tests {
         failure: Option<FailureKind>,
         runs: &[(Mode, OutcomeKind)],
     ) -> PartReport {
-        PartReport {
-            name: "part2".into(),
-            title: String::new(),
-            expect,
-            passed: failure.is_none(),
-            failure,
-            summary: String::new(),
-            points: 0.0,
-            max_points: 1.0,
-            visibility: Default::default(),
-            details: None,
-            calls: Default::default(),
-            credit: Vec::new(),
-            runs: runs
-                .iter()
-                .map(|&(mode, outcome)| RunReport {
-                    ranks: 2,
-                    scaling_factor: 1,
-                    mode,
-                    outcome,
-                    seconds: None,
-                    detail: None,
-                    output: None,
-                    messages: None,
-                    bytes: None,
-                    calls: Default::default(),
-                    diagnosis: None,
-                })
-                .collect(),
-        }
+        let mut part = sample::part("part2", "", expect, 1.0);
+        part.passed = failure.is_none();
+        part.failure = failure;
+        part.runs = runs
+            .iter()
+            .map(|&(mode, outcome)| sample::run(2, 1, mode, outcome))
+            .collect();
+        part
     }
 
     #[test]

@@ -22,19 +22,13 @@ pub struct Cell {
 impl Cell {
     /// "3 ranks, 1000 elements per block" (plus the mode when it is not standard).
     pub fn describe(&self) -> String {
-        let elements = if self.scaling_factor == 1 {
-            "element"
-        } else {
-            "elements"
-        };
         let mode = match self.mode {
             Mode::Standard => "",
             Mode::ZeroBuffer => " in zero-buffer mode",
         };
         format!(
-            "{} ranks, {} {elements} per block{mode}",
-            self.ranks,
-            thousands(self.scaling_factor)
+            "{}{mode}",
+            crate::fmt::ranks_and_size(self.ranks, self.scaling_factor)
         )
     }
 }

@@ -555,7 +555,7 @@ pub fn render_probe(report: &ProbeReport, out: &mut dyn Write) -> std::io::Resul
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{BuildReport, MpiInfo};
+    use crate::report::sample;
 
     #[test]
     fn a_submissions_text_never_starts_a_line_and_escapes_never_pass() {
@@ -585,68 +585,16 @@ mod tests {
         assert!(plain.contains("    │ score: 3/3"), "{plain}");
     }
 
-    fn run(ranks: u32, sf: u64, outcome: OutcomeKind, seconds: Option<f64>) -> RunReport {
-        RunReport {
-            ranks,
-            scaling_factor: sf,
-            mode: Mode::Standard,
-            outcome,
-            seconds,
-            detail: None,
-            output: None,
-            messages: None,
-            bytes: None,
-            calls: Default::default(),
-            diagnosis: None,
-        }
-    }
-
+    /// One part that passes by deadlocking, with a run of each kind the legend names.
     fn report() -> Report {
-        Report {
-            format_version: 1,
-            submission: "solutions/reference".into(),
-            challenge: "alltoall".into(),
-            seed: 42,
-            mpi: MpiInfo {
-                implementation: "Open MPI".into(),
-                version: "4.1.4".into(),
-                library: None,
-            },
-            build: BuildReport {
-                ok: true,
-                seconds: 1.5,
-                tracer_seconds: 0.1,
-                summary: None,
-                details: None,
-            },
-            parts: vec![PartReport {
-                name: "part1".into(),
-                title: "naive".into(),
-                expect: Expect::Deadlock,
-                passed: true,
-                failure: None,
-                summary: "deadlocked from 10 elements per block at every rank count".into(),
-                points: 1.0,
-                max_points: 1.0,
-                visibility: Default::default(),
-                details: None,
-                calls: Default::default(),
-                credit: Vec::new(),
-                runs: vec![
-                    run(2, 1, OutcomeKind::Pass, Some(12e-6)),
-                    run(2, 10, OutcomeKind::Deadlock, None),
-                    run(2, 100, OutcomeKind::NotRun, None),
-                ],
-            }],
-            points: 1.0,
-            max_points: 1.0,
-            seconds: 3.25,
-            launches: 1,
-            traced: true,
-            comparison: None,
-            warnings: vec![],
-            isolation: "off".into(),
-        }
+        let mut part = sample::part("part1", "naive", Expect::Deadlock, 1.0);
+        part.summary = "deadlocked from 10 elements per block at every rank count".into();
+        part.runs = vec![
+            sample::run(2, 1, Mode::Standard, OutcomeKind::Pass),
+            sample::run(2, 10, Mode::Standard, OutcomeKind::Deadlock),
+            sample::run(2, 100, Mode::Standard, OutcomeKind::NotRun),
+        ];
+        sample::report(vec![part])
     }
 
     #[test]

@@ -156,20 +156,15 @@ impl Report {
         self.parts.iter().flat_map(|p| {
             p.runs.iter().filter_map(move |r| {
                 let d = r.diagnosis.as_ref()?;
-                let elements = if r.scaling_factor == 1 {
-                    "element"
-                } else {
-                    "elements"
-                };
                 let mode = match r.mode {
                     Mode::Standard => String::new(),
                     Mode::ZeroBuffer => format!(" in {} mode", r.mode.as_str()),
                 };
-                let size = crate::fmt::thousands(r.scaling_factor);
                 Some((
                     format!(
-                        "{}: {} ranks, {size} {elements} per block{mode}",
-                        p.name, r.ranks
+                        "{}: {}{mode}",
+                        p.name,
+                        crate::fmt::ranks_and_size(r.ranks, r.scaling_factor)
                     ),
                     d,
                 ))

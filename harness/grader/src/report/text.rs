@@ -164,19 +164,13 @@ pub fn deciding_output(part: &PartReport) -> Option<&str> {
 
 /// `2 ranks, 1 000 elements per block` (`, zero-buffer mode` when not standard).
 pub fn cell_name(run: &RunReport) -> String {
-    let elements = if run.scaling_factor == 1 {
-        "element"
-    } else {
-        "elements"
-    };
     let mode = match run.mode {
         Mode::Standard => String::new(),
         Mode::ZeroBuffer => format!(", {} mode", run.mode.as_str()),
     };
     format!(
-        "{} ranks, {} {elements} per block{mode}",
-        run.ranks,
-        thousands(run.scaling_factor)
+        "{}{mode}",
+        fmt::ranks_and_size(run.ranks, run.scaling_factor)
     )
 }
 
