@@ -104,13 +104,7 @@ pub fn emit_to(
 ) -> std::io::Result<()> {
     let line = output_line(report);
     match github_output.filter(|p| !p.as_os_str().is_empty()) {
-        Some(path) => {
-            let mut file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)?;
-            writeln!(file, "{line}")
-        }
+        Some(path) => super::file::append_line(path, &line),
         None => writeln!(stdout, "{line}"),
     }
 }
