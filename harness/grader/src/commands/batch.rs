@@ -19,6 +19,7 @@ use std::sync::mpsc;
 pub struct Entry {
     /// Unique within the batch: the directory's name (`-2`, `-3` appended to repeats).
     pub name: String,
+    /// The submission's directory.
     pub dir: PathBuf,
 }
 
@@ -215,6 +216,7 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// `total` submissions to grade; `quiet` shows nothing.
     pub fn new(total: usize, quiet: bool) -> Progress {
         use std::io::IsTerminal;
         let terminal = !quiet && std::io::stderr().is_terminal();
@@ -236,12 +238,14 @@ impl Progress {
         }
     }
 
+    /// `entry` is being graded.
     pub fn started(&self, entry: &Entry) {
         if let Some(bar) = &self.bar {
             bar.set_message(format!("grading {}", entry.name));
         }
     }
 
+    /// `one` is graded: a line with its points and failures.
     pub fn graded(&self, one: &Graded) {
         self.done.set(self.done.get() + 1);
         let r = &one.report;
@@ -268,6 +272,7 @@ impl Progress {
         }
     }
 
+    /// Clears the bar.
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();

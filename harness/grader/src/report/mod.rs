@@ -32,16 +32,23 @@ pub const FORMAT_VERSION: u32 = 1;
 /// A whole grade of one submission.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// [`FORMAT_VERSION`]: changes only when a field changes meaning or goes away.
     pub format_version: u32,
     /// The submission's directory, as given.
     pub submission: String,
+    /// The challenge graded (its `name` in `challenges.toml`).
     pub challenge: String,
     /// The grade's seed: `--seed` with this value reproduces the payloads.
     pub seed: u64,
+    /// The MPI implementation the grade ran under.
     pub mpi: MpiInfo,
+    /// The build of the submission and the tracer.
     pub build: BuildReport,
+    /// Every part of the challenge, in `challenges.toml` order.
     pub parts: Vec<PartReport>,
+    /// Points earned over all parts.
     pub points: f64,
+    /// Points the parts are worth.
     pub max_points: f64,
     /// Wall time of the whole grade.
     pub seconds: f64,
@@ -58,6 +65,7 @@ pub struct Report {
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// The MPI implementation the ranks ran under.
 pub struct MpiInfo {
     /// `"Open MPI"`.
     pub implementation: String,
@@ -68,7 +76,9 @@ pub struct MpiInfo {
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// How the submission built.
 pub struct BuildReport {
+    /// Whether the submission built.
     pub ok: bool,
     /// Building the submission into its driver.
     pub seconds: f64,
@@ -83,11 +93,14 @@ pub struct BuildReport {
 /// The verdict on one part and every run behind it.
 #[derive(Debug, Clone, Serialize)]
 pub struct PartReport {
+    /// The part's name in `challenges.toml` (`"part1"`).
     pub name: String,
+    /// Its title for people (may be empty).
     pub title: String,
     /// `"complete"` or `"deadlock"`.
     #[serde(serialize_with = "kinds::expect_name")]
     pub expect: Expect,
+    /// Whether the part did what it must.
     pub passed: bool,
     /// The deciding outcome when the part failed: `"deadlock"`, `"hang"`, `"crash"`,
     /// `"wrong-result"`, `"not-implemented"`, `"timeout"`, `"no-deadlock"`, `"forbidden-call"`,
@@ -95,7 +108,9 @@ pub struct PartReport {
     pub failure: Option<FailureKind>,
     /// One sentence.
     pub summary: String,
+    /// Points earned (partial credit included).
     pub points: f64,
+    /// Points the part is worth.
     pub max_points: f64,
     /// When students see the part's result on Gradescope (`"visible"`, `"hidden"`,
     /// `"after_due_date"`, `"after_published"`), from `challenges.toml`.
@@ -108,13 +123,16 @@ pub struct PartReport {
     /// Partial credit: what each group of runs `challenges.toml` gives points for earned
     /// (empty when it defines none).
     pub credit: Vec<Earned>,
+    /// Every cell of the part, by rank count, size and mode.
     pub runs: Vec<RunReport>,
 }
 
 /// One cell: one call of the part's function at one rank count and size.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
+    /// Rank count of the launch.
     pub ranks: u32,
+    /// Elements per block (each rank sends `scaling_factor` values to every rank).
     pub scaling_factor: u64,
     /// `"standard"` or `"zero-buffer"`.
     pub mode: Mode,
