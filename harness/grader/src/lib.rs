@@ -11,7 +11,8 @@
 //! - [`report`]: the finished grade as data, rendered for people or as JSON and other formats;
 //! - [`commands`]: one file per subcommand;
 //! - [`sandbox`]: the isolation every build and launch of a submission runs in;
-//! - [`mpi`]: the MPI implementation and its launcher.
+//! - [`mpi`]: the MPI implementation and its launcher;
+//! - [`fmt`]: numbers as reports write them (a leaf every stage may use).
 //!
 //! A student's failure is a [`judge::outcome::Outcome`]; an [`error::Error`] is the grader's own.
 
@@ -20,6 +21,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod fmt;
 pub mod judge;
 pub mod mpi;
 pub mod report;

@@ -7,7 +7,8 @@
 
 use crate::commands::grade::{self, GradeOptions, Prepared};
 use crate::error::{Error, Result};
-use crate::report::human::format_points;
+use crate::fmt;
+pub use crate::report::batch::{gradebook, Graded};
 use crate::report::{clean, file, human, json, junit, Report};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -18,31 +19,8 @@ use std::sync::mpsc;
 pub struct Entry {
     /// Unique within the batch: the directory's name (`-2`, `-3` appended to repeats).
     pub name: String,
+    /// The submission's directory.
     pub dir: PathBuf,
-}
-
-/// The grade of one submission of a batch.
-#[derive(Debug, Clone)]
-pub struct Graded {
-    pub name: String,
-    pub report: Report,
-    /// Why the grader could not grade it at all (the report then fails every part).
-    pub error: Option<String>,
-}
-
-impl Graded {
-    /// Why it did not pass, in a few words: `part2 deadlock, part3 hang`, or `error: ...`.
-    pub fn failures(&self) -> String {
-        match &self.error {
-            Some(error) => format!("error: {error}"),
-            None => self
-                .report
-                .failed_parts()
-                .map(|(part, failure)| format!("{part} {failure}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-        }
-    }
 }
 
 /// Whether the next submission is built while the current one runs.
@@ -228,45 +206,6 @@ impl Outputs {
     }
 }
 
-/// The gradebook as CSV: a row per submission with the points of each part, the total, and
-/// why parts failed.
-pub fn gradebook(parts: &[String], all: &[Graded]) -> Vec<u8> {
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let mut header = vec!["submission".to_string()];
-    header.extend(parts.iter().cloned());
-    header.extend(["total", "max_points", "status", "failures"].map(String::from));
-    writer.write_record(&header).expect("writing to memory");
-    for g in all {
-        let r = &g.report;
-        // Text cells are the student's: no formulas.
-        let mut row = vec![clean::csv_cell(&g.name)];
-        for name in parts {
-            let points = r.parts.iter().find(|p| &p.name == name).map(|p| p.points);
-            row.push(points.map(format_points).unwrap_or_default());
-        }
-        row.push(format_points(r.points));
-        row.push(format_points(r.max_points));
-        let status = if g.error.is_some() {
-            "error"
-        } else if r.all_passed() {
-            "pass"
-        } else {
-            "fail"
-        };
-        row.push(status.to_string());
-        let failures: Vec<String> = match &g.error {
-            Some(error) => vec![error.clone()],
-            None => r
-                .failed_parts()
-                .map(|(part, failure)| format!("{part}: {failure}"))
-                .collect(),
-        };
-        row.push(clean::csv_cell(&failures.join("; ")));
-        writer.write_record(&row).expect("writing to memory");
-    }
-    writer.into_inner().expect("writing to memory")
-}
-
 /// Progress of a batch on stderr: a bar with the submission being graded and an ETA on a
 /// terminal, a line per graded submission otherwise (CI logs), nothing when quiet.
 pub struct Progress {
@@ -277,6 +216,7 @@ pub struct Progress {
 }
 
 impl Progress {
+    /// `total` submissions to grade; `quiet` shows nothing.
     pub fn new(total: usize, quiet: bool) -> Progress {
         use std::io::IsTerminal;
         let terminal = !quiet && std::io::stderr().is_terminal();
@@ -298,12 +238,14 @@ impl Progress {
         }
     }
 
+    /// `entry` is being graded.
     pub fn started(&self, entry: &Entry) {
         if let Some(bar) = &self.bar {
             bar.set_message(format!("grading {}", entry.name));
         }
     }
 
+    /// `one` is graded: a line with its points and failures.
     pub fn graded(&self, one: &Graded) {
         self.done.set(self.done.get() + 1);
         let r = &one.report;
@@ -316,8 +258,8 @@ impl Progress {
             self.done.get(),
             self.total,
             one.name,
-            format_points(r.points),
-            format_points(r.max_points),
+            fmt::points(r.points),
+            fmt::points(r.max_points),
             r.seconds
         );
         match &self.bar {
@@ -330,6 +272,7 @@ impl Progress {
         }
     }
 
+    /// Clears the bar.
     pub fn finish(&self) {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
@@ -353,19 +296,9 @@ mod tests {
     }
 
     #[test]
-    fn names_and_errors_reach_the_gradebook_clean_and_never_as_formulas() {
+    fn a_hostile_directory_name_is_cleaned_into_a_submission_name() {
         let entries = named(&[PathBuf::from("class/=cmd|' \x1b]0;title\x07\u{202e}x")]);
         assert_eq!(entries[0].name, "=cmd|' x");
-        let report = crate::report::sample::graded();
-        let graded = Graded {
-            name: entries[0].name.clone(),
-            report,
-            error: Some("-2+3\nsecond line".into()),
-        };
-        let csv = String::from_utf8(gradebook(&["part1".into()], &[graded])).unwrap();
-        let row = csv.lines().nth(1).unwrap();
-        assert!(row.starts_with("'=cmd|' x,"), "{row}");
-        assert!(row.ends_with(",error,'-2+3 second line"), "{row}");
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! `mpi-grade check`: what a verdict means to a student, what to look at next, and where the
 //! tutorial ("An Introduction to MPI in Python", part 1) covers it.
 
-use crate::report::PartReport;
+use crate::report::{Expect, FailureKind, Mode, OutcomeKind, PartReport};
 
 /// Advice on one failed part.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,229 +14,206 @@ pub struct Advice {
     pub tutorial: &'static str,
 }
 
-/// Which situation a piece of advice is for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum When {
-    /// The part's failure, whatever the part.
-    Failure(&'static str),
-    /// The part's failure, for a part expected to deadlock (`true`) or complete (`false`).
-    FailureOfDeadlockPart(&'static str, bool),
-    /// A part that must complete deadlocked only with nothing buffered (zero-buffer mode).
-    OnlyWithoutBuffering,
-}
-
 const BLOCKING: &str =
     "\"Blocking and non-blocking calls\", then the \"Challenge\" (parts 2 and 3)";
 
-/// Most specific first.
-const ADVICE: &[(When, Advice)] = &[
-    (
-        When::OnlyWithoutBuffering,
-        Advice {
-            meaning: "Your part completes at every size here, but only because this MPI buffers \
-                      small messages: with every send made synchronous (zero-buffer mode), its \
-                      sends wait for receives that are never posted. Another MPI, or a larger \
-                      message, would deadlock.",
-            next: "Follow the cycle in the diagnosis: two ranks send to each other first. Order \
-                   each exchange so that one side receives while the other sends (for example, \
-                   the lower rank sends first), or use non-blocking sends (part 3).",
-            tutorial: BLOCKING,
-        },
-    ),
-    (
-        When::FailureOfDeadlockPart("no-deadlock", true),
-        Advice {
-            meaning: "Part 1 must deadlock once messages are large, and yours completed at every \
-                      size: something in it lets every send finish before its receive is posted.",
-            next:
-                "Send every block with a blocking send first (comm.process_at_rank(d).send(..)), \
-                   then receive them all. Blocking sends of large messages only return once the \
-                   receiver takes them, so every rank ends up waiting in a send. Avoid \
-                   non-blocking calls and Sendrecv here.",
-            tutorial:
-                "\"Challenge\", part 1: \"WITH a deadlock ... for sufficiently large messages\"",
-        },
-    ),
-    (
-        When::FailureOfDeadlockPart("deadlock", true),
-        Advice {
-            meaning: "Part 1 must work for small messages and deadlock only for large ones; yours \
-                      deadlocked already at the smallest size.",
-            next: "Small messages are buffered by MPI, so a send-everything-then-receive \
-                   alltoall completes with them. A deadlock at one element usually means a \
-                   receive is posted before the matching send (receive first on every rank).",
-            tutorial: BLOCKING,
-        },
-    ),
-    (
-        When::Failure("deadlock"),
-        Advice {
-            meaning: "Every rank in the cycle waits in a blocking call for another rank that is \
-                      itself waiting: none can go on.",
-            next: "Read the cycle in the diagnosis (which rank waits for which, at which line). \
-                   Pair the ranks so that in every exchange one side receives while the other \
-                   sends, and check it for odd and even rank counts.",
-            tutorial: BLOCKING,
-        },
-    ),
-    (
-        When::Failure("hang"),
-        Advice {
-            meaning: "One rank stayed outside MPI (a loop, a sleep, waiting for input) while the \
-                      others waited for it.",
-            next: "Look at the line named for that rank: a loop whose end depends on a message \
-                   that never comes, or a rank that skipped a send the others expect.",
-            tutorial: "\"The Basic Terminology\": every send needs a matching receive",
-        },
-    ),
-    (
-        When::Failure("crash"),
-        Advice {
-            meaning: "A rank stopped before returning: a panic, an exit, or an MPI error. MPI \
-                      then takes the other ranks down.",
-            next: "Read the output below the verdict: the panic message and its line. Indexing \
-                   out of range with the rank or the size is a common cause.",
-            tutorial: "\"The Basic Terminology\"",
-        },
-    ),
-    (
-        When::Failure("wrong-result"),
-        Advice {
-            meaning: "The function returned, but some block is not what its sender sent: \
-                      misrouted, reordered, truncated or from an earlier call.",
-            next: "values[i] is the block this rank sends to rank i, and the result's element i \
-                   must be the block received from rank i (the rank's own block included). \
-                   Receive from a specific source rather than any source.",
-            tutorial: "\"Challenge\": the scaffolding's ground_truth",
-        },
-    ),
-    (
-        When::Failure("not-implemented"),
-        Advice {
-            meaning: "The function still calls todo!().",
-            next: "Replace the todo!() with your alltoall; the doc comment above it restates the \
-                   task.",
-            tutorial: "\"Challenge\"",
-        },
-    ),
-    (
-        When::Failure("timeout"),
-        Advice {
-            meaning: "A call took longer than the time limit while ranks kept making progress: \
-                      too slow rather than stuck.",
-            next: "Look for work that grows with the square of the message size, or exchanges \
-                   done one pair at a time while the other ranks wait.",
-            tutorial: "\"Blocking and non-blocking calls\" (the timing example)",
-        },
-    ),
-    (
-        When::Failure("forbidden-call"),
-        Advice {
-            meaning: "The part uses an MPI call its rules do not allow, or misses one it must use.",
-            next: "Part 1 and 2: blocking send and receive only (send, receive, receive_vec). \
-                   Part 3: immediate_send (MPI_Isend) to every peer, blocking receives, then wait \
-                   for the sends. The verdict names the call and its line.",
-            tutorial: "\"Challenge\": \"while only using Send/Recv\", \"using Isend/Recv\"",
-        },
-    ),
-    (
-        When::Failure("build-error"),
-        Advice {
-            meaning: "The crate does not compile, or a part's function is missing or has another \
-                      signature.",
-            next: "Read the compiler's message; each part must be `pub fn partN(comm: \
-                   &SimpleCommunicator, values: &[Vec<i64>]) -> Vec<Vec<i64>>` in src/lib.rs.",
-            tutorial: "the starter crate (mpi-grade new DIR)",
-        },
-    ),
-    (
-        When::Failure("too-slow"),
-        Advice {
-            meaning: "The part is correct but slower than the course's target against a baseline.",
-            next: "Compare your times with the references in the comparison table: exchanges \
-                   that keep every rank busy at once are faster than one pair at a time.",
-            tutorial: "\"Blocking and non-blocking calls\"",
-        },
-    ),
-];
+/// A part that must complete deadlocked only with nothing buffered (zero-buffer mode).
+const ONLY_WITHOUT_BUFFERING: Advice = Advice {
+    meaning: "Your part completes at every size here, but only because this MPI buffers \
+              small messages: with every send made synchronous (zero-buffer mode), its \
+              sends wait for receives that are never posted. Another MPI, or a larger \
+              message, would deadlock.",
+    next: "Follow the cycle in the diagnosis: two ranks send to each other first. Order \
+           each exchange so that one side receives while the other sends (for example, \
+           the lower rank sends first), or use non-blocking sends (part 3).",
+    tutorial: BLOCKING,
+};
+
+/// A part that must deadlock completed at every size.
+const NO_DEADLOCK: Advice = Advice {
+    meaning: "Part 1 must deadlock once messages are large, and yours completed at every \
+              size: something in it lets every send finish before its receive is posted.",
+    next: "Send every block with a blocking send first (comm.process_at_rank(d).send(..)), \
+           then receive them all. Blocking sends of large messages only return once the \
+           receiver takes them, so every rank ends up waiting in a send. Avoid \
+           non-blocking calls and Sendrecv here.",
+    tutorial: "\"Challenge\", part 1: \"WITH a deadlock ... for sufficiently large messages\"",
+};
+
+/// A part that must deadlock did so already at the smallest size.
+const EARLY_DEADLOCK: Advice = Advice {
+    meaning: "Part 1 must work for small messages and deadlock only for large ones; yours \
+              deadlocked already at the smallest size.",
+    next: "Small messages are buffered by MPI, so a send-everything-then-receive \
+           alltoall completes with them. A deadlock at one element usually means a \
+           receive is posted before the matching send (receive first on every rank).",
+    tutorial: BLOCKING,
+};
+
+/// A part deadlocked (for a part that must deadlock: not only at the smallest size).
+const DEADLOCK: Advice = Advice {
+    meaning: "Every rank in the cycle waits in a blocking call for another rank that is \
+              itself waiting: none can go on.",
+    next: "Read the cycle in the diagnosis (which rank waits for which, at which line). \
+           Pair the ranks so that in every exchange one side receives while the other \
+           sends, and check it for odd and even rank counts.",
+    tutorial: BLOCKING,
+};
+
+/// A rank stayed outside MPI.
+const HANG: Advice = Advice {
+    meaning: "One rank stayed outside MPI (a loop, a sleep, waiting for input) while the \
+              others waited for it.",
+    next: "Look at the line named for that rank: a loop whose end depends on a message \
+           that never comes, or a rank that skipped a send the others expect.",
+    tutorial: "\"The Basic Terminology\": every send needs a matching receive",
+};
+
+/// A rank stopped before returning.
+const CRASH: Advice = Advice {
+    meaning: "A rank stopped before returning: a panic, an exit, or an MPI error. MPI \
+              then takes the other ranks down.",
+    next: "Read the output below the verdict: the panic message and its line. Indexing \
+           out of range with the rank or the size is a common cause.",
+    tutorial: "\"The Basic Terminology\"",
+};
+
+/// Some block is wrong.
+const WRONG_RESULT: Advice = Advice {
+    meaning: "The function returned, but some block is not what its sender sent: \
+              misrouted, reordered, truncated or from an earlier call.",
+    next: "values[i] is the block this rank sends to rank i, and the result's element i \
+           must be the block received from rank i (the rank's own block included). \
+           Receive from a specific source rather than any source.",
+    tutorial: "\"Challenge\": the scaffolding's ground_truth",
+};
+
+/// The function is still `todo!()`.
+const NOT_IMPLEMENTED: Advice = Advice {
+    meaning: "The function still calls todo!().",
+    next: "Replace the todo!() with your alltoall; the doc comment above it restates the \
+           task.",
+    tutorial: "\"Challenge\"",
+};
+
+/// Slower than the time limit, but making progress.
+const TIMEOUT: Advice = Advice {
+    meaning: "A call took longer than the time limit while ranks kept making progress: \
+              too slow rather than stuck.",
+    next: "Look for work that grows with the square of the message size, or exchanges \
+           done one pair at a time while the other ranks wait.",
+    tutorial: "\"Blocking and non-blocking calls\" (the timing example)",
+};
+
+/// An MPI call the rules do not allow, or a missing one.
+const FORBIDDEN_CALL: Advice = Advice {
+    meaning: "The part uses an MPI call its rules do not allow, or misses one it must use.",
+    next: "Part 1 and 2: blocking send and receive only (send, receive, receive_vec). \
+           Part 3: immediate_send (MPI_Isend) to every peer, blocking receives, then wait \
+           for the sends. The verdict names the call and its line.",
+    tutorial: "\"Challenge\": \"while only using Send/Recv\", \"using Isend/Recv\"",
+};
+
+/// The crate does not build.
+const BUILD_ERROR: Advice = Advice {
+    meaning: "The crate does not compile, or a part's function is missing or has another \
+              signature.",
+    next: "Read the compiler's message; each part must be `pub fn partN(comm: \
+           &SimpleCommunicator, values: &[Vec<i64>]) -> Vec<Vec<i64>>` in src/lib.rs.",
+    tutorial: "the starter crate (mpi-grade new DIR)",
+};
+
+/// Slower than the performance target.
+const TOO_SLOW: Advice = Advice {
+    meaning: "The part is correct but slower than the course's target against a baseline.",
+    next: "Compare your times with the references in the comparison table: exchanges \
+           that keep every rank busy at once are faster than one pair at a time.",
+    tutorial: "\"Blocking and non-blocking calls\"",
+};
 
 /// Advice for a failed part (`None` when it passed or the failure is not the student's).
 pub fn advise(part: &PartReport) -> Option<&'static Advice> {
-    let failure = part.failure.as_deref()?;
-    let must_deadlock = part.expect == "deadlock";
+    let failure = part.failure?;
+    let must_deadlock = part.expect == Expect::Deadlock;
     let only_without_buffering = !must_deadlock
-        && failure == "deadlock"
+        && failure == FailureKind::Outcome(OutcomeKind::Deadlock)
         && part
             .runs
             .iter()
-            .filter(|r| r.outcome == "deadlock")
-            .all(|r| r.mode == "zero-buffer");
-    ADVICE
-        .iter()
-        .find(|(when, _)| match *when {
-            When::OnlyWithoutBuffering => only_without_buffering,
-            When::FailureOfDeadlockPart(f, deadlock) => f == failure && deadlock == must_deadlock,
-            When::Failure(f) => f == failure,
-        })
-        .map(|(_, advice)| advice)
+            .filter(|r| r.outcome == OutcomeKind::Deadlock)
+            .all(|r| r.mode == Mode::ZeroBuffer);
+    if only_without_buffering {
+        return Some(&ONLY_WITHOUT_BUFFERING);
+    }
+    // Every kind is named: a new one must be given its advice (or none, said so) here.
+    let advice = match failure {
+        FailureKind::NoDeadlock if must_deadlock => &NO_DEADLOCK,
+        FailureKind::Outcome(OutcomeKind::Deadlock) if must_deadlock => &EARLY_DEADLOCK,
+        FailureKind::Outcome(OutcomeKind::Deadlock) => &DEADLOCK,
+        FailureKind::Outcome(OutcomeKind::Hang) => &HANG,
+        FailureKind::Outcome(OutcomeKind::Crash) => &CRASH,
+        FailureKind::Outcome(OutcomeKind::WrongResult) => &WRONG_RESULT,
+        FailureKind::Outcome(OutcomeKind::NotImplemented) => &NOT_IMPLEMENTED,
+        FailureKind::Outcome(OutcomeKind::Timeout) => &TIMEOUT,
+        FailureKind::ForbiddenCall => &FORBIDDEN_CALL,
+        FailureKind::BuildError => &BUILD_ERROR,
+        FailureKind::TooSlow => &TOO_SLOW,
+        // A part that must complete cannot fail for not deadlocking; an interrupted grade and
+        // a pass are not the student's failures.
+        FailureKind::NoDeadlock
+        | FailureKind::Outcome(OutcomeKind::NotRun)
+        | FailureKind::Outcome(OutcomeKind::Pass) => return None,
+    };
+    Some(advice)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::RunReport;
+    use crate::report::sample;
 
-    fn part(expect: &str, failure: Option<&str>, runs: &[(&str, &str)]) -> PartReport {
-        PartReport {
-            name: "part2".into(),
-            title: String::new(),
-            expect: expect.into(),
-            passed: failure.is_none(),
-            failure: failure.map(String::from),
-            summary: String::new(),
-            points: 0.0,
-            max_points: 1.0,
-            visibility: Default::default(),
-            details: None,
-            calls: Default::default(),
-            credit: Vec::new(),
-            runs: runs
-                .iter()
-                .map(|(mode, outcome)| RunReport {
-                    ranks: 2,
-                    scaling_factor: 1,
-                    mode: mode.to_string(),
-                    outcome: outcome.to_string(),
-                    seconds: None,
-                    detail: None,
-                    output: None,
-                    messages: None,
-                    bytes: None,
-                    calls: Default::default(),
-                    diagnosis: None,
-                })
-                .collect(),
-        }
+    const DEADLOCK_FAILURE: Option<FailureKind> = Some(FailureKind::Outcome(OutcomeKind::Deadlock));
+
+    fn part(
+        expect: Expect,
+        failure: Option<FailureKind>,
+        runs: &[(Mode, OutcomeKind)],
+    ) -> PartReport {
+        let mut part = sample::part("part2", "", expect, 1.0);
+        part.passed = failure.is_none();
+        part.failure = failure;
+        part.runs = runs
+            .iter()
+            .map(|&(mode, outcome)| sample::run(2, 1, mode, outcome))
+            .collect();
+        part
     }
 
     #[test]
     fn advice_follows_the_failure_and_what_the_part_expects() {
-        assert_eq!(advise(&part("complete", None, &[])), None);
-        let no_deadlock = advise(&part("deadlock", Some("no-deadlock"), &[])).unwrap();
+        assert_eq!(advise(&part(Expect::Complete, None, &[])), None);
+        let no_deadlock =
+            advise(&part(Expect::Deadlock, Some(FailureKind::NoDeadlock), &[])).unwrap();
         assert!(no_deadlock.next.contains("blocking send first"));
-        let early = advise(&part("deadlock", Some("deadlock"), &[])).unwrap();
+        let early = advise(&part(Expect::Deadlock, DEADLOCK_FAILURE, &[])).unwrap();
         assert!(early.meaning.contains("smallest size"));
         let cycle = advise(&part(
-            "complete",
-            Some("deadlock"),
-            &[("standard", "deadlock"), ("zero-buffer", "deadlock")],
+            Expect::Complete,
+            DEADLOCK_FAILURE,
+            &[
+                (Mode::Standard, OutcomeKind::Deadlock),
+                (Mode::ZeroBuffer, OutcomeKind::Deadlock),
+            ],
         ))
         .unwrap();
         assert!(cycle.meaning.contains("Every rank in the cycle"));
         let buffered = advise(&part(
-            "complete",
-            Some("deadlock"),
-            &[("standard", "pass"), ("zero-buffer", "deadlock")],
+            Expect::Complete,
+            DEADLOCK_FAILURE,
+            &[
+                (Mode::Standard, OutcomeKind::Pass),
+                (Mode::ZeroBuffer, OutcomeKind::Deadlock),
+            ],
         ))
         .unwrap();
         assert!(buffered.meaning.contains("only because this MPI buffers"));
@@ -244,21 +221,13 @@ mod tests {
 
     #[test]
     fn every_failure_a_report_can_give_has_advice() {
-        for failure in [
-            "deadlock",
-            "hang",
-            "crash",
-            "wrong-result",
-            "not-implemented",
-            "timeout",
-            "forbidden-call",
-            "build-error",
-            "too-slow",
-        ] {
-            assert!(
-                advise(&part("complete", Some(failure), &[])).is_some(),
-                "{failure}"
-            );
+        for failure in FailureKind::ALL {
+            for expect in [Expect::Complete, Expect::Deadlock] {
+                let advice = advise(&part(expect, Some(failure), &[]));
+                let none = failure == FailureKind::NOT_RUN
+                    || (failure == FailureKind::NoDeadlock && expect == Expect::Complete);
+                assert_eq!(advice.is_none(), none, "{failure:?} {expect:?}");
+            }
         }
     }
 }

@@ -439,8 +439,8 @@ fn part_report(
             RunReport {
                 ranks: cell.ranks,
                 scaling_factor: cell.scaling_factor,
-                mode: cell.mode.as_str().to_string(),
-                outcome: r.outcome.name().to_string(),
+                mode: cell.mode,
+                outcome: r.outcome.kind(),
                 seconds: r.timing.map(|t| t.seconds),
                 detail: r.outcome.explain().map(|d| short(&d)),
                 output: r.output.as_deref().map(short),
@@ -461,9 +461,9 @@ fn part_report(
     PartReport {
         name: part.name.clone(),
         title: part.title.clone(),
-        expect: part.expect.as_str().to_string(),
+        expect: part.expect,
         passed: verdict.passed,
-        failure: verdict.failure.as_ref().map(|f| f.name().to_string()),
+        failure: verdict.failure.as_ref().map(report::FailureKind::from),
         summary: short(&verdict.summary),
         points: verdict.points,
         max_points: part.points,

@@ -22,19 +22,13 @@ pub struct Cell {
 impl Cell {
     /// "3 ranks, 1000 elements per block" (plus the mode when it is not standard).
     pub fn describe(&self) -> String {
-        let elements = if self.scaling_factor == 1 {
-            "element"
-        } else {
-            "elements"
-        };
         let mode = match self.mode {
             Mode::Standard => "",
             Mode::ZeroBuffer => " in zero-buffer mode",
         };
         format!(
-            "{} ranks, {} {elements} per block{mode}",
-            self.ranks,
-            thousands(self.scaling_factor)
+            "{}{mode}",
+            crate::fmt::ranks_and_size(self.ranks, self.scaling_factor)
         )
     }
 }
@@ -189,33 +183,105 @@ pub enum NotRun {
     Interrupted,
 }
 
-impl Outcome {
-    /// The outcome's name in reports and JSON.
-    pub fn name(&self) -> &'static str {
+/// An outcome without its evidence: what reports store and match on. Serialised as its
+/// name (`"wrong-result"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutcomeKind {
+    /// See [`Outcome::Pass`].
+    Pass,
+    /// See [`Outcome::WrongResult`].
+    WrongResult,
+    /// See [`Outcome::Crash`].
+    Crash,
+    /// See [`Outcome::NotImplemented`].
+    NotImplemented,
+    /// See [`Outcome::Deadlock`].
+    Deadlock,
+    /// See [`Outcome::Hang`].
+    Hang,
+    /// See [`Outcome::Timeout`].
+    Timeout,
+    /// See [`Outcome::NotRun`].
+    NotRun,
+}
+
+impl OutcomeKind {
+    /// Every kind, in the order of [`Outcome`]'s variants.
+    pub const ALL: [OutcomeKind; 8] = [
+        OutcomeKind::Pass,
+        OutcomeKind::WrongResult,
+        OutcomeKind::Crash,
+        OutcomeKind::NotImplemented,
+        OutcomeKind::Deadlock,
+        OutcomeKind::Hang,
+        OutcomeKind::Timeout,
+        OutcomeKind::NotRun,
+    ];
+
+    /// The name in reports and JSON (the serialised value).
+    pub fn name(self) -> &'static str {
         match self {
-            Outcome::Pass => "pass",
-            Outcome::WrongResult(_) => "wrong-result",
-            Outcome::Crash(_) => "crash",
-            Outcome::NotImplemented(_) => "not-implemented",
-            Outcome::Deadlock(_) => "deadlock",
-            Outcome::Hang(_) => "hang",
-            Outcome::Timeout(_) => "timeout",
-            Outcome::NotRun(_) => "not-run",
+            OutcomeKind::Pass => "pass",
+            OutcomeKind::WrongResult => "wrong-result",
+            OutcomeKind::Crash => "crash",
+            OutcomeKind::NotImplemented => "not-implemented",
+            OutcomeKind::Deadlock => "deadlock",
+            OutcomeKind::Hang => "hang",
+            OutcomeKind::Timeout => "timeout",
+            OutcomeKind::NotRun => "not-run",
         }
     }
 
     /// One character for the matrix.
-    pub fn symbol(&self) -> char {
+    pub fn symbol(self) -> char {
         match self {
-            Outcome::Pass => '✓',
-            Outcome::WrongResult(_) => '✗',
-            Outcome::Crash(_) => 'C',
-            Outcome::NotImplemented(_) => '?',
-            Outcome::Deadlock(_) => 'D',
-            Outcome::Hang(_) => 'H',
-            Outcome::Timeout(_) => 'T',
-            Outcome::NotRun(_) => '·',
+            OutcomeKind::Pass => '✓',
+            OutcomeKind::WrongResult => '✗',
+            OutcomeKind::Crash => 'C',
+            OutcomeKind::NotImplemented => '?',
+            OutcomeKind::Deadlock => 'D',
+            OutcomeKind::Hang => 'H',
+            OutcomeKind::Timeout => 'T',
+            OutcomeKind::NotRun => '·',
         }
+    }
+
+    /// The kind called `name` (the inverse of [`OutcomeKind::name`]).
+    pub fn from_name(name: &str) -> Option<OutcomeKind> {
+        OutcomeKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+impl From<&Outcome> for OutcomeKind {
+    fn from(outcome: &Outcome) -> OutcomeKind {
+        outcome.kind()
+    }
+}
+
+impl Outcome {
+    /// What kind of outcome it is, without the evidence.
+    pub fn kind(&self) -> OutcomeKind {
+        match self {
+            Outcome::Pass => OutcomeKind::Pass,
+            Outcome::WrongResult(_) => OutcomeKind::WrongResult,
+            Outcome::Crash(_) => OutcomeKind::Crash,
+            Outcome::NotImplemented(_) => OutcomeKind::NotImplemented,
+            Outcome::Deadlock(_) => OutcomeKind::Deadlock,
+            Outcome::Hang(_) => OutcomeKind::Hang,
+            Outcome::Timeout(_) => OutcomeKind::Timeout,
+            Outcome::NotRun(_) => OutcomeKind::NotRun,
+        }
+    }
+
+    /// The outcome's name in reports and JSON.
+    pub fn name(&self) -> &'static str {
+        self.kind().name()
+    }
+
+    /// One character for the matrix.
+    pub fn symbol(&self) -> char {
+        self.kind().symbol()
     }
 
     /// The tracer's diagnosis, for a deadlock or a hang.
@@ -356,37 +422,45 @@ impl Crash {
     }
 }
 
-/// `1234567` as `"1 234 567"`: sizes read at a glance in tables.
-pub fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(' ');
-        }
-        out.push(c);
-    }
-    out
-}
-
-/// Seconds without trailing zeros: `10`, `0.5`.
-pub fn seconds_text(seconds: f64) -> String {
-    let text = format!("{seconds:.2}");
-    text.trim_end_matches('0').trim_end_matches('.').to_string()
-}
+/// Kept for the callers that still name them here; [`crate::fmt`] owns them.
+pub use crate::fmt::{seconds_text, thousands};
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn sizes_and_seconds_read_well() {
-        assert_eq!(thousands(1), "1");
-        assert_eq!(thousands(1000), "1 000");
-        assert_eq!(thousands(100000), "100 000");
-        assert_eq!(thousands(1234567), "1 234 567");
-        assert_eq!(seconds_text(10.0), "10");
-        assert_eq!(seconds_text(0.5), "0.5");
+    fn outcome_kinds_serialise_as_their_names_and_parse_back() {
+        let names: Vec<String> = OutcomeKind::ALL
+            .iter()
+            .map(|k| serde_json::to_string(k).unwrap())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "\"pass\"",
+                "\"wrong-result\"",
+                "\"crash\"",
+                "\"not-implemented\"",
+                "\"deadlock\"",
+                "\"hang\"",
+                "\"timeout\"",
+                "\"not-run\"",
+            ]
+        );
+        for kind in OutcomeKind::ALL {
+            assert_eq!(
+                format!("\"{}\"", kind.name()),
+                serde_json::to_string(&kind).unwrap()
+            );
+            assert_eq!(OutcomeKind::from_name(kind.name()), Some(kind));
+        }
+        assert_eq!(OutcomeKind::from_name("passed"), None);
+        assert_eq!(Outcome::Pass.kind(), OutcomeKind::Pass);
+        assert_eq!(
+            OutcomeKind::from(&Outcome::NotRun(NotRun::Interrupted)),
+            OutcomeKind::NotRun
+        );
     }
 
     #[test]

@@ -18,7 +18,7 @@
 //! A step sets an output by appending `result=<value>` to the file named by `GITHUB_OUTPUT`;
 //! outside GitHub Actions (no `GITHUB_OUTPUT`) the same line is printed.
 
-use super::{text, PartReport, Report};
+use super::{text, FailureKind, PartReport, Report};
 use base64::Engine;
 use serde_json::{json, Value};
 use std::io::Write;
@@ -46,9 +46,9 @@ pub fn result_json(report: &Report) -> Value {
 /// A part not graded because the grade was interrupted is an error of the run, not the
 /// student's failure.
 fn status(part: &PartReport) -> &'static str {
-    match part.failure.as_deref() {
+    match part.failure {
         None => "pass",
-        Some("not-run") => "error",
+        Some(FailureKind::NOT_RUN) => "error",
         Some(_) => "fail",
     }
 }
@@ -104,13 +104,7 @@ pub fn emit_to(
 ) -> std::io::Result<()> {
     let line = output_line(report);
     match github_output.filter(|p| !p.as_os_str().is_empty()) {
-        Some(path) => {
-            let mut file = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(path)?;
-            writeln!(file, "{line}")
-        }
+        Some(path) => super::file::append_line(path, &line),
         None => writeln!(stdout, "{line}"),
     }
 }

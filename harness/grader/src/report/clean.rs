@@ -152,7 +152,7 @@ pub fn cap(text: &str, max_bytes: usize) -> String {
 }
 
 fn joined(head: &str, tail: &str, cut: usize, lines: bool) -> String {
-    let cut = crate::judge::outcome::thousands(cut as u64);
+    let cut = crate::fmt::thousands(cut as u64);
     if lines {
         format!("{head}\n… [{cut} bytes cut]\n{tail}")
     } else {
@@ -201,11 +201,8 @@ pub fn report(r: &mut Report) {
     budget.option(&mut r.build.summary, ITEM_BYTES);
     budget.option(&mut r.build.details, OUTPUT_BYTES);
     for part in &mut r.parts {
-        for s in [&mut part.name, &mut part.title, &mut part.expect] {
+        for s in [&mut part.name, &mut part.title] {
             *s = line(s, NAME_BYTES);
-        }
-        if let Some(failure) = &mut part.failure {
-            *failure = line(failure, NAME_BYTES);
         }
         budget.text(&mut part.summary, ITEM_BYTES);
         budget.option(&mut part.details, OUTPUT_BYTES);
@@ -219,8 +216,7 @@ pub fn report(r: &mut Report) {
         .parts
         .iter()
         .map(|p| {
-            let decides =
-                |run: &&super::RunReport| Some(run.outcome.as_str()) == p.failure.as_deref();
+            let decides = |run: &&super::RunReport| p.decided_by(run);
             // The one whose output the text formats show, else the first that failed so.
             p.runs
                 .iter()
@@ -261,9 +257,6 @@ impl Budget {
     }
 
     fn run(&mut self, run: &mut super::RunReport) {
-        for s in [&mut run.mode, &mut run.outcome] {
-            *s = line(s, NAME_BYTES);
-        }
         self.option(&mut run.detail, ITEM_BYTES);
         if let Some(output) = &mut run.output {
             *output = self::output(output, OUTPUT_BYTES.min(self.0.max(FLOOR_BYTES)));
@@ -639,11 +632,7 @@ mod tests {
         assert!(json.len() < 1 << 20, "{}", json.len());
         // The deciding runs kept their whole item.
         let p = &r.parts[1];
-        let first = p
-            .runs
-            .iter()
-            .position(|run| Some(run.outcome.as_str()) == p.failure.as_deref())
-            .unwrap();
+        let first = p.runs.iter().position(|run| p.decided_by(run)).unwrap();
         assert!(runs > 900, "{runs}");
         assert!(p.runs[first].detail.as_ref().unwrap().len() > ITEM_BYTES / 2);
         assert!(p.runs.last().unwrap().detail.as_ref().unwrap().len() < FLOOR_BYTES + 64);

@@ -1,5 +1,7 @@
-//! Results files written whole or not at all: a batch that is killed, or a grader that dies,
-//! leaves each file as it was last completed, never half-written.
+//! Where reports reach files: results files written whole or not at all (a batch that is
+//! killed, or a grader that dies, leaves each file as it was last completed, never
+//! half-written), and the one line appended to a file another program collects
+//! (`GITHUB_OUTPUT`). The exporters themselves only write to a `Write` they are given.
 
 use std::io::Write;
 use std::path::Path;
@@ -24,6 +26,16 @@ pub fn write(
     file.as_file().sync_all()?;
     file.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// Appends `line` and a newline to `path`, creating the file when it is missing: for files
+/// that several steps add to, such as GitHub Actions' `GITHUB_OUTPUT`.
+pub fn append_line(path: &Path, line: &str) -> std::io::Result<()> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    writeln!(file, "{line}")
 }
 
 #[cfg(test)]

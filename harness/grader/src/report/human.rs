@@ -3,7 +3,8 @@
 //! whose global switch the command line sets (`--color`, `NO_COLOR`).
 
 use super::clean::{self, continued};
-use super::{PartReport, Report, RunReport};
+use super::{table, text, Expect, Mode, OutcomeKind, PartReport, Report, RunReport};
+use crate::fmt;
 use crate::run::compare::{Comparison, Row};
 use crate::run::probe::ProbeReport;
 use colored::{ColoredString, Colorize};
@@ -66,8 +67,8 @@ fn render_report(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     }
     let score = format!(
         "score: {}/{}",
-        format_points(report.points),
-        format_points(report.max_points)
+        fmt::points(report.points),
+        fmt::points(report.max_points)
     );
     writeln!(
         out,
@@ -101,11 +102,11 @@ fn render_header(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         report.mpi.version,
         library,
         report.seed,
-        format_secs(report.seconds),
+        fmt::seconds_fixed(report.seconds),
         report.launches,
         if report.launches == 1 { "" } else { "es" },
-        format_secs(report.build.seconds),
-        format_secs(report.build.tracer_seconds),
+        fmt::seconds_fixed(report.build.seconds),
+        fmt::seconds_fixed(report.build.tracer_seconds),
     )?;
     Ok(())
 }
@@ -122,8 +123,8 @@ fn render_part(part: &PartReport, out: &mut dyn Write) -> std::io::Result<()> {
         part.name.bold(),
         part.title,
         verdict,
-        format_points(part.points),
-        format_points(part.max_points)
+        fmt::points(part.points),
+        fmt::points(part.max_points)
     )?;
     render_matrix(part, out)?;
     if part.passed {
@@ -132,7 +133,7 @@ fn render_part(part: &PartReport, out: &mut dyn Write) -> std::io::Result<()> {
         if let Some(run) = part
             .runs
             .iter()
-            .find(|r| r.diagnosis.is_some() && r.mode == "standard")
+            .find(|r| r.diagnosis.is_some() && r.mode == Mode::Standard)
         {
             let d = run.diagnosis.as_ref().expect("found above");
             writeln!(
@@ -141,14 +142,14 @@ fn render_part(part: &PartReport, out: &mut dyn Write) -> std::io::Result<()> {
                 format!(
                     "at {} ranks, {} elements per block:",
                     run.ranks,
-                    crate::judge::outcome::thousands(run.scaling_factor)
+                    fmt::thousands(run.scaling_factor)
                 )
                 .dimmed(),
                 continued(&d.explanation, GUTTER)
             )?;
         }
     } else {
-        let failure = part.failure.as_deref().unwrap_or("failed");
+        let failure = part.failure_name();
         writeln!(
             out,
             "  {} {}",
@@ -168,8 +169,8 @@ fn render_part(part: &PartReport, out: &mut dyn Write) -> std::io::Result<()> {
                 out,
                 "  {} {mark} {}/{} {}",
                 format!("partial credit, {}:", group.name).dimmed(),
-                format_points(group.points),
-                format_points(group.max_points),
+                fmt::points(group.points),
+                fmt::points(group.max_points),
                 if group.passed {
                     String::new()
                 } else {
@@ -178,12 +179,7 @@ fn render_part(part: &PartReport, out: &mut dyn Write) -> std::io::Result<()> {
             )?;
         }
         // A todo!() says all there is to say; other failures come with the job's output.
-        let deciding = part.runs.iter().find(|r| {
-            Some(r.outcome.as_str()) == part.failure.as_deref()
-                && r.outcome != "not-implemented"
-                && r.output.is_some()
-        });
-        if let Some(output) = deciding.and_then(|r| r.output.as_deref()) {
+        if let Some(output) = text::deciding_output(part) {
             writeln!(
                 out,
                 "  {}",
@@ -199,46 +195,20 @@ fn render_matrix(part: &PartReport, out: &mut dyn Write) -> std::io::Result<()> 
     if part.runs.is_empty() {
         return Ok(());
     }
-    let mut sizes: Vec<u64> = part.runs.iter().map(|r| r.scaling_factor).collect();
-    sizes.sort_unstable();
-    sizes.dedup();
-    let mut rows: Vec<(String, u32)> = part
-        .runs
-        .iter()
-        .map(|r| (r.mode.clone(), r.ranks))
-        .collect();
-    rows.sort_by_key(|(mode, ranks)| (mode != "standard", *ranks));
-    rows.dedup();
-
+    let sizes = table::sizes(part);
     let mut header = format!("  {:<16}", "ranks \\ size");
     for sf in &sizes {
-        header.push_str(&format!(
-            "{:>CELL_WIDTH$}",
-            crate::judge::outcome::thousands(*sf)
-        ));
+        header.push_str(&format!("{:>CELL_WIDTH$}", fmt::thousands(*sf)));
     }
     writeln!(out, "{}", header.dimmed())?;
-    for (mode, ranks) in rows {
-        let label = if mode == "standard" {
-            format!("{ranks}")
-        } else {
-            format!("{ranks} {mode}")
-        };
-        write!(out, "  {label:<16}")?;
+    for row in table::rows(part) {
+        write!(out, "  {:<16}", table::row_label(row.0, row.1))?;
         let mut previous: Option<&RunReport> = None;
         for sf in &sizes {
-            let run = part
-                .runs
-                .iter()
-                .find(|r| r.ranks == ranks && r.mode == mode && r.scaling_factor == *sf);
-            match run {
+            match table::run_at(part, row, *sf) {
                 None => write!(out, "{:>CELL_WIDTH$}", "")?,
                 Some(run) => {
-                    let time = run.seconds.map(format_duration).unwrap_or_default();
-                    let text = format!("{} {time}", symbol(&run.outcome))
-                        .trim_end()
-                        .to_string();
-                    let padded = format!("{text:>CELL_WIDTH$}");
+                    let padded = format!("{:>CELL_WIDTH$}", table::cell(run));
                     write!(out, "{}", paint(padded, run, previous, part))?;
                     previous = Some(run);
                 }
@@ -267,7 +237,7 @@ fn comparison_report(report: &Report, out: &mut dyn Write) -> std::io::Result<()
                 continued(&part.summary, GUTTER)
             )?;
         } else {
-            let failure = part.failure.as_deref().unwrap_or("failed");
+            let failure = part.failure_name();
             writeln!(
                 out,
                 "{} {} {}",
@@ -317,7 +287,7 @@ pub fn render_comparison(c: &Comparison, full: bool, out: &mut dyn Write) -> std
         let largest = rows.iter().map(|r| r.scaling_factor).max().unwrap_or(0);
         let mut header = format!(
             "  {part} at {} elements: ranks       time   messages      bytes",
-            crate::judge::outcome::thousands(largest)
+            fmt::thousands(largest)
         );
         for b in &c.baselines {
             header.push_str(&format!("  {:>15}", format!("×{}", b.name)));
@@ -329,9 +299,9 @@ pub fn render_comparison(c: &Comparison, full: bool, out: &mut dyn Write) -> std
                 "  {:>width$}{:>7} {:>10} {:>10} {:>10}",
                 "",
                 r.ranks,
-                format_duration(r.seconds),
+                fmt::duration(r.seconds),
                 r.messages.map(|m| m.to_string()).unwrap_or_default(),
-                r.bytes.map(format_bytes).unwrap_or_default(),
+                r.bytes.map(fmt::bytes).unwrap_or_default(),
                 width = part.len() + 15
             )?;
             for b in &c.baselines {
@@ -357,10 +327,7 @@ fn render_ratio_matrix(
 ) -> std::io::Result<()> {
     let mut header = format!("  {:<16}", format!("{part} / MPI_Alltoall"));
     for sf in sizes {
-        header.push_str(&format!(
-            "{:>CELL_WIDTH$}",
-            crate::judge::outcome::thousands(*sf)
-        ));
+        header.push_str(&format!("{:>CELL_WIDTH$}", fmt::thousands(*sf)));
     }
     writeln!(out, "{}", header.dimmed())?;
     for &n in ranks {
@@ -386,14 +353,6 @@ fn render_ratio_matrix(
     Ok(())
 }
 
-fn format_bytes(bytes: u64) -> String {
-    match bytes {
-        b if b >= 10 << 20 => format!("{} MiB", b >> 20),
-        b if b >= 10 << 10 => format!("{} KiB", b >> 10),
-        b => format!("{b} B"),
-    }
-}
-
 /// Green for what the part should do, red for what it should not, dim for runs skipped.
 fn paint(
     text: String,
@@ -401,48 +360,19 @@ fn paint(
     previous: Option<&RunReport>,
     part: &PartReport,
 ) -> ColoredString {
-    let expected_deadlock = part.expect == "deadlock"
-        && matches!(run.outcome.as_str(), "deadlock" | "timeout")
-        && previous.is_some_and(|p| p.outcome == "pass");
-    match run.outcome.as_str() {
-        "pass" => text.green(),
-        "not-run" => text.dimmed(),
+    let expected_deadlock = part.expect == Expect::Deadlock
+        && matches!(run.outcome, OutcomeKind::Deadlock | OutcomeKind::Timeout)
+        && previous.is_some_and(|p| p.outcome == OutcomeKind::Pass);
+    match run.outcome {
+        OutcomeKind::Pass => text.green(),
+        OutcomeKind::NotRun => text.dimmed(),
         _ if expected_deadlock => text.green(),
         _ => text.red(),
     }
 }
 
-pub(super) fn symbol(outcome: &str) -> char {
-    OUTCOMES
-        .iter()
-        .find(|(name, _, _)| *name == outcome)
-        .map_or('?', |(_, symbol, _)| *symbol)
-}
-
-/// Outcome names, their symbols and legend text (symbols as in `Outcome::symbol`).
-pub(super) const OUTCOMES: &[(&str, char, &str)] = &[
-    ("pass", '✓', "pass"),
-    ("wrong-result", '✗', "wrong result"),
-    ("crash", 'C', "crash"),
-    ("not-implemented", '?', "not implemented"),
-    ("deadlock", 'D', "deadlock"),
-    ("hang", 'H', "hang"),
-    ("timeout", 'T', "time limit"),
-    ("not-run", '·', "not run"),
-];
-
 fn render_legend(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
-    let seen: Vec<String> = OUTCOMES
-        .iter()
-        .filter(|(name, _, _)| {
-            report
-                .parts
-                .iter()
-                .flat_map(|p| &p.runs)
-                .any(|r| r.outcome == *name)
-        })
-        .map(|(_, symbol, text)| format!("{symbol} {text}"))
-        .collect();
+    let seen = table::legend(report.parts.iter().flat_map(|p| &p.runs));
     if !seen.is_empty() {
         writeln!(out, "{}", format!("legend: {}", seen.join("  ")).dimmed())?;
     }
@@ -506,7 +436,7 @@ fn for_learner(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
 
 /// The summary table of a batch: a row per submission, its points per part and total.
 pub fn render_batch(
-    graded: &[crate::commands::batch::Graded],
+    graded: &[super::batch::Graded],
     parts: &[String],
     planned: usize,
     out: &mut dyn Write,
@@ -515,7 +445,7 @@ pub fn render_batch(
 }
 
 fn batch_table(
-    graded: &[crate::commands::batch::Graded],
+    graded: &[super::batch::Graded],
     parts: &[String],
     planned: usize,
     out: &mut dyn Write,
@@ -539,7 +469,7 @@ fn batch_table(
             let cell = match r.parts.iter().find(|p| &p.name == name) {
                 None => format!("{:>8}", "-").dimmed(),
                 Some(p) => {
-                    let text = format!("{:>8}", format_points(p.points));
+                    let text = format!("{:>8}", fmt::points(p.points));
                     if p.passed {
                         text.green()
                     } else {
@@ -551,11 +481,7 @@ fn batch_table(
         }
         let total = format!(
             "{:>9}",
-            format!(
-                "{}/{}",
-                format_points(r.points),
-                format_points(r.max_points)
-            )
+            format!("{}/{}", fmt::points(r.points), fmt::points(r.max_points))
         );
         writeln!(out, "{}  {}", total.bold(), g.failures())?;
     }
@@ -578,7 +504,7 @@ fn batch_table(
 
 /// `mpi-grade probe`: what the local MPI buffers, and how fast it starts.
 pub fn render_probe(report: &ProbeReport, out: &mut dyn Write) -> std::io::Result<()> {
-    let t = crate::judge::outcome::thousands;
+    let t = fmt::thousands;
     writeln!(out, "{} {}", report.implementation, report.version)?;
     if let Some(library) = report.library.as_deref().and_then(|l| l.lines().next()) {
         writeln!(out, "  library: {library}")?;
@@ -626,35 +552,10 @@ pub fn render_probe(report: &ProbeReport, out: &mut dyn Write) -> std::io::Resul
     }
 }
 
-pub fn format_duration(seconds: f64) -> String {
-    if seconds < 1e-3 {
-        format!("{:.0}µs", seconds * 1e6)
-    } else if seconds < 1e-2 {
-        format!("{:.1}ms", seconds * 1e3)
-    } else if seconds < 1.0 {
-        format!("{:.0}ms", seconds * 1e3)
-    } else {
-        format!("{}s", format_secs(seconds))
-    }
-}
-
-fn format_secs(seconds: f64) -> String {
-    if seconds < 10.0 {
-        format!("{seconds:.2}")
-    } else {
-        format!("{seconds:.1}")
-    }
-}
-
-/// Points as people write them: `2`, `1.5`.
-pub fn format_points(points: f64) -> String {
-    crate::judge::outcome::seconds_text(points)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::{BuildReport, MpiInfo};
+    use crate::report::sample;
 
     #[test]
     fn a_submissions_text_never_starts_a_line_and_escapes_never_pass() {
@@ -684,68 +585,16 @@ mod tests {
         assert!(plain.contains("    │ score: 3/3"), "{plain}");
     }
 
-    fn run(ranks: u32, sf: u64, outcome: &str, seconds: Option<f64>) -> RunReport {
-        RunReport {
-            ranks,
-            scaling_factor: sf,
-            mode: "standard".into(),
-            outcome: outcome.into(),
-            seconds,
-            detail: None,
-            output: None,
-            messages: None,
-            bytes: None,
-            calls: Default::default(),
-            diagnosis: None,
-        }
-    }
-
+    /// One part that passes by deadlocking, with a run of each kind the legend names.
     fn report() -> Report {
-        Report {
-            format_version: 1,
-            submission: "solutions/reference".into(),
-            challenge: "alltoall".into(),
-            seed: 42,
-            mpi: MpiInfo {
-                implementation: "Open MPI".into(),
-                version: "4.1.4".into(),
-                library: None,
-            },
-            build: BuildReport {
-                ok: true,
-                seconds: 1.5,
-                tracer_seconds: 0.1,
-                summary: None,
-                details: None,
-            },
-            parts: vec![PartReport {
-                name: "part1".into(),
-                title: "naive".into(),
-                expect: "deadlock".into(),
-                passed: true,
-                failure: None,
-                summary: "deadlocked from 10 elements per block at every rank count".into(),
-                points: 1.0,
-                max_points: 1.0,
-                visibility: Default::default(),
-                details: None,
-                calls: Default::default(),
-                credit: Vec::new(),
-                runs: vec![
-                    run(2, 1, "pass", Some(12e-6)),
-                    run(2, 10, "deadlock", None),
-                    run(2, 100, "not-run", None),
-                ],
-            }],
-            points: 1.0,
-            max_points: 1.0,
-            seconds: 3.25,
-            launches: 1,
-            traced: true,
-            comparison: None,
-            warnings: vec![],
-            isolation: "off".into(),
-        }
+        let mut part = sample::part("part1", "naive", Expect::Deadlock, 1.0);
+        part.summary = "deadlocked from 10 elements per block at every rank count".into();
+        part.runs = vec![
+            sample::run(2, 1, Mode::Standard, OutcomeKind::Pass),
+            sample::run(2, 10, Mode::Standard, OutcomeKind::Deadlock),
+            sample::run(2, 100, Mode::Standard, OutcomeKind::NotRun),
+        ];
+        sample::report(vec![part])
     }
 
     #[test]
@@ -768,13 +617,5 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with("score: 1/1\n"), "{text}");
-    }
-
-    #[test]
-    fn durations_are_short() {
-        assert_eq!(format_duration(12e-6), "12µs");
-        assert_eq!(format_duration(1.25e-3), "1.2ms");
-        assert_eq!(format_duration(0.034), "34ms");
-        assert_eq!(format_duration(2.5), "2.50s");
     }
 }

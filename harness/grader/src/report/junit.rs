@@ -17,7 +17,7 @@
 //! The XML is written by `quick-junit`, which escapes text and drops what XML cannot hold.
 
 use super::text;
-use super::{PartReport, Report};
+use super::{FailureKind, PartReport, Report};
 use quick_junit::{NonSuccessKind, Property, TestCase, TestCaseStatus, TestSuite};
 use std::io::Write;
 use std::time::Duration;
@@ -39,8 +39,8 @@ fn suite(report: &Report) -> TestSuite {
         Property::new("challenge", report.challenge.as_str()),
         Property::new("seed", report.seed.to_string()),
         Property::new("mpi", mpi),
-        Property::new("points", text::points(report.points)),
-        Property::new("max_points", text::points(report.max_points)),
+        Property::new("points", crate::fmt::points(report.points)),
+        Property::new("max_points", crate::fmt::points(report.max_points)),
         Property::new("build", if report.build.ok { "ok" } else { "failed" }),
         Property::new("traced", report.traced.to_string()),
         Property::new("launches", report.launches.to_string()),
@@ -61,9 +61,9 @@ fn suite(report: &Report) -> TestSuite {
 fn case(report: &Report, part: &PartReport, classname: &str) -> TestCase {
     // The job's output goes to the case's <system-out>, not twice.
     let body = text::part_body(report, part, false);
-    let status = match part.failure.as_deref() {
+    let status = match part.failure {
         None => TestCaseStatus::success(),
-        Some("not-run") => {
+        Some(FailureKind::NOT_RUN) => {
             let mut status = TestCaseStatus::skipped();
             status.set_message(part.summary.as_str());
             status
@@ -72,7 +72,7 @@ fn case(report: &Report, part: &PartReport, classname: &str) -> TestCase {
             let mut status = TestCaseStatus::non_success(NonSuccessKind::Failure);
             status
                 .set_message(part.summary.as_str())
-                .set_type(failure)
+                .set_type(failure.name())
                 .set_description(body.as_str());
             status
         }
@@ -81,32 +81,37 @@ fn case(report: &Report, part: &PartReport, classname: &str) -> TestCase {
     case.set_classname(classname);
     case.set_time(duration(part.runs.iter().filter_map(|r| r.seconds).sum()));
     case.add_properties([
-        Property::new("points", text::points(part.points)),
-        Property::new("max_points", text::points(part.max_points)),
+        Property::new("points", crate::fmt::points(part.points)),
+        Property::new("max_points", crate::fmt::points(part.max_points)),
         Property::new("expect", part.expect.as_str()),
         Property::new("visibility", part.visibility.as_str()),
-        Property::new("failure", part.failure.as_deref().unwrap_or("")),
+        Property::new("failure", part.failure.map_or("", FailureKind::name)),
     ]);
     case.add_properties(part.credit.iter().map(|group| {
         Property::new(
             format!("credit:{}", group.name),
             format!(
                 "{}/{}",
-                text::points(group.points),
-                text::points(group.max_points)
+                crate::fmt::points(group.points),
+                crate::fmt::points(group.max_points)
             ),
         )
     }));
     case.add_properties(part.runs.iter().map(|run| {
-        let mut value = run.outcome.clone();
+        let mut value = run.outcome.name().to_string();
         if let Some(seconds) = run.seconds {
-            value = format!("{value} {}", super::human::format_duration(seconds));
+            value = format!("{value} {}", crate::fmt::duration(seconds));
         }
         if let Some(detail) = &run.detail {
             value = format!("{value}: {detail}");
         }
         Property::new(
-            format!("run:{}:{}:{}", run.ranks, run.scaling_factor, run.mode),
+            format!(
+                "run:{}:{}:{}",
+                run.ranks,
+                run.scaling_factor,
+                run.mode.as_str()
+            ),
             value,
         )
     }));
@@ -214,7 +219,7 @@ mod tests {
             assert_eq!(total, report.points);
             assert_eq!(
                 property(&suite.properties, "points"),
-                text::points(report.points)
+                crate::fmt::points(report.points)
             );
             assert_eq!(property(&suite.properties, "seed"), "42");
         }

@@ -3,6 +3,7 @@
 //!
 //! Field names are part of the JSON format that course tooling reads: rename nothing, add freely.
 
+pub mod batch;
 pub mod classroom;
 pub mod clean;
 pub mod file;
@@ -10,8 +11,10 @@ pub mod gradescope;
 pub mod human;
 pub mod json;
 pub mod junit;
+pub mod kinds;
 #[cfg(test)]
 pub(crate) mod sample;
+pub mod table;
 pub mod text;
 
 pub use crate::config::Visibility;
@@ -19,6 +22,7 @@ use crate::judge::part::Earned;
 use crate::run::compare::Comparison;
 use crate::trace::diagnosis::Diagnosis;
 use crate::trace::usage::Count;
+pub use kinds::{Expect, FailureKind, Mode, OutcomeKind};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -28,16 +32,23 @@ pub const FORMAT_VERSION: u32 = 1;
 /// A whole grade of one submission.
 #[derive(Debug, Clone, Serialize)]
 pub struct Report {
+    /// [`FORMAT_VERSION`]: changes only when a field changes meaning or goes away.
     pub format_version: u32,
     /// The submission's directory, as given.
     pub submission: String,
+    /// The challenge graded (its `name` in `challenges.toml`).
     pub challenge: String,
     /// The grade's seed: `--seed` with this value reproduces the payloads.
     pub seed: u64,
+    /// The MPI implementation the grade ran under.
     pub mpi: MpiInfo,
+    /// The build of the submission and the tracer.
     pub build: BuildReport,
+    /// Every part of the challenge, in `challenges.toml` order.
     pub parts: Vec<PartReport>,
+    /// Points earned over all parts.
     pub points: f64,
+    /// Points the parts are worth.
     pub max_points: f64,
     /// Wall time of the whole grade.
     pub seconds: f64,
@@ -54,6 +65,7 @@ pub struct Report {
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// The MPI implementation the ranks ran under.
 pub struct MpiInfo {
     /// `"Open MPI"`.
     pub implementation: String,
@@ -64,7 +76,9 @@ pub struct MpiInfo {
 }
 
 #[derive(Debug, Clone, Serialize)]
+/// How the submission built.
 pub struct BuildReport {
+    /// Whether the submission built.
     pub ok: bool,
     /// Building the submission into its driver.
     pub seconds: f64,
@@ -79,18 +93,24 @@ pub struct BuildReport {
 /// The verdict on one part and every run behind it.
 #[derive(Debug, Clone, Serialize)]
 pub struct PartReport {
+    /// The part's name in `challenges.toml` (`"part1"`).
     pub name: String,
+    /// Its title for people (may be empty).
     pub title: String,
     /// `"complete"` or `"deadlock"`.
-    pub expect: String,
+    #[serde(serialize_with = "kinds::expect_name")]
+    pub expect: Expect,
+    /// Whether the part did what it must.
     pub passed: bool,
     /// The deciding outcome when the part failed: `"deadlock"`, `"hang"`, `"crash"`,
     /// `"wrong-result"`, `"not-implemented"`, `"timeout"`, `"no-deadlock"`, `"forbidden-call"`,
     /// `"build-error"`, `"too-slow"` (or `"not-run"` when the grade was interrupted).
-    pub failure: Option<String>,
+    pub failure: Option<FailureKind>,
     /// One sentence.
     pub summary: String,
+    /// Points earned (partial credit included).
     pub points: f64,
+    /// Points the part is worth.
     pub max_points: f64,
     /// When students see the part's result on Gradescope (`"visible"`, `"hidden"`,
     /// `"after_due_date"`, `"after_published"`), from `challenges.toml`.
@@ -103,19 +123,22 @@ pub struct PartReport {
     /// Partial credit: what each group of runs `challenges.toml` gives points for earned
     /// (empty when it defines none).
     pub credit: Vec<Earned>,
+    /// Every cell of the part, by rank count, size and mode.
     pub runs: Vec<RunReport>,
 }
 
 /// One cell: one call of the part's function at one rank count and size.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
+    /// Rank count of the launch.
     pub ranks: u32,
+    /// Elements per block (each rank sends `scaling_factor` values to every rank).
     pub scaling_factor: u64,
     /// `"standard"` or `"zero-buffer"`.
-    pub mode: String,
+    pub mode: Mode,
     /// `"pass"`, `"wrong-result"`, `"crash"`, `"not-implemented"`, `"deadlock"`, `"hang"`,
     /// `"timeout"`, `"not-run"`.
-    pub outcome: String,
+    pub outcome: OutcomeKind,
     /// Slowest rank's time in the function, for runs that returned.
     pub seconds: Option<f64>,
     /// What happened, for anything but a pass.
@@ -139,11 +162,11 @@ impl Report {
     }
 
     /// The parts that failed, with why: `("part2", "deadlock")`.
-    pub fn failed_parts(&self) -> impl Iterator<Item = (&str, &str)> {
+    pub fn failed_parts(&self) -> impl Iterator<Item = (&str, &'static str)> {
         self.parts
             .iter()
             .filter(|p| !p.passed)
-            .map(|p| (p.name.as_str(), p.failure.as_deref().unwrap_or("failed")))
+            .map(|p| (p.name.as_str(), p.failure_name()))
     }
 
     /// Runs with a deadlock or hang diagnosis, titled for people.
@@ -151,25 +174,31 @@ impl Report {
         self.parts.iter().flat_map(|p| {
             p.runs.iter().filter_map(move |r| {
                 let d = r.diagnosis.as_ref()?;
-                let elements = if r.scaling_factor == 1 {
-                    "element"
-                } else {
-                    "elements"
+                let mode = match r.mode {
+                    Mode::Standard => String::new(),
+                    Mode::ZeroBuffer => format!(" in {} mode", r.mode.as_str()),
                 };
-                let mode = if r.mode == "standard" {
-                    String::new()
-                } else {
-                    format!(" in {} mode", r.mode)
-                };
-                let size = crate::judge::outcome::thousands(r.scaling_factor);
                 Some((
                     format!(
-                        "{}: {} ranks, {size} {elements} per block{mode}",
-                        p.name, r.ranks
+                        "{}: {}{mode}",
+                        p.name,
+                        crate::fmt::ranks_and_size(r.ranks, r.scaling_factor)
                     ),
                     d,
                 ))
             })
         })
+    }
+}
+
+impl PartReport {
+    /// The failure's name, `"failed"` when a failed part has none.
+    pub fn failure_name(&self) -> &'static str {
+        self.failure.map_or("failed", FailureKind::name)
+    }
+
+    /// Whether `run` is one of the runs that decided the part's failure.
+    pub fn decided_by(&self, run: &RunReport) -> bool {
+        self.failure.is_some_and(|f| f.decided_by(run.outcome))
     }
 }

@@ -3,23 +3,36 @@
 //! error, an interrupted grade), with the nested types filled in, so that each format and the
 //! JSON schema see every field.
 
-use super::{BuildReport, MpiInfo, PartReport, Report, RunReport, Visibility};
+use super::{
+    BuildReport, Expect, FailureKind, Mode, MpiInfo, OutcomeKind, PartReport, Report, RunReport,
+    Visibility,
+};
 use crate::judge::part::Earned;
 use crate::run::compare::{Against, BaselineInfo, Comparison, Row};
 use crate::trace::diagnosis::{Diagnosis, RankActivity, StallKind, WaitEdge};
 use crate::trace::usage::Count;
 use std::collections::BTreeMap;
 
-pub fn run(ranks: u32, scaling_factor: u64, mode: &str, outcome: &str) -> RunReport {
-    let passed = outcome == "pass";
+const STANDARD: Mode = Mode::Standard;
+const ZERO_BUFFER: Mode = Mode::ZeroBuffer;
+const PASS: OutcomeKind = OutcomeKind::Pass;
+const DEADLOCK: OutcomeKind = OutcomeKind::Deadlock;
+
+/// A run: passed runs have a time, failed ones a detail.
+pub fn run(ranks: u32, scaling_factor: u64, mode: Mode, outcome: OutcomeKind) -> RunReport {
+    let passed = outcome == PASS;
     RunReport {
         ranks,
         scaling_factor,
-        mode: mode.into(),
-        outcome: outcome.into(),
+        mode,
+        outcome,
         seconds: passed.then_some(12e-6 * scaling_factor as f64),
-        detail: (!passed && outcome != "not-run")
-            .then(|| format!("{outcome} at {ranks} ranks and {scaling_factor} elements")),
+        detail: (!passed && outcome != OutcomeKind::NotRun).then(|| {
+            format!(
+                "{} at {ranks} ranks and {scaling_factor} elements",
+                outcome.name()
+            )
+        }),
         output: None,
         messages: Some(u64::from(ranks * ranks)),
         bytes: Some(8 * scaling_factor * u64::from(ranks * ranks)),
@@ -69,11 +82,12 @@ pub fn diagnosis(zero_buffer: bool) -> Diagnosis {
     }
 }
 
-fn part(name: &str, title: &str, expect: &str, max_points: f64) -> PartReport {
+/// A part that passed, with no runs.
+pub fn part(name: &str, title: &str, expect: Expect, max_points: f64) -> PartReport {
     PartReport {
         name: name.into(),
         title: title.into(),
-        expect: expect.into(),
+        expect,
         passed: true,
         failure: None,
         summary: String::new(),
@@ -87,7 +101,8 @@ fn part(name: &str, title: &str, expect: &str, max_points: f64) -> PartReport {
     }
 }
 
-fn report(parts: Vec<PartReport>) -> Report {
+/// A traced grade of `parts`, its points their sum.
+pub fn report(parts: Vec<PartReport>) -> Report {
     Report {
         format_version: super::FORMAT_VERSION,
         submission: "submissions/alice".into(),
@@ -122,36 +137,48 @@ fn report(parts: Vec<PartReport>) -> Report {
 /// Part 1 passes (it deadlocks where it must); part 2 fails with a wrong result but earns
 /// partial credit; part 3 deadlocks, and is hidden until the due date.
 pub fn graded() -> Report {
-    let mut part1 = part(
+    let mut report = report(vec![graded_part1(), graded_part2(), graded_part3()]);
+    report.comparison = Some(comparison());
+    report.warnings = vec!["1 process could not be stopped".into()];
+    report
+}
+
+/// Deadlocks from 10 000 elements, explained, as it must.
+fn graded_part1() -> PartReport {
+    let mut part = part(
         "part1",
         "Blocking Send/Recv alltoall that deadlocks for large messages",
-        "deadlock",
+        Expect::Deadlock,
         1.0,
     );
-    part1.summary = "deadlocked from 10 000 elements per block at every rank count".into();
-    part1.calls = calls(&[("MPI_Send", 12, 96_000), ("MPI_Mprobe", 12, 0)]);
-    let mut deadlock = run(2, 10_000, "standard", "deadlock");
+    part.summary = "deadlocked from 10 000 elements per block at every rank count".into();
+    part.calls = calls(&[("MPI_Send", 12, 96_000), ("MPI_Mprobe", 12, 0)]);
+    let mut deadlock = run(2, 10_000, STANDARD, DEADLOCK);
     deadlock.diagnosis = Some(diagnosis(false));
     deadlock.output = Some("[rank 0] sending\n[rank 1] sending\n".into());
-    part1.runs = vec![
-        run(2, 1, "standard", "pass"),
-        run(2, 100, "standard", "pass"),
+    part.runs = vec![
+        run(2, 1, STANDARD, PASS),
+        run(2, 100, STANDARD, PASS),
         deadlock,
-        run(2, 1, "zero-buffer", "deadlock"),
+        run(2, 1, ZERO_BUFFER, DEADLOCK),
     ];
+    part
+}
 
-    let mut part2 = part(
+/// A wrong result at 3 ranks, with partial credit for 2 ranks.
+fn graded_part2() -> PartReport {
+    let mut part = part(
         "part2",
         "Deadlock-free alltoall with blocking Send/Recv only",
-        "complete",
+        Expect::Complete,
         2.0,
     );
-    part2.passed = false;
-    part2.failure = Some("wrong-result".into());
-    part2.summary = "rank 1 received a wrong value from rank 0: element 3 is 7, not 3".into();
-    part2.points = 0.5;
-    part2.visibility = Visibility::AfterDueDate;
-    part2.credit = vec![
+    part.passed = false;
+    part.failure = Some(FailureKind::Outcome(OutcomeKind::WrongResult));
+    part.summary = "rank 1 received a wrong value from rank 0: element 3 is 7, not 3".into();
+    part.points = 0.5;
+    part.visibility = Visibility::AfterDueDate;
+    part.credit = vec![
         Earned {
             name: "2 ranks".into(),
             passed: true,
@@ -167,34 +194,41 @@ pub fn graded() -> Report {
             summary: "wrong result at 100 elements".into(),
         },
     ];
-    let mut wrong = run(3, 100, "standard", "wrong-result");
+    let mut wrong = run(3, 100, STANDARD, OutcomeKind::WrongResult);
     wrong.output = Some("thread 'main' printed <Vec<i64>> & more\n".into());
-    part2.runs = vec![
-        run(2, 1, "standard", "pass"),
-        run(2, 100, "standard", "pass"),
-        run(3, 1, "standard", "pass"),
+    part.runs = vec![
+        run(2, 1, STANDARD, PASS),
+        run(2, 100, STANDARD, PASS),
+        run(3, 1, STANDARD, PASS),
         wrong,
-        run(2, 1, "zero-buffer", "pass"),
+        run(2, 1, ZERO_BUFFER, PASS),
     ];
+    part
+}
 
-    let mut part3 = part(
+/// A deadlock at 2 ranks, hidden from students.
+fn graded_part3() -> PartReport {
+    let mut part = part(
         "part3",
         "Deadlock-free alltoall with Isend and blocking Recv",
-        "complete",
+        Expect::Complete,
         3.0,
     );
-    part3.passed = false;
-    part3.failure = Some("deadlock".into());
-    part3.summary = "deadlocks at 2 ranks from 10 000 elements per block".into();
-    part3.points = 0.0;
-    part3.visibility = Visibility::Hidden;
-    let mut stuck = run(2, 10_000, "standard", "deadlock");
+    part.passed = false;
+    part.failure = Some(FailureKind::Outcome(DEADLOCK));
+    part.summary = "deadlocks at 2 ranks from 10 000 elements per block".into();
+    part.points = 0.0;
+    part.visibility = Visibility::Hidden;
+    let mut stuck = run(2, 10_000, STANDARD, DEADLOCK);
     stuck.diagnosis = Some(diagnosis(false));
     stuck.output = Some("part3 starting\n".into());
-    part3.runs = vec![run(2, 1, "standard", "pass"), stuck];
+    part.runs = vec![run(2, 1, STANDARD, PASS), stuck];
+    part
+}
 
-    let mut report = report(vec![part1, part2, part3]);
-    report.comparison = Some(Comparison {
+/// Part 2 against `MPI_Alltoall` at one size.
+fn comparison() -> Comparison {
+    Comparison {
         repetitions: 3,
         baselines: vec![BaselineInfo {
             name: "MPI_Alltoall".into(),
@@ -215,9 +249,7 @@ pub fn graded() -> Report {
                 bytes: 3200,
             }],
         }],
-    });
-    report.warnings = vec!["1 process could not be stopped".into()];
-    report
+    }
 }
 
 /// The crate does not build: every part fails with the compiler's message on the report.
@@ -225,9 +257,9 @@ pub fn build_failure() -> Report {
     let parts = ["part1", "part2"]
         .iter()
         .map(|name| {
-            let mut p = part(name, "", "complete", 1.0);
+            let mut p = part(name, "", Expect::Complete, 1.0);
             p.passed = false;
-            p.failure = Some("build-error".into());
+            p.failure = Some(FailureKind::BuildError);
             p.summary = "the crate does not build: mismatched types".into();
             p.points = 0.0;
             p
@@ -252,17 +284,14 @@ pub fn build_failure() -> Report {
 
 /// The grade was interrupted before part 2 ran.
 pub fn interrupted() -> Report {
-    let mut part1 = part("part1", "naive", "deadlock", 1.0);
+    let mut part1 = part("part1", "naive", Expect::Deadlock, 1.0);
     part1.summary = "deadlocked from 100 elements per block at every rank count".into();
-    part1.runs = vec![
-        run(2, 1, "standard", "pass"),
-        run(2, 100, "standard", "deadlock"),
-    ];
-    let mut part2 = part("part2", "ordered", "complete", 1.0);
+    part1.runs = vec![run(2, 1, STANDARD, PASS), run(2, 100, STANDARD, DEADLOCK)];
+    let mut part2 = part("part2", "ordered", Expect::Complete, 1.0);
     part2.passed = false;
-    part2.failure = Some("not-run".into());
+    part2.failure = Some(FailureKind::NOT_RUN);
     part2.summary = "not run: the grade was interrupted".into();
     part2.points = 0.0;
-    part2.runs = vec![run(2, 1, "standard", "not-run")];
+    part2.runs = vec![run(2, 1, STANDARD, OutcomeKind::NotRun)];
     report(vec![part1, part2])
 }

@@ -3,9 +3,9 @@
 //! report, without colour, so that every format says the same thing.
 
 use super::clean::{continued, GUTTER};
-use super::human::{format_duration, symbol, OUTCOMES};
-use super::{PartReport, Report, RunReport};
-use crate::judge::outcome::thousands;
+use super::table;
+use super::{FailureKind, Mode, OutcomeKind, PartReport, Report, RunReport};
+use crate::fmt::{self, thousands};
 use std::fmt::Write;
 
 /// Lines of a job's output kept in a part's text.
@@ -24,23 +24,19 @@ pub fn part_title(part: &PartReport) -> String {
     }
 }
 
-/// Points as people write them: `1`, `0.5`.
-pub fn points(points: f64) -> String {
-    crate::judge::outcome::seconds_text(points)
-}
-
 /// The part's verdict in one line: `PASS 1/1: summary`, `FAIL 0/2 (deadlock): summary` (a
 /// summary quoting a message of several lines goes on behind a gutter).
 pub fn verdict_line(part: &PartReport) -> String {
-    let score = format!("{}/{}", points(part.points), points(part.max_points));
+    let score = format!(
+        "{}/{}",
+        fmt::points(part.points),
+        fmt::points(part.max_points)
+    );
     let summary = continued(&part.summary, &format!("  {GUTTER}"));
     if part.passed {
         format!("PASS {score}: {summary}")
     } else {
-        format!(
-            "FAIL {score} ({}): {summary}",
-            part.failure.as_deref().unwrap_or("failed"),
-        )
+        format!("FAIL {score} ({}): {summary}", part.failure_name(),)
     }
 }
 
@@ -51,7 +47,7 @@ pub fn part_body(report: &Report, part: &PartReport, with_output: bool) -> Strin
     let mut sections: Vec<String> = Vec::new();
     // A crate that does not build gives each part the compiler's message on the report.
     let details = part.details.as_deref().or_else(|| {
-        (part.failure.as_deref() == Some("build-error"))
+        (part.failure == Some(FailureKind::BuildError))
             .then_some(report.build.details.as_deref())
             .flatten()
     });
@@ -59,23 +55,7 @@ pub fn part_body(report: &Report, part: &PartReport, with_output: bool) -> Strin
         sections.push(indent(&tail(details, DETAIL_LINES)));
     }
     if !part.credit.is_empty() {
-        let mut text = String::from("partial credit:\n");
-        for group in &part.credit {
-            let _ = writeln!(
-                text,
-                "  {} {}: {}/{}{}",
-                if group.passed { '✓' } else { '✗' },
-                group.name,
-                points(group.points),
-                points(group.max_points),
-                if group.passed {
-                    String::new()
-                } else {
-                    format!(" ({})", continued(&group.summary, &format!("    {GUTTER}")))
-                }
-            );
-        }
-        sections.push(text);
+        sections.push(credit(part));
     }
     if !part.runs.is_empty() {
         sections.push(matrix(part));
@@ -94,31 +74,7 @@ pub fn part_body(report: &Report, part: &PartReport, with_output: bool) -> Strin
         }
     }
     if !part.passed {
-        let failed: Vec<&RunReport> = part
-            .runs
-            .iter()
-            .filter(|r| !matches!(r.outcome.as_str(), "pass" | "not-run"))
-            .collect();
-        if !failed.is_empty() {
-            let mut text = String::from("runs that did not pass:\n");
-            for run in failed.iter().take(FAILED_RUNS) {
-                let detail = run
-                    .detail
-                    .as_deref()
-                    .filter(|d| !said.iter().any(|s| s.contains(d)))
-                    .unwrap_or("");
-                let _ = writeln!(
-                    text,
-                    "  {}: {}{}{}",
-                    cell_name(run),
-                    run.outcome,
-                    if detail.is_empty() { "" } else { ": " },
-                    continued(detail, &format!("    {GUTTER}"))
-                );
-            }
-            if failed.len() > FAILED_RUNS {
-                let _ = writeln!(text, "  and {} more", failed.len() - FAILED_RUNS);
-            }
+        if let Some(text) = failed_runs(part, &said) {
             sections.push(text);
         }
         if let Some(output) = deciding_output(part).filter(|_| with_output) {
@@ -129,6 +85,60 @@ pub fn part_body(report: &Report, part: &PartReport, with_output: bool) -> Strin
         }
     }
     sections.join("\n")
+}
+
+/// `partial credit:` and a line per group of runs.
+fn credit(part: &PartReport) -> String {
+    let mut text = String::from("partial credit:\n");
+    for group in &part.credit {
+        let _ = writeln!(
+            text,
+            "  {} {}: {}/{}{}",
+            if group.passed { '✓' } else { '✗' },
+            group.name,
+            fmt::points(group.points),
+            fmt::points(group.max_points),
+            if group.passed {
+                String::new()
+            } else {
+                format!(" ({})", continued(&group.summary, &format!("    {GUTTER}")))
+            }
+        );
+    }
+    text
+}
+
+/// `runs that did not pass:` and a line per such run (the first few), leaving out the details
+/// already `said`; `None` when every run passed or was not run.
+fn failed_runs(part: &PartReport, said: &[&str]) -> Option<String> {
+    let failed: Vec<&RunReport> = part
+        .runs
+        .iter()
+        .filter(|r| !matches!(r.outcome, OutcomeKind::Pass | OutcomeKind::NotRun))
+        .collect();
+    if failed.is_empty() {
+        return None;
+    }
+    let mut text = String::from("runs that did not pass:\n");
+    for run in failed.iter().take(FAILED_RUNS) {
+        let detail = run
+            .detail
+            .as_deref()
+            .filter(|d| !said.iter().any(|s| s.contains(d)))
+            .unwrap_or("");
+        let _ = writeln!(
+            text,
+            "  {}: {}{}{}",
+            cell_name(run),
+            run.outcome.name(),
+            if detail.is_empty() { "" } else { ": " },
+            continued(detail, &format!("    {GUTTER}"))
+        );
+    }
+    if failed.len() > FAILED_RUNS {
+        let _ = writeln!(text, "  and {} more", failed.len() - FAILED_RUNS);
+    }
+    Some(text)
 }
 
 /// The verdict line and the body: the whole text of a part.
@@ -147,29 +157,20 @@ pub fn deciding_output(part: &PartReport) -> Option<&str> {
     part.runs
         .iter()
         .find(|r| {
-            Some(r.outcome.as_str()) == part.failure.as_deref()
-                && r.outcome != "not-implemented"
-                && r.output.is_some()
+            part.decided_by(r) && r.outcome != OutcomeKind::NotImplemented && r.output.is_some()
         })
         .and_then(|r| r.output.as_deref())
 }
 
 /// `2 ranks, 1 000 elements per block` (`, zero-buffer mode` when not standard).
 pub fn cell_name(run: &RunReport) -> String {
-    let elements = if run.scaling_factor == 1 {
-        "element"
-    } else {
-        "elements"
-    };
-    let mode = if run.mode == "standard" {
-        String::new()
-    } else {
-        format!(", {} mode", run.mode)
+    let mode = match run.mode {
+        Mode::Standard => String::new(),
+        Mode::ZeroBuffer => format!(", {} mode", run.mode.as_str()),
     };
     format!(
-        "{} ranks, {} {elements} per block{mode}",
-        run.ranks,
-        thousands(run.scaling_factor)
+        "{}{mode}",
+        fmt::ranks_and_size(run.ranks, run.scaling_factor)
     )
 }
 
@@ -179,11 +180,11 @@ fn explained_run(part: &PartReport) -> Option<(&RunReport, &str)> {
     let run = if part.passed {
         part.runs
             .iter()
-            .find(|r| r.diagnosis.is_some() && r.mode == "standard")
+            .find(|r| r.diagnosis.is_some() && r.mode == Mode::Standard)
     } else {
         part.runs
             .iter()
-            .find(|r| r.diagnosis.is_some() && Some(r.outcome.as_str()) == part.failure.as_deref())
+            .find(|r| r.diagnosis.is_some() && part.decided_by(r))
             .or_else(|| part.runs.iter().find(|r| r.diagnosis.is_some()))
     }?;
     Some((run, run.diagnosis.as_ref()?.explanation.as_str()))
@@ -193,50 +194,24 @@ fn explained_run(part: &PartReport) -> Option<(&RunReport, &str)> {
 /// the legend of the symbols used.
 pub fn matrix(part: &PartReport) -> String {
     const WIDTH: usize = 11;
-    let mut sizes: Vec<u64> = part.runs.iter().map(|r| r.scaling_factor).collect();
-    sizes.sort_unstable();
-    sizes.dedup();
-    let mut rows: Vec<(&str, u32)> = part
-        .runs
-        .iter()
-        .map(|r| (r.mode.as_str(), r.ranks))
-        .collect();
-    rows.sort_by_key(|&(mode, ranks)| (mode != "standard", ranks));
-    rows.dedup();
+    let sizes = table::sizes(part);
     let mut text = format!("{:<16}", "ranks \\ size");
     for sf in &sizes {
         let _ = write!(text, "{:>WIDTH$}", thousands(*sf));
     }
     text.push('\n');
-    for (mode, ranks) in rows {
-        let label = if mode == "standard" {
-            ranks.to_string()
-        } else {
-            format!("{ranks} {mode}")
-        };
-        let mut line = format!("{label:<16}");
+    for row in table::rows(part) {
+        let mut line = format!("{:<16}", table::row_label(row.0, row.1));
         for sf in &sizes {
-            let cell = part
-                .runs
-                .iter()
-                .find(|r| r.ranks == ranks && r.mode == mode && r.scaling_factor == *sf)
-                .map(|r| {
-                    let time = r.seconds.map(format_duration).unwrap_or_default();
-                    format!("{} {time}", symbol(&r.outcome))
-                        .trim_end()
-                        .to_string()
-                })
+            let cell = table::run_at(part, row, *sf)
+                .map(table::cell)
                 .unwrap_or_default();
             let _ = write!(line, "{cell:>WIDTH$}");
         }
         text.push_str(line.trim_end());
         text.push('\n');
     }
-    let legend: Vec<String> = OUTCOMES
-        .iter()
-        .filter(|(name, _, _)| part.runs.iter().any(|r| r.outcome == *name))
-        .map(|(_, symbol, words)| format!("{symbol} {words}"))
-        .collect();
+    let legend = table::legend(part.runs.iter());
     let _ = writeln!(text, "legend: {}", legend.join("  "));
     text
 }

@@ -3,7 +3,7 @@
 
 use super::graph::{Analysis, Status};
 use super::records::{Call, Peer, RankSnapshot, Wait};
-use crate::judge::outcome::thousands;
+use crate::fmt::thousands;
 use mpi_grade_protocol::trace::{Func, WaitKind};
 use serde::Serialize;
 
