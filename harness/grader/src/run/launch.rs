@@ -81,6 +81,39 @@ pub struct LaunchRecord {
     pub aborted: Option<(u32, i32)>,
 }
 
+impl LaunchRecord {
+    /// The job's output as shown with a failure: stderr then stdout, each as captured.
+    pub fn job_output(&self) -> Option<String> {
+        let mut text = String::new();
+        for (name, captured) in [("stderr", &self.stderr), ("stdout", &self.stdout)] {
+            if !captured.is_empty() {
+                text.push_str(&format!(
+                    "--- {name} ({} bytes) ---\n{}\n",
+                    captured.total_bytes,
+                    captured.text.trim_end()
+                ));
+            }
+        }
+        (!text.is_empty()).then_some(text)
+    }
+
+    /// The last lines of the job's output (or its status when it printed nothing), for the
+    /// error of a job that did not start.
+    pub fn last_lines(&self) -> String {
+        let text = format!(
+            "{}\n{}",
+            self.stderr.tail_lines(10),
+            self.stdout.tail_lines(5)
+        );
+        let text = text.trim();
+        if text.is_empty() {
+            format!("no output, status {:?}", self.status)
+        } else {
+            text.to_string()
+        }
+    }
+}
+
 /// Runs the launch until it ends. `watch` is called at every poll and may end it.
 pub fn run(
     launch: &Launch<'_>,

@@ -15,16 +15,14 @@ use crate::error::Result;
 use crate::judge::cell::{self, CellResult};
 use crate::judge::outcome::{Cell, NotRun, Outcome};
 use crate::mpi::Launcher;
-use crate::run::launch::{self, Launch};
-use crate::run::rundir::RunDir;
+use crate::run::cells::{LaunchPlan, Launches, MpiLaunches};
+use crate::run::launch::Ending;
 use crate::trace::usage::{cell_problem, Usage};
-use crate::trace::LaunchTrace;
 use mpi_grade_protocol::payload;
 use mpi_grade_protocol::run::{self, Mode, Plan, PlannedCell};
 use mpi_grade_protocol::trace::MAX_CELLS;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// What happened to a cell: its result, and what it called when it was traced.
 #[derive(Debug, Clone)]
@@ -158,12 +156,34 @@ pub struct Batch {
 }
 
 impl Matrix<'_> {
-    /// Runs every cell of every rank count.
+    /// The real launches of this matrix: under `mpiexec`.
+    fn mpi(&self) -> MpiLaunches<'_> {
+        MpiLaunches {
+            launcher: self.launcher,
+            driver: self.driver,
+            tracer: self.tracer,
+            submission: self.submission,
+            scratch: &self.scratch,
+            limits: self.limits,
+            jail: self.jail,
+            keep_runs: self.keep_runs,
+        }
+    }
+
+    /// Runs every cell of every rank count under `mpiexec`.
     pub fn run(&self) -> Result<MatrixRun> {
-        let mut results = Results::new();
-        let mut launches = 0;
-        let mut library = None;
-        let mut warnings = Vec::new();
+        self.run_with(&mut self.mpi())
+    }
+
+    /// Runs every cell of every rank count through `launches`: each rank count's queue of
+    /// cells, launch after launch, until every cell has an outcome.
+    pub fn run_with(&self, launches: &mut dyn Launches) -> Result<MatrixRun> {
+        let mut run = MatrixRun {
+            results: Results::new(),
+            launches: 0,
+            library: None,
+            warnings: Vec::new(),
+        };
         let mut not_implemented: HashSet<String> = HashSet::new();
         for &ranks in &self.challenge.ranks {
             let mut queue = cells_for(self.challenge, &self.parts, ranks);
@@ -173,7 +193,8 @@ impl Matrix<'_> {
                     .into_iter()
                     .partition(|c| not_implemented.contains(&c.part));
                 for cell in skip {
-                    results.insert(cell, skipped(NotRun::PartNotImplemented));
+                    run.results
+                        .insert(cell, skipped(NotRun::PartNotImplemented));
                 }
                 queue = keep;
                 if queue.is_empty() {
@@ -181,15 +202,15 @@ impl Matrix<'_> {
                 }
                 if crate::run::interrupt::requested() {
                     for cell in queue.drain(..) {
-                        results.insert(cell, skipped(NotRun::Interrupted));
+                        run.results.insert(cell, skipped(NotRun::Interrupted));
                     }
                     break;
                 }
                 let rest = queue.split_off(queue.len().min(MAX_CELLS));
-                let batch = self.launch(ranks, &queue, launches)?;
-                launches += 1;
-                library = library.or(batch.library);
-                warnings.extend(
+                let batch = self.launch_with(launches, ranks, &queue, run.launches)?;
+                run.launches += 1;
+                run.library = run.library.or(batch.library);
+                run.warnings.extend(
                     batch
                         .survivors
                         .map(|s| format!("processes of a launch could not be stopped: {s}")),
@@ -199,60 +220,36 @@ impl Matrix<'_> {
                     if matches!(record.result.outcome, Outcome::NotImplemented(_)) {
                         not_implemented.insert(cell.part.clone());
                     }
-                    results.insert(cell, record);
+                    run.results.insert(cell, record);
                 }
                 queue = batch.requeue.into_iter().chain(rest).collect();
             }
         }
-        Ok(MatrixRun {
-            results,
-            launches,
-            library,
-            warnings,
-        })
+        Ok(run)
     }
 
-    /// Runs `cells` (at most `MAX_CELLS`, all at `ranks` ranks) in one launch, numbered
-    /// `index` among this matrix's launches.
+    /// Runs `cells` (at most `MAX_CELLS`, all at `ranks` ranks) in one launch under `mpiexec`,
+    /// numbered `index` among this matrix's launches.
     pub fn launch(&self, ranks: u32, cells: &[Cell], index: u32) -> Result<Batch> {
+        self.launch_with(&mut self.mpi(), ranks, cells, index)
+    }
+
+    /// Runs `cells` in one launch through `launches` and judges what it yielded.
+    pub fn launch_with(
+        &self,
+        launches: &mut dyn Launches,
+        ranks: u32,
+        cells: &[Cell],
+        index: u32,
+    ) -> Result<Batch> {
         let plan = plan(self.challenge, self.seed, index, ranks, cells, &self.parts);
+        let planned = plan.cells.clone();
         let keys = launch_keys(self.seed, index, ranks);
-        let run_dir = RunDir::create(&self.scratch.join(format!("launch-{index}")), plan, keys)?;
-        let trace = match self.tracer {
-            Some(_) => Some(LaunchTrace::create(
-                &run_dir.path,
-                ranks,
-                Some(self.submission),
-            )?),
-            None => None,
-        };
-        if let Some(jail) = self.jail {
-            jail.give_run_files(&run_dir.path)?;
-        }
-        let launch = Launch {
-            jail: self.jail,
-            launcher: self.launcher,
-            program: self.driver,
-            args: &[],
-            ranks,
-            env: rank_env(trace.as_ref()),
-            preload: self.tracer,
-            capture: Some(self.limits.output_bytes),
-            launch_seconds: self.limits.launch_seconds,
-            cells: Some((&run_dir, self.limits.cell_seconds)),
-        };
-        let hang_after = Duration::from_secs_f64(self.limits.hang_seconds);
-        let mut record = match &trace {
-            Some(trace) => launch::run(&launch, &mut trace.watcher(hang_after))?,
-            None => launch::run(&launch, &mut |_| None)?,
-        };
-        record.self_exit = trace.as_ref().and_then(LaunchTrace::self_exit);
-        record.aborted = trace.as_ref().and_then(LaunchTrace::aborted);
-        let events = record.events.as_ref().expect("a graded launch has events");
-        if !events.ranks.iter().any(|r| r.ready()) && record.ending != launch::Ending::Interrupted {
+        let mut evidence = launches.launch(LaunchPlan { index, plan, keys })?;
+        if !evidence.started && evidence.ending != Ending::Interrupted {
             return Err(crate::error::Error::Other(format!(
                 "mpiexec could not start the job ({ranks} ranks): {}",
-                last_lines(&record)
+                evidence.tail
             )));
         }
         let expects_deadlock = |function: &str| {
@@ -260,42 +257,14 @@ impl Matrix<'_> {
                 .iter()
                 .any(|p| p.function == function && p.expect == Expect::Deadlock)
         };
-        let classified = cell::classify(&run_dir, &record, self.launcher, &expects_deadlock);
-        if !self.keep_runs {
-            run_dir.remove_keys();
-            run_dir.remove_results();
-        }
+        let classified = cell::classify(&planned, &evidence, &expects_deadlock);
         let settled = classified
             .results
             .into_iter()
-            .map(|mut result| {
-                // Counts cover every repetition: report them per call.
-                let calls = result.timing.map_or(1, |t| t.repetitions);
-                let usage = match (&trace, &result.outcome) {
-                    (Some(trace), outcome) if !matches!(outcome, Outcome::NotRun(_)) => {
-                        let usage = trace.usage(result.index);
-                        // Right blocks are not enough: they must have come through MPI calls
-                        // the tracer saw, between the runtime's marks only.
-                        if result.outcome == Outcome::Pass {
-                            let cell = &cells[result.index as usize];
-                            if let Some((rank, problem)) =
-                                cell_problem(&usage, ranks, cell.scaling_factor, calls)
-                            {
-                                result.outcome =
-                                    Outcome::WrongResult(crate::judge::outcome::WrongResult {
-                                        rank,
-                                        problem,
-                                    });
-                            }
-                        }
-                        Some(usage.per_call(calls))
-                    }
-                    _ => None,
-                };
-                (
-                    cells[result.index as usize].clone(),
-                    CellRecord { result, usage },
-                )
+            .map(|result| {
+                let cell = &cells[result.index as usize];
+                let usage = evidence.usage.remove(&result.index);
+                (cell.clone(), with_usage(result, usage, ranks, cell))
             })
             .collect();
         Ok(Batch {
@@ -305,30 +274,34 @@ impl Matrix<'_> {
                 .iter()
                 .map(|&i| cells[i as usize].clone())
                 .collect(),
-            library: events.library().map(str::to_string),
-            survivors: record.survivors.as_ref().map(ToString::to_string),
-            seconds: record.seconds,
+            library: evidence.library,
+            survivors: evidence.survivors,
+            seconds: evidence.seconds,
         })
     }
 }
 
-/// The environment a graded launch adds for its ranks.
-fn rank_env(trace: Option<&LaunchTrace>) -> Vec<(String, String)> {
-    let mut env = trace.map(|t| t.rank_env(false, false)).unwrap_or_default();
-    // The runtime makes each rank non-dumpable, so that no other process of the sandbox user
-    // reads its memory. The libraries' intra-node single copy (CMA) reads the peer's memory with
-    // process_vm_readv, which that forbids: Open MPI's vader then fails every large message
-    // ("Read -1, expected 80000, errno = 1"), UCX (MPICH's) aborts. Their other shared-memory
-    // paths copy through shared segments instead.
-    for (var, value) in [
-        ("UCX_TLS", "^cma"),
-        ("OMPI_MCA_btl_vader_single_copy_mechanism", "none"),
-    ] {
-        if std::env::var_os(var).is_none() {
-            env.push((var.to_string(), value.to_string()));
+/// A cell's record: its result with what it called (traced cells that ran). A passing cell's
+/// right blocks are not enough: they must have come through MPI calls the tracer saw, between
+/// the runtime's marks only.
+fn with_usage(mut result: CellResult, usage: Option<Usage>, ranks: u32, cell: &Cell) -> CellRecord {
+    // Counts cover every repetition: report them per call.
+    let calls = result.timing.map_or(1, |t| t.repetitions);
+    let usage = match usage {
+        Some(usage) if !matches!(result.outcome, Outcome::NotRun(_)) => {
+            if result.outcome == Outcome::Pass {
+                if let Some((rank, problem)) =
+                    cell_problem(&usage, ranks, cell.scaling_factor, calls)
+                {
+                    result.outcome =
+                        Outcome::WrongResult(crate::judge::outcome::WrongResult { rank, problem });
+                }
+            }
+            Some(usage.per_call(calls))
         }
-    }
-    env
+        _ => None,
+    };
+    CellRecord { result, usage }
 }
 
 fn skipped(why: NotRun) -> CellRecord {
@@ -340,20 +313,6 @@ fn skipped(why: NotRun) -> CellRecord {
             output: None,
         },
         usage: None,
-    }
-}
-
-fn last_lines(record: &launch::LaunchRecord) -> String {
-    let text = format!(
-        "{}\n{}",
-        record.stderr.tail_lines(10),
-        record.stdout.tail_lines(5)
-    );
-    let text = text.trim();
-    if text.is_empty() {
-        format!("no output, status {:?}", record.status)
-    } else {
-        text.to_string()
     }
 }
 

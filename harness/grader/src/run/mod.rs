@@ -3,6 +3,7 @@
 //! and the measurements (baselines, eager-limit probe) a grade compares with.
 
 pub mod capture;
+pub mod cells;
 pub mod compare;
 pub mod interrupt;
 pub mod launch;
