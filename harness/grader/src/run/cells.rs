@@ -174,3 +174,88 @@ fn rank_env(trace: Option<&LaunchTrace>) -> Vec<(String, String)> {
     }
     env
 }
+
+/// A scripted stand-in for `mpiexec`, for tests of the matrix and the judge without MPI.
+#[cfg(test)]
+pub mod scripted {
+    use super::{LaunchPlan, Launches};
+    use crate::error::Result;
+    use crate::judge::cell::Evidence;
+    use crate::judge::outcome::Outcome;
+    use crate::run::launch::Ending;
+    use mpi_grade_protocol::run::{Plan, PlannedCell};
+    use std::collections::VecDeque;
+
+    /// One scripted launch: the evidence it yields for the plan it is given.
+    pub type Step = Box<dyn FnMut(&Plan) -> Evidence>;
+
+    /// Launches that return scripted evidence, one step per launch, and record the plans.
+    #[derive(Default)]
+    pub struct Scripted {
+        steps: VecDeque<Step>,
+        /// Used after the steps run out, for every further launch.
+        pub then: Option<Step>,
+        /// The plan of every launch, in order.
+        pub plans: Vec<Plan>,
+    }
+
+    impl Scripted {
+        /// Launches that yield `steps`' evidence in turn, then `then`'s for every further one.
+        pub fn new(steps: Vec<Step>, then: Option<Step>) -> Scripted {
+            Scripted {
+                steps: steps.into(),
+                then,
+                plans: Vec::new(),
+            }
+        }
+    }
+
+    impl Launches for Scripted {
+        fn launch(&mut self, request: LaunchPlan) -> Result<Evidence> {
+            assert_eq!(request.keys.len(), request.plan.ranks as usize);
+            self.plans.push(request.plan.clone());
+            let step = match self.steps.pop_front() {
+                Some(mut step) => step(&request.plan),
+                None => (self
+                    .then
+                    .as_mut()
+                    .expect("a launch the script did not expect"))(
+                    &request.plan
+                ),
+            };
+            Ok(step)
+        }
+    }
+
+    /// A launch whose first `completed` cells passed, ended as `ending`, with nothing else said.
+    pub fn evidence(completed: usize, ending: Ending) -> Evidence {
+        Evidence {
+            completed: vec![(Outcome::Pass, None); completed],
+            panic: None,
+            ending,
+            launcher_said: None,
+            aborted: None,
+            self_exit: None,
+            first_gone: None,
+            status: None,
+            rank_pids: Vec::new(),
+            output: None,
+            started: true,
+            tail: String::new(),
+            library: None,
+            survivors: None,
+            seconds: 0.25,
+            usage: Default::default(),
+        }
+    }
+
+    /// How many cells of `plan` come before the first that `stop` picks (all of them if none).
+    pub fn before(plan: &Plan, stop: impl Fn(&PlannedCell) -> bool) -> usize {
+        plan.cells.iter().position(stop).unwrap_or(plan.cells.len())
+    }
+
+    /// A launch that passes every cell of its plan and exits.
+    pub fn all_pass() -> Step {
+        Box::new(|plan: &Plan| evidence(plan.cells.len(), Ending::Exited))
+    }
+}
