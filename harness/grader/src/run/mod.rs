@@ -11,3 +11,4 @@ pub mod matrix;
 pub mod probe;
 pub mod procs;
 pub mod rundir;
+pub mod supervisor;
