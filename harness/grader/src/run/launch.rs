@@ -29,9 +29,17 @@ pub enum Ending {
     /// `mpiexec` exited by itself.
     Exited,
     /// A cell ran past the cell time limit.
-    CellTimeout { cell: u32, seconds: f64 },
+    CellTimeout {
+        /// The plan index of the cell.
+        cell: u32,
+        /// The cell time limit.
+        seconds: f64,
+    },
     /// The whole job ran past the launch time limit.
-    LaunchTimeout { seconds: f64 },
+    LaunchTimeout {
+        /// The launch time limit.
+        seconds: f64,
+    },
     /// The watcher found a deadlock, a hang or a vanished rank.
     Stalled(Box<Finding>),
     /// Ctrl-C or SIGTERM.
@@ -40,9 +48,13 @@ pub enum Ending {
 
 /// What to launch.
 pub struct Launch<'a> {
+    /// The MPI implementation's launcher.
     pub launcher: &'a Launcher,
+    /// The program every rank runs.
     pub program: &'a Path,
+    /// Its arguments.
     pub args: &'a [String],
+    /// How many ranks.
     pub ranks: u32,
     /// Environment of the ranks.
     pub env: Vec<(String, String)>,
@@ -50,6 +62,7 @@ pub struct Launch<'a> {
     pub preload: Option<&'a Path>,
     /// Capture output (capped at this many bytes per stream); `None` passes it through.
     pub capture: Option<usize>,
+    /// The time limit of the whole launch.
     pub launch_seconds: f64,
     /// A graded launch: its run directory (plan and events) and the cell time limit.
     pub cells: Option<(&'a RunDir, f64)>,
@@ -62,11 +75,15 @@ pub struct Launch<'a> {
 pub struct LaunchRecord {
     /// The ranks' events (graded launches).
     pub events: Option<Events>,
+    /// Why the launch ended.
     pub ending: Ending,
     /// `mpiexec`'s exit status.
     pub status: Option<ExitStatus>,
+    /// `mpiexec`'s standard output, as captured.
     pub stdout: Captured,
+    /// Its standard error, as captured.
     pub stderr: Captured,
+    /// Wall time of the launch.
     pub seconds: f64,
     /// Processes that could not be stopped (should never happen; reported loudly).
     pub survivors: Option<Survivors>,

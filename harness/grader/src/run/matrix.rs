@@ -27,7 +27,9 @@ use std::path::{Path, PathBuf};
 /// What happened to a cell: its result, and what it called when it was traced.
 #[derive(Debug, Clone)]
 pub struct CellRecord {
+    /// The cell's result.
     pub result: CellResult,
+    /// What the cell called, per call (traced cells that ran).
     pub usage: Option<Usage>,
 }
 
@@ -111,17 +113,23 @@ pub fn launch_keys(seed: u64, launch: u32, ranks: u32) -> Vec<payload::Key> {
 
 /// Everything a matrix run needs besides the cells.
 pub struct Matrix<'a> {
+    /// The challenge graded.
     pub challenge: &'a Challenge,
+    /// The parts to run.
     pub parts: Vec<&'a Part>,
+    /// The MPI implementation's launcher.
     pub launcher: &'a Launcher,
+    /// The driver program the ranks run.
     pub driver: &'a Path,
     /// The tracer library; without it, stalls are only seen as time-outs.
     pub tracer: Option<&'a Path>,
     /// The student's crate (for source lines in diagnoses).
     pub submission: &'a Path,
+    /// The grade's seed (run ids and payload keys).
     pub seed: u64,
     /// Where the launches' run directories go.
     pub scratch: PathBuf,
+    /// The time and output limits.
     pub limits: &'a Limits,
     /// Called after each launch with the rank count and the number of cells settled.
     pub progress: &'a dyn Fn(u32, usize, usize, f64),
@@ -133,7 +141,9 @@ pub struct Matrix<'a> {
 
 /// What running the matrix produced.
 pub struct MatrixRun {
+    /// Every cell's outcome.
     pub results: Results,
+    /// How many launches ran.
     pub launches: u32,
     /// `MPI_Get_library_version` as reported by a rank.
     pub library: Option<String>,

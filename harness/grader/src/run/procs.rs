@@ -142,11 +142,17 @@ pub const LAUNCH_MARKER_VAR: &str = "MPI_GRADE_LAUNCH";
 /// One line of `/proc/<pid>/stat`, the fields we need.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProcStat {
+    /// Process id.
     pub pid: i32,
+    /// Command name.
     pub comm: String,
+    /// State letter (`R`, `S`, `Z`...).
     pub state: char,
+    /// Parent process id.
     pub ppid: i32,
+    /// Process group.
     pub pgrp: i32,
+    /// Session.
     pub session: i32,
 }
 
