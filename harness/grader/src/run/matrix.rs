@@ -7,6 +7,9 @@
 //! When a launch ends early, a new one runs the cells it cut short, until every cell has an
 //! outcome. Every launch settles at least one cell, so this ends.
 //!
+//! Each launch goes through [`Launches`]: `mpiexec` in a grade, a script in the tests below,
+//! which drive the cell ladder and the re-queue without MPI.
+//!
 //! With zero-buffer mode on, each part also gets one cell per rank count at the smallest size
 //! in which every standard send is synchronous, after its ordinary cells.
 

@@ -1,6 +1,8 @@
-//! Run: the matrix of cells planned into launches, one `mpiexec` launch watched and stopped,
-//! the processes it started, their captured output, the run directory ranks report through,
-//! and the measurements (baselines, eager-limit probe) a grade compares with.
+//! Run: the matrix of cells planned into launches (through the `cells::Launches` seam, real
+//! or scripted), one `mpiexec` launch watched and stopped, the job supervisor every child of
+//! the grader runs under, the processes it started, their captured output, the run directory
+//! ranks report through, and the measurements (baselines, eager-limit probe) a grade compares
+//! with.
 
 pub mod capture;
 pub mod cells;
