@@ -56,6 +56,9 @@ pub struct Start<'a> {
 /// A running job the grader started.
 pub struct Job {
     child: Child,
+    /// The command lives as long as the job: what the sandbox attached to it (the cgroup of a
+    /// confined build) must not be dropped, and so killed, while the job runs.
+    command: Command,
     started: Instant,
     marker: String,
     name: String,
@@ -127,6 +130,7 @@ impl Job {
         });
         Ok(Job {
             child,
+            command,
             started,
             marker: start.marker.to_string(),
             name: start.name.to_string(),
@@ -172,6 +176,8 @@ impl Job {
             Some((out, err)) => (out.finish(reader_timeout), err.finish(reader_timeout)),
             None => (Captured::default(), Captured::default()),
         };
+        // Only now, the job reaped and its output read, what the command holds goes.
+        drop(self.command);
         Finished {
             status,
             stdout,
@@ -257,6 +263,38 @@ mod tests {
         assert!(procs::launch_members(&procs::scan(), leader, &marker)
             .iter()
             .all(|p| !p.is_alive()));
+    }
+
+    #[test]
+    fn what_the_confine_step_attaches_lives_until_the_job_is_finished() {
+        use std::sync::atomic::AtomicBool;
+        use std::sync::Arc;
+        /// Stands for the cgroup a confined build's command holds.
+        struct Held(Arc<AtomicBool>);
+        impl Drop for Held {
+            fn drop(&mut self) {
+                self.0.store(true, Ordering::SeqCst);
+            }
+        }
+        let dropped = Arc::new(AtomicBool::new(false));
+        let held = Held(dropped.clone());
+        let marker = marker(Kind::Launch);
+        let mut job = Job::start(sh("sleep 0.2"), &start(Kind::Build, &marker), |command| {
+            // SAFETY: the closure makes no call at all.
+            unsafe {
+                command.pre_exec(move || {
+                    let _ = &held;
+                    Ok(())
+                });
+            }
+            Ok(())
+        })
+        .unwrap();
+        assert!(!dropped.load(Ordering::SeqCst));
+        let status = job.wait_timeout(Duration::from_secs(10)).unwrap();
+        assert!(!dropped.load(Ordering::SeqCst));
+        job.finish(status, Duration::from_secs(1));
+        assert!(dropped.load(Ordering::SeqCst));
     }
 
     #[test]
