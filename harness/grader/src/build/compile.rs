@@ -19,17 +19,16 @@
 use crate::config::Kind;
 use crate::error::{Error, Result};
 use crate::mpi::Launcher;
-use crate::run::capture::{self, Captured};
+use crate::run::capture::Captured;
+use crate::run::supervisor::{self, Job};
 use crate::sandbox::builds::BuildJail;
 use regex::Regex;
 use serde::Deserialize;
 use std::fs::File;
 use std::os::unix::io::AsRawFd;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
-use wait_timeout::ChildExt;
 
 /// Prefix of the driver package; the rest names the submission and functions it was built for.
 const DRIVER_PREFIX: &str = "mpi-grade-driver";
@@ -444,62 +443,48 @@ impl BuildCache {
     fn cargo(&self, args: &[&str], run: CargoRun<'_>) -> Result<CargoBuild> {
         let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
         // The build runs the student's build.rs and proc macros: tag every process it starts.
-        let marker = format!("{}-build", std::process::id());
+        let marker = supervisor::marker(supervisor::Kind::Build);
         let mut command = Command::new(cargo);
         command
             .args(args)
             .current_dir(&self.root)
             .env("CARGO_TARGET_DIR", self.root.join("target"))
-            .envs(self.launcher.build_env())
-            .env(crate::run::procs::LAUNCH_MARKER_VAR, &marker)
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .process_group(0);
-        // SAFETY: die_with_parent only makes async-signal-safe calls. The build runs the
-        // student's build.rs and proc macros: they must not outlive the grader.
-        unsafe {
-            command.pre_exec(crate::run::procs::die_with_parent);
-        }
-        match run {
-            CargoRun::Plain => {}
-            CargoRun::Trusted(jail) => jail.trusted_env(&mut command),
-            CargoRun::Jailed(jail) => {
-                command.env("CARGO_TARGET_DIR", jail.target_dir(&self.root));
-                jail.confine(&mut command, &self.root)?
+            .envs(self.launcher.build_env());
+        let start = supervisor::Start {
+            kind: supervisor::Kind::Build,
+            marker: &marker,
+            capture: Some((16 << 20, 64 << 10)),
+            name: "cargo",
+            cannot_start: "cannot run cargo".into(),
+        };
+        let mut job = Job::start(command, &start, |command| {
+            match run {
+                CargoRun::Plain => {}
+                CargoRun::Trusted(jail) => jail.trusted_env(command),
+                CargoRun::Jailed(jail) => {
+                    command.env("CARGO_TARGET_DIR", jail.target_dir(&self.root));
+                    jail.confine(command, &self.root)?
+                }
             }
-        }
-        let mut child = command.spawn().map_err(Error::io("cannot run cargo"))?;
-        let _tracked = crate::run::procs::track_leader(child.id() as i32);
-        let stdout = capture::spawn_reader(child.stdout.take().expect("piped"), 16 << 20);
-        let stderr = capture::spawn_reader(child.stderr.take().expect("piped"), 64 << 10);
+            Ok(())
+        })?;
         let limit = match run {
             CargoRun::Trusted(_) => OWN_BUILD_LIMIT,
             CargoRun::Plain | CargoRun::Jailed(_) => self.time_limit,
         };
-        let status = child
-            .wait_timeout(limit)
-            .map_err(Error::io("cannot wait for cargo"))?;
+        let status = job.wait_timeout(limit)?;
         let timed_out = status.is_none();
         if timed_out {
-            let group = child.id() as i32;
-            crate::run::procs::stop_launch(
-                group,
-                &marker,
-                Duration::from_millis(200),
-                Duration::from_secs(5),
-            )
-            .ok();
-            let _ = child.wait();
+            job.stop(Duration::from_millis(200), Duration::from_secs(5))
+                .ok();
         }
-        let stdout = stdout.finish(Duration::from_secs(2));
-        let stderr = stderr.finish(Duration::from_secs(2));
-        let errors = parse_errors(&stdout);
+        let finished = job.finish(status, Duration::from_secs(2));
+        let errors = parse_errors(&finished.stdout);
         Ok(CargoBuild {
             success: status.is_some_and(|s| s.success()),
             timed_out: timed_out.then_some(limit),
             errors,
-            stderr,
+            stderr: finished.stderr,
         })
     }
 

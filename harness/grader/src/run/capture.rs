@@ -20,6 +20,7 @@ pub struct Captured {
 }
 
 impl Captured {
+    /// Whether nothing was captured.
     pub fn is_empty(&self) -> bool {
         self.total_bytes == 0
     }
@@ -42,6 +43,7 @@ pub struct CappedBuffer {
 }
 
 impl CappedBuffer {
+    /// A buffer that keeps at most `cap` bytes: the first half and the last half of them.
     pub fn new(cap: usize) -> CappedBuffer {
         CappedBuffer {
             head: Vec::new(),
@@ -52,6 +54,8 @@ impl CappedBuffer {
         }
     }
 
+    /// Appends `bytes`: the head fills first, then the tail keeps the latest bytes; every byte
+    /// is counted.
     pub fn push(&mut self, mut bytes: &[u8]) {
         self.total += bytes.len() as u64;
         let room = self.head_cap - self.head.len();

@@ -2,18 +2,18 @@
 //! limits, and whatever the caller's watcher sees), stop the job when it must end, and confirm
 //! that none of its processes is left.
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::mpi::{LaunchSpec, Launcher};
-use crate::run::capture::{self, Captured};
+use crate::run::capture::Captured;
 use crate::run::interrupt;
 use crate::run::procs::{self, Survivors};
 use crate::run::rundir::{Events, RunDir};
+use crate::run::supervisor::{self, Job, Kind, Start};
 use crate::trace::detect::Finding;
 use mpi_grade_protocol::run;
-use std::os::unix::process::CommandExt;
+use std::collections::HashMap;
 use std::path::Path;
-use std::process::{ExitStatus, Stdio};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::process::ExitStatus;
 use std::time::{Duration, Instant};
 
 /// How often the grader looks at a running launch.
@@ -29,9 +29,17 @@ pub enum Ending {
     /// `mpiexec` exited by itself.
     Exited,
     /// A cell ran past the cell time limit.
-    CellTimeout { cell: u32, seconds: f64 },
+    CellTimeout {
+        /// The plan index of the cell.
+        cell: u32,
+        /// The cell time limit.
+        seconds: f64,
+    },
     /// The whole job ran past the launch time limit.
-    LaunchTimeout { seconds: f64 },
+    LaunchTimeout {
+        /// The launch time limit.
+        seconds: f64,
+    },
     /// The watcher found a deadlock, a hang or a vanished rank.
     Stalled(Box<Finding>),
     /// Ctrl-C or SIGTERM.
@@ -40,9 +48,13 @@ pub enum Ending {
 
 /// What to launch.
 pub struct Launch<'a> {
+    /// The MPI implementation's launcher.
     pub launcher: &'a Launcher,
+    /// The program every rank runs.
     pub program: &'a Path,
+    /// Its arguments.
     pub args: &'a [String],
+    /// How many ranks.
     pub ranks: u32,
     /// Environment of the ranks.
     pub env: Vec<(String, String)>,
@@ -50,6 +62,7 @@ pub struct Launch<'a> {
     pub preload: Option<&'a Path>,
     /// Capture output (capped at this many bytes per stream); `None` passes it through.
     pub capture: Option<usize>,
+    /// The time limit of the whole launch.
     pub launch_seconds: f64,
     /// A graded launch: its run directory (plan and events) and the cell time limit.
     pub cells: Option<(&'a RunDir, f64)>,
@@ -62,11 +75,15 @@ pub struct Launch<'a> {
 pub struct LaunchRecord {
     /// The ranks' events (graded launches).
     pub events: Option<Events>,
+    /// Why the launch ended.
     pub ending: Ending,
     /// `mpiexec`'s exit status.
     pub status: Option<ExitStatus>,
+    /// `mpiexec`'s standard output, as captured.
     pub stdout: Captured,
+    /// Its standard error, as captured.
     pub stderr: Captured,
+    /// Wall time of the launch.
     pub seconds: f64,
     /// Processes that could not be stopped (should never happen; reported loudly).
     pub survivors: Option<Survivors>,
@@ -81,75 +98,68 @@ pub struct LaunchRecord {
     pub aborted: Option<(u32, i32)>,
 }
 
+impl LaunchRecord {
+    /// The job's output as shown with a failure: stderr then stdout, each as captured.
+    pub fn job_output(&self) -> Option<String> {
+        let mut text = String::new();
+        for (name, captured) in [("stderr", &self.stderr), ("stdout", &self.stdout)] {
+            if !captured.is_empty() {
+                text.push_str(&format!(
+                    "--- {name} ({} bytes) ---\n{}\n",
+                    captured.total_bytes,
+                    captured.text.trim_end()
+                ));
+            }
+        }
+        (!text.is_empty()).then_some(text)
+    }
+
+    /// The last lines of the job's output (or its status when it printed nothing), for the
+    /// error of a job that did not start.
+    pub fn last_lines(&self) -> String {
+        let text = format!(
+            "{}\n{}",
+            self.stderr.tail_lines(10),
+            self.stdout.tail_lines(5)
+        );
+        let text = text.trim();
+        if text.is_empty() {
+            format!("no output, status {:?}", self.status)
+        } else {
+            text.to_string()
+        }
+    }
+}
+
 /// Runs the launch until it ends. `watch` is called at every poll and may end it.
 pub fn run(
     launch: &Launch<'_>,
     watch: &mut dyn FnMut(Instant) -> Option<Finding>,
 ) -> Result<LaunchRecord> {
-    static LAUNCHES: AtomicU64 = AtomicU64::new(0);
-    let marker = format!(
-        "{}-{}",
-        std::process::id(),
-        LAUNCHES.fetch_add(1, Ordering::Relaxed)
-    );
-    let mut env = launch.env.clone();
-    if let Some((run_dir, _)) = launch.cells {
-        env.push((run::ENV_RUN_DIR.into(), run_dir.path.display().to_string()));
-    }
-    env.push((procs::LAUNCH_MARKER_VAR.into(), marker.clone()));
-    let spec = LaunchSpec {
-        ranks: launch.ranks,
-        program: launch.program,
-        args: launch.args,
-        env,
-        preload: launch.preload,
-    };
-    let mut command = launch.launcher.command(&spec);
-    command.stdin(Stdio::null());
-    if launch.capture.is_some() {
-        command.stdout(Stdio::piped()).stderr(Stdio::piped());
-    }
-    // SAFETY: setsid and prctl are async-signal-safe. The new session lets the grader find
-    // every process of this launch, and keeps a terminal's Ctrl-C from reaching the ranks
-    // directly. If the grader dies (even by SIGKILL), the launcher is killed, and both
-    // launchers take their ranks down with them.
-    unsafe {
-        command.pre_exec(crate::run::procs::die_with_parent_in_new_session);
-    }
+    let marker = supervisor::marker(Kind::Launch);
+    let command = command(launch, &marker);
     // The launch's own jail: its run directory writable, a cgroup of its own (killed and
     // removed when the jail is dropped, at the end of this function).
     let jail = launch
         .jail
         .map(|j| j.for_launch(launch.cells.map(|(run_dir, _)| run_dir.path.as_path())))
         .transpose()?;
-    if let Some(jail) = &jail {
-        jail.confine(&mut command)?;
-    }
-
-    let started = Instant::now();
-    let mut child = command.spawn().map_err(Error::io(format!(
-        "cannot start {}",
-        launch.launcher.mpiexec.display()
-    )))?;
-    let leader = child.id() as i32;
-    let _tracked = procs::track_launch(leader);
-    // Ranks report the pids they have in their own PID namespace: theirs here, once seen.
-    let mut host_pids: std::collections::HashMap<u32, Option<i32>> = Default::default();
-    let readers = launch.capture.map(|cap| {
-        (
-            capture::spawn_reader(child.stdout.take().expect("piped"), cap),
-            capture::spawn_reader(child.stderr.take().expect("piped"), cap),
-        )
-    });
-
+    let start = Start {
+        kind: Kind::Launch,
+        marker: &marker,
+        capture: launch.capture.map(|cap| (cap, cap)),
+        name: "mpiexec",
+        cannot_start: format!("cannot start {}", launch.launcher.mpiexec.display()),
+    };
+    let mut job = Job::start(command, &start, |command| match &jail {
+        Some(jail) => jail.confine(command),
+        None => Ok(()),
+    })?;
+    let started = job.started();
     let mut events = launch.cells.map(|(run_dir, _)| run_dir.events());
-    let mut watch_cells = CellWatch::new(started);
-    let mut first_gone = None;
-    let (ending, mut status) = loop {
-        if let Some(status) = child
-            .try_wait()
-            .map_err(Error::io("cannot wait for mpiexec"))?
-        {
+    let mut poll = Poll::new(job.leader(), started);
+    let (ending, status) = loop {
+        if let Some(status) = job.try_wait()? {
             break (Ending::Exited, Some(status));
         }
         if interrupt::requested() {
@@ -157,88 +167,130 @@ pub fn run(
         }
         let now = Instant::now();
         if let (Some(events), Some((run_dir, cell_seconds))) = (events.as_mut(), launch.cells) {
-            events.refresh();
-            if first_gone.is_none() {
-                let pids = events.pids();
-                if pids.iter().any(|(rank, _)| !host_pids.contains_key(rank)) {
-                    // A rank not found yet is looked for again at the next poll, not taken
-                    // for gone.
-                    let map = procs::host_pids(leader);
-                    for &(rank, pid) in &pids {
-                        if let Some(&host) = map.get(&(pid as i32)) {
-                            host_pids.entry(rank).or_insert(Some(host));
-                        }
-                    }
-                }
-                first_gone = pids
-                    .into_iter()
-                    .filter(|(rank, _)| {
-                        host_pids
-                            .get(rank)
-                            .copied()
-                            .flatten()
-                            .is_some_and(|pid| !procs::is_alive(pid))
-                    })
-                    .map(|(rank, _)| rank)
-                    .min();
-            }
-            if let Some((cell, running)) =
-                watch_cells.update(events, run_dir.plan.cells.len() as u32, now)
-            {
-                if running.as_secs_f64() > cell_seconds {
-                    break (
-                        Ending::CellTimeout {
-                            cell,
-                            seconds: cell_seconds,
-                        },
-                        None,
-                    );
-                }
+            if let Some(ending) = poll.cells(events, run_dir, cell_seconds, now) {
+                break (ending, None);
             }
         }
         if let Some(finding) = watch(now) {
             break (Ending::Stalled(Box::new(finding)), None);
         }
         if (now - started).as_secs_f64() > launch.launch_seconds {
-            break (
-                Ending::LaunchTimeout {
-                    seconds: launch.launch_seconds,
-                },
-                None,
-            );
+            let seconds = launch.launch_seconds;
+            break (Ending::LaunchTimeout { seconds }, None);
         }
         std::thread::sleep(POLL);
     };
 
     // Even after a clean exit: a rank may have left a forked process behind (outside a PID
     // namespace; inside one, it died with the launcher).
-    let survivors = procs::stop_launch(leader, &marker, GRACE, KILL_DEADLINE).err();
+    let survivors = job.stop(GRACE, KILL_DEADLINE).err();
     if let Some(group) = jail.as_ref().and_then(|j| j.confinement.cgroup.as_ref()) {
         group.kill_all(KILL_DEADLINE);
     }
-    if status.is_none() {
-        status = child.wait().ok();
-    }
+    let finished = job.finish(status, Duration::from_secs(1));
     if let Some(events) = events.as_mut() {
         events.refresh();
     }
-    let reader_timeout = Duration::from_secs(1);
-    let (stdout, stderr) = match readers {
-        Some((out, err)) => (out.finish(reader_timeout), err.finish(reader_timeout)),
-        None => (Captured::default(), Captured::default()),
-    };
     Ok(LaunchRecord {
         events,
         ending,
-        status,
-        stdout,
-        stderr,
+        status: finished.status,
+        stdout: finished.stdout,
+        stderr: finished.stderr,
         seconds: started.elapsed().as_secs_f64(),
         survivors,
-        first_gone,
+        first_gone: poll.first_gone,
         self_exit: None,
         aborted: None,
     })
+}
+
+/// The launcher's command for `launch`: the ranks get the run directory (graded launches) and
+/// the launch's marker besides the launch's own environment.
+fn command(launch: &Launch<'_>, marker: &str) -> std::process::Command {
+    let mut env = launch.env.clone();
+    if let Some((run_dir, _)) = launch.cells {
+        env.push((run::ENV_RUN_DIR.into(), run_dir.path.display().to_string()));
+    }
+    env.push((procs::LAUNCH_MARKER_VAR.into(), marker.to_string()));
+    let spec = LaunchSpec {
+        ranks: launch.ranks,
+        program: launch.program,
+        args: launch.args,
+        env,
+        preload: launch.preload,
+    };
+    launch.launcher.command(&spec)
+}
+
+/// What a graded launch's poll keeps between polls: where the ranks are, which went first,
+/// which cell runs since when.
+struct Poll {
+    leader: i32,
+    /// Ranks report the pids they have in their own PID namespace: theirs here, once seen.
+    host_pids: HashMap<u32, Option<i32>>,
+    first_gone: Option<u32>,
+    cells: CellWatch,
+}
+
+impl Poll {
+    fn new(leader: i32, started: Instant) -> Poll {
+        Poll {
+            leader,
+            host_pids: HashMap::new(),
+            first_gone: None,
+            cells: CellWatch::new(started),
+        }
+    }
+
+    /// Reads the ranks' new events, notes the first rank seen gone, and ends the launch when
+    /// the running cell is past its time limit.
+    fn cells(
+        &mut self,
+        events: &mut Events,
+        run_dir: &RunDir,
+        cell_seconds: f64,
+        now: Instant,
+    ) -> Option<Ending> {
+        events.refresh();
+        if self.first_gone.is_none() {
+            self.first_gone = self.gone(events);
+        }
+        let (cell, running) = self
+            .cells
+            .update(events, run_dir.plan.cells.len() as u32, now)?;
+        (running.as_secs_f64() > cell_seconds).then_some(Ending::CellTimeout {
+            cell,
+            seconds: cell_seconds,
+        })
+    }
+
+    /// The lowest rank whose process is known here and no longer alive.
+    fn gone(&mut self, events: &Events) -> Option<u32> {
+        let pids = events.pids();
+        if pids
+            .iter()
+            .any(|(rank, _)| !self.host_pids.contains_key(rank))
+        {
+            // A rank not found yet is looked for again at the next poll, not taken for gone.
+            let map = procs::host_pids(self.leader);
+            for &(rank, pid) in &pids {
+                if let Some(&host) = map.get(&(pid as i32)) {
+                    self.host_pids.entry(rank).or_insert(Some(host));
+                }
+            }
+        }
+        pids.into_iter()
+            .filter(|(rank, _)| {
+                self.host_pids
+                    .get(rank)
+                    .copied()
+                    .flatten()
+                    .is_some_and(|pid| !procs::is_alive(pid))
+            })
+            .map(|(rank, _)| rank)
+            .min()
+    }
 }
 
 /// Tracks which cell is running and since when.

@@ -7,6 +7,9 @@
 //! When a launch ends early, a new one runs the cells it cut short, until every cell has an
 //! outcome. Every launch settles at least one cell, so this ends.
 //!
+//! Each launch goes through [`Launches`]: `mpiexec` in a grade, a script in the tests below,
+//! which drive the cell ladder and the re-queue without MPI.
+//!
 //! With zero-buffer mode on, each part also gets one cell per rank count at the smallest size
 //! in which every standard send is synchronous, after its ordinary cells.
 
@@ -15,21 +18,21 @@ use crate::error::Result;
 use crate::judge::cell::{self, CellResult};
 use crate::judge::outcome::{Cell, NotRun, Outcome};
 use crate::mpi::Launcher;
-use crate::run::launch::{self, Launch};
-use crate::run::rundir::RunDir;
+use crate::run::cells::{LaunchPlan, Launches, MpiLaunches};
+use crate::run::launch::Ending;
 use crate::trace::usage::{cell_problem, Usage};
-use crate::trace::LaunchTrace;
 use mpi_grade_protocol::payload;
 use mpi_grade_protocol::run::{self, Mode, Plan, PlannedCell};
 use mpi_grade_protocol::trace::MAX_CELLS;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// What happened to a cell: its result, and what it called when it was traced.
 #[derive(Debug, Clone)]
 pub struct CellRecord {
+    /// The cell's result.
     pub result: CellResult,
+    /// What the cell called, per call (traced cells that ran).
     pub usage: Option<Usage>,
 }
 
@@ -113,17 +116,23 @@ pub fn launch_keys(seed: u64, launch: u32, ranks: u32) -> Vec<payload::Key> {
 
 /// Everything a matrix run needs besides the cells.
 pub struct Matrix<'a> {
+    /// The challenge graded.
     pub challenge: &'a Challenge,
+    /// The parts to run.
     pub parts: Vec<&'a Part>,
+    /// The MPI implementation's launcher.
     pub launcher: &'a Launcher,
+    /// The driver program the ranks run.
     pub driver: &'a Path,
     /// The tracer library; without it, stalls are only seen as time-outs.
     pub tracer: Option<&'a Path>,
     /// The student's crate (for source lines in diagnoses).
     pub submission: &'a Path,
+    /// The grade's seed (run ids and payload keys).
     pub seed: u64,
     /// Where the launches' run directories go.
     pub scratch: PathBuf,
+    /// The time and output limits.
     pub limits: &'a Limits,
     /// Called after each launch with the rank count and the number of cells settled.
     pub progress: &'a dyn Fn(u32, usize, usize, f64),
@@ -135,7 +144,9 @@ pub struct Matrix<'a> {
 
 /// What running the matrix produced.
 pub struct MatrixRun {
+    /// Every cell's outcome.
     pub results: Results,
+    /// How many launches ran.
     pub launches: u32,
     /// `MPI_Get_library_version` as reported by a rank.
     pub library: Option<String>,
@@ -158,12 +169,34 @@ pub struct Batch {
 }
 
 impl Matrix<'_> {
-    /// Runs every cell of every rank count.
+    /// The real launches of this matrix: under `mpiexec`.
+    fn mpi(&self) -> MpiLaunches<'_> {
+        MpiLaunches {
+            launcher: self.launcher,
+            driver: self.driver,
+            tracer: self.tracer,
+            submission: self.submission,
+            scratch: &self.scratch,
+            limits: self.limits,
+            jail: self.jail,
+            keep_runs: self.keep_runs,
+        }
+    }
+
+    /// Runs every cell of every rank count under `mpiexec`.
     pub fn run(&self) -> Result<MatrixRun> {
-        let mut results = Results::new();
-        let mut launches = 0;
-        let mut library = None;
-        let mut warnings = Vec::new();
+        self.run_with(&mut self.mpi())
+    }
+
+    /// Runs every cell of every rank count through `launches`: each rank count's queue of
+    /// cells, launch after launch, until every cell has an outcome.
+    pub fn run_with(&self, launches: &mut dyn Launches) -> Result<MatrixRun> {
+        let mut run = MatrixRun {
+            results: Results::new(),
+            launches: 0,
+            library: None,
+            warnings: Vec::new(),
+        };
         let mut not_implemented: HashSet<String> = HashSet::new();
         for &ranks in &self.challenge.ranks {
             let mut queue = cells_for(self.challenge, &self.parts, ranks);
@@ -173,7 +206,8 @@ impl Matrix<'_> {
                     .into_iter()
                     .partition(|c| not_implemented.contains(&c.part));
                 for cell in skip {
-                    results.insert(cell, skipped(NotRun::PartNotImplemented));
+                    run.results
+                        .insert(cell, skipped(NotRun::PartNotImplemented));
                 }
                 queue = keep;
                 if queue.is_empty() {
@@ -181,15 +215,15 @@ impl Matrix<'_> {
                 }
                 if crate::run::interrupt::requested() {
                     for cell in queue.drain(..) {
-                        results.insert(cell, skipped(NotRun::Interrupted));
+                        run.results.insert(cell, skipped(NotRun::Interrupted));
                     }
                     break;
                 }
                 let rest = queue.split_off(queue.len().min(MAX_CELLS));
-                let batch = self.launch(ranks, &queue, launches)?;
-                launches += 1;
-                library = library.or(batch.library);
-                warnings.extend(
+                let batch = self.launch_with(launches, ranks, &queue, run.launches)?;
+                run.launches += 1;
+                run.library = run.library.or(batch.library);
+                run.warnings.extend(
                     batch
                         .survivors
                         .map(|s| format!("processes of a launch could not be stopped: {s}")),
@@ -199,60 +233,36 @@ impl Matrix<'_> {
                     if matches!(record.result.outcome, Outcome::NotImplemented(_)) {
                         not_implemented.insert(cell.part.clone());
                     }
-                    results.insert(cell, record);
+                    run.results.insert(cell, record);
                 }
                 queue = batch.requeue.into_iter().chain(rest).collect();
             }
         }
-        Ok(MatrixRun {
-            results,
-            launches,
-            library,
-            warnings,
-        })
+        Ok(run)
     }
 
-    /// Runs `cells` (at most `MAX_CELLS`, all at `ranks` ranks) in one launch, numbered
-    /// `index` among this matrix's launches.
+    /// Runs `cells` (at most `MAX_CELLS`, all at `ranks` ranks) in one launch under `mpiexec`,
+    /// numbered `index` among this matrix's launches.
     pub fn launch(&self, ranks: u32, cells: &[Cell], index: u32) -> Result<Batch> {
+        self.launch_with(&mut self.mpi(), ranks, cells, index)
+    }
+
+    /// Runs `cells` in one launch through `launches` and judges what it yielded.
+    pub fn launch_with(
+        &self,
+        launches: &mut dyn Launches,
+        ranks: u32,
+        cells: &[Cell],
+        index: u32,
+    ) -> Result<Batch> {
         let plan = plan(self.challenge, self.seed, index, ranks, cells, &self.parts);
+        let planned = plan.cells.clone();
         let keys = launch_keys(self.seed, index, ranks);
-        let run_dir = RunDir::create(&self.scratch.join(format!("launch-{index}")), plan, keys)?;
-        let trace = match self.tracer {
-            Some(_) => Some(LaunchTrace::create(
-                &run_dir.path,
-                ranks,
-                Some(self.submission),
-            )?),
-            None => None,
-        };
-        if let Some(jail) = self.jail {
-            jail.give_run_files(&run_dir.path)?;
-        }
-        let launch = Launch {
-            jail: self.jail,
-            launcher: self.launcher,
-            program: self.driver,
-            args: &[],
-            ranks,
-            env: rank_env(trace.as_ref()),
-            preload: self.tracer,
-            capture: Some(self.limits.output_bytes),
-            launch_seconds: self.limits.launch_seconds,
-            cells: Some((&run_dir, self.limits.cell_seconds)),
-        };
-        let hang_after = Duration::from_secs_f64(self.limits.hang_seconds);
-        let mut record = match &trace {
-            Some(trace) => launch::run(&launch, &mut trace.watcher(hang_after))?,
-            None => launch::run(&launch, &mut |_| None)?,
-        };
-        record.self_exit = trace.as_ref().and_then(LaunchTrace::self_exit);
-        record.aborted = trace.as_ref().and_then(LaunchTrace::aborted);
-        let events = record.events.as_ref().expect("a graded launch has events");
-        if !events.ranks.iter().any(|r| r.ready()) && record.ending != launch::Ending::Interrupted {
+        let mut evidence = launches.launch(LaunchPlan { index, plan, keys })?;
+        if !evidence.started && evidence.ending != Ending::Interrupted {
             return Err(crate::error::Error::Other(format!(
                 "mpiexec could not start the job ({ranks} ranks): {}",
-                last_lines(&record)
+                evidence.tail
             )));
         }
         let expects_deadlock = |function: &str| {
@@ -260,42 +270,14 @@ impl Matrix<'_> {
                 .iter()
                 .any(|p| p.function == function && p.expect == Expect::Deadlock)
         };
-        let classified = cell::classify(&run_dir, &record, self.launcher, &expects_deadlock);
-        if !self.keep_runs {
-            run_dir.remove_keys();
-            run_dir.remove_results();
-        }
+        let classified = cell::classify(&planned, &evidence, &expects_deadlock);
         let settled = classified
             .results
             .into_iter()
-            .map(|mut result| {
-                // Counts cover every repetition: report them per call.
-                let calls = result.timing.map_or(1, |t| t.repetitions);
-                let usage = match (&trace, &result.outcome) {
-                    (Some(trace), outcome) if !matches!(outcome, Outcome::NotRun(_)) => {
-                        let usage = trace.usage(result.index);
-                        // Right blocks are not enough: they must have come through MPI calls
-                        // the tracer saw, between the runtime's marks only.
-                        if result.outcome == Outcome::Pass {
-                            let cell = &cells[result.index as usize];
-                            if let Some((rank, problem)) =
-                                cell_problem(&usage, ranks, cell.scaling_factor, calls)
-                            {
-                                result.outcome =
-                                    Outcome::WrongResult(crate::judge::outcome::WrongResult {
-                                        rank,
-                                        problem,
-                                    });
-                            }
-                        }
-                        Some(usage.per_call(calls))
-                    }
-                    _ => None,
-                };
-                (
-                    cells[result.index as usize].clone(),
-                    CellRecord { result, usage },
-                )
+            .map(|result| {
+                let cell = &cells[result.index as usize];
+                let usage = evidence.usage.remove(&result.index);
+                (cell.clone(), with_usage(result, usage, ranks, cell))
             })
             .collect();
         Ok(Batch {
@@ -305,30 +287,34 @@ impl Matrix<'_> {
                 .iter()
                 .map(|&i| cells[i as usize].clone())
                 .collect(),
-            library: events.library().map(str::to_string),
-            survivors: record.survivors.as_ref().map(ToString::to_string),
-            seconds: record.seconds,
+            library: evidence.library,
+            survivors: evidence.survivors,
+            seconds: evidence.seconds,
         })
     }
 }
 
-/// The environment a graded launch adds for its ranks.
-fn rank_env(trace: Option<&LaunchTrace>) -> Vec<(String, String)> {
-    let mut env = trace.map(|t| t.rank_env(false, false)).unwrap_or_default();
-    // The runtime makes each rank non-dumpable, so that no other process of the sandbox user
-    // reads its memory. The libraries' intra-node single copy (CMA) reads the peer's memory with
-    // process_vm_readv, which that forbids: Open MPI's vader then fails every large message
-    // ("Read -1, expected 80000, errno = 1"), UCX (MPICH's) aborts. Their other shared-memory
-    // paths copy through shared segments instead.
-    for (var, value) in [
-        ("UCX_TLS", "^cma"),
-        ("OMPI_MCA_btl_vader_single_copy_mechanism", "none"),
-    ] {
-        if std::env::var_os(var).is_none() {
-            env.push((var.to_string(), value.to_string()));
+/// A cell's record: its result with what it called (traced cells that ran). A passing cell's
+/// right blocks are not enough: they must have come through MPI calls the tracer saw, between
+/// the runtime's marks only.
+fn with_usage(mut result: CellResult, usage: Option<Usage>, ranks: u32, cell: &Cell) -> CellRecord {
+    // Counts cover every repetition: report them per call.
+    let calls = result.timing.map_or(1, |t| t.repetitions);
+    let usage = match usage {
+        Some(usage) if !matches!(result.outcome, Outcome::NotRun(_)) => {
+            if result.outcome == Outcome::Pass {
+                if let Some((rank, problem)) =
+                    cell_problem(&usage, ranks, cell.scaling_factor, calls)
+                {
+                    result.outcome =
+                        Outcome::WrongResult(crate::judge::outcome::WrongResult { rank, problem });
+                }
+            }
+            Some(usage.per_call(calls))
         }
-    }
-    env
+        _ => None,
+    };
+    CellRecord { result, usage }
 }
 
 fn skipped(why: NotRun) -> CellRecord {
@@ -340,20 +326,6 @@ fn skipped(why: NotRun) -> CellRecord {
             output: None,
         },
         usage: None,
-    }
-}
-
-fn last_lines(record: &launch::LaunchRecord) -> String {
-    let text = format!(
-        "{}\n{}",
-        record.stderr.tail_lines(10),
-        record.stdout.tail_lines(5)
-    );
-    let text = text.trim();
-    if text.is_empty() {
-        format!("no output, status {:?}", record.status)
-    } else {
-        text.to_string()
     }
 }
 
@@ -401,5 +373,605 @@ mod tests {
         // The same seed reproduces them; another seed does not.
         assert_eq!(launch_keys(7, 1, 3), launch_keys(7, 1, 3));
         assert_ne!(launch_keys(7, 1, 3), launch_keys(8, 1, 3));
+    }
+
+    /// The matrix through scripted launches: the cell ladder and the re-queue, without MPI.
+    mod scripted_launches {
+        use super::*;
+        use crate::judge::cell::Evidence;
+        use crate::judge::outcome::{Crash, CrashCause, Panic, TimeLimit, Timeout};
+        use crate::mpi::{Implementation, LauncherReport, Runner, Who};
+        use crate::run::cells::scripted::{all_pass, before, evidence, Scripted, Step};
+        use crate::trace::detect::Finding;
+        use crate::trace::diagnosis::{Diagnosis, StallKind};
+        use std::os::unix::process::ExitStatusExt;
+        use std::process::ExitStatus;
+
+        fn challenge(ranks: &[u32]) -> Challenge {
+            let mut challenge = Config::bundled().challenge(None).unwrap().clone();
+            challenge.ranks = ranks.to_vec();
+            challenge
+        }
+
+        fn function(challenge: &Challenge, part: &str) -> String {
+            let part = challenge.parts.iter().find(|p| p.name == part).unwrap();
+            part.function.clone()
+        }
+
+        fn run(challenge: &Challenge, launches: &mut Scripted) -> Result<MatrixRun> {
+            let launcher = Launcher {
+                implementation: Implementation::OpenMpi,
+                mpiexec: "/nonexistent/mpiexec".into(),
+                mpicc: "/nonexistent/mpicc".into(),
+                version: "4.1.4".into(),
+                runner: Runner::default(),
+            };
+            let matrix = Matrix {
+                challenge,
+                parts: challenge.parts.iter().collect(),
+                launcher: &launcher,
+                driver: Path::new("/nonexistent/driver"),
+                tracer: None,
+                submission: Path::new("/nonexistent/submission"),
+                seed: 7,
+                scratch: PathBuf::from("/nonexistent/scratch"),
+                limits: &challenge.limits,
+                progress: &|_, _, _, _| {},
+                jail: None,
+                keep_runs: false,
+            };
+            matrix.run_with(launches)
+        }
+
+        fn outcome<'r>(results: &'r Results, part: &str, sf: u64, mode: Mode) -> &'r Outcome {
+            let (_, record) = results
+                .iter()
+                .find(|(c, _)| c.part == part && c.scaling_factor == sf && c.mode == mode)
+                .unwrap_or_else(|| panic!("no result for {part} at {sf} ({mode:?})"));
+            &record.result.outcome
+        }
+
+        /// A first launch that ends in the cell of `part` at `sf` (standard mode) with the
+        /// evidence `edit` makes of a plain exit; every later launch passes all its cells.
+        fn fail_at(
+            challenge: &Challenge,
+            part: &str,
+            sf: u64,
+            edit: impl Fn(&mut Evidence) + 'static,
+        ) -> Scripted {
+            let function = function(challenge, part);
+            let first: Step = Box::new(move |plan| {
+                let at = before(plan, |c| {
+                    c.function == function && c.scaling_factor == sf && c.mode == Mode::Standard
+                });
+                let mut evidence = evidence(at, Ending::Exited);
+                edit(&mut evidence);
+                evidence
+            });
+            Scripted::new(vec![first], Some(all_pass()))
+        }
+
+        fn stalled(kind: StallKind, culprits: Vec<u32>) -> Ending {
+            Ending::Stalled(Box::new(Finding {
+                diagnosis: diagnosis(kind, culprits),
+            }))
+        }
+
+        fn diagnosis(kind: StallKind, culprits: Vec<u32>) -> Diagnosis {
+            Diagnosis {
+                kind,
+                ranks: Vec::new(),
+                cycle: Vec::new(),
+                culprits,
+                edges: Vec::new(),
+                zero_buffer: false,
+                stalled: false,
+                explanation: "scripted".into(),
+            }
+        }
+
+        fn exit(code: i32) -> Option<ExitStatus> {
+            Some(ExitStatus::from_raw(code << 8))
+        }
+
+        fn crash(rank: Option<u32>, cause: CrashCause) -> Outcome {
+            Outcome::Crash(Crash { rank, cause })
+        }
+
+        fn panic_of(rank: u32, message: &str) -> Panic {
+            Panic {
+                rank,
+                message: message.into(),
+                location: Some("src/lib.rs:3:5".into()),
+            }
+        }
+
+        fn signal(who: Who, signal: i32, name: &str) -> Option<LauncherReport> {
+            Some(LauncherReport::Signal {
+                who,
+                signal,
+                name: name.into(),
+            })
+        }
+
+        type Row = (&'static str, fn(&mut Evidence), Outcome);
+
+        /// One row per rung of the ladder (panic > interrupt > stall > timeout > abort >
+        /// self-exit > launcher message > gone rank > unexplained), and rows for its order.
+        fn ladder() -> Vec<Row> {
+            let segv = || CrashCause::Signal {
+                signal: libc::SIGSEGV,
+                name: "SIGSEGV".into(),
+            };
+            vec![
+                (
+                    "todo!() is not implemented",
+                    |e| e.panic = Some(panic_of(1, "not yet implemented")),
+                    Outcome::NotImplemented(panic_of(1, "not yet implemented")),
+                ),
+                (
+                    "a panic is a crash of its rank",
+                    |e| e.panic = Some(panic_of(1, "index out of bounds")),
+                    crash(
+                        Some(1),
+                        CrashCause::Panic {
+                            message: "index out of bounds".into(),
+                            location: Some("src/lib.rs:3:5".into()),
+                        },
+                    ),
+                ),
+                (
+                    "a panic beats a time-out and an abort",
+                    |e| {
+                        e.panic = Some(panic_of(2, "boom"));
+                        e.ending = Ending::CellTimeout {
+                            cell: 2,
+                            seconds: 5.0,
+                        };
+                        e.aborted = Some((0, 3));
+                    },
+                    crash(
+                        Some(2),
+                        CrashCause::Panic {
+                            message: "boom".into(),
+                            location: Some("src/lib.rs:3:5".into()),
+                        },
+                    ),
+                ),
+                (
+                    "a panic beats an interrupt",
+                    |e| {
+                        e.panic = Some(panic_of(0, "boom"));
+                        e.ending = Ending::Interrupted;
+                    },
+                    crash(
+                        Some(0),
+                        CrashCause::Panic {
+                            message: "boom".into(),
+                            location: Some("src/lib.rs:3:5".into()),
+                        },
+                    ),
+                ),
+                (
+                    "an interrupt beats an abort",
+                    |e| {
+                        e.ending = Ending::Interrupted;
+                        e.aborted = Some((0, 3));
+                    },
+                    Outcome::NotRun(NotRun::Interrupted),
+                ),
+                (
+                    "a deadlock",
+                    |e| e.ending = stalled(StallKind::Deadlock, vec![]),
+                    Outcome::Deadlock(Box::new(diagnosis(StallKind::Deadlock, vec![]))),
+                ),
+                (
+                    "a hang",
+                    |e| e.ending = stalled(StallKind::Hang, vec![1]),
+                    Outcome::Hang(Box::new(diagnosis(StallKind::Hang, vec![1]))),
+                ),
+                (
+                    "a stall beats an abort and a self-exit",
+                    |e| {
+                        e.ending = stalled(StallKind::Deadlock, vec![]);
+                        e.aborted = Some((0, 3));
+                        e.self_exit = Some((1, 0));
+                    },
+                    Outcome::Deadlock(Box::new(diagnosis(StallKind::Deadlock, vec![]))),
+                ),
+                (
+                    "a cell time-out",
+                    |e| {
+                        e.ending = Ending::CellTimeout {
+                            cell: 2,
+                            seconds: 5.0,
+                        }
+                    },
+                    Outcome::Timeout(Timeout {
+                        limit: TimeLimit::Cell,
+                        seconds: 5.0,
+                    }),
+                ),
+                (
+                    "a launch time-out beats an abort",
+                    |e| {
+                        e.ending = Ending::LaunchTimeout { seconds: 60.0 };
+                        e.aborted = Some((0, 3));
+                        e.launcher_said = signal(Who::Rank(0), libc::SIGSEGV, "SIGSEGV");
+                    },
+                    Outcome::Timeout(Timeout {
+                        limit: TimeLimit::Launch,
+                        seconds: 60.0,
+                    }),
+                ),
+                (
+                    "an abort the tracer saw",
+                    |e| e.aborted = Some((2, 7)),
+                    crash(Some(2), CrashCause::Abort { code: 7 }),
+                ),
+                (
+                    "an abort the launcher reported",
+                    |e| e.launcher_said = Some(LauncherReport::Abort { rank: 1, code: 4 }),
+                    crash(Some(1), CrashCause::Abort { code: 4 }),
+                ),
+                (
+                    "the tracer's abort beats the launcher's, and a self-exit",
+                    |e| {
+                        e.aborted = Some((2, 7));
+                        e.launcher_said = Some(LauncherReport::Abort { rank: 1, code: 4 });
+                        e.self_exit = Some((0, 0));
+                    },
+                    crash(Some(2), CrashCause::Abort { code: 7 }),
+                ),
+                (
+                    "the launcher's abort beats a self-exit",
+                    |e| {
+                        e.launcher_said = Some(LauncherReport::Abort { rank: 1, code: 4 });
+                        e.self_exit = Some((0, 0));
+                    },
+                    crash(Some(1), CrashCause::Abort { code: 4 }),
+                ),
+                (
+                    "a self-exit with status 0 is an exit without finalize",
+                    |e| e.self_exit = Some((1, 0)),
+                    crash(Some(1), CrashCause::ExitWithoutFinalize),
+                ),
+                (
+                    "a self-exit beats the launcher's message and a gone rank",
+                    |e| {
+                        e.self_exit = Some((1, 3));
+                        e.launcher_said = signal(Who::Rank(0), libc::SIGSEGV, "SIGSEGV");
+                        e.first_gone = Some(2);
+                    },
+                    crash(Some(1), CrashCause::Exit { code: 3 }),
+                ),
+                (
+                    "a signal the launcher names by rank",
+                    |e| e.launcher_said = signal(Who::Rank(0), libc::SIGSEGV, "SIGSEGV"),
+                    crash(Some(0), segv()),
+                ),
+                (
+                    "a signal the launcher names by pid",
+                    |e| {
+                        e.launcher_said = signal(Who::Pid(4242), libc::SIGSEGV, "SIGSEGV");
+                        e.rank_pids = vec![(0, 4241), (1, 4242), (2, 4243)];
+                    },
+                    crash(Some(1), segv()),
+                ),
+                (
+                    "a signal of an unknown pid falls to the gone rank",
+                    |e| {
+                        e.launcher_said = signal(Who::Pid(9999), libc::SIGSEGV, "SIGSEGV");
+                        e.first_gone = Some(2);
+                    },
+                    crash(Some(2), segv()),
+                ),
+                (
+                    "the launcher's kill of another rank blames the first gone",
+                    |e| {
+                        e.launcher_said = signal(Who::Rank(0), libc::SIGKILL, "SIGKILL");
+                        e.first_gone = Some(2);
+                        e.status = exit(libc::SIGKILL);
+                    },
+                    crash(Some(2), CrashCause::Vanished),
+                ),
+                (
+                    "the launcher's kill of the first gone is a signal",
+                    |e| {
+                        e.launcher_said = signal(Who::Rank(2), libc::SIGKILL, "SIGKILL");
+                        e.first_gone = Some(2);
+                    },
+                    crash(
+                        Some(2),
+                        CrashCause::Signal {
+                            signal: libc::SIGKILL,
+                            name: "SIGKILL".into(),
+                        },
+                    ),
+                ),
+                (
+                    "an exit the launcher names by rank beats the gone rank",
+                    |e| {
+                        e.launcher_said = Some(LauncherReport::Exit {
+                            rank: Some(0),
+                            code: 2,
+                        });
+                        e.first_gone = Some(1);
+                    },
+                    crash(Some(0), CrashCause::Exit { code: 2 }),
+                ),
+                (
+                    "an exit the launcher does not attribute goes to the gone rank",
+                    |e| {
+                        e.launcher_said = Some(LauncherReport::Exit {
+                            rank: None,
+                            code: 2,
+                        });
+                        e.first_gone = Some(1);
+                    },
+                    crash(Some(1), CrashCause::Exit { code: 2 }),
+                ),
+                (
+                    "an exit without finalize the launcher reported",
+                    |e| e.launcher_said = Some(LauncherReport::ExitWithoutFinalize { rank: 2 }),
+                    crash(Some(2), CrashCause::ExitWithoutFinalize),
+                ),
+                (
+                    "a gone rank the stall found, its status passed on",
+                    |e| {
+                        e.ending = stalled(StallKind::Gone, vec![2]);
+                        e.first_gone = Some(1);
+                        e.status = exit(3);
+                    },
+                    crash(Some(2), CrashCause::Exit { code: 3 }),
+                ),
+                (
+                    "the launcher's message beats the stall's gone rank",
+                    |e| {
+                        e.ending = stalled(StallKind::Gone, vec![2]);
+                        e.launcher_said = signal(Who::Rank(2), libc::SIGSEGV, "SIGSEGV");
+                    },
+                    crash(Some(2), segv()),
+                ),
+                (
+                    "a gone rank the launch saw, the others killed",
+                    |e| {
+                        e.first_gone = Some(1);
+                        e.status = exit(libc::SIGKILL);
+                    },
+                    crash(Some(1), CrashCause::Vanished),
+                ),
+                (
+                    "unexplained, with the launcher's status",
+                    |e| e.status = exit(1),
+                    crash(
+                        None,
+                        CrashCause::Unexplained {
+                            launcher_status: "mpiexec exit status: 1".into(),
+                        },
+                    ),
+                ),
+                (
+                    "unexplained, without a status",
+                    |_| {},
+                    crash(
+                        None,
+                        CrashCause::Unexplained {
+                            launcher_status: "mpiexec did not report a status".into(),
+                        },
+                    ),
+                ),
+            ]
+        }
+
+        #[test]
+        fn the_cell_ladder_decides_the_cell_the_launch_ended_in() {
+            let challenge = challenge(&[3]);
+            for (name, edit, expected) in ladder() {
+                let mut launches = fail_at(&challenge, "part2", 100, move |e| {
+                    edit(e);
+                    e.output = Some("--- stderr (4 bytes) ---\nboom\n".into());
+                });
+                let run = run(&challenge, &mut launches).unwrap();
+                assert_eq!(
+                    outcome(&run.results, "part2", 100, Mode::Standard),
+                    &expected,
+                    "{name}"
+                );
+                assert_eq!(
+                    outcome(&run.results, "part2", 10, Mode::Standard),
+                    &Outcome::Pass,
+                    "{name}"
+                );
+                let cut = run
+                    .results
+                    .iter()
+                    .find(|(c, _)| {
+                        c.part == "part2" && c.scaling_factor == 100 && c.mode == Mode::Standard
+                    })
+                    .unwrap()
+                    .1;
+                assert_eq!(
+                    cut.result.output.as_deref(),
+                    Some("--- stderr (4 bytes) ---\nboom\n"),
+                    "{name}"
+                );
+                assert_eq!(run.results.len(), 21, "{name}");
+            }
+        }
+
+        #[test]
+        fn a_failure_requeues_the_cells_it_cut_short() {
+            let challenge = challenge(&[3]);
+            let mut launches = fail_at(&challenge, "part2", 100, |e| e.status = exit(1));
+            let run = run(&challenge, &mut launches).unwrap();
+            for sf in [1000, 10000, 100000] {
+                assert_eq!(
+                    outcome(&run.results, "part2", sf, Mode::Standard),
+                    &Outcome::NotRun(NotRun::AfterFailure {
+                        at: "100 elements per block".into()
+                    })
+                );
+            }
+            // The same part in the other mode, and the other parts, ran in a second launch.
+            assert_eq!(
+                outcome(&run.results, "part2", 1, Mode::ZeroBuffer),
+                &Outcome::Pass
+            );
+            assert_eq!(
+                outcome(&run.results, "part1", 100000, Mode::Standard),
+                &Outcome::Pass
+            );
+            assert_eq!(run.launches, 2);
+            assert_eq!(launches.plans[0].cells.len(), 21);
+            let second = &launches.plans[1];
+            assert_eq!(second.cells.len(), 21 - 3 - 3);
+            assert_eq!(second.cells[0].function, function(&challenge, "part2"));
+            assert_eq!(second.cells[0].mode, Mode::ZeroBuffer);
+            // Each launch has its own run id; the plan numbers its own cells.
+            assert_ne!(launches.plans[0].run_id, second.run_id);
+            assert!(second
+                .cells
+                .iter()
+                .enumerate()
+                .all(|(i, c)| c.index == i as u32));
+            assert_eq!(run.results.len(), 21);
+        }
+
+        #[test]
+        fn a_time_out_in_a_part_expected_to_deadlock_ends_its_sizes() {
+            let challenge = challenge(&[3]);
+            let mut launches = fail_at(&challenge, "part1", 1000, |e| {
+                e.ending = Ending::CellTimeout {
+                    cell: 17,
+                    seconds: 5.0,
+                }
+            });
+            let run = run(&challenge, &mut launches).unwrap();
+            for sf in [10000, 100000] {
+                assert_eq!(
+                    outcome(&run.results, "part1", sf, Mode::Standard),
+                    &Outcome::NotRun(NotRun::AfterDeadlock {
+                        scaling_factor: 1000
+                    })
+                );
+            }
+            assert_eq!(
+                outcome(&run.results, "part1", 1, Mode::ZeroBuffer),
+                &Outcome::Pass
+            );
+            assert_eq!(run.launches, 2);
+            assert_eq!(launches.plans[1].cells.len(), 1);
+        }
+
+        #[test]
+        fn a_detected_deadlock_or_a_time_out_elsewhere_is_a_failure_for_the_sizes_after() {
+            let challenge = challenge(&[3]);
+            let mut launches = fail_at(&challenge, "part1", 1000, |e| {
+                e.ending = stalled(StallKind::Deadlock, vec![])
+            });
+            let got = run(&challenge, &mut launches).unwrap();
+            assert_eq!(
+                outcome(&got.results, "part1", 10000, Mode::Standard),
+                &Outcome::NotRun(NotRun::AfterFailure {
+                    at: format!(
+                        "{} elements per block",
+                        crate::judge::outcome::thousands(1000)
+                    )
+                })
+            );
+            let mut launches = fail_at(&challenge, "part3", 10, |e| {
+                e.ending = Ending::CellTimeout {
+                    cell: 8,
+                    seconds: 5.0,
+                }
+            });
+            let got = run(&challenge, &mut launches).unwrap();
+            assert_eq!(
+                outcome(&got.results, "part3", 100, Mode::Standard),
+                &Outcome::NotRun(NotRun::AfterFailure {
+                    at: "10 elements per block".into()
+                })
+            );
+        }
+
+        #[test]
+        fn every_launch_settles_a_cell_so_the_matrix_ends() {
+            let challenge = challenge(&[2, 3]);
+            // Every launch crashes in its first cell.
+            let crash_first: Step = Box::new(|_| evidence(0, Ending::Exited));
+            let mut launches = Scripted::new(Vec::new(), Some(crash_first));
+            let run = run(&challenge, &mut launches).unwrap();
+            assert_eq!(run.results.len(), 42);
+            // One launch per part and mode at each rank count: 3 parts, 2 modes.
+            assert_eq!(run.launches, 12);
+            for pair in launches.plans.windows(2) {
+                if pair[0].ranks == pair[1].ranks {
+                    assert!(pair[1].cells.len() < pair[0].cells.len());
+                }
+            }
+            assert!(run
+                .results
+                .values()
+                .all(|r| r.result.outcome != Outcome::Pass));
+        }
+
+        #[test]
+        fn a_part_not_implemented_is_not_launched_again() {
+            let challenge = challenge(&[2, 3]);
+            let part2 = function(&challenge, "part2");
+            let mut launches = fail_at(&challenge, "part2", 1, |e| {
+                e.panic = Some(panic_of(0, "not yet implemented"))
+            });
+            let run = run(&challenge, &mut launches).unwrap();
+            let at_three = run
+                .results
+                .iter()
+                .filter(|(c, _)| c.part == "part2" && c.ranks == 3);
+            assert!(at_three.clone().count() == 7);
+            for (_, record) in at_three {
+                assert_eq!(
+                    record.result.outcome,
+                    Outcome::NotRun(NotRun::PartNotImplemented)
+                );
+            }
+            assert!(launches
+                .plans
+                .iter()
+                .filter(|p| p.ranks == 3)
+                .all(|p| p.cells.iter().all(|c| c.function != part2)));
+        }
+
+        #[test]
+        fn an_interrupted_launch_settles_every_cell_it_had() {
+            let challenge = challenge(&[3]);
+            let mut launches =
+                fail_at(&challenge, "part2", 100, |e| e.ending = Ending::Interrupted);
+            let run = run(&challenge, &mut launches).unwrap();
+            assert_eq!(run.launches, 1);
+            assert_eq!(run.results.len(), 21);
+            assert_eq!(
+                outcome(&run.results, "part2", 1, Mode::Standard),
+                &Outcome::Pass
+            );
+            assert_eq!(
+                outcome(&run.results, "part1", 1, Mode::ZeroBuffer),
+                &Outcome::NotRun(NotRun::Interrupted)
+            );
+        }
+
+        #[test]
+        fn a_job_that_never_started_is_an_error() {
+            let challenge = challenge(&[3]);
+            let mut launches = fail_at(&challenge, "part2", 1, |e| {
+                e.started = false;
+                e.tail = "mpiexec: no slots".into();
+            });
+            let error = run(&challenge, &mut launches).err().expect("an error");
+            assert_eq!(
+                error.to_string(),
+                "mpiexec could not start the job (3 ranks): mpiexec: no slots"
+            );
+        }
     }
 }

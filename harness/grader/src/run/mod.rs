@@ -1,8 +1,11 @@
-//! Run: the matrix of cells planned into launches, one `mpiexec` launch watched and stopped,
-//! the processes it started, their captured output, the run directory ranks report through,
-//! and the measurements (baselines, eager-limit probe) a grade compares with.
+//! Run: the matrix of cells planned into launches (through the `cells::Launches` seam, real
+//! or scripted), one `mpiexec` launch watched and stopped, the job supervisor every child of
+//! the grader runs under, the processes it started, their captured output, the run directory
+//! ranks report through, and the measurements (baselines, eager-limit probe) a grade compares
+//! with.
 
 pub mod capture;
+pub mod cells;
 pub mod compare;
 pub mod interrupt;
 pub mod launch;
@@ -10,3 +13,4 @@ pub mod matrix;
 pub mod probe;
 pub mod procs;
 pub mod rundir;
+pub mod supervisor;

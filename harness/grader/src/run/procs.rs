@@ -28,8 +28,13 @@ pub fn set_sandbox_uid(uid: Option<u32>) {
 /// Registers a process the grader started (a launch's `mpiexec`, a cargo) for as long as the
 /// guard lives: it is never taken for an orphan of another launch.
 pub fn track_leader(pid: i32) -> LeaderGuard {
-    LEADERS.lock().unwrap_or_else(|e| e.into_inner()).push(pid);
+    pids(&LEADERS).push(pid);
     LeaderGuard(pid)
+}
+
+/// One of the registries of pids above, locked (a panic elsewhere does not poison it).
+fn pids(list: &Mutex<Vec<i32>>) -> std::sync::MutexGuard<'_, Vec<i32>> {
+    list.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The leaders of the launches running now: the processes whose namespaces hold ranks the
@@ -38,7 +43,7 @@ static LAUNCHES: Mutex<Vec<i32>> = Mutex::new(Vec::new());
 
 /// Registers a launch's leader (as [`track_leader`] does, and as a launch) while the guard lives.
 pub fn track_launch(pid: i32) -> (LeaderGuard, LaunchGuard) {
-    LAUNCHES.lock().unwrap_or_else(|e| e.into_inner()).push(pid);
+    pids(&LAUNCHES).push(pid);
     (track_leader(pid), LaunchGuard(pid))
 }
 
@@ -47,10 +52,7 @@ pub struct LaunchGuard(i32);
 
 impl Drop for LaunchGuard {
     fn drop(&mut self) {
-        LAUNCHES
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|&p| p != self.0);
+        pids(&LAUNCHES).retain(|&p| p != self.0);
     }
 }
 
@@ -84,7 +86,7 @@ pub fn host_pids(leader: i32) -> HashMap<i32, i32> {
 /// own PID namespace (the pid a sandboxed rank reports and its tracer records), with their pid
 /// here. A pid that two launches hold is left out: the grader does not guess.
 pub fn launch_pids() -> HashMap<i32, i32> {
-    let leaders = LAUNCHES.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let leaders = pids(&LAUNCHES).clone();
     let mut found: HashMap<i32, i32> = HashMap::new();
     let mut ambiguous = Vec::new();
     for leader in leaders {
@@ -119,10 +121,7 @@ pub struct LeaderGuard(i32);
 
 impl Drop for LeaderGuard {
     fn drop(&mut self) {
-        LEADERS
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .retain(|&p| p != self.0);
+        pids(&LEADERS).retain(|&p| p != self.0);
     }
 }
 
@@ -134,11 +133,7 @@ fn is_sandbox_orphan(p: &ProcStat, me: i32) -> bool {
         return false;
     }
     let owner = std::fs::metadata(format!("/proc/{}", p.pid)).map(|m| m.uid());
-    owner.is_ok_and(|o| o == uid)
-        && !LEADERS
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains(&p.pid)
+    owner.is_ok_and(|o| o == uid) && !pids(&LEADERS).contains(&p.pid)
 }
 
 /// Environment variable whose value identifies a launch in every process it starts.
@@ -147,11 +142,17 @@ pub const LAUNCH_MARKER_VAR: &str = "MPI_GRADE_LAUNCH";
 /// One line of `/proc/<pid>/stat`, the fields we need.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProcStat {
+    /// Process id.
     pub pid: i32,
+    /// Command name.
     pub comm: String,
+    /// State letter (`R`, `S`, `Z`...).
     pub state: char,
+    /// Parent process id.
     pub ppid: i32,
+    /// Process group.
     pub pgrp: i32,
+    /// Session.
     pub session: i32,
 }
 

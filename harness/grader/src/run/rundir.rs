@@ -13,7 +13,9 @@ use std::path::{Path, PathBuf};
 /// The files of one launch.
 #[derive(Debug)]
 pub struct RunDir {
+    /// The run directory.
     pub path: PathBuf,
+    /// The launch's plan, as the ranks read it.
     pub plan: Plan,
     /// The ranks' payload keys (each rank reads its own from `keys/` and deletes it).
     pub keys: Vec<Key>,
@@ -91,6 +93,7 @@ impl RunDir {
 /// Events of every rank of a launch, as read so far.
 #[derive(Debug)]
 pub struct Events {
+    /// Each rank's log, by rank.
     pub ranks: Vec<RankLog>,
 }
 
@@ -173,6 +176,7 @@ pub struct RankLog {
     next_cell: u32,
     in_cell: bool,
     finished: bool,
+    /// The events read so far, in order.
     pub events: Vec<RankEvent>,
     /// Lines that were not events (reported, never trusted).
     pub malformed: Vec<String>,

@@ -71,37 +71,13 @@ pub fn analyze(ranks: &[RankSnapshot], presence: &[Presence]) -> Analysis {
     let status: Vec<Status> = ranks
         .iter()
         .zip(presence)
-        .map(|(r, p)| match (p, r.state, &r.call) {
-            (Presence::Gone, RankState::Finalized, _) => Status::Finalized,
-            (Presence::Gone, _, _) => Status::Gone,
-            (Presence::Alive, RankState::Finalized, _) => Status::Finalized,
-            (Presence::Alive, RankState::Aborted | RankState::Exited, _) => Status::Gone,
-            (Presence::Alive, RankState::InCall, Some(_)) => Status::Blocked,
-            (Presence::Alive, _, _) => Status::Free,
-        })
+        .map(|(r, p)| status_of(r, *p))
         .collect();
     let graph = Graph {
         ranks,
         status: &status,
     };
-
-    let mut releasable: Vec<bool> = status.iter().map(|s| *s == Status::Free).collect();
-    loop {
-        let mut changed = false;
-        for r in graph.blocked() {
-            if !releasable[r as usize] && graph.releasable(r, &releasable) {
-                releasable[r as usize] = true;
-                changed = true;
-            }
-        }
-        if !changed {
-            break;
-        }
-    }
-    let deadlocked: BTreeSet<u32> = graph
-        .blocked()
-        .filter(|&r| !releasable[r as usize])
-        .collect();
+    let deadlocked = graph.deadlocked();
 
     let mut edges = Vec::new();
     let mut waits_on_gone = Vec::new();
@@ -153,9 +129,44 @@ pub fn analyze(ranks: &[RankSnapshot], presence: &[Presence]) -> Analysis {
     }
 }
 
+/// What a rank is doing, from its snapshot and whether its process exists.
+fn status_of(rank: &RankSnapshot, presence: Presence) -> Status {
+    match (presence, rank.state, &rank.call) {
+        (Presence::Gone, RankState::Finalized, _) => Status::Finalized,
+        (Presence::Gone, _, _) => Status::Gone,
+        (Presence::Alive, RankState::Finalized, _) => Status::Finalized,
+        (Presence::Alive, RankState::Aborted | RankState::Exited, _) => Status::Gone,
+        (Presence::Alive, RankState::InCall, Some(_)) => Status::Blocked,
+        (Presence::Alive, _, _) => Status::Free,
+    }
+}
+
 struct Graph<'a> {
     ranks: &'a [RankSnapshot],
     status: &'a [Status],
+}
+
+impl Graph<'_> {
+    /// The blocked ranks no free rank can ever release: free ranks are releasable, and so is
+    /// a blocked rank whose call some releasable rank can complete, until nothing changes.
+    fn deadlocked(&self) -> BTreeSet<u32> {
+        let mut releasable: Vec<bool> = self.status.iter().map(|s| *s == Status::Free).collect();
+        loop {
+            let mut changed = false;
+            for r in self.blocked() {
+                if !releasable[r as usize] && self.releasable(r, &releasable) {
+                    releasable[r as usize] = true;
+                    changed = true;
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        self.blocked()
+            .filter(|&r| !releasable[r as usize])
+            .collect()
+    }
 }
 
 impl Graph<'_> {

@@ -1,0 +1,261 @@
+//! One launch of a plan's cells, as the matrix sees it: the seam ([`Launches`]) the matrix runs
+//! every launch through, and its real implementation ([`MpiLaunches`]), which runs the plan
+//! under `mpiexec` and gathers everything the launch and its run directory yield into one
+//! [`Evidence`] for the judge.
+
+use crate::config::Limits;
+use crate::error::Result;
+use crate::judge::cell::Evidence;
+use crate::judge::outcome::Panic;
+use crate::judge::verify;
+use crate::mpi::Launcher;
+use crate::run::launch::{self, Ending, Launch, LaunchRecord};
+use crate::run::rundir::RunDir;
+use crate::trace::LaunchTrace;
+use mpi_grade_protocol::payload::Key;
+use mpi_grade_protocol::run::{Plan, RankEvent};
+use std::path::Path;
+use std::time::Duration;
+
+/// What the matrix asks one launch to run.
+#[derive(Debug, Clone)]
+pub struct LaunchPlan {
+    /// The launch's number among the matrix's launches.
+    pub index: u32,
+    /// The cells to run, and at how many ranks.
+    pub plan: Plan,
+    /// The ranks' secret payload keys, one per rank.
+    pub keys: Vec<Key>,
+}
+
+/// Runs launches for the matrix: `mpiexec` in a grade ([`MpiLaunches`]), a script in tests.
+pub trait Launches {
+    /// Runs `request`'s plan in one launch and returns what it yielded.
+    fn launch(&mut self, request: LaunchPlan) -> Result<Evidence>;
+}
+
+/// Launches under `mpiexec`: a run directory per launch, the tracer when there is one, the
+/// launch's jail.
+pub struct MpiLaunches<'a> {
+    /// The MPI implementation's launcher.
+    pub launcher: &'a Launcher,
+    /// The driver program the ranks run.
+    pub driver: &'a Path,
+    /// The tracer library; without it, stalls are only seen as time-outs.
+    pub tracer: Option<&'a Path>,
+    /// The student's crate (for source lines in diagnoses).
+    pub submission: &'a Path,
+    /// Where the launches' run directories go.
+    pub scratch: &'a Path,
+    /// The time and output limits.
+    pub limits: &'a Limits,
+    /// Where the ranks run confined (`None`: not sandboxed).
+    pub jail: Option<&'a crate::sandbox::Jail>,
+    /// Keep the ranks' results files; otherwise each is deleted once checked.
+    pub keep_runs: bool,
+}
+
+impl Launches for MpiLaunches<'_> {
+    fn launch(&mut self, request: LaunchPlan) -> Result<Evidence> {
+        let ranks = request.plan.ranks;
+        let dir = self.scratch.join(format!("launch-{}", request.index));
+        let run_dir = RunDir::create(&dir, request.plan, request.keys)?;
+        let trace = match self.tracer {
+            Some(_) => Some(LaunchTrace::create(
+                &run_dir.path,
+                ranks,
+                Some(self.submission),
+            )?),
+            None => None,
+        };
+        if let Some(jail) = self.jail {
+            jail.give_run_files(&run_dir.path)?;
+        }
+        let launch = Launch {
+            jail: self.jail,
+            launcher: self.launcher,
+            program: self.driver,
+            args: &[],
+            ranks,
+            env: rank_env(trace.as_ref()),
+            preload: self.tracer,
+            capture: Some(self.limits.output_bytes),
+            launch_seconds: self.limits.launch_seconds,
+            cells: Some((&run_dir, self.limits.cell_seconds)),
+        };
+        let hang_after = Duration::from_secs_f64(self.limits.hang_seconds);
+        let mut record = match &trace {
+            Some(trace) => launch::run(&launch, &mut trace.watcher(hang_after))?,
+            None => launch::run(&launch, &mut |_| None)?,
+        };
+        record.self_exit = trace.as_ref().and_then(LaunchTrace::self_exit);
+        record.aborted = trace.as_ref().and_then(LaunchTrace::aborted);
+        let mut evidence = gather(&run_dir, &record, self.launcher);
+        if !evidence.started && evidence.ending != Ending::Interrupted {
+            // The job did not start: the run directory stays as it is, for the error.
+            return Ok(evidence);
+        }
+        if !self.keep_runs {
+            run_dir.remove_keys();
+            run_dir.remove_results();
+        }
+        if let Some(trace) = &trace {
+            // What the cells that ran called: the completed ones and the one the launch
+            // ended in.
+            let ran = (evidence.completed.len() + 1).min(run_dir.plan.cells.len());
+            evidence.usage = (0..ran as u32).map(|c| (c, trace.usage(c))).collect();
+        }
+        Ok(evidence)
+    }
+}
+
+/// Everything `record` and `run_dir` say about the launch: the cells every rank completed
+/// (verified, in plan order, up to the first that was not), the ranks' panics and pids, what
+/// the launcher printed, how it ended.
+fn gather(run_dir: &RunDir, record: &LaunchRecord, launcher: &Launcher) -> Evidence {
+    let events = record.events.as_ref().expect("a graded launch has events");
+    let completed = run_dir
+        .plan
+        .cells
+        .iter()
+        .take_while(|cell| events.all_done(cell.index))
+        .map(|cell| verify::verify(cell, run_dir, events))
+        .collect();
+    let panic = match events.first_panic() {
+        Some((
+            rank,
+            RankEvent::Panic {
+                message, location, ..
+            },
+        )) => Some(Panic {
+            rank,
+            message: message.clone(),
+            location: location.clone(),
+        }),
+        _ => None,
+    };
+    Evidence {
+        completed,
+        panic,
+        ending: record.ending.clone(),
+        launcher_said: launcher
+            .parse_report(&record.stderr.text)
+            .or_else(|| launcher.parse_report(&record.stdout.text)),
+        aborted: record.aborted,
+        self_exit: record.self_exit,
+        first_gone: record.first_gone,
+        status: record.status,
+        rank_pids: events.pids(),
+        output: record.job_output(),
+        started: events.ranks.iter().any(|r| r.ready()),
+        tail: record.last_lines(),
+        library: events.library().map(str::to_string),
+        survivors: record.survivors.as_ref().map(ToString::to_string),
+        seconds: record.seconds,
+        usage: Default::default(),
+    }
+}
+
+/// The environment a graded launch adds for its ranks.
+fn rank_env(trace: Option<&LaunchTrace>) -> Vec<(String, String)> {
+    let mut env = trace.map(|t| t.rank_env(false, false)).unwrap_or_default();
+    // The runtime makes each rank non-dumpable, so that no other process of the sandbox user
+    // reads its memory. The libraries' intra-node single copy (CMA) reads the peer's memory with
+    // process_vm_readv, which that forbids: Open MPI's vader then fails every large message
+    // ("Read -1, expected 80000, errno = 1"), UCX (MPICH's) aborts. Their other shared-memory
+    // paths copy through shared segments instead.
+    for (var, value) in [
+        ("UCX_TLS", "^cma"),
+        ("OMPI_MCA_btl_vader_single_copy_mechanism", "none"),
+    ] {
+        if std::env::var_os(var).is_none() {
+            env.push((var.to_string(), value.to_string()));
+        }
+    }
+    env
+}
+
+/// A scripted stand-in for `mpiexec`, for tests of the matrix and the judge without MPI.
+#[cfg(test)]
+pub mod scripted {
+    use super::{LaunchPlan, Launches};
+    use crate::error::Result;
+    use crate::judge::cell::Evidence;
+    use crate::judge::outcome::Outcome;
+    use crate::run::launch::Ending;
+    use mpi_grade_protocol::run::{Plan, PlannedCell};
+    use std::collections::VecDeque;
+
+    /// One scripted launch: the evidence it yields for the plan it is given.
+    pub type Step = Box<dyn FnMut(&Plan) -> Evidence>;
+
+    /// Launches that return scripted evidence, one step per launch, and record the plans.
+    #[derive(Default)]
+    pub struct Scripted {
+        steps: VecDeque<Step>,
+        /// Used after the steps run out, for every further launch.
+        pub then: Option<Step>,
+        /// The plan of every launch, in order.
+        pub plans: Vec<Plan>,
+    }
+
+    impl Scripted {
+        /// Launches that yield `steps`' evidence in turn, then `then`'s for every further one.
+        pub fn new(steps: Vec<Step>, then: Option<Step>) -> Scripted {
+            Scripted {
+                steps: steps.into(),
+                then,
+                plans: Vec::new(),
+            }
+        }
+    }
+
+    impl Launches for Scripted {
+        fn launch(&mut self, request: LaunchPlan) -> Result<Evidence> {
+            assert_eq!(request.keys.len(), request.plan.ranks as usize);
+            self.plans.push(request.plan.clone());
+            let step = match self.steps.pop_front() {
+                Some(mut step) => step(&request.plan),
+                None => (self
+                    .then
+                    .as_mut()
+                    .expect("a launch the script did not expect"))(
+                    &request.plan
+                ),
+            };
+            Ok(step)
+        }
+    }
+
+    /// A launch whose first `completed` cells passed, ended as `ending`, with nothing else said.
+    pub fn evidence(completed: usize, ending: Ending) -> Evidence {
+        Evidence {
+            completed: vec![(Outcome::Pass, None); completed],
+            panic: None,
+            ending,
+            launcher_said: None,
+            aborted: None,
+            self_exit: None,
+            first_gone: None,
+            status: None,
+            rank_pids: Vec::new(),
+            output: None,
+            started: true,
+            tail: String::new(),
+            library: None,
+            survivors: None,
+            seconds: 0.25,
+            usage: Default::default(),
+        }
+    }
+
+    /// How many cells of `plan` come before the first that `stop` picks (all of them if none).
+    pub fn before(plan: &Plan, stop: impl Fn(&PlannedCell) -> bool) -> usize {
+        plan.cells.iter().position(stop).unwrap_or(plan.cells.len())
+    }
+
+    /// A launch that passes every cell of its plan and exits.
+    pub fn all_pass() -> Step {
+        Box::new(|plan: &Plan| evidence(plan.cells.len(), Ending::Exited))
+    }
+}
