@@ -87,18 +87,8 @@ pub fn prepare(options: &GradeOptions) -> Result<Prepared> {
     let seed = options.seed.unwrap_or_else(random_seed);
     let note = |text: String| options.note(&text);
 
-    // Absolute: cargo and mpiexec run in other directories.
-    let cache_dir = std::path::absolute(&options.cache_dir).map_err(Error::io(format!(
-        "cannot resolve {}",
-        options.cache_dir.display()
-    )))?;
-    let runs_dir = cache_dir.join("runs");
-    std::fs::create_dir_all(&runs_dir)
-        .map_err(Error::io(format!("cannot create {}", runs_dir.display())))?;
-    let scratch = tempfile::Builder::new()
-        .prefix("grade-")
-        .tempdir_in(&runs_dir)
-        .map_err(Error::io("cannot create a scratch directory"))?;
+    let cache_dir = crate::run::scratch::absolute_cache(&options.cache_dir)?;
+    let scratch = crate::run::scratch::scratch(&cache_dir, "grade-")?;
     let isolation = crate::sandbox::grade::Isolation::set_up(
         options.sandbox,
         &original,

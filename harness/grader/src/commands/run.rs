@@ -71,17 +71,8 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
         return Err(Error::Other("-n must be at least 1".into()));
     }
     let launcher = Launcher::detect(options.mpi)?;
-    let cache_dir = std::path::absolute(&options.cache_dir).map_err(Error::io(format!(
-        "cannot resolve {}",
-        options.cache_dir.display()
-    )))?;
-    let runs_dir = cache_dir.join("runs");
-    std::fs::create_dir_all(&runs_dir)
-        .map_err(Error::io(format!("cannot create {}", runs_dir.display())))?;
-    let scratch = tempfile::Builder::new()
-        .prefix("run-")
-        .tempdir_in(&runs_dir)
-        .map_err(Error::io("cannot create a scratch directory"))?;
+    let cache_dir = crate::run::scratch::absolute_cache(&options.cache_dir)?;
+    let scratch = crate::run::scratch::scratch(&cache_dir, "run-")?;
     let tracer = BuildCache::new(&cache_dir, &launcher, Duration::from_secs(600))
         .build_tracer(scratch.path())?;
 

@@ -10,3 +10,4 @@ pub mod matrix;
 pub mod probe;
 pub mod procs;
 pub mod rundir;
+pub mod scratch;

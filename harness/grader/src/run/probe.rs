@@ -67,13 +67,7 @@ pub fn probe(
     launcher: &Launcher,
     progress: &dyn Fn(&str),
 ) -> Result<ProbeReport> {
-    let runs = cache_dir.join("runs");
-    std::fs::create_dir_all(&runs)
-        .map_err(Error::io(format!("cannot create {}", runs.display())))?;
-    let scratch = tempfile::Builder::new()
-        .prefix("probe-")
-        .tempdir_in(&runs)
-        .map_err(Error::io("cannot create a scratch directory"))?;
+    let scratch = crate::run::scratch::scratch(cache_dir, "probe-")?;
     let cache = BuildCache::new(cache_dir, launcher, std::time::Duration::from_secs(600));
     let tracer = cache.build_tracer(scratch.path())?;
     let submission = Solution::Reference.submission(cache_dir, launcher.implementation)?;
