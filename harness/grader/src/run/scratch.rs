@@ -6,10 +6,8 @@ use std::path::{Path, PathBuf};
 
 /// The cache directory made absolute: cargo and mpiexec run in other directories.
 pub fn absolute_cache(cache_dir: &Path) -> Result<PathBuf> {
-    std::path::absolute(cache_dir).map_err(Error::io(format!(
-        "cannot resolve {}",
-        cache_dir.display()
-    )))
+    std::path::absolute(cache_dir)
+        .map_err(Error::io(format!("cannot resolve {}", cache_dir.display())))
 }
 
 /// A fresh scratch directory named `<prefix>…` under `<cache_dir>/runs`, created with it.
