@@ -1,30 +1,36 @@
 //! `mpi-grade grade`: build, run the matrix, decide, report.
 
-use crate::build::compile::{BuildCache, BuildOutcome, Submission};
-use crate::config::{Challenge, Part};
+use crate::build::compile::{BuildCache, BuildOutcome, Driver, Submission};
+use crate::config::{Challenge, Expect, Part};
 use crate::error::{Error, Result};
-use crate::judge::outcome::Cell;
-use crate::judge::part::{self as verdict, Verdict};
+use crate::judge::outcome::{Cell, Outcome};
+use crate::judge::part::{judge, PartEvidence, Ran, Verdict};
 use crate::mpi::{Choice, Launcher, Runner};
 use crate::report::{self, BuildReport, MpiInfo, PartReport, Report, RunReport};
-use crate::run::compare::Measurer;
+use crate::run::compare::{Comparison, Measurer};
 use crate::run::matrix::{CellRecord, Matrix, Results};
+use crate::run::probe::ProbeReport;
 use crate::trace::usage::Usage;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 /// What to grade and how.
 #[derive(Clone)]
 pub struct GradeOptions {
+    /// The submission's crate.
     pub submission: PathBuf,
+    /// The challenge it answers.
     pub challenge: Challenge,
     /// Part names to grade; all when empty.
     pub parts: Vec<String>,
     /// Payload seed; random when `None`.
     pub seed: Option<u64>,
+    /// The grader's cache (builds, baselines, probe, scratch areas).
     pub cache_dir: PathBuf,
     /// Keep the run directories (plans, events) for inspection.
     pub keep_runs: bool,
+    /// Which MPI implementation to grade with.
     pub mpi: Choice,
     /// Print progress lines on stderr.
     pub progress: bool,
@@ -87,18 +93,8 @@ pub fn prepare(options: &GradeOptions) -> Result<Prepared> {
     let seed = options.seed.unwrap_or_else(random_seed);
     let note = |text: String| options.note(&text);
 
-    // Absolute: cargo and mpiexec run in other directories.
-    let cache_dir = std::path::absolute(&options.cache_dir).map_err(Error::io(format!(
-        "cannot resolve {}",
-        options.cache_dir.display()
-    )))?;
-    let runs_dir = cache_dir.join("runs");
-    std::fs::create_dir_all(&runs_dir)
-        .map_err(Error::io(format!("cannot create {}", runs_dir.display())))?;
-    let scratch = tempfile::Builder::new()
-        .prefix("grade-")
-        .tempdir_in(&runs_dir)
-        .map_err(Error::io("cannot create a scratch directory"))?;
+    let cache_dir = crate::run::scratch::absolute_cache(&options.cache_dir)?;
+    let scratch = crate::run::scratch::scratch(&cache_dir, "grade-")?;
     let isolation = crate::sandbox::grade::Isolation::set_up(
         options.sandbox,
         &original,
@@ -148,184 +144,210 @@ pub fn prepare(options: &GradeOptions) -> Result<Prepared> {
 pub fn finish(options: &GradeOptions, prepared: Prepared) -> Result<Report> {
     let started = Instant::now();
     let parts = selected_parts(&options.challenge, &options.parts)?;
-    let Prepared {
-        submission,
-        launcher,
-        seed,
-        cache_dir,
-        scratch,
-        build,
-        tracer,
-        tracer_seconds,
-        isolation,
-        interrupted,
-        seconds: prepare_seconds,
-    } = prepared;
-    let note = |text: String| options.note(&text);
-    let cache = BuildCache::new(
-        &cache_dir,
-        &launcher,
-        Duration::from_secs_f64(options.challenge.limits.build_seconds),
+    let p = &prepared;
+    let mut report = empty_report(
+        options,
+        &p.submission.display,
+        &parts,
+        p.seed,
+        Some(&p.launcher),
     );
-    // Without the tracer, zero-buffer mode does not exist.
-    let mut challenge = options.challenge.clone();
-    challenge.zero_buffer &= options.trace;
-    let challenge = &challenge;
-
-    let mut report = empty_report(options, &submission.display, &parts, seed, Some(&launcher));
-    report.build.tracer_seconds = tracer_seconds;
-    report.warnings.extend(isolation.sandbox.notice());
-    report.isolation = isolation.sandbox.describe();
-
-    match build {
-        _ if interrupted => {
-            for part in &parts {
-                let verdict = verdict::interrupted();
-                report.parts.push(part_report(
-                    &|t| submission.shorten(t),
-                    part,
-                    verdict,
-                    None,
-                    &Results::new(),
-                ));
-            }
+    report.build.tracer_seconds = p.tracer_seconds;
+    report.warnings.extend(p.isolation.sandbox.notice());
+    report.isolation = p.isolation.sandbox.describe();
+    let short = |t: &str| p.submission.shorten(t);
+    match &p.build {
+        _ if p.interrupted => {
+            report.parts = not_run_parts(&short, &parts, PartEvidence::Interrupted);
         }
         BuildOutcome::Failed(failure) => {
-            note(format!(
+            options.note(&format!(
                 "build failed: {}",
                 report::clean::line(&failure.summary, report::clean::ITEM_BYTES)
             ));
             report.build = BuildReport {
                 ok: false,
                 seconds: failure.seconds,
-                tracer_seconds,
+                tracer_seconds: p.tracer_seconds,
                 summary: Some(failure.summary.clone()),
-                details: Some(failure.details),
+                details: Some(failure.details.clone()),
             };
-            for part in &parts {
-                let verdict =
-                    verdict::build_error(format!("the crate does not build: {}", failure.summary));
-                report.parts.push(part_report(
-                    &|t| submission.shorten(t),
-                    part,
-                    verdict,
-                    None,
-                    &Results::new(),
-                ));
-            }
+            let why = format!("the crate does not build: {}", failure.summary);
+            report.parts = not_run_parts(&short, &parts, PartEvidence::NotBuilt(&why));
         }
-        BuildOutcome::Built(driver) => {
-            note(format!("built in {:.1} s", driver.seconds));
-            report.build.seconds = driver.seconds;
-            let graded: Vec<&Part> = parts
-                .iter()
-                .copied()
-                .filter(|p| !driver.problems.iter().any(|q| q.function == p.function))
-                .collect();
-            let progress = |ranks: u32, settled: usize, planned: usize, seconds: f64| {
-                note(format!(
-                    "{ranks} ranks: launch settled {settled} of {planned} cells in {seconds:.2} s"
-                ));
-            };
-            let matrix = Matrix {
-                challenge,
-                parts: graded.clone(),
-                launcher: &launcher,
-                driver: &driver.exe,
-                tracer: tracer.as_deref(),
-                submission: &submission.dir,
-                seed,
-                scratch: scratch.path().to_path_buf(),
-                limits: &challenge.limits,
-                progress: &progress,
-                jail: isolation.ranks.as_ref(),
-                keep_runs: options.keep_runs,
-            };
-            let run = if graded.is_empty() {
-                None
-            } else {
-                Some(matrix.run()?)
-            };
-            let results = run.as_ref().map(|r| r.results.clone()).unwrap_or_default();
-            if let Some(run) = &run {
-                report.launches = run.launches;
-                report.mpi.library = run.library.clone();
-                report.warnings.extend(run.warnings.iter().cloned());
-            }
-            let wants_comparison = options.compare
-                && graded
-                    .iter()
-                    .any(|p| p.expect == crate::config::Expect::Complete)
-                && !crate::run::interrupt::requested();
-            if wants_comparison {
-                let measurer = Measurer {
-                    cache: &cache,
-                    cache_dir: &cache_dir,
-                    launcher: &launcher,
-                    tracer: tracer.as_deref(),
-                    scratch: scratch.path(),
-                };
-                let measurements = measurer.baselines(challenge, &|text| note(text.to_string()))?;
-                report.comparison = Some(crate::run::compare::compare(
-                    &results,
-                    &graded,
-                    &measurements,
-                    challenge.repetitions,
-                ));
-            }
-            for part in &parts {
-                let part_report = match driver.problems.iter().find(|q| q.function == part.function)
-                {
-                    Some(problem) => part_report(
-                        &|t| submission.shorten(t),
-                        part,
-                        verdict::build_error(problem.message.clone()),
-                        Some(problem.details.clone()),
-                        &results,
-                    ),
-                    None => {
-                        let outcomes = results
-                            .iter()
-                            .map(|(cell, r)| (cell.clone(), r.result.outcome.clone()))
-                            .collect();
-                        let usage = part_usage(part, &results);
-                        let mut verdict = verdict::decide(part, &outcomes, usage.as_ref());
-                        if part.expect == crate::config::Expect::Deadlock && options.trace {
-                            // What this MPI buffers is why part 1 deadlocks where it does.
-                            match crate::run::probe::cached(&cache_dir, &launcher, &|text| {
-                                note(text.to_string())
-                            }) {
-                                Ok(probe) => {
-                                    verdict.summary = format!(
-                                        "{}; {}",
-                                        verdict.summary,
-                                        crate::run::probe::explain_buffering(&probe)
-                                    )
-                                }
-                                Err(e) => report
-                                    .warnings
-                                    .push(format!("the probe of this MPI failed: {e}")),
-                            }
-                        }
-                        if let (true, Some(target), Some(comparison)) =
-                            (verdict.passed, &part.performance, &report.comparison)
-                        {
-                            if let Some(why) = crate::run::compare::too_slow(
-                                comparison,
-                                &part.name,
-                                target.baseline.name(),
-                                target.max_ratio,
-                            ) {
-                                verdict = verdict::too_slow(why);
-                            }
-                        }
-                        part_report(&|t| submission.shorten(t), part, verdict, None, &results)
-                    }
-                };
-                report.parts.push(part_report);
-            }
-        }
+        BuildOutcome::Built(driver) => run_and_judge(options, p, driver, &parts, &mut report)?,
     }
+    let Prepared {
+        scratch, seconds, ..
+    } = prepared;
+    Ok(close(
+        options,
+        report,
+        scratch,
+        seconds + started.elapsed().as_secs_f64(),
+    ))
+}
+
+/// The reports of parts that never ran: every one judged on the same evidence.
+fn not_run_parts(
+    short: &dyn Fn(&str) -> String,
+    parts: &[&Part],
+    evidence: PartEvidence<'_>,
+) -> Vec<PartReport> {
+    let results = Results::new();
+    parts
+        .iter()
+        .map(|part| part_report(short, part, judge(part, &evidence), None, &results))
+        .collect()
+}
+
+/// A built driver: runs the matrix and the comparison, then judges every part.
+fn run_and_judge(
+    options: &GradeOptions,
+    p: &Prepared,
+    driver: &Driver,
+    parts: &[&Part],
+    report: &mut Report,
+) -> Result<()> {
+    options.note(&format!("built in {:.1} s", driver.seconds));
+    report.build.seconds = driver.seconds;
+    // Without the tracer, zero-buffer mode does not exist.
+    let mut challenge = options.challenge.clone();
+    challenge.zero_buffer &= options.trace;
+    let problem = |part: &Part| driver.problems.iter().find(|q| q.function == part.function);
+    let graded: Vec<&Part> = parts
+        .iter()
+        .copied()
+        .filter(|p| problem(p).is_none())
+        .collect();
+    let results = run_matrix(options, p, &challenge, driver, &graded, report)?;
+    report.comparison = compare(options, p, &challenge, &graded, &results)?;
+    let outcomes: BTreeMap<Cell, Outcome> = results
+        .iter()
+        .map(|(cell, r)| (cell.clone(), r.result.outcome.clone()))
+        .collect();
+    let short = |t: &str| p.submission.shorten(t);
+    for part in parts {
+        let part_report = match problem(part) {
+            Some(problem) => {
+                let verdict = judge(part, &PartEvidence::NotBuilt(&problem.message));
+                let details = Some(problem.details.clone());
+                part_report(&short, part, verdict, details, &results)
+            }
+            None => {
+                let usage = part_usage(part, &results);
+                let probe = probe(options, p, part, &mut report.warnings);
+                let evidence = Ran {
+                    cells: &outcomes,
+                    usage: usage.as_ref(),
+                    comparison: report.comparison.as_ref(),
+                    probe: probe.as_ref(),
+                };
+                let verdict = judge(part, &PartEvidence::Ran(evidence));
+                part_report(&short, part, verdict, None, &results)
+            }
+        };
+        report.parts.push(part_report);
+    }
+    Ok(())
+}
+
+/// Runs the matrix of the graded parts (none: nothing to run) and notes what it found.
+fn run_matrix(
+    options: &GradeOptions,
+    p: &Prepared,
+    challenge: &Challenge,
+    driver: &Driver,
+    graded: &[&Part],
+    report: &mut Report,
+) -> Result<Results> {
+    if graded.is_empty() {
+        return Ok(Results::new());
+    }
+    let progress = |ranks: u32, settled: usize, planned: usize, seconds: f64| {
+        options.note(&format!(
+            "{ranks} ranks: launch settled {settled} of {planned} cells in {seconds:.2} s"
+        ));
+    };
+    let matrix = Matrix {
+        challenge,
+        parts: graded.to_vec(),
+        launcher: &p.launcher,
+        driver: &driver.exe,
+        tracer: p.tracer.as_deref(),
+        submission: &p.submission.dir,
+        seed: p.seed,
+        scratch: p.scratch.path().to_path_buf(),
+        limits: &challenge.limits,
+        progress: &progress,
+        jail: p.isolation.ranks.as_ref(),
+        keep_runs: options.keep_runs,
+    };
+    let run = matrix.run()?;
+    report.launches = run.launches;
+    report.mpi.library = run.library;
+    report.warnings.extend(run.warnings);
+    Ok(run.results)
+}
+
+/// The graded parts' times against the baselines, when asked for and some part must complete.
+fn compare(
+    options: &GradeOptions,
+    p: &Prepared,
+    challenge: &Challenge,
+    graded: &[&Part],
+    results: &Results,
+) -> Result<Option<Comparison>> {
+    let wanted = options.compare
+        && graded.iter().any(|p| p.expect == Expect::Complete)
+        && !crate::run::interrupt::requested();
+    if !wanted {
+        return Ok(None);
+    }
+    let cache = BuildCache::new(
+        &p.cache_dir,
+        &p.launcher,
+        Duration::from_secs_f64(options.challenge.limits.build_seconds),
+    );
+    let measurer = Measurer {
+        cache: &cache,
+        cache_dir: &p.cache_dir,
+        launcher: &p.launcher,
+        tracer: p.tracer.as_deref(),
+        scratch: p.scratch.path(),
+    };
+    let measurements = measurer.baselines(challenge, &|text| options.note(text))?;
+    Ok(Some(crate::run::compare::compare(
+        results,
+        graded,
+        &measurements,
+        challenge.repetitions,
+    )))
+}
+
+/// The probe of this MPI, for a traced deadlock part; its failure is a warning, not an error.
+fn probe(
+    options: &GradeOptions,
+    p: &Prepared,
+    part: &Part,
+    warnings: &mut Vec<String>,
+) -> Option<ProbeReport> {
+    if part.expect != Expect::Deadlock || !options.trace {
+        return None;
+    }
+    crate::run::probe::cached(&p.cache_dir, &p.launcher, &|text| options.note(text))
+        .map_err(|e| warnings.push(format!("the probe of this MPI failed: {e}")))
+        .ok()
+}
+
+/// The report's total, the kept run directories, the time, and the cleaning of what the
+/// submission wrote.
+fn close(
+    options: &GradeOptions,
+    mut report: Report,
+    scratch: tempfile::TempDir,
+    seconds: f64,
+) -> Report {
     report.points = report.parts.iter().map(|p| p.points).sum();
     if options.keep_runs {
         let kept = scratch.keep();
@@ -333,10 +355,10 @@ pub fn finish(options: &GradeOptions, prepared: Prepared) -> Result<Report> {
             .warnings
             .push(format!("run directories kept in {}", kept.display()));
     }
-    report.seconds = prepare_seconds + started.elapsed().as_secs_f64();
+    report.seconds = seconds;
     // Where what the submission wrote becomes report text, for every format.
     report::clean::report(&mut report);
-    Ok(report)
+    report
 }
 
 /// A report with no part decided yet.
@@ -387,13 +409,8 @@ pub fn unusable(options: &GradeOptions, why: &str) -> Report {
     let mut report = empty_report(options, &display, &parts, 0, launcher.as_ref());
     report.build.ok = false;
     report.build.summary = Some(why.to_string());
-    report.parts = parts
-        .iter()
-        .map(|part| {
-            let verdict = verdict::build_error(format!("cannot be graded: {why}"));
-            part_report(&str::to_string, part, verdict, None, &Results::new())
-        })
-        .collect();
+    let why = format!("cannot be graded: {why}");
+    report.parts = not_run_parts(&str::to_string, &parts, PartEvidence::NotBuilt(&why));
     report::clean::report(&mut report);
     report
 }
@@ -421,16 +438,10 @@ fn selected_parts<'a>(challenge: &'a Challenge, wanted: &[String]) -> Result<Vec
 fn part_report(
     short: &dyn Fn(&str) -> String,
     part: &Part,
-    mut verdict: Verdict,
+    verdict: Verdict,
     details: Option<String>,
     results: &Results,
 ) -> PartReport {
-    let outcomes = results
-        .iter()
-        .filter(|(cell, _)| cell.part == part.name)
-        .map(|(cell, r)| (cell.clone(), r.result.outcome.clone()))
-        .collect();
-    let credit = verdict::credit(part, &mut verdict, &outcomes);
     let runs = results
         .iter()
         .filter(|(cell, _)| cell.part == part.name)
@@ -472,7 +483,7 @@ fn part_report(
         calls: part_usage(part, results)
             .map(|u| u.by_name())
             .unwrap_or_default(),
-        credit,
+        credit: verdict.credit,
         runs,
     }
 }

@@ -2,7 +2,7 @@
 //! and hang diagnosis as a grade. The self-check tool for anyone learning MPI.
 
 use crate::build::compile::BuildCache;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::mpi::{Choice, Launcher};
 use crate::run::launch::{self, Ending, Launch};
 use crate::trace::diagnosis::{Diagnosis, StallKind};
@@ -68,17 +68,8 @@ impl RunReport {
 /// Runs the program and reports how it ended. Its output goes straight to the terminal.
 pub fn run(options: &RunOptions) -> Result<RunReport> {
     let launcher = Launcher::detect(options.mpi)?;
-    let cache_dir = std::path::absolute(&options.cache_dir).map_err(Error::io(format!(
-        "cannot resolve {}",
-        options.cache_dir.display()
-    )))?;
-    let runs_dir = cache_dir.join("runs");
-    std::fs::create_dir_all(&runs_dir)
-        .map_err(Error::io(format!("cannot create {}", runs_dir.display())))?;
-    let scratch = tempfile::Builder::new()
-        .prefix("run-")
-        .tempdir_in(&runs_dir)
-        .map_err(Error::io("cannot create a scratch directory"))?;
+    let cache_dir = crate::run::scratch::absolute_cache(&options.cache_dir)?;
+    let scratch = crate::run::scratch::scratch(&cache_dir, "run-")?;
     let tracer = BuildCache::new(&cache_dir, &launcher, Duration::from_secs(600))
         .build_tracer(scratch.path())?;
 

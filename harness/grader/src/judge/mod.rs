@@ -1,7 +1,10 @@
 //! Judge: what happened to each cell ([`outcome`]), decided from a launch's evidence ([`cell`],
-//! [`verify`]), and each part's verdict from its cells ([`part`]).
+//! [`verify`]), and each part's whole verdict from its evidence ([`part`]), with the performance
+//! rule ([`performance`]) and the probe's explanation of buffering ([`buffering`]).
 
+pub mod buffering;
 pub mod cell;
 pub mod outcome;
 pub mod part;
+pub mod performance;
 pub mod verify;

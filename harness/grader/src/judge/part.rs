@@ -1,7 +1,12 @@
-//! A part's verdict from its cells and what `challenges.toml` expects of it.
+//! A part's whole verdict (failure, sentence, performance, credit and points) from its
+//! evidence and what `challenges.toml` expects of it: the one place that decides a part.
 
 use crate::config::{Expect, Part};
+use crate::judge::buffering::explain_buffering;
 use crate::judge::outcome::{thousands, Cell, Outcome};
+use crate::judge::performance::too_slow;
+use crate::run::compare::Comparison;
+use crate::run::probe::ProbeReport;
 use crate::trace::usage::Usage;
 use mpi_grade_protocol::run::Mode;
 use mpi_grade_protocol::trace::Func;
@@ -35,27 +40,117 @@ impl Failure {
     }
 }
 
-/// The verdict on one part.
+/// The verdict on one part: everything a report says of it, made whole by [`judge`] and not
+/// changed afterwards.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Verdict {
+    /// Whether the part passed (no failure).
     pub passed: bool,
+    /// Why it failed, when it did.
     pub failure: Option<Failure>,
     /// One sentence for people.
     pub summary: String,
+    /// The points earned: all the part's when it passed, else what its credit groups earned.
     pub points: f64,
+    /// What each of the part's credit groups earned.
+    pub credit: Vec<Earned>,
 }
 
-/// The verdict on `part` from the outcomes of its cells and (when traced) the MPI calls they
-/// made. A call the part may not make decides over everything else: the rule is part of the
-/// task. A required call it never made decides only when nothing else failed (a part that
+/// What a part's verdict is decided from: how far the grade got with it, and the evidence.
+#[derive(Debug, Clone, Copy)]
+pub enum PartEvidence<'a> {
+    /// The grade was interrupted before the part ran.
+    Interrupted,
+    /// The part does not build (the crate, or the part's function); the sentence says why.
+    NotBuilt(&'a str),
+    /// The part ran: what its cells showed.
+    Ran(Ran<'a>),
+}
+
+/// The evidence of a part that ran.
+#[derive(Debug, Clone, Copy)]
+pub struct Ran<'a> {
+    /// The outcomes of the grade's cells (the other parts' are ignored).
+    pub cells: &'a BTreeMap<Cell, Outcome>,
+    /// The MPI calls the part made over all its traced runs; `None` when not traced.
+    pub usage: Option<&'a Usage>,
+    /// The parts' times against the baselines, when compared (the performance rule).
+    pub comparison: Option<&'a Comparison>,
+    /// What this MPI buffers, when probed: it explains where a deadlock part deadlocks.
+    pub probe: Option<&'a ProbeReport>,
+}
+
+/// The whole verdict on `part` from its evidence: the failure and its sentence, the
+/// performance rule, the probe's explanation and the credit with the points.
+pub fn judge(part: &Part, evidence: &PartEvidence<'_>) -> Verdict {
+    let none = BTreeMap::new();
+    let (failure, summary, cells) = match *evidence {
+        PartEvidence::Interrupted => (
+            Some(Failure::Outcome("not-run")),
+            "not run: the grade was interrupted".to_string(),
+            &none,
+        ),
+        PartEvidence::NotBuilt(why) => (Some(Failure::BuildError), why.to_string(), &none),
+        PartEvidence::Ran(ran) => {
+            let (failure, summary) = ran_verdict(part, &ran);
+            (failure, summary, ran.cells)
+        }
+    };
+    let credit = credit(part, failure.as_ref(), &summary, cells);
+    let points = match failure {
+        None => part.points,
+        // Not `sum()`: an empty float sum is -0.
+        Some(_) => credit.iter().fold(0.0, |total, e| total + e.points),
+    };
+    Verdict {
+        passed: failure.is_none(),
+        failure,
+        summary,
+        points,
+        credit,
+    }
+}
+
+/// The failure and sentence of a part that ran: its cells and call rules, then the performance
+/// rule on a part that works, and the probe's sentence on a deadlock part.
+fn ran_verdict(part: &Part, ran: &Ran<'_>) -> (Option<Failure>, String) {
+    let (failure, summary) = decide(part, ran.cells, ran.usage);
+    if failure.is_none() {
+        if let (Some(target), Some(comparison)) = (&part.performance, ran.comparison) {
+            if let Some(why) = too_slow(
+                comparison,
+                &part.name,
+                target.baseline.name(),
+                target.max_ratio,
+            ) {
+                return (Some(Failure::TooSlow), why);
+            }
+        }
+    }
+    match ran.probe {
+        // What this MPI buffers is why part 1 deadlocks where it does.
+        Some(probe) if part.expect == Expect::Deadlock => {
+            (failure, format!("{summary}; {}", explain_buffering(probe)))
+        }
+        _ => (failure, summary),
+    }
+}
+
+/// The failure and sentence from the outcomes of the part's cells and (when traced) the MPI
+/// calls they made. A call the part may not make decides over everything else: the rule is part
+/// of the task. A required call it never made decides only when nothing else failed (a part that
 /// crashed before its first send is better explained by the crash).
-pub fn decide(part: &Part, cells: &BTreeMap<Cell, Outcome>, usage: Option<&Usage>) -> Verdict {
+fn decide(
+    part: &Part,
+    cells: &BTreeMap<Cell, Outcome>,
+    usage: Option<&Usage>,
+) -> (Option<Failure>, String) {
     let mine: Vec<(&Cell, &Outcome)> = cells.iter().filter(|(c, _)| c.part == part.name).collect();
     let functional = || match part.expect {
         Expect::Complete => decide_complete(&mine),
         Expect::Deadlock => decide_deadlock(&mine),
     };
-    let (failure, summary) = match usage {
+    match usage {
         None => functional(),
         Some(usage) => match forbidden_calls(part, usage) {
             Some(violation) => (Some(Failure::ForbiddenCall), violation),
@@ -67,33 +162,34 @@ pub fn decide(part: &Part, cells: &BTreeMap<Cell, Outcome>, usage: Option<&Usage
                 failed => failed,
             },
         },
-    };
-    Verdict {
-        passed: failure.is_none(),
-        points: if failure.is_none() { part.points } else { 0.0 },
-        failure,
-        summary,
     }
 }
 
 /// What one credit group of a part earned.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Earned {
+    /// The group's name in `challenges.toml`.
     pub name: String,
+    /// Whether the part's rule held on the group's cells.
     pub passed: bool,
+    /// The points it earned.
     pub points: f64,
+    /// The points it could earn.
     pub max_points: f64,
     /// One sentence: the group's own verdict.
     pub summary: String,
 }
 
-/// The partial credit of a failed part: each of its credit groups earns its points when the
-/// part's rule holds on the group's cells alone, unless the part broke its call rules (the
-/// rules are part of the task) or did not build. A passed part earns everything. Sets
-/// `verdict.points` to the total.
-pub fn credit(part: &Part, verdict: &mut Verdict, cells: &BTreeMap<Cell, Outcome>) -> Vec<Earned> {
-    let earned: Vec<Earned> = part
-        .credit
+/// The partial credit of a part: each of its credit groups earns its points when the part's
+/// rule holds on the group's cells alone, unless the part broke its call rules (the rules are
+/// part of the task) or did not build. A passed part earns everything.
+fn credit(
+    part: &Part,
+    failure: Option<&Failure>,
+    summary: &str,
+    cells: &BTreeMap<Cell, Outcome>,
+) -> Vec<Earned> {
+    part.credit
         .iter()
         .map(|group| {
             let mine: Vec<(&Cell, &Outcome)> = cells
@@ -102,10 +198,10 @@ pub fn credit(part: &Part, verdict: &mut Verdict, cells: &BTreeMap<Cell, Outcome
                     c.part == part.name && group.covers(c.ranks, c.scaling_factor, c.mode)
                 })
                 .collect();
-            let (passed, summary) = match &verdict.failure {
+            let (passed, summary) = match failure {
                 None => (true, "passed with the whole part".to_string()),
                 Some(Failure::ForbiddenCall) | Some(Failure::BuildError) => {
-                    (false, format!("no credit: {}", verdict.summary))
+                    (false, format!("no credit: {summary}"))
                 }
                 Some(_) if mine.is_empty() => (false, "not run".to_string()),
                 Some(_) => {
@@ -124,42 +220,7 @@ pub fn credit(part: &Part, verdict: &mut Verdict, cells: &BTreeMap<Cell, Outcome
                 summary,
             }
         })
-        .collect();
-    if !verdict.passed {
-        // Not `sum()`: an empty float sum is -0.
-        verdict.points = earned.iter().fold(0.0, |total, e| total + e.points);
-    }
-    earned
-}
-
-/// The verdict on a part that works but misses its performance target.
-pub fn too_slow(why: String) -> Verdict {
-    Verdict {
-        passed: false,
-        failure: Some(Failure::TooSlow),
-        summary: why,
-        points: 0.0,
-    }
-}
-
-/// The verdict on a part the grade was interrupted before running.
-pub fn interrupted() -> Verdict {
-    Verdict {
-        passed: false,
-        failure: Some(Failure::Outcome("not-run")),
-        summary: "not run: the grade was interrupted".to_string(),
-        points: 0.0,
-    }
-}
-
-/// The verdict on a part that could not be built.
-pub fn build_error(summary: String) -> Verdict {
-    Verdict {
-        passed: false,
-        failure: Some(Failure::BuildError),
-        summary,
-        points: 0.0,
-    }
+        .collect()
 }
 
 fn failed_at(cell: &Cell, outcome: &Outcome) -> (Option<Failure>, String) {
@@ -375,8 +436,25 @@ mod tests {
         }))
     }
 
+    fn ran(cells: &BTreeMap<Cell, Outcome>) -> Ran<'_> {
+        Ran {
+            cells,
+            usage: None,
+            comparison: None,
+            probe: None,
+        }
+    }
+
     fn decide(part: &Part, cells: &BTreeMap<Cell, Outcome>) -> Verdict {
-        super::decide(part, cells, None)
+        judge(part, &PartEvidence::Ran(ran(cells)))
+    }
+
+    fn traced(part: &Part, cells: &BTreeMap<Cell, Outcome>, usage: &Usage) -> Verdict {
+        let evidence = Ran {
+            usage: Some(usage),
+            ..ran(cells)
+        };
+        judge(part, &PartEvidence::Ran(evidence))
     }
 
     fn cell(ranks: u32, sf: u64) -> Cell {
@@ -538,9 +616,9 @@ mod tests {
             },
             deadlock(),
         );
-        let mut v = decide(&part, &cells);
+        let v = decide(&part, &cells);
         assert_eq!(v.failure, Some(Failure::NoDeadlock));
-        let earned = credit(&part, &mut v, &cells);
+        let earned = &v.credit;
         let passed: Vec<(&str, bool)> =
             earned.iter().map(|e| (e.name.as_str(), e.passed)).collect();
         assert_eq!(
@@ -560,9 +638,9 @@ mod tests {
 
         // The whole part passing earns all its points, the remainder beyond the groups too.
         let cells = grid(&[(2, &[p.clone(), deadlock()]), (3, &[p, deadlock()])]);
-        let mut v = decide(&part, &cells);
+        let v = decide(&part, &cells);
         assert!(v.passed);
-        assert!(credit(&part, &mut v, &cells).iter().all(|e| e.passed));
+        assert!(v.credit.iter().all(|e| e.passed));
         assert_eq!(v.points, 3.0);
     }
 
@@ -575,16 +653,15 @@ mod tests {
         usage
             .counts
             .insert(Func::Ssend, Count { calls: 1, bytes: 8 });
-        let mut v = super::decide(&part, &cells, Some(&usage));
+        let v = traced(&part, &cells, &usage);
         assert_eq!(v.failure, Some(Failure::ForbiddenCall));
-        assert_eq!(credit(&part, &mut v, &cells)[0].points, 0.0);
+        assert_eq!(v.credit[0].points, 0.0);
         assert_eq!(v.points, 0.0);
 
-        let mut v = build_error("does not build".into());
-        let earned = credit(&part, &mut v, &BTreeMap::new());
-        assert!(!earned[0].passed && v.points == 0.0);
+        let v = judge(&part, &PartEvidence::NotBuilt("does not build"));
+        assert!(!v.credit[0].passed && v.points == 0.0);
         part.credit.clear();
-        credit(&part, &mut v, &BTreeMap::new());
+        let v = judge(&part, &PartEvidence::NotBuilt("does not build"));
         assert_eq!(crate::judge::outcome::seconds_text(v.points), "0");
     }
 
@@ -624,7 +701,7 @@ mod tests {
                 bytes: 32,
             },
         );
-        assert!(super::decide(&part(Expect::Complete), &cells, Some(&usage)).passed);
+        assert!(traced(&part(Expect::Complete), &cells, &usage).passed);
 
         usage.counts.insert(
             Func::Sendrecv,
@@ -636,7 +713,7 @@ mod tests {
         usage
             .sites
             .insert(Func::Sendrecv, "src/lib.rs:30 (part2)".into());
-        let v = super::decide(&part(Expect::Complete), &cells, Some(&usage));
+        let v = traced(&part(Expect::Complete), &cells, &usage);
         assert_eq!(v.failure, Some(Failure::ForbiddenCall));
         assert!(
             v.summary.starts_with("calls MPI_Sendrecv (12 times, first at src/lib.rs:30 (part2)), which this part may not use"),
@@ -652,8 +729,138 @@ mod tests {
                 bytes: 32,
             },
         );
-        let v = super::decide(&part(Expect::Complete), &cells, Some(&usage));
+        let v = traced(&part(Expect::Complete), &cells, &usage);
         assert_eq!(v.failure, Some(Failure::ForbiddenCall));
         assert_eq!(v.summary, "never calls MPI_Isend, which this part must use");
+    }
+
+    /// What one row of the judge's table expects of the verdict.
+    struct Expected {
+        failure: Option<Failure>,
+        summary: String,
+        points: f64,
+        credit: &'static [bool],
+    }
+
+    fn comparison(ratio: f64) -> Comparison {
+        use crate::run::compare::{Against, Row};
+        Comparison {
+            repetitions: 1,
+            baselines: vec![],
+            rows: vec![Row {
+                part: "p".into(),
+                ranks: 2,
+                scaling_factor: 10,
+                seconds: ratio,
+                messages: None,
+                bytes: None,
+                against: vec![Against {
+                    baseline: "MPI_Alltoall".into(),
+                    seconds: 1.0,
+                    ratio,
+                    messages: 0,
+                    bytes: 0,
+                }],
+            }],
+        }
+    }
+
+    #[test]
+    fn the_judge_gives_the_whole_verdict_from_the_evidence() {
+        let p = Outcome::Pass;
+        let crash = Outcome::Crash(Crash {
+            rank: Some(1),
+            cause: CrashCause::Exit { code: 3 },
+        });
+        let skipped = Outcome::NotRun(NotRun::AfterDeadlock { scaling_factor: 10 });
+        let mut complete = part(Expect::Complete);
+        complete.performance = Some(crate::config::Performance {
+            baseline: crate::config::Baseline::MpiAlltoall,
+            max_ratio: 2.0,
+        });
+        complete.credit = vec![
+            group("two ranks", Some(vec![2]), None, 0.5),
+            group("three ranks", Some(vec![3]), None, 0.5),
+        ];
+        let mut deadlocking = part(Expect::Deadlock);
+        deadlocking.credit = complete.credit.clone();
+        let passing = grid(&[(2, &[p.clone(), p.clone()]), (3, &[p.clone(), p.clone()])]);
+        let half = grid(&[(2, &[p.clone(), p.clone()]), (3, &[p.clone(), crash])]);
+        let deadlocks = grid(&[
+            (2, &[p.clone(), deadlock(), skipped.clone()]),
+            (3, &[p, deadlock(), skipped]),
+        ]);
+        let slow = comparison(3.0);
+        let fast = comparison(1.5);
+        let probe = crate::judge::buffering::sample();
+        let buffering = crate::judge::buffering::explain_buffering(&probe);
+        let with = |cells, comparison, probe| {
+            PartEvidence::Ran(Ran {
+                cells,
+                usage: None,
+                comparison,
+                probe,
+            })
+        };
+        let passed =
+            format!("deadlocked from 10 elements per block at every rank count; {buffering}");
+        let table: Vec<(&str, &Part, PartEvidence<'_>, Expected)> = vec![
+            ("pass", &complete, with(&passing, Some(&fast), Some(&probe)), Expected {
+                failure: None,
+                summary: "correct at every rank count and size (4 runs)".into(),
+                points: 2.0,
+                credit: &[true, true],
+            }),
+            ("a failure earns partial credit", &complete, with(&half, None, None), Expected {
+                failure: Some(Failure::Outcome("crash")),
+                summary: "3 ranks, 10 elements per block: rank 1 exited with status 3 before the cell finished".into(),
+                points: 0.5,
+                credit: &[true, false],
+            }),
+            ("too slow replaces a pass", &complete, with(&passing, Some(&slow), None), Expected {
+                failure: Some(Failure::TooSlow),
+                summary: "at 2 ranks, 10 elements per block, it took 3.0× as long as MPI_Alltoall (at most 2×)".into(),
+                points: 1.0,
+                credit: &[true, true],
+            }),
+            ("too slow does not replace a failure", &complete, with(&half, Some(&slow), None), Expected {
+                failure: Some(Failure::Outcome("crash")),
+                summary: "3 ranks, 10 elements per block: rank 1 exited with status 3 before the cell finished".into(),
+                points: 0.5,
+                credit: &[true, false],
+            }),
+            ("the probe explains a part 1 deadlock", &deadlocking, with(&deadlocks, None, Some(&probe)), Expected {
+                failure: None,
+                summary: passed.clone(),
+                points: 2.0,
+                credit: &[true, true],
+            }),
+            ("build error", &complete, PartEvidence::NotBuilt("the crate does not build: oops"), Expected {
+                failure: Some(Failure::BuildError),
+                summary: "the crate does not build: oops".into(),
+                points: 0.0,
+                credit: &[false, false],
+            }),
+            ("interrupted", &complete, PartEvidence::Interrupted, Expected {
+                failure: Some(Failure::Outcome("not-run")),
+                summary: "not run: the grade was interrupted".into(),
+                points: 0.0,
+                credit: &[false, false],
+            }),
+        ];
+        for (name, part, evidence, expected) in table {
+            let v = judge(part, &evidence);
+            assert_eq!(v.failure, expected.failure, "{name}");
+            assert_eq!(v.passed, expected.failure.is_none(), "{name}");
+            assert_eq!(v.summary, expected.summary, "{name}");
+            assert_eq!(v.points, expected.points, "{name}");
+            let credit: Vec<bool> = v.credit.iter().map(|e| e.passed).collect();
+            assert_eq!(credit, expected.credit, "{name}");
+        }
+        // A build error's credit says why there is none; an interrupted part's was not run.
+        let v = judge(&complete, &PartEvidence::NotBuilt("it does not build"));
+        assert_eq!(v.credit[0].summary, "no credit: it does not build");
+        let v = judge(&complete, &PartEvidence::Interrupted);
+        assert_eq!(v.credit[0].summary, "not run");
     }
 }

@@ -13,4 +13,5 @@ pub mod matrix;
 pub mod probe;
 pub mod procs;
 pub mod rundir;
+pub mod scratch;
 pub mod supervisor;

@@ -4,7 +4,7 @@
 //! found with the naive alltoall of the reference solution at 2 ranks, normally and with no
 //! buffering. Grades use it to explain part 1.
 
-use crate::build::compile::{BuildCache, BuildOutcome};
+use crate::build::compile::{BuildCache, BuildOutcome, Driver, Submission};
 use crate::build::solutions::Solution;
 use crate::config::{Challenge, Expect, Kind, Limits, Part};
 use crate::error::{Error, Result};
@@ -29,8 +29,11 @@ const RANKS: u32 = 2;
 /// What the probe found.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ProbeReport {
+    /// The version of this record's format (a cached probe of another is measured again).
     pub format_version: u32,
+    /// The MPI implementation's display name.
     pub implementation: String,
+    /// Its version.
     pub version: String,
     /// `MPI_Get_library_version`.
     pub library: Option<String>,
@@ -67,45 +70,12 @@ pub fn probe(
     launcher: &Launcher,
     progress: &dyn Fn(&str),
 ) -> Result<ProbeReport> {
-    let runs = cache_dir.join("runs");
-    std::fs::create_dir_all(&runs)
-        .map_err(Error::io(format!("cannot create {}", runs.display())))?;
-    let scratch = tempfile::Builder::new()
-        .prefix("probe-")
-        .tempdir_in(&runs)
-        .map_err(Error::io("cannot create a scratch directory"))?;
+    let scratch = crate::run::scratch::scratch(cache_dir, "probe-")?;
     let cache = BuildCache::new(cache_dir, launcher, std::time::Duration::from_secs(600));
     let tracer = cache.build_tracer(scratch.path())?;
     let submission = Solution::Reference.submission(cache_dir, launcher.implementation)?;
-    let functions = [NAIVE.to_string(), PEERS_ONLY.to_string()];
-    let driver =
-        match cache.build_driver(&submission, Kind::Alltoall, &functions, scratch.path())? {
-            BuildOutcome::Built(driver) if driver.problems.is_empty() => driver,
-            _ => {
-                return Err(Error::Other(
-                    "the bundled reference solution does not build".into(),
-                ))
-            }
-        };
-    let challenge = Challenge {
-        name: "probe".into(),
-        kind: Kind::Alltoall,
-        title: String::new(),
-        ranks: vec![RANKS],
-        scaling_factors: vec![1],
-        zero_buffer: false,
-        repetitions: 1,
-        limits: Limits {
-            cell_seconds: 30.0,
-            ..Limits::default()
-        },
-        sandbox: Default::default(),
-        submission: Default::default(),
-        parts: [NAIVE, PEERS_ONLY]
-            .iter()
-            .map(|&function| Part::ungraded(function, function, "", Expect::Deadlock))
-            .collect(),
-    };
+    let driver = build_reference(&cache, &submission, scratch.path())?;
+    let challenge = challenge();
     let matrix = Matrix {
         challenge: &challenge,
         parts: challenge.parts.iter().collect(),
@@ -147,6 +117,40 @@ pub fn probe(
         zero_buffer,
         key: key(launcher),
     })
+}
+
+/// The driver of the reference's two naive alltoalls.
+fn build_reference(cache: &BuildCache, submission: &Submission, scratch: &Path) -> Result<Driver> {
+    let functions = [NAIVE.to_string(), PEERS_ONLY.to_string()];
+    match cache.build_driver(submission, Kind::Alltoall, &functions, scratch)? {
+        BuildOutcome::Built(driver) if driver.problems.is_empty() => Ok(driver),
+        _ => Err(Error::Other(
+            "the bundled reference solution does not build".into(),
+        )),
+    }
+}
+
+/// The probe's own challenge: the two naive alltoalls at 2 ranks, expected to deadlock.
+fn challenge() -> Challenge {
+    Challenge {
+        name: "probe".into(),
+        kind: Kind::Alltoall,
+        title: String::new(),
+        ranks: vec![RANKS],
+        scaling_factors: vec![1],
+        zero_buffer: false,
+        repetitions: 1,
+        limits: Limits {
+            cell_seconds: 30.0,
+            ..Limits::default()
+        },
+        sandbox: Default::default(),
+        submission: Default::default(),
+        parts: [NAIVE, PEERS_ONLY]
+            .iter()
+            .map(|&function| Part::ungraded(function, function, "", Expect::Deadlock))
+            .collect(),
+    }
 }
 
 /// Powers of two in one launch (a deadlock ends it, the cells before it completed), then the
@@ -286,59 +290,4 @@ pub fn store(cache_dir: &Path, launcher: &Launcher, report: &ProbeReport) -> Res
     }
     let text = serde_json::to_string_pretty(report).expect("probe reports serialise");
     std::fs::write(&path, text).map_err(Error::io(format!("cannot write {}", path.display())))
-}
-
-/// The sentence a part 1 verdict gets: what this MPI buffers.
-pub fn explain_buffering(report: &ProbeReport) -> String {
-    let t = crate::judge::outcome::thousands;
-    let limit = |e: &EagerLimit| match e.deadlocks {
-        Some(_) => format!("{} B ({} elements)", t(e.bytes), t(e.completes)),
-        None => format!("at least {} B", t(e.bytes)),
-    };
-    format!(
-        "{} {} buffers a standard send of up to {} to another rank here, and of up to {} to itself; a larger one waits for its matching receive",
-        report.implementation,
-        report.version,
-        limit(&report.eager_between_ranks),
-        limit(&report.eager)
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_buffering_sentence_names_bytes_and_elements() {
-        let report = ProbeReport {
-            format_version: 1,
-            implementation: "Open MPI".into(),
-            version: "4.1.4".into(),
-            library: None,
-            startup_seconds: 0.1,
-            eager: EagerLimit {
-                completes: 121,
-                deadlocks: Some(122),
-                bytes: 968,
-                launches: 3,
-            },
-            eager_between_ranks: EagerLimit {
-                completes: 505,
-                deadlocks: Some(506),
-                bytes: 4040,
-                launches: 4,
-            },
-            zero_buffer: EagerLimit {
-                completes: 0,
-                deadlocks: Some(1),
-                bytes: 0,
-                launches: 1,
-            },
-            key: String::new(),
-        };
-        assert_eq!(
-            explain_buffering(&report),
-            "Open MPI 4.1.4 buffers a standard send of up to 4 040 B (505 elements) to another rank here, and of up to 968 B (121 elements) to itself; a larger one waits for its matching receive"
-        );
-    }
 }
