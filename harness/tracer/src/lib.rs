@@ -1,7 +1,8 @@
 //! PMPI interposition library of mpi-grade, preloaded (`LD_PRELOAD`) into every rank.
 //!
 //! Every MPI function named by [`mpi_grade_protocol::trace::Func`] is exported here under its
-//! `MPI_` name and forwards to its `PMPI_` twin. When the grader set
+//! `MPI_` name and forwards to the library's `PMPI_` twin; the `PMPI_` name is exported too and
+//! traced the same way when the program calls it (see [`pmpi`]). When the grader set
 //! [`ENV_TRACE_DIR`](mpi_grade_protocol::run::ENV_TRACE_DIR), the first `MPI_Init` maps the
 //! rank's record file (see [`mpi_grade_protocol::trace`]) and every wrapper keeps it current:
 //! per-cell call counts and first call sites, the call the rank is blocked in and what it
@@ -19,12 +20,14 @@
 //!   handler.
 //! - [`handle`]: MPI handles as bits, the same code for Open MPI (pointers) and MPICH (ints).
 //! - [`wrappers`]: the exported `MPI_*` functions.
+//! - [`pmpi`]: the exported `PMPI_*` functions, and the library's, which the wrappers call.
 //!
 //! The hot path takes no locks, allocates nothing and makes no system call (the monotonic
 //! clock is read through the vDSO). It must never panic: a panic cannot cross the C boundary.
 
 pub mod comms;
 pub mod handle;
+pub mod pmpi;
 pub mod record;
 pub mod requests;
 pub mod stack;

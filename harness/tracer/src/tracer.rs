@@ -3,7 +3,8 @@
 //! There is one [`Tracer`], created by [`crate::record::activate`] and never freed (the record
 //! must outlive every MPI call, including those made by atexit handlers). Wrappers reach it
 //! through [`enter`], which also guards against re-entrancy: when a PMPI function calls another
-//! wrapped `MPI_` function, only the outermost call is recorded.
+//! wrapped `MPI_` function (or, through this library's exports, a `PMPI_` one), only the
+//! outermost call is recorded.
 //!
 //! Everything here runs on the hot path: no locks, no allocation, no system calls. The rank's
 //! MPI thread is the only writer of the record, so single-writer counters use plain Relaxed
@@ -126,6 +127,15 @@ pub fn enter() -> Option<Active> {
         })
         .unwrap_or(false);
     outermost.then_some(Active { t })
+}
+
+/// Whether this thread is inside a traced call (the tracer is active and a wrapper below
+/// recorded this call): a `PMPI_` function called now is the MPI library's own business, not the
+/// program's. `true` when the thread-local state is gone (thread teardown), as [`enter`] then
+/// records nothing either.
+#[inline(always)]
+pub fn inside_traced_call() -> bool {
+    DEPTH.try_with(|d| d.get() != 0).unwrap_or(true)
 }
 
 /// `CLOCK_MONOTONIC_COARSE` in nanoseconds (served by the vDSO, no system call). The same clock

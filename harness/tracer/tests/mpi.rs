@@ -800,8 +800,20 @@ int main(int argc, char **argv) {
 
 #[test]
 fn every_function_is_wrapped() {
-    let exe = compile("everything", EVERYTHING);
-    let dir = trace_dir("everything", 2);
+    check_every_function("everything", EVERYTHING);
+}
+
+/// The same program calling every traced function (and `MPI_Init`, so the tracer is activated
+/// by `PMPI_Init`) by its `PMPI_` name: every one is exported by the tracer and counted.
+#[test]
+fn every_pmpi_twin_is_exported_and_traced() {
+    check_every_function("everything_pmpi", &via_pmpi(EVERYTHING));
+}
+
+/// Runs a program that calls every traced function at least once and checks the records.
+fn check_every_function(name: &str, source: &str) {
+    let exe = compile(name, source);
+    let dir = trace_dir(name, 2);
     let _lock = lock();
     let mut job = launch(&exe, &[], 2, Some(&dir), &[]);
     let status = job.wait(FINISH);
@@ -908,4 +920,129 @@ fn an_exit_without_finalize_is_recorded_by_the_rank_that_exited() {
         RankState::Exited,
         "rank 0 was killed, it did not exit"
     );
+}
+
+/// `source` calling the `PMPI_` twin of every function the tracer traces (and of
+/// `MPI_Cart_sub`), as a program can that tries to get past the tracer.
+fn via_pmpi(source: &str) -> String {
+    let include = "#include <mpi.h>\n";
+    assert!(source.contains(include));
+    let mut defines = String::from(include);
+    for name in Func::ALL.iter().map(|f| f.name()).chain(["MPI_Cart_sub"]) {
+        defines.push_str(&format!("#define {name} P{name}\n"));
+    }
+    source.replacen(include, &defines, 1)
+}
+
+/// What a rank's record says about cell 0: per function (calls, bytes), the bytes sent to
+/// other ranks, the marks, and the collective count of the world communicator.
+fn cell0(
+    rec: &mpi_grade_protocol::trace::Record,
+) -> (Vec<(&'static str, u64, u64)>, u64, u64, u64) {
+    let funcs = Func::ALL
+        .iter()
+        .map(|&f| (f.name(), calls(rec, 0, f), bytes(rec, 0, f)))
+        .collect();
+    let c = &rec.cells[0];
+    (
+        funcs,
+        c.sent_to_others.load(Relaxed),
+        c.marks.load(Relaxed),
+        rec.comms[0].coll_count.load(Relaxed),
+    )
+}
+
+/// Runs a 2-rank program in program scope; returns its records.
+fn run_counts(name: &str, source: &str) -> (std::path::PathBuf, Vec<Mapped>) {
+    let exe = compile(name, source);
+    let dir = trace_dir(name, 2);
+    let _lock = lock();
+    let mut job = launch(&exe, &[], 2, Some(&dir), &[]);
+    let status = job.wait(FINISH);
+    assert!(status.success(), "job failed: {}", job.output());
+    (exe, records(&dir, 2))
+}
+
+/// A program that calls `PMPI_Alltoall`, `PMPI_Send`... instead of the `MPI_` names is traced
+/// exactly like the same program with the `MPI_` names: every call once (not zero times, as a
+/// tracer of the `MPI_` names only would count, and not twice when the library's own `MPI_X`
+/// reaches `PMPI_X`), with the same bytes, traffic and collective numbers, and call sites in the
+/// program's code. And the `MPI_` version counts each call once.
+#[test]
+fn direct_pmpi_calls_count_once_like_mpi_calls() {
+    let (_, plain) = run_counts("counts_mpi", COUNTS);
+    let (exe, direct) = run_counts("counts_pmpi", &via_pmpi(COUNTS));
+    for r in 0..2 {
+        let (p, d) = (plain[r].rec(), direct[r].rec());
+        // Polls: as many as the library needed, at least one in both.
+        for rec in [p, d] {
+            assert!(calls(rec, 0, Func::Test) >= 1, "rank {r}");
+            rec.cells[0].funcs[Func::Test as usize]
+                .calls
+                .store(1, Relaxed);
+        }
+        let (pf, ps, pm, pc) = cell0(p);
+        let (df, ds, dm, dc) = cell0(d);
+        for (a, b) in pf.iter().zip(&df) {
+            assert_eq!(
+                a, b,
+                "rank {r}: (function, calls, bytes), MPI_ then PMPI_ names"
+            );
+        }
+        assert_eq!(
+            (ps, pm, pc),
+            (ds, dm, dc),
+            "rank {r}: traffic, marks, collectives"
+        );
+        for (f, n) in [
+            (Func::Alltoall, 1),
+            (Func::Allreduce, 1),
+            (Func::Iallreduce, 1),
+            (Func::Barrier, 1),
+            (Func::Sendrecv, 1),
+            (Func::Waitall, 1),
+            (Func::Finalize, 1),
+        ] {
+            assert_eq!(calls(d, 0, f), n, "rank {r} {}", f.name());
+        }
+        assert_eq!(state(d), RankState::Finalized, "PMPI_Finalize was traced");
+    }
+    assert_eq!(calls(direct[0].rec(), 0, Func::Send), 4);
+    assert_eq!(calls(direct[1].rec(), 0, Func::Recv), 3);
+    // The call site of the first PMPI_Send is the program's, not the tracer's export.
+    let r0 = direct[0].rec();
+    let nsites = r0.header.nsites.load(Acquire) as usize;
+    let site = r0.sites[..nsites]
+        .iter()
+        .find(|s| s.func.load(Relaxed) == Func::Send as u32)
+        .expect("a call site of PMPI_Send");
+    let depth = site.depth.load(Relaxed) as usize;
+    let ips: Vec<u64> = site.ips[..depth].iter().map(|a| a.load(Relaxed)).collect();
+    let names = symbolise(&exe, r0, &ips);
+    assert_eq!(names[0], "main", "innermost frame: {names:?}");
+}
+
+/// In marked scope, a student's `PMPI_Pcontrol(0)` before a `PMPI_Alltoall` hides nothing
+/// more than `MPI_Pcontrol(0)` does: both show as extra marks.
+#[test]
+fn a_students_pmpi_pcontrol_shows_as_extra_marks() {
+    let source = via_pmpi(PCONTROL_BYPASS);
+    let exe = compile("pcontrol_bypass_pmpi", &source);
+    let dir = trace_dir("pcontrol_bypass_pmpi", 2);
+    let recs = records(&dir, 2);
+    let _lock = lock();
+    let mut job = launch(
+        &exe,
+        &[],
+        2,
+        Some(&dir),
+        &[("MPI_GRADE_TRACE_SCOPE", "marked")],
+    );
+    let status = job.wait(FINISH);
+    assert!(status.success(), "job failed: {}", job.output());
+    for m in &recs {
+        let rec = m.rec();
+        assert_eq!(rec.cells[0].marks.load(Relaxed), 4);
+        assert_eq!(calls(rec, 0, Func::Sendrecv), 1);
+    }
 }

@@ -11,6 +11,7 @@
 
 use super::{comm_rank, in_place, scaled, sum_counts, type_bytes, type_size};
 use crate::comms::CommRef;
+use crate::pmpi::real;
 use crate::tracer::Tracer;
 use mpi_grade_protocol::trace::{Func, WaitMode};
 use mpi_sys::*;
@@ -222,27 +223,27 @@ macro_rules! collectives {
         #[doc = concat!("`", stringify!($blocking), "`.")]
         #[no_mangle]
         pub unsafe extern "C" fn $blocking($($arg: $ty),*) -> c_int {
-            let a = traced!($pblocking($($arg),*));
+            let a = traced!(real::$pblocking($($arg),*));
             let t = a.t;
             t.collective(
                 Func::$func,
                 $comm,
                 |c| (|$t: &Tracer, $c: &CommRef| $bytes)(t, c),
-                || $pblocking($($arg),*),
+                || real::$pblocking($($arg),*),
             )
         }
 
         #[doc = concat!("`", stringify!($nonblocking), "`: its request waits for the collective.")]
         #[no_mangle]
         pub unsafe extern "C" fn $nonblocking($($arg: $ty,)* request: *mut MPI_Request) -> c_int {
-            let a = traced!($pnonblocking($($arg,)* request));
+            let a = traced!(real::$pnonblocking($($arg,)* request));
             let t = a.t;
             t.icollective(
                 Func::$ifunc,
                 $comm,
                 |c| (|$t: &Tracer, $c: &CommRef| $bytes)(t, c),
                 request,
-                || $pnonblocking($($arg,)* request),
+                || real::$pnonblocking($($arg,)* request),
             )
         }
     )*};

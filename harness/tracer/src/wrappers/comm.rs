@@ -8,6 +8,7 @@
 
 use crate::comms::Derivation;
 use crate::handle::comm_bits;
+use crate::pmpi::real;
 use crate::tracer::enter;
 use mpi_grade_protocol::trace::{Func, WaitMode};
 use mpi_sys::*;
@@ -52,7 +53,7 @@ unsafe fn create(
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_dup(comm: MPI_Comm, newcomm: *mut MPI_Comm) -> c_int {
     create(Some(Func::CommDup), comm, Derivation::Dup, newcomm, || {
-        PMPI_Comm_dup(comm, newcomm)
+        real::PMPI_Comm_dup(comm, newcomm)
     })
 }
 
@@ -68,7 +69,7 @@ pub unsafe extern "C" fn MPI_Comm_dup_with_info(
         comm,
         Derivation::Dup,
         newcomm,
-        || PMPI_Comm_dup_with_info(comm, info, newcomm),
+        || real::PMPI_Comm_dup_with_info(comm, info, newcomm),
     )
 }
 
@@ -85,7 +86,7 @@ pub unsafe extern "C" fn MPI_Comm_split(
         comm,
         Derivation::Split { color },
         newcomm,
-        || PMPI_Comm_split(comm, color, key, newcomm),
+        || real::PMPI_Comm_split(comm, color, key, newcomm),
     )
 }
 
@@ -103,7 +104,7 @@ pub unsafe extern "C" fn MPI_Comm_split_type(
         comm,
         Derivation::SplitType { split_type },
         newcomm,
-        || PMPI_Comm_split_type(comm, split_type, key, info, newcomm),
+        || real::PMPI_Comm_split_type(comm, split_type, key, info, newcomm),
     )
 }
 
@@ -119,7 +120,7 @@ pub unsafe extern "C" fn MPI_Comm_create(
         comm,
         Derivation::Create,
         newcomm,
-        || PMPI_Comm_create(comm, group, newcomm),
+        || real::PMPI_Comm_create(comm, group, newcomm),
     )
 }
 
@@ -136,7 +137,7 @@ pub unsafe extern "C" fn MPI_Comm_create_group(
         comm,
         Derivation::Group { tag },
         newcomm,
-        || PMPI_Comm_create_group(comm, group, tag, newcomm),
+        || real::PMPI_Comm_create_group(comm, group, tag, newcomm),
     )
 }
 
@@ -155,7 +156,7 @@ pub unsafe extern "C" fn MPI_Cart_create(
         old_comm,
         Derivation::Cart,
         comm_cart,
-        || PMPI_Cart_create(old_comm, ndims, dims, periods, reorder, comm_cart),
+        || real::PMPI_Cart_create(old_comm, ndims, dims, periods, reorder, comm_cart),
     )
 }
 
@@ -168,7 +169,7 @@ pub unsafe extern "C" fn MPI_Cart_sub(
     new_comm: *mut MPI_Comm,
 ) -> c_int {
     create(None, comm, Derivation::CartSub, new_comm, || {
-        PMPI_Cart_sub(comm, remain_dims, new_comm)
+        real::PMPI_Cart_sub(comm, remain_dims, new_comm)
     })
 }
 
@@ -176,11 +177,11 @@ pub unsafe extern "C" fn MPI_Cart_sub(
 /// next one the library creates).
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_free(comm: *mut MPI_Comm) -> c_int {
-    let a = traced!(PMPI_Comm_free(comm));
+    let a = traced!(real::PMPI_Comm_free(comm));
     let t = a.t;
     t.count(Func::CommFree, 0);
     if let Some(&c) = comm.as_ref() {
         t.comms.remove(t.rec, comm_bits(c));
     }
-    PMPI_Comm_free(comm)
+    real::PMPI_Comm_free(comm)
 }

@@ -2,6 +2,7 @@
 //! wait on, from the request table); `Test*` poll and are not shown as blocked calls. Both
 //! remove the requests that completed from the table.
 
+use crate::pmpi::real;
 use mpi_grade_protocol::trace::{Func, WaitMode};
 use mpi_sys::*;
 use std::os::raw::c_int;
@@ -9,11 +10,11 @@ use std::os::raw::c_int;
 /// `MPI_Wait`.
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Wait(request: *mut MPI_Request, status: *mut MPI_Status) -> c_int {
-    let a = traced!(PMPI_Wait(request, status));
+    let a = traced!(real::PMPI_Wait(request, status));
     let t = a.t;
     t.count(Func::Wait, 0);
     t.wait_call(Func::Wait, WaitMode::All, request, 1, || {
-        PMPI_Wait(request, status)
+        real::PMPI_Wait(request, status)
     })
 }
 
@@ -24,7 +25,11 @@ pub unsafe extern "C" fn MPI_Waitall(
     array_of_requests: *mut MPI_Request,
     array_of_statuses: *mut MPI_Status,
 ) -> c_int {
-    let a = traced!(PMPI_Waitall(count, array_of_requests, array_of_statuses));
+    let a = traced!(real::PMPI_Waitall(
+        count,
+        array_of_requests,
+        array_of_statuses
+    ));
     let t = a.t;
     t.count(Func::Waitall, 0);
     t.wait_call(
@@ -32,7 +37,7 @@ pub unsafe extern "C" fn MPI_Waitall(
         WaitMode::All,
         array_of_requests,
         count,
-        || PMPI_Waitall(count, array_of_requests, array_of_statuses),
+        || real::PMPI_Waitall(count, array_of_requests, array_of_statuses),
     )
 }
 
@@ -44,7 +49,7 @@ pub unsafe extern "C" fn MPI_Waitany(
     index: *mut c_int,
     status: *mut MPI_Status,
 ) -> c_int {
-    let a = traced!(PMPI_Waitany(count, array_of_requests, index, status));
+    let a = traced!(real::PMPI_Waitany(count, array_of_requests, index, status));
     let t = a.t;
     t.count(Func::Waitany, 0);
     t.wait_call(
@@ -52,7 +57,7 @@ pub unsafe extern "C" fn MPI_Waitany(
         WaitMode::Any,
         array_of_requests,
         count,
-        || PMPI_Waitany(count, array_of_requests, index, status),
+        || real::PMPI_Waitany(count, array_of_requests, index, status),
     )
 }
 
@@ -65,7 +70,7 @@ pub unsafe extern "C" fn MPI_Waitsome(
     array_of_indices: *mut c_int,
     array_of_statuses: *mut MPI_Status,
 ) -> c_int {
-    let a = traced!(PMPI_Waitsome(
+    let a = traced!(real::PMPI_Waitsome(
         incount,
         array_of_requests,
         outcount,
@@ -80,7 +85,7 @@ pub unsafe extern "C" fn MPI_Waitsome(
         array_of_requests,
         incount,
         || {
-            PMPI_Waitsome(
+            real::PMPI_Waitsome(
                 incount,
                 array_of_requests,
                 outcount,
@@ -103,13 +108,13 @@ pub unsafe extern "C" fn MPI_Test(
     flag: *mut c_int,
     status: *mut MPI_Status,
 ) -> c_int {
-    let a = traced!(PMPI_Test(request, flag, status));
+    let a = traced!(real::PMPI_Test(request, flag, status));
     let t = a.t;
     t.count(Func::Test, 0);
     t.test_call(
         request,
         1,
-        || PMPI_Test(request, flag, status),
+        || real::PMPI_Test(request, flag, status),
         || set(flag),
     )
 }
@@ -122,7 +127,7 @@ pub unsafe extern "C" fn MPI_Testall(
     flag: *mut c_int,
     array_of_statuses: *mut MPI_Status,
 ) -> c_int {
-    let a = traced!(PMPI_Testall(
+    let a = traced!(real::PMPI_Testall(
         count,
         array_of_requests,
         flag,
@@ -133,7 +138,7 @@ pub unsafe extern "C" fn MPI_Testall(
     t.test_call(
         array_of_requests,
         count,
-        || PMPI_Testall(count, array_of_requests, flag, array_of_statuses),
+        || real::PMPI_Testall(count, array_of_requests, flag, array_of_statuses),
         || set(flag),
     )
 }
@@ -147,14 +152,20 @@ pub unsafe extern "C" fn MPI_Testany(
     flag: *mut c_int,
     status: *mut MPI_Status,
 ) -> c_int {
-    let a = traced!(PMPI_Testany(count, array_of_requests, index, flag, status));
+    let a = traced!(real::PMPI_Testany(
+        count,
+        array_of_requests,
+        index,
+        flag,
+        status
+    ));
     let t = a.t;
     t.count(Func::Testany, 0);
     let undefined = t.consts.undefined;
     t.test_call(
         array_of_requests,
         count,
-        || PMPI_Testany(count, array_of_requests, index, flag, status),
+        || real::PMPI_Testany(count, array_of_requests, index, flag, status),
         // A set flag with no index means "no active request": nothing completed.
         || set(flag) && index.as_ref().is_some_and(|&i| i != undefined),
     )
@@ -169,7 +180,7 @@ pub unsafe extern "C" fn MPI_Testsome(
     array_of_indices: *mut c_int,
     array_of_statuses: *mut MPI_Status,
 ) -> c_int {
-    let a = traced!(PMPI_Testsome(
+    let a = traced!(real::PMPI_Testsome(
         incount,
         array_of_requests,
         outcount,
@@ -183,7 +194,7 @@ pub unsafe extern "C" fn MPI_Testsome(
         array_of_requests,
         incount,
         || {
-            PMPI_Testsome(
+            real::PMPI_Testsome(
                 incount,
                 array_of_requests,
                 outcount,
@@ -198,19 +209,19 @@ pub unsafe extern "C" fn MPI_Testsome(
 /// `MPI_Request_free`: the request leaves the table (nobody will wait for it).
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Request_free(request: *mut MPI_Request) -> c_int {
-    let a = traced!(PMPI_Request_free(request));
+    let a = traced!(real::PMPI_Request_free(request));
     let t = a.t;
     t.count(Func::RequestFree, 0);
     if let Some(r) = request.as_ref() {
         t.requests.remove(t.rec, crate::handle::request_bits(*r));
     }
-    PMPI_Request_free(request)
+    real::PMPI_Request_free(request)
 }
 
 /// `MPI_Cancel`: the request stays pending until completed by a `Wait`/`Test`.
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Cancel(request: *mut MPI_Request) -> c_int {
-    let a = traced!(PMPI_Cancel(request));
+    let a = traced!(real::PMPI_Cancel(request));
     a.t.count(Func::Cancel, 0);
-    PMPI_Cancel(request)
+    real::PMPI_Cancel(request)
 }

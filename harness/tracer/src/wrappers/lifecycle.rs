@@ -1,6 +1,7 @@
 //! `MPI_Init`, `MPI_Init_thread` (which activate the tracer), `MPI_Finalize`, `MPI_Abort`,
 //! `MPI_Pcontrol`.
 
+use crate::pmpi::real;
 use crate::record::activate;
 use crate::tracer::{enter, Wait};
 use mpi_grade_protocol::trace::{Func, RankState, WaitKind, WaitMode};
@@ -11,7 +12,7 @@ use std::sync::atomic::Ordering::*;
 /// `MPI_Init`; activates the tracer once it returned.
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Init(argc: *mut c_int, argv: *mut *mut *mut c_char) -> c_int {
-    let rc = PMPI_Init(argc, argv);
+    let rc = real::PMPI_Init(argc, argv);
     if rc == 0 {
         activate(Func::Init);
     }
@@ -26,7 +27,7 @@ pub unsafe extern "C" fn MPI_Init_thread(
     required: c_int,
     provided: *mut c_int,
 ) -> c_int {
-    let rc = PMPI_Init_thread(argc, argv, required, provided);
+    let rc = real::PMPI_Init_thread(argc, argv, required, provided);
     if rc == 0 {
         activate(Func::InitThread);
     }
@@ -36,7 +37,7 @@ pub unsafe extern "C" fn MPI_Init_thread(
 /// `MPI_Finalize`: waits for every rank (`Finalize` condition); the rank is `Finalized` after.
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Finalize() -> c_int {
-    let a = traced!(PMPI_Finalize());
+    let a = traced!(real::PMPI_Finalize());
     let t = a.t;
     t.count(Func::Finalize, 0);
     let w = Wait {
@@ -44,7 +45,7 @@ pub unsafe extern "C" fn MPI_Finalize() -> c_int {
         ..Wait::bare(WaitKind::Finalize)
     };
     t.begin_call_with(Func::Finalize, WaitMode::All, &[w]);
-    let rc = PMPI_Finalize();
+    let rc = real::PMPI_Finalize();
     t.end_call(RankState::Finalized);
     rc
 }
@@ -52,13 +53,13 @@ pub unsafe extern "C" fn MPI_Finalize() -> c_int {
 /// `MPI_Abort`: the rank is `Aborted` (with the code) before the library ends the job.
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Abort(comm: MPI_Comm, errorcode: c_int) -> c_int {
-    let a = traced!(PMPI_Abort(comm, errorcode));
+    let a = traced!(real::PMPI_Abort(comm, errorcode));
     let t = a.t;
     t.count(Func::Abort, 0);
     let h = &t.rec.header;
     h.exit_code.store(errorcode, Relaxed);
     h.state.store(RankState::Aborted as u32, Release);
-    PMPI_Abort(comm, errorcode)
+    real::PMPI_Abort(comm, errorcode)
 }
 
 /// `MPI_Pcontrol(level)`: marks the student's code (see `pcontrol`). Variadic in C; the
@@ -69,5 +70,5 @@ pub unsafe extern "C" fn MPI_Pcontrol(level: c_int) -> c_int {
     if let Some(a) = enter() {
         a.t.pcontrol(level);
     }
-    PMPI_Pcontrol(level)
+    real::PMPI_Pcontrol(level)
 }

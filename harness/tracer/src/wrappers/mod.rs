@@ -1,6 +1,7 @@
 //! The exported `MPI_*` functions, one per [`Func`](mpi_grade_protocol::trace::Func), grouped
-//! by kind. Each forwards to its `PMPI_` twin; when the tracer is active and the call is not
-//! nested in another wrapped call, it also updates the record.
+//! by kind. Each forwards to the library's `PMPI_` twin ([`crate::pmpi::real`]); when the
+//! tracer is active and the call is not nested in another wrapped call, it also updates the
+//! record. This library's own `PMPI_` exports ([`crate::pmpi::exports`]) run these wrappers.
 //!
 //! Signatures are those of the C standard as the bindings declare the `PMPI_` twins. The
 //! safety contract of every function is the MPI standard's for its arguments, so the

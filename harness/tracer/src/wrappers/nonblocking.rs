@@ -3,6 +3,7 @@
 //! only when they find a message.
 
 use super::type_bytes;
+use crate::pmpi::real;
 use crate::tracer::Wait;
 use mpi_grade_protocol::trace::{Func, WaitKind};
 use mpi_sys::*;
@@ -57,7 +58,7 @@ pub unsafe extern "C" fn MPI_Isend(
 ) -> c_int {
     isend(
         Func::Isend,
-        PMPI_Isend,
+        real::PMPI_Isend,
         buf,
         count,
         datatype,
@@ -81,7 +82,7 @@ pub unsafe extern "C" fn MPI_Issend(
 ) -> c_int {
     isend(
         Func::Issend,
-        PMPI_Issend,
+        real::PMPI_Issend,
         buf,
         count,
         datatype,
@@ -105,7 +106,7 @@ pub unsafe extern "C" fn MPI_Ibsend(
 ) -> c_int {
     isend(
         Func::Ibsend,
-        PMPI_Ibsend,
+        real::PMPI_Ibsend,
         buf,
         count,
         datatype,
@@ -129,7 +130,7 @@ pub unsafe extern "C" fn MPI_Irsend(
 ) -> c_int {
     isend(
         Func::Irsend,
-        PMPI_Irsend,
+        real::PMPI_Irsend,
         buf,
         count,
         datatype,
@@ -151,13 +152,15 @@ pub unsafe extern "C" fn MPI_Irecv(
     comm: MPI_Comm,
     request: *mut MPI_Request,
 ) -> c_int {
-    let a = traced!(PMPI_Irecv(buf, count, datatype, source, tag, comm, request));
+    let a = traced!(real::PMPI_Irecv(
+        buf, count, datatype, source, tag, comm, request
+    ));
     let t = a.t;
     let bytes = type_bytes(count, datatype);
     t.count(Func::Irecv, bytes);
     let c = t.comm(comm);
     let w = t.p2p(WaitKind::Recv, &c, comm, source, tag, bytes);
-    let rc = PMPI_Irecv(buf, count, datatype, source, tag, comm, request);
+    let rc = real::PMPI_Irecv(buf, count, datatype, source, tag, comm, request);
     if rc == 0 {
         t.add_request(request, &w);
     }
@@ -173,10 +176,10 @@ pub unsafe extern "C" fn MPI_Iprobe(
     flag: *mut c_int,
     status: *mut MPI_Status,
 ) -> c_int {
-    let a = traced!(PMPI_Iprobe(source, tag, comm, flag, status));
+    let a = traced!(real::PMPI_Iprobe(source, tag, comm, flag, status));
     let t = a.t;
     t.count(Func::Iprobe, 0);
-    let rc = PMPI_Iprobe(source, tag, comm, flag, status);
+    let rc = real::PMPI_Iprobe(source, tag, comm, flag, status);
     if rc == 0 && flag.as_ref().is_some_and(|&f| f != 0) {
         t.progress();
     }
@@ -193,10 +196,10 @@ pub unsafe extern "C" fn MPI_Improbe(
     message: *mut MPI_Message,
     status: *mut MPI_Status,
 ) -> c_int {
-    let a = traced!(PMPI_Improbe(source, tag, comm, flag, message, status));
+    let a = traced!(real::PMPI_Improbe(source, tag, comm, flag, message, status));
     let t = a.t;
     t.count(Func::Improbe, 0);
-    let rc = PMPI_Improbe(source, tag, comm, flag, message, status);
+    let rc = real::PMPI_Improbe(source, tag, comm, flag, message, status);
     if rc == 0 && flag.as_ref().is_some_and(|&f| f != 0) {
         t.progress();
     }
@@ -213,11 +216,11 @@ pub unsafe extern "C" fn MPI_Imrecv(
     message: *mut MPI_Message,
     request: *mut MPI_Request,
 ) -> c_int {
-    let a = traced!(PMPI_Imrecv(buf, count, datatype, message, request));
+    let a = traced!(real::PMPI_Imrecv(buf, count, datatype, message, request));
     let t = a.t;
     let bytes = type_bytes(count, datatype);
     t.count(Func::Imrecv, bytes);
-    let rc = PMPI_Imrecv(buf, count, datatype, message, request);
+    let rc = real::PMPI_Imrecv(buf, count, datatype, message, request);
     if rc == 0 {
         let w = Wait {
             bytes,

@@ -4,6 +4,7 @@
 //! buffer. The call slot lists a `Send` and/or `Recv` condition with the peer as a world rank.
 
 use super::type_bytes;
+use crate::pmpi::real;
 use crate::tracer::Wait;
 use mpi_grade_protocol::trace::{Func, WaitKind, WaitMode};
 use mpi_sys::*;
@@ -36,7 +37,7 @@ unsafe fn send(
     // Zero-buffer mode: a standard send becomes synchronous, so that a program relying on
     // the library buffering small messages deadlocks (visibly) at any size.
     let pmpi: SendFn = if zero_buffer_to_ssend && t.zero_buffer() {
-        PMPI_Ssend
+        real::PMPI_Ssend
     } else {
         pmpi
     };
@@ -57,7 +58,7 @@ pub unsafe extern "C" fn MPI_Send(
 ) -> c_int {
     send(
         Func::Send,
-        PMPI_Send,
+        real::PMPI_Send,
         true,
         buf,
         count,
@@ -80,7 +81,7 @@ pub unsafe extern "C" fn MPI_Ssend(
 ) -> c_int {
     send(
         Func::Ssend,
-        PMPI_Ssend,
+        real::PMPI_Ssend,
         false,
         buf,
         count,
@@ -103,7 +104,7 @@ pub unsafe extern "C" fn MPI_Bsend(
 ) -> c_int {
     send(
         Func::Bsend,
-        PMPI_Bsend,
+        real::PMPI_Bsend,
         false,
         buf,
         count,
@@ -126,7 +127,7 @@ pub unsafe extern "C" fn MPI_Rsend(
 ) -> c_int {
     send(
         Func::Rsend,
-        PMPI_Rsend,
+        real::PMPI_Rsend,
         false,
         buf,
         count,
@@ -148,14 +149,16 @@ pub unsafe extern "C" fn MPI_Recv(
     comm: MPI_Comm,
     status: *mut MPI_Status,
 ) -> c_int {
-    let a = traced!(PMPI_Recv(buf, count, datatype, source, tag, comm, status));
+    let a = traced!(real::PMPI_Recv(
+        buf, count, datatype, source, tag, comm, status
+    ));
     let t = a.t;
     let bytes = type_bytes(count, datatype);
     t.count(Func::Recv, bytes);
     let c = t.comm(comm);
     let w = t.p2p(WaitKind::Recv, &c, comm, source, tag, bytes);
     t.blocking(Func::Recv, WaitMode::All, &[w], || {
-        PMPI_Recv(buf, count, datatype, source, tag, comm, status)
+        real::PMPI_Recv(buf, count, datatype, source, tag, comm, status)
     })
 }
 
@@ -175,7 +178,7 @@ pub unsafe extern "C" fn MPI_Sendrecv(
     comm: MPI_Comm,
     status: *mut MPI_Status,
 ) -> c_int {
-    let a = traced!(PMPI_Sendrecv(
+    let a = traced!(real::PMPI_Sendrecv(
         sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source, recvtag,
         comm, status
     ));
@@ -196,7 +199,7 @@ pub unsafe extern "C" fn MPI_Sendrecv(
     ];
     t.sent(Some(waits[0].peer), sent);
     t.blocking(Func::Sendrecv, WaitMode::All, &waits, || {
-        PMPI_Sendrecv(
+        real::PMPI_Sendrecv(
             sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source,
             recvtag, comm, status,
         )
@@ -216,7 +219,7 @@ pub unsafe extern "C" fn MPI_Sendrecv_replace(
     comm: MPI_Comm,
     status: *mut MPI_Status,
 ) -> c_int {
-    let a = traced!(PMPI_Sendrecv_replace(
+    let a = traced!(real::PMPI_Sendrecv_replace(
         buf, count, datatype, dest, sendtag, source, recvtag, comm, status
     ));
     let t = a.t;
@@ -229,7 +232,7 @@ pub unsafe extern "C" fn MPI_Sendrecv_replace(
     ];
     t.sent(Some(waits[0].peer), bytes);
     t.blocking(Func::SendrecvReplace, WaitMode::All, &waits, || {
-        PMPI_Sendrecv_replace(
+        real::PMPI_Sendrecv_replace(
             buf, count, datatype, dest, sendtag, source, recvtag, comm, status,
         )
     })
@@ -243,13 +246,13 @@ pub unsafe extern "C" fn MPI_Probe(
     comm: MPI_Comm,
     status: *mut MPI_Status,
 ) -> c_int {
-    let a = traced!(PMPI_Probe(source, tag, comm, status));
+    let a = traced!(real::PMPI_Probe(source, tag, comm, status));
     let t = a.t;
     t.count(Func::Probe, 0);
     let c = t.comm(comm);
     let w = t.p2p(WaitKind::Recv, &c, comm, source, tag, 0);
     t.blocking(Func::Probe, WaitMode::All, &[w], || {
-        PMPI_Probe(source, tag, comm, status)
+        real::PMPI_Probe(source, tag, comm, status)
     })
 }
 
@@ -262,13 +265,13 @@ pub unsafe extern "C" fn MPI_Mprobe(
     message: *mut MPI_Message,
     status: *mut MPI_Status,
 ) -> c_int {
-    let a = traced!(PMPI_Mprobe(source, tag, comm, message, status));
+    let a = traced!(real::PMPI_Mprobe(source, tag, comm, message, status));
     let t = a.t;
     t.count(Func::Mprobe, 0);
     let c = t.comm(comm);
     let w = t.p2p(WaitKind::Recv, &c, comm, source, tag, 0);
     t.blocking(Func::Mprobe, WaitMode::All, &[w], || {
-        PMPI_Mprobe(source, tag, comm, message, status)
+        real::PMPI_Mprobe(source, tag, comm, message, status)
     })
 }
 
@@ -281,10 +284,10 @@ pub unsafe extern "C" fn MPI_Mrecv(
     message: *mut MPI_Message,
     status: *mut MPI_Status,
 ) -> c_int {
-    let a = traced!(PMPI_Mrecv(buf, count, datatype, message, status));
+    let a = traced!(real::PMPI_Mrecv(buf, count, datatype, message, status));
     let t = a.t;
     t.count(Func::Mrecv, type_bytes(count, datatype));
     t.blocking(Func::Mrecv, WaitMode::All, &[] as &[Wait], || {
-        PMPI_Mrecv(buf, count, datatype, message, status)
+        real::PMPI_Mrecv(buf, count, datatype, message, status)
     })
 }
