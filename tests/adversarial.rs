@@ -83,7 +83,7 @@ fn main() {
         );
         trials.push(
             Trial::test(format!("{mpi}::as_an_ordinary_user"), move || {
-                degraded(mpi, &s2, Degraded::OrdinaryUser)
+                teacher::as_an_ordinary_user(mpi, &s2)
             })
             .with_ignored_flag(!full),
         );
@@ -1142,10 +1142,9 @@ fn batch_attack(secrets: &Secrets) -> Result<(), Failed> {
 
 #[derive(Clone, Copy)]
 enum Degraded {
-    /// Root without CAP_SYS_ADMIN (a default container).
+    /// Root without CAP_SYS_ADMIN (a default container). (The ordinary user has its own
+    /// set-up: `teacher::as_an_ordinary_user`.)
     NoSysAdmin,
-    /// An ordinary user.
-    OrdinaryUser,
 }
 
 /// A representative subset of the fixtures, graded by a grader in a degraded environment: each
@@ -1160,37 +1159,6 @@ fn degraded(mpi: &str, secrets: &Secrets, how: Degraded) -> Result<(), Failed> {
         ]
         .map(String::from)
         .to_vec(),
-        Degraded::OrdinaryUser => {
-            // The toolchain must be readable by that user, and the test cache writable: this
-            // machine's are root's.
-            let user = mpi_grade::sandbox::account("nobody").ok_or("no user nobody")?;
-            let toolchain = std::env::var("RUSTUP_HOME").unwrap_or_else(|_| {
-                format!("{}/.rustup", std::env::var("HOME").unwrap_or_default())
-            });
-            let probe = std::process::Command::new("setpriv")
-                .args([
-                    format!("--reuid={}", user.uid),
-                    format!("--regid={}", user.gid),
-                ])
-                .args(["--clear-groups", "--", "test", "-r"])
-                .arg(format!("{toolchain}/settings.toml"))
-                .status()
-                .map_err(|e| e.to_string())?;
-            if !probe.success() {
-                eprintln!(
-                    "skipped: the toolchain ({toolchain}) is not readable by an ordinary user here; \
-                     the ordinary-user set-up is covered by the library's user-namespace test"
-                );
-                return Ok(());
-            }
-            vec![
-                "setpriv".into(),
-                format!("--reuid={}", user.uid),
-                format!("--regid={}", user.gid),
-                "--clear-groups".into(),
-                "--".into(),
-            ]
-        }
     };
     let wrap: Vec<&str> = wrap.iter().map(String::as_str).collect();
     let expected = expectations();
@@ -1201,7 +1169,6 @@ fn degraded(mpi: &str, secrets: &Secrets, how: Degraded) -> Result<(), Failed> {
         let isolation = report["isolation"].as_str().unwrap_or("");
         let needed = match how {
             Degraded::NoSysAdmin => "in a user namespace (root without CAP_SYS_ADMIN)",
-            Degraded::OrdinaryUser => "user namespace",
         };
         if !isolation.contains(needed) || !isolation.contains("own PID namespace") {
             problems.push(format!("{name}: isolation {isolation:?}"));
@@ -1273,4 +1240,546 @@ fn refuses_without_isolation() -> Result<(), Failed> {
         return Err(format!("the grader built before refusing:\n{stderr}").into());
     }
     Ok(())
+}
+
+/// The grader run by an ordinary user, a teacher without root: the adversarial fixtures that
+/// attack the host, the grader and its secrets, and a cheat, graded by the real binary as
+/// `mpi-grade-teacher` (scripts/install-deps creates it; `nobody` where it does not exist), so
+/// through the sandbox's user-namespace path.
+///
+/// The toolchain of this machine (and CI's) is root's, under a home only root may enter. The
+/// test, as root, gives the grader a private mount namespace with a tmpfs over `/mnt` in which
+/// the toolchain is bound read-only and the user's own state directory (its home, a
+/// `CARGO_HOME` whose `bin/` is root's bound read-only and whose registry is a copy, the grade
+/// cache, the fixtures) is bound from the test's scratch area; then it drops to the user with
+/// `setpriv` and a clean environment (the planted secrets in it). Nothing of that shows on the
+/// host, and the grade cache is kept between runs at the same paths, so cargo finds it fresh.
+mod teacher {
+    use super::*;
+    use std::os::unix::fs::MetadataExt;
+
+    /// The ordinary user.
+    const TEACHER: &str = "mpi-grade-teacher";
+    /// The tmpfs over `/mnt`, in the grader's mount namespace only.
+    const MNT: &str = "/mnt";
+    /// The user's world, as the grader sees it.
+    const WORLD: &str = "/mnt/mpi-grade-teacher";
+
+    /// The fixtures graded as the ordinary user: (fixture directory, its challenges file, its
+    /// row of expectations, grader arguments).
+    fn fixtures() -> Vec<(PathBuf, PathBuf, String, Expected, Vec<&'static str>)> {
+        let adversarial = expectations();
+        let mut list = Vec::new();
+        // A daemon that hops pids, and reads and writes other processes: nothing left running.
+        // Every secret it can look for: none found. A fork loop: stopped by the limits. A rank
+        // killing its ancestors, the grader among them: the grader survives. Writes everywhere:
+        // nothing outside the scratch area.
+        for name in [
+            "hopping-daemon",
+            "secret-reader",
+            "fork-loop",
+            "kill-parent",
+            "write-outside",
+        ] {
+            let want = adversarial[name].clone();
+            assert!(want.config.is_none(), "{name}: its config is not copied");
+            list.push((
+                repo().join("tests/adversarial").join(name),
+                repo().join(CONFIG),
+                name.to_string(),
+                want,
+                vec![],
+            ));
+        }
+        // The seed-inverting cheat (tests/fixtures), its part 2 only: it fails.
+        let text = std::fs::read_to_string(repo().join("tests/fixtures/expected.toml")).unwrap();
+        let table: toml::Table = toml::from_str(&text).unwrap();
+        let mut want: Expected = table["cheat-local"].clone().try_into().unwrap();
+        want.parts.retain(|part, _| part == "part2");
+        want.mentions.retain(|part, _| part == "part2");
+        list.push((
+            repo().join("tests/fixtures/cheat-local"),
+            repo().join("tests/fixtures/challenges.toml"),
+            "cheat-local".to_string(),
+            want,
+            vec!["--part", "part2"],
+        ));
+        list
+    }
+
+    /// The ordinary user's state on the host, and what is bound into its world.
+    struct World {
+        user: mpi_grade::sandbox::Account,
+        /// `tmp()/ordinary-user`: bound at `WORLD/state`.
+        state: PathBuf,
+        /// Root's toolchain: `RUSTUP_HOME` (bound at `WORLD/rustup`) and `CARGO_HOME/bin`
+        /// (bound at `WORLD/state/cargo/bin`).
+        rustup: PathBuf,
+        cargo_bin: PathBuf,
+        /// The user's processes before any grade (none, for `mpi-grade-teacher`).
+        before: std::collections::BTreeSet<i32>,
+    }
+
+    /// `path` (under the state directory) as the grader sees it.
+    fn inner(world: &World, path: &Path) -> PathBuf {
+        Path::new(WORLD)
+            .join("state")
+            .join(path.strip_prefix(&world.state).unwrap())
+    }
+
+    /// Changes the owner of everything under `path` (links themselves, not their targets).
+    fn chown_tree(path: &Path, uid: u32, gid: u32) -> std::io::Result<()> {
+        std::os::unix::fs::lchown(path, Some(uid), Some(gid))?;
+        if std::fs::symlink_metadata(path)?.is_dir() {
+            for entry in std::fs::read_dir(path)? {
+                chown_tree(&entry?.path(), uid, gid)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Live processes whose owner is `uid`.
+    fn processes_of(uid: u32) -> Vec<(i32, String)> {
+        mpi_grade::procs::scan()
+            .into_iter()
+            .filter(|p| p.is_alive())
+            .filter(|p| std::fs::metadata(format!("/proc/{}", p.pid)).is_ok_and(|m| m.uid() == uid))
+            .map(|p| (p.pid, p.comm))
+            .collect()
+    }
+
+    /// Sets the user's world up: its state directory (kept between runs for the grade cache),
+    /// the planted secrets in it.
+    fn world(secrets: &Secrets) -> Result<World, String> {
+        let user = mpi_grade::sandbox::account(TEACHER)
+            .or_else(|| {
+                eprintln!("no user {TEACHER} (scripts/install-deps creates it): grading as nobody");
+                mpi_grade::sandbox::account("nobody")
+            })
+            .ok_or(format!("neither {TEACHER} nor nobody exists"))?;
+        if user.uid == 0
+            || Some(user.uid)
+                == mpi_grade::sandbox::account(mpi_grade::sandbox::SANDBOX_USER).map(|a| a.uid)
+        {
+            return Err(format!("{} is root or the sandbox user", user.name));
+        }
+        let dirs: BTreeMap<String, PathBuf> =
+            mpi_grade::sandbox::toolchain_dirs().into_iter().collect();
+        let rustup = dirs
+            .get("RUSTUP_HOME")
+            .ok_or("no RUSTUP_HOME directory")?
+            .clone();
+        let cargo_home = dirs
+            .get("CARGO_HOME")
+            .ok_or("no CARGO_HOME directory")?
+            .clone();
+        let state = tmp().join("ordinary-user");
+        let (uid, gid) = (user.uid, user.gid);
+        for sub in ["bin", "cargo/bin", "home", "cache", "work"] {
+            std::fs::create_dir_all(state.join(sub)).map_err(|e| e.to_string())?;
+        }
+        // The registry cargo fetches into: a copy of root's (offline, fast), made once.
+        let registry = state.join("cargo/registry");
+        if !registry.exists() && cargo_home.join("registry").is_dir() {
+            let status = std::process::Command::new("cp")
+                .arg("-a")
+                .arg(cargo_home.join("registry"))
+                .arg(&registry)
+                .status()
+                .map_err(|e| e.to_string())?;
+            if !status.success() {
+                return Err(format!("cannot copy {}/registry", cargo_home.display()));
+            }
+        }
+        // Old runs' secret configs.
+        for entry in std::fs::read_dir(&state)
+            .map_err(|e| e.to_string())?
+            .flatten()
+        {
+            if entry.file_name().to_string_lossy().starts_with("secret-") {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+        let value = |key: &str| secrets.0.iter().find(|(k, _)| *k == key).unwrap().1.clone();
+        // The teacher's secrets: registry credentials in its CARGO_HOME, files planted in its
+        // home, next to its cache and its scratch directories (secret-reader looks there), and
+        // the config under a path that carries a token.
+        std::fs::write(
+            state.join("cargo/credentials.toml"),
+            format!("[registry]\ntoken = \"{}\"\n", value("DEPLOY_SECRET")),
+        )
+        .map_err(|e| e.to_string())?;
+        let config_dir = state.join(value("MPI_GRADE_CONFIG_TOKEN"));
+        std::fs::create_dir_all(&config_dir).map_err(|e| e.to_string())?;
+        std::fs::copy(repo().join(CONFIG), config_dir.join("challenges.toml"))
+            .map_err(|e| e.to_string())?;
+        std::fs::create_dir_all(state.join("cache/runs")).map_err(|e| e.to_string())?;
+        for dir in ["", "home", "cargo", "cache", "cache/runs"] {
+            std::fs::write(state.join(dir).join(PLANTED), value("MPI_GRADE_PLANTED"))
+                .map_err(|e| e.to_string())?;
+        }
+        chown_tree(&state, uid, gid).map_err(|e| e.to_string())?;
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o700))
+            .map_err(|e| e.to_string())?;
+        std::fs::set_permissions(
+            state.join("cargo/credentials.toml"),
+            std::fs::Permissions::from_mode(0o600),
+        )
+        .map_err(|e| e.to_string())?;
+        // The grader itself, root's and read-only to the user.
+        let exe = state.join("bin/mpi-grade");
+        let _ = std::fs::remove_file(&exe);
+        std::fs::copy(env!("CARGO_BIN_EXE_mpi-grade"), &exe).map_err(|e| e.to_string())?;
+        std::os::unix::fs::lchown(&exe, Some(0), Some(0)).map_err(|e| e.to_string())?;
+        std::os::unix::fs::lchown(state.join("bin"), Some(0), Some(0))
+            .map_err(|e| e.to_string())?;
+        let before = processes_of(uid).into_iter().map(|(pid, _)| pid).collect();
+        Ok(World {
+            user,
+            state,
+            rustup,
+            cargo_bin: cargo_home.join("bin"),
+            before,
+        })
+    }
+
+    /// The command that runs `args` as the user in its world, with `secrets` in its
+    /// environment, in `cwd` (under the state directory).
+    fn as_user(
+        world: &World,
+        secrets: &Secrets,
+        cwd: &Path,
+        args: &[&str],
+    ) -> std::process::Command {
+        let script = r#"set -e
+mkdir -p "$MNT"
+mount -t tmpfs -o mode=755,size=1m mpi-grade-teacher "$MNT"
+mkdir -p "$WORLD/rustup" "$WORLD/state"
+mount --bind -o ro "$1" "$WORLD/rustup"
+mount --bind "$2" "$WORLD/state"
+mount --bind -o ro "$3" "$WORLD/state/cargo/bin"
+cd "$4"
+user="$5"
+shift 5
+unset MNT WORLD
+exec setpriv --reuid="${user%:*}" --regid="${user#*:}" --clear-groups -- "$@""#;
+        let mut cmd = std::process::Command::new("unshare");
+        cmd.args(["--mount", "--propagation", "private", "--", "sh", "-c", script, "sh"])
+            .arg(&world.rustup)
+            .arg(&world.state)
+            .arg(&world.cargo_bin)
+            .arg(inner(world, cwd))
+            .arg(format!("{}:{}", world.user.uid, world.user.gid))
+            .arg(inner(world, &world.state.join("bin/mpi-grade")))
+            .args(args)
+            .env_clear()
+            .env("MNT", MNT)
+            .env("WORLD", WORLD)
+            .env(
+                "PATH",
+                format!("{WORLD}/state/cargo/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"),
+            )
+            .env("HOME", inner(world, &world.state.join("home")))
+            .env("RUSTUP_HOME", format!("{WORLD}/rustup"))
+            .env("CARGO_HOME", inner(world, &world.state.join("cargo")))
+            .env("MPI_GRADE_CACHE", inner(world, &world.state.join("cache")))
+            .env(TEST_MARKER_VAR, marker())
+            .stdin(std::process::Stdio::null());
+        for (k, v) in &secrets.0 {
+            cmd.env(k, v);
+        }
+        cmd
+    }
+
+    /// Whether the user may create the namespaces a grade needs (unprivileged user namespaces
+    /// may be switched off: `kernel.unprivileged_userns_clone`, AppArmor's restriction).
+    fn user_namespaces(world: &World) -> bool {
+        std::process::Command::new("setpriv")
+            .arg(format!("--reuid={}", world.user.uid))
+            .arg(format!("--regid={}", world.user.gid))
+            .args([
+                "--clear-groups",
+                "--",
+                "unshare",
+                "--user",
+                "--map-current-user",
+            ])
+            .args(["--mount", "--pid", "--net", "--fork", "--", "true"])
+            .env_clear()
+            .env("PATH", "/usr/sbin:/usr/bin:/sbin:/bin")
+            .current_dir("/")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    }
+
+    /// Files the fixtures try to write, in the user's world.
+    fn escapes_of(world: &World, name: &str) -> Vec<PathBuf> {
+        let mut found = Vec::new();
+        for dir in [
+            "",
+            "home",
+            "cargo",
+            "cache",
+            "cache/runs",
+            "cache/openmpi",
+            "cache/mpich",
+            "work",
+        ] {
+            for file in [
+                "escape",
+                "build-escape",
+                "mpi-grade-adversarial-escape",
+                "mpi-grade-adversarial-build-escape",
+            ] {
+                found.push(world.state.join(dir).join(file));
+            }
+        }
+        for file in ["escape", "build-escape"] {
+            found.push(world.state.join("work").join(name).join(file));
+        }
+        found.extend(escapes());
+        found.into_iter().filter(|p| p.exists()).collect()
+    }
+
+    /// One fixture graded as the user: exit code, JSON report, human report, stderr, after the
+    /// checks that no secret reached them.
+    fn grade(
+        world: &World,
+        secrets: &Secrets,
+        fixture: &Path,
+        config: &Path,
+        name: &str,
+        mpi: &str,
+        extra: &[&str],
+    ) -> Result<(i32, Value, String, String), Failed> {
+        let work = world.state.join("work");
+        let _ = std::fs::remove_dir_all(&work);
+        copy_crate(fixture, &work.join(name));
+        std::fs::copy(config, work.join("challenges.toml")).unwrap();
+        chown_tree(&work, world.user.uid, world.user.gid).unwrap();
+        // secret-reader looks for the config whose path carries a token.
+        let config = if name == "secret-reader" {
+            let token = &secrets
+                .0
+                .iter()
+                .find(|(k, _)| *k == "MPI_GRADE_CONFIG_TOKEN")
+                .unwrap()
+                .1;
+            inner(world, &world.state.join(token).join("challenges.toml"))
+        } else {
+            PathBuf::from("challenges.toml")
+        };
+        let json = work.join("report.json");
+        let (config, json_arg) = (
+            config.display().to_string(),
+            inner(world, &json).display().to_string(),
+        );
+        let mut args = vec![
+            "grade",
+            name,
+            "--config",
+            &config,
+            "--mpi",
+            mpi,
+            "--seed",
+            "1",
+            "--json",
+            &json_arg,
+            "--color",
+            "never",
+            "-q",
+            "--no-compare",
+        ];
+        args.extend_from_slice(extra);
+        let cmd = as_user(world, secrets, &work, &args);
+        let (out, _) = run_measured(cmd, GRADE_LIMIT);
+        let human = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        let code = out.status.code().unwrap_or(-1);
+        let text = std::fs::read_to_string(&json).map_err(|e| {
+            format!("no JSON report ({e}); exit {code}\nstdout:\n{human}\nstderr:\n{stderr}")
+        })?;
+        let report: Value =
+            serde_json::from_str(&text).map_err(|e| format!("bad JSON report: {e}\n{text}"))?;
+        let leaked = secrets.leaked_in(&format!("{text}{human}{stderr}"));
+        if !leaked.is_empty() {
+            return Err(format!("{name}: the report shows the values of {leaked:?}").into());
+        }
+        if [&text, &human, &stderr]
+            .iter()
+            .any(|t| t.contains(planted::token()))
+        {
+            return Err(
+                format!("{name}: the report shows the planted root-only file's token").into(),
+            );
+        }
+        Ok((code, report, human, stderr))
+    }
+
+    /// What is wrong with one fixture's grade as the user.
+    fn problems_of(
+        name: &str,
+        want: &Expected,
+        code: i32,
+        report: &Value,
+        human: &str,
+    ) -> Vec<String> {
+        let mut problems = Vec::new();
+        let isolation = report["isolation"].as_str().unwrap_or("");
+        if !isolation.contains("user namespace")
+            || !isolation.contains("own PID namespace")
+            || !isolation.contains("own network")
+        {
+            problems.push(format!("{name}: isolation {isolation:?}"));
+        }
+        if code != want.exit {
+            problems.push(format!(
+                "{name}: exit {code}, expected {}\n{human}",
+                want.exit
+            ));
+        }
+        for (part, verdict) in &want.parts {
+            let got = part_of(report, part)
+                .map(|p| p["failure"].as_str().unwrap_or("pass"))
+                .unwrap_or("missing");
+            if got != verdict {
+                problems.push(format!("{name}: {part} {got}, expected {verdict}\n{human}"));
+            }
+        }
+        for (part, needles) in &want.mentions {
+            let Some(p) = part_of(report, part) else {
+                continue;
+            };
+            let text = p.to_string() + &report["build"].to_string();
+            for needle in needles {
+                if !text.contains(needle.as_str()) {
+                    problems.push(format!(
+                        "{name}: {part} does not mention {needle:?}\n{human}"
+                    ));
+                }
+            }
+        }
+        if report["warnings"]
+            .to_string()
+            .contains("could not be stopped")
+        {
+            problems.push(format!(
+                "{name}: processes survived: {}",
+                report["warnings"]
+            ));
+        }
+        problems
+    }
+
+    /// Whether this process has CAP_SYS_ADMIN (to mount in a mount namespace of its own).
+    fn cap_sys_admin() -> bool {
+        std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("CapEff:"))
+                    .and_then(|v| u64::from_str_radix(v.trim(), 16).ok())
+            })
+            // CAP_SYS_ADMIN is capability 21.
+            .is_some_and(|caps| caps & (1 << 21) != 0)
+    }
+
+    pub fn as_an_ordinary_user(mpi: &str, secrets: &Secrets) -> Result<(), Failed> {
+        if !cap_sys_admin() {
+            // Root in a container without CAP_SYS_ADMIN: the toolchain cannot be bound for the
+            // user (root_without_cap_sys_admin covers that environment).
+            eprintln!(
+                "skipped: this test process has no CAP_SYS_ADMIN, which binding the toolchain \
+                 read-only for the ordinary user in a private mount namespace needs"
+            );
+            return Ok(());
+        }
+        let world = world(secrets)?;
+        let mut problems = Vec::new();
+        let fixtures = fixtures();
+        if !user_namespaces(&world) {
+            // Not a skip: where the kernel gives an ordinary user no namespaces, the grader
+            // must refuse (fail closed), and that is what is checked then.
+            eprintln!(
+                "{} may not create user namespaces on this machine: checking that the grader refuses",
+                world.user.name
+            );
+            let (fixture, config, name, _, _) = &fixtures[0];
+            let work = world.state.join("work");
+            let _ = std::fs::remove_dir_all(&work);
+            copy_crate(fixture, &work.join(name));
+            std::fs::copy(config, work.join("challenges.toml")).unwrap();
+            chown_tree(&work, world.user.uid, world.user.gid).unwrap();
+            let cmd = as_user(
+                &world,
+                secrets,
+                &work,
+                &[
+                    "grade",
+                    name,
+                    "--config",
+                    "challenges.toml",
+                    "--mpi",
+                    mpi,
+                    "-q",
+                ],
+            );
+            let out = run(cmd, Duration::from_secs(120));
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            if out.status.code() != Some(2) || !stderr.contains("cannot isolate the submission") {
+                return Err(format!("exit {:?}, stderr:\n{stderr}", out.status.code()).into());
+            }
+            return Ok(());
+        }
+        for (fixture, config, name, want, extra) in &fixtures {
+            let (code, report, human, _stderr) =
+                grade(&world, secrets, fixture, config, name, mpi, extra)?;
+            problems.extend(problems_of(name, want, code, &report, &human));
+            // Nothing the grade started may outlive it (the grader waits for its launches).
+            let mut left = Vec::new();
+            for _ in 0..20 {
+                left = processes_of(world.user.uid)
+                    .into_iter()
+                    .filter(|(pid, _)| !world.before.contains(pid))
+                    .map(|(pid, comm)| format!("{pid} ({comm})"))
+                    .collect();
+                if left.is_empty() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            if !left.is_empty() {
+                problems.push(format!(
+                    "{name}: processes of {} still running: {}",
+                    world.user.name,
+                    left.join(", ")
+                ));
+            }
+            let escaped = escapes_of(&world, name);
+            if !escaped.is_empty() {
+                problems.push(format!(
+                    "{name}: files outside the scratch area: {escaped:?}"
+                ));
+            }
+            let runs: Vec<_> = std::fs::read_dir(world.state.join("cache/runs"))
+                .into_iter()
+                .flatten()
+                .flatten()
+                .filter(|e| e.file_name() != PLANTED)
+                .map(|e| e.path())
+                .collect();
+            if !runs.is_empty() {
+                problems.push(format!("{name}: scratch directories left behind: {runs:?}"));
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(problems.join("\n").into())
+        }
+    }
 }

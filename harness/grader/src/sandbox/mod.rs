@@ -419,10 +419,11 @@ impl Sandbox {
         // The command holds the cgroup: dropping it (after the command ended) kills what is
         // left in the group and removes it.
         let group = c.cgroup.clone();
+        let works = OverlayWork(c.overlays.iter().map(|(_, _, w)| w.join("work")).collect());
         // SAFETY: Program::run makes only async-signal-safe system calls on data prepared here.
         unsafe {
             command.pre_exec(move || {
-                let _ = &group;
+                let _ = (&group, &works);
                 program.run()
             });
         }
@@ -705,6 +706,24 @@ fn escape(path: &Path) -> String {
         out.push(c);
     }
     out
+}
+
+/// The `work` directories the kernel makes, with mode 0, in a command's overlay work
+/// directories: an ordinary user's grader could not list them, so not remove its scratch
+/// directory. Dropped with the command (after it ended), it gives them back to their owner.
+struct OverlayWork(Vec<PathBuf>);
+
+impl Drop for OverlayWork {
+    fn drop(&mut self) {
+        use std::os::unix::fs::PermissionsExt;
+        for dir in &self.0 {
+            // Not through a link (nothing sandboxed can write there, the scratch directory is
+            // read-only to it; still).
+            if std::fs::symlink_metadata(dir).is_ok_and(|m| m.is_dir()) {
+                let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700));
+            }
+        }
+    }
 }
 
 /// The account called `name`, from the system's user database.
