@@ -1195,7 +1195,12 @@ fn degraded(mpi: &str, secrets: &Secrets, how: Degraded) -> Result<(), Failed> {
     let wrap: Vec<&str> = wrap.iter().map(String::as_str).collect();
     let expected = expectations();
     let mut problems = Vec::new();
-    for name in ["hopping-daemon", "secret-reader", "fork-loop"] {
+    for name in [
+        "hopping-daemon",
+        "secret-reader",
+        "fork-loop",
+        "fill-scratch",
+    ] {
         let want = &expected[name];
         let (code, report, human, stderr, _) = grade_wrapped(name, mpi, secrets, &[], &wrap)?;
         let isolation = report["isolation"].as_str().unwrap_or("");

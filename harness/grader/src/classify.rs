@@ -103,6 +103,13 @@ fn not_run(cell: &PlannedCell, why: NotRun) -> CellResult {
 
 /// Why the launch ended before the cell it was running completed.
 fn failure(record: &LaunchRecord, events: &Events, launcher: &Launcher) -> Outcome {
+    // Before a panic: a rank whose write failed once the scratch was full may have panicked.
+    if let Ending::ScratchFull { limit_mb } = record.ending {
+        return Outcome::Crash(Crash {
+            rank: None,
+            cause: CrashCause::ScratchFull { limit_mb },
+        });
+    }
     if let Some((
         rank,
         RankEvent::Panic {
@@ -148,7 +155,7 @@ fn failure(record: &LaunchRecord, events: &Events, launcher: &Launcher) -> Outco
                 seconds: *seconds,
             })
         }
-        Ending::Exited => {}
+        Ending::Exited | Ending::ScratchFull { .. } => {}
     }
     let said = launcher
         .parse_report(&record.stderr.text)

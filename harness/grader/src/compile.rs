@@ -341,7 +341,10 @@ impl BuildCache {
             }
             let found = self.part_problems(&build, &included, kind, submission);
             // Errors outside the driver's part lines are the submission's own: nothing to retry.
-            if found.is_empty() || self.has_foreign_errors(&build, &included) {
+            if found.is_empty()
+                || build.scratch_full.is_some()
+                || self.has_foreign_errors(&build, &included)
+            {
                 return Ok(BuildOutcome::Failed(
                     self.failure(&build, submission, started),
                 ));
@@ -471,6 +474,13 @@ impl BuildCache {
         }
         let mut child = command.spawn().map_err(Error::io("cannot run cargo"))?;
         let _tracked = crate::procs::track_leader(child.id() as i32);
+        let scratch = match run {
+            CargoRun::Jailed(jail) => Some(crate::sandbox::scratch::Watch::start(
+                &jail.scratch_cap(),
+                child.id(),
+            )),
+            _ => None,
+        };
         let stdout = capture::spawn_reader(child.stdout.take().expect("piped"), 16 << 20);
         let stderr = capture::spawn_reader(child.stderr.take().expect("piped"), 64 << 10);
         let limit = match run {
@@ -495,9 +505,11 @@ impl BuildCache {
         let stdout = stdout.finish(Duration::from_secs(2));
         let stderr = stderr.finish(Duration::from_secs(2));
         let errors = parse_errors(&stdout);
+        let scratch_full = scratch.filter(|w| w.tripped()).map(|w| w.limit_mb());
         Ok(CargoBuild {
-            success: status.is_some_and(|s| s.success()),
+            success: status.is_some_and(|s| s.success()) && scratch_full.is_none(),
             timed_out: timed_out.then_some(limit),
+            scratch_full,
             errors,
             stderr,
         })
@@ -558,6 +570,17 @@ impl BuildCache {
         started: Instant,
     ) -> BuildFailure {
         let seconds = started.elapsed().as_secs_f64();
+        if let Some(limit_mb) = build.scratch_full {
+            return BuildFailure {
+                summary: crate::sandbox::scratch::message(
+                    "its target directory, /tmp, /var/tmp and /dev/shm",
+                    limit_mb,
+                    "build",
+                ),
+                details: submission.shorten(&build.stderr.tail_lines(40)),
+                seconds,
+            };
+        }
         if let Some(limit) = build.timed_out {
             return BuildFailure {
                 summary: format!(
@@ -645,6 +668,8 @@ fn write_if_changed(path: &Path, text: &str) -> Result<()> {
 struct CargoBuild {
     success: bool,
     timed_out: Option<Duration>,
+    /// The build wrote its whole scratch (`scratch_mb`, in MiB) and was killed.
+    scratch_full: Option<u64>,
     errors: Vec<CompilerError>,
     stderr: Captured,
 }

@@ -34,6 +34,9 @@ pub enum Ending {
     LaunchTimeout { seconds: f64 },
     /// The watcher found a deadlock, a hang or a vanished rank.
     Stalled(Box<Finding>),
+    /// The job wrote its whole scratch (`scratch_mb` of `[challenge.sandbox.ranks]`) and was
+    /// killed.
+    ScratchFull { limit_mb: u64 },
     /// Ctrl-C or SIGTERM.
     Interrupted,
 }
@@ -132,6 +135,11 @@ pub fn run(
         launch.launcher.mpiexec.display()
     )))?;
     let leader = child.id() as i32;
+    // The total the job may write (killed by the watch when reached).
+    let scratch = jail
+        .as_ref()
+        .and_then(|j| j.scratch_cap())
+        .map(|cap| crate::sandbox::scratch::Watch::start(&cap, child.id()));
     let _tracked = procs::track_launch(leader);
     // Ranks report the pids they have in their own PID namespace: theirs here, once seen.
     let mut host_pids: std::collections::HashMap<u32, Option<i32>> = Default::default();
@@ -145,7 +153,7 @@ pub fn run(
     let mut events = launch.cells.map(|(run_dir, _)| run_dir.events());
     let mut watch_cells = CellWatch::new(started);
     let mut first_gone = None;
-    let (ending, mut status) = loop {
+    let (mut ending, mut status) = loop {
         if let Some(status) = child
             .try_wait()
             .map_err(Error::io("cannot wait for mpiexec"))?
@@ -219,6 +227,14 @@ pub fn run(
     if status.is_none() {
         status = child.wait().ok();
     }
+    if let Some(watch) = scratch.as_ref().filter(|w| w.tripped()) {
+        if ending != Ending::Interrupted {
+            ending = Ending::ScratchFull {
+                limit_mb: watch.limit_mb(),
+            };
+        }
+    }
+    drop(scratch);
     if let Some(events) = events.as_mut() {
         events.refresh();
     }

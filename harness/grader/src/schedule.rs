@@ -249,7 +249,12 @@ impl Matrix<'_> {
         record.self_exit = trace.as_ref().and_then(LaunchTrace::self_exit);
         record.aborted = trace.as_ref().and_then(LaunchTrace::aborted);
         let events = record.events.as_ref().expect("a graded launch has events");
-        if !events.ranks.iter().any(|r| r.ready()) && record.ending != launch::Ending::Interrupted {
+        if !events.ranks.iter().any(|r| r.ready())
+            && !matches!(
+                record.ending,
+                launch::Ending::Interrupted | launch::Ending::ScratchFull { .. }
+            )
+        {
             return Err(crate::error::Error::Other(format!(
                 "mpiexec could not start the job ({ranks} ranks): {}",
                 last_lines(&record)
