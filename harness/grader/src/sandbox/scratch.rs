@@ -130,7 +130,7 @@ fn watch(cap: &Cap, pid: u32, pidfd: i32, shared: &Shared) {
             break;
         }
         // A walk that takes long (many files) is made less often: the watch costs little.
-        let pause = INTERVAL.max(started.elapsed() * 20);
+        let pause = INTERVAL.max(started.elapsed() * 50);
         std::thread::park_timeout(pause);
     }
     if pidfd >= 0 {
