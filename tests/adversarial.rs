@@ -1163,7 +1163,12 @@ fn degraded(mpi: &str, secrets: &Secrets, how: Degraded) -> Result<(), Failed> {
     let wrap: Vec<&str> = wrap.iter().map(String::as_str).collect();
     let expected = expectations();
     let mut problems = Vec::new();
-    for name in ["hopping-daemon", "secret-reader", "fork-loop"] {
+    for name in [
+        "hopping-daemon",
+        "secret-reader",
+        "fork-loop",
+        "fill-scratch",
+    ] {
         let want = &expected[name];
         let (code, report, human, stderr, _) = grade_wrapped(name, mpi, secrets, &[], &wrap)?;
         let isolation = report["isolation"].as_str().unwrap_or("");
@@ -1340,7 +1345,7 @@ mod teacher {
 
     /// Live processes whose owner is `uid`.
     fn processes_of(uid: u32) -> Vec<(i32, String)> {
-        mpi_grade::procs::scan()
+        mpi_grade::run::procs::scan()
             .into_iter()
             .filter(|p| p.is_alive())
             .filter(|p| std::fs::metadata(format!("/proc/{}", p.pid)).is_ok_and(|m| m.uid() == uid))

@@ -340,7 +340,10 @@ impl BuildCache {
             }
             let found = self.part_problems(&build, &included, kind, submission);
             // Errors outside the driver's part lines are the submission's own: nothing to retry.
-            if found.is_empty() || self.has_foreign_errors(&build, &included) {
+            if found.is_empty()
+                || build.scratch_full.is_some()
+                || self.has_foreign_errors(&build, &included)
+            {
                 return Ok(BuildOutcome::Failed(
                     self.failure(&build, submission, started),
                 ));
@@ -468,6 +471,13 @@ impl BuildCache {
             }
             Ok(())
         })?;
+        let scratch = match run {
+            CargoRun::Jailed(jail) => Some(crate::sandbox::scratch::Watch::start(
+                &jail.scratch_cap(),
+                job.leader() as u32,
+            )),
+            _ => None,
+        };
         let limit = match run {
             CargoRun::Trusted(_) => OWN_BUILD_LIMIT,
             CargoRun::Plain | CargoRun::Jailed(_) => self.time_limit,
@@ -480,9 +490,11 @@ impl BuildCache {
         }
         let finished = job.finish(status, Duration::from_secs(2));
         let errors = parse_errors(&finished.stdout);
+        let scratch_full = scratch.filter(|w| w.tripped()).map(|w| w.limit_mb());
         Ok(CargoBuild {
-            success: status.is_some_and(|s| s.success()),
+            success: status.is_some_and(|s| s.success()) && scratch_full.is_none(),
             timed_out: timed_out.then_some(limit),
+            scratch_full,
             errors,
             stderr: finished.stderr,
         })
@@ -543,6 +555,17 @@ impl BuildCache {
         started: Instant,
     ) -> BuildFailure {
         let seconds = started.elapsed().as_secs_f64();
+        if let Some(limit_mb) = build.scratch_full {
+            return BuildFailure {
+                summary: crate::sandbox::scratch::message(
+                    "its target directory, /tmp, /var/tmp and /dev/shm",
+                    limit_mb,
+                    "build",
+                ),
+                details: submission.shorten(&build.stderr.tail_lines(40)),
+                seconds,
+            };
+        }
         if let Some(limit) = build.timed_out {
             return BuildFailure {
                 summary: format!(
@@ -630,6 +653,8 @@ fn write_if_changed(path: &Path, text: &str) -> Result<()> {
 struct CargoBuild {
     success: bool,
     timed_out: Option<Duration>,
+    /// The build wrote its whole scratch (`scratch_mb`, in MiB) and was killed.
+    scratch_full: Option<u64>,
     errors: Vec<CompilerError>,
     stderr: Captured,
 }

@@ -100,6 +100,7 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
         }
         Ending::LaunchTimeout { .. } | Ending::CellTimeout { .. } => ("timeout", None),
         Ending::Interrupted => ("interrupted", None),
+        Ending::ScratchFull { .. } => ("crash", None),
     };
     Ok(RunReport {
         format_version: 1,

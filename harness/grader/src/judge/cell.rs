@@ -142,10 +142,17 @@ fn not_run(cell: &PlannedCell, why: NotRun) -> CellResult {
     }
 }
 
-/// Why the launch ended before the cell it was running completed: the ladder panic >
-/// interrupt > stall > timeout > abort > self-exit > launcher message > gone rank >
+/// Why the launch ended before the cell it was running completed: the ladder scratch full >
+/// panic > interrupt > stall > timeout > abort > self-exit > launcher message > gone rank >
 /// unexplained, each rung taken only when the ones above it have nothing to say.
 pub fn failure(evidence: &Evidence) -> Outcome {
+    // Before a panic: a rank whose write failed once the scratch was full may have panicked.
+    if let Ending::ScratchFull { limit_mb } = evidence.ending {
+        return Outcome::Crash(Crash {
+            rank: None,
+            cause: CrashCause::ScratchFull { limit_mb },
+        });
+    }
     if let Some(panic) = &evidence.panic {
         return panicked(panic);
     }
@@ -213,7 +220,7 @@ fn ended_early(ending: &Ending) -> Result<Outcome, Option<u32>> {
             limit: TimeLimit::Launch,
             seconds: *seconds,
         })),
-        Ending::Exited => Err(None),
+        Ending::Exited | Ending::ScratchFull { .. } => Err(None),
     }
 }
 

@@ -151,6 +151,10 @@ pub enum CrashCause {
     },
     /// The rank's process ended while others waited for it, and nothing says why.
     Vanished,
+    /// The job wrote more than its scratch may hold (`scratch_mb`) and was stopped.
+    ScratchFull {
+        limit_mb: u64,
+    },
     /// The job ended before the cell finished and nothing says why.
     Unexplained {
         launcher_status: String,
@@ -415,6 +419,11 @@ impl Crash {
                 format!("{who} exited before the cell finished (without calling MPI_Finalize)")
             }
             CrashCause::Abort { code } => format!("{who} called MPI_Abort with error code {code}"),
+            CrashCause::ScratchFull { limit_mb } => crate::sandbox::scratch::message(
+                "the run directory, /tmp, /var/tmp and /dev/shm",
+                *limit_mb,
+                "ranks",
+            ),
             CrashCause::Unexplained { launcher_status } => {
                 format!("the job ended before the cell finished ({launcher_status})")
             }

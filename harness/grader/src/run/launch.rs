@@ -42,6 +42,9 @@ pub enum Ending {
     },
     /// The watcher found a deadlock, a hang or a vanished rank.
     Stalled(Box<Finding>),
+    /// The job wrote its whole scratch (`scratch_mb` of `[challenge.sandbox.ranks]`) and was
+    /// killed.
+    ScratchFull { limit_mb: u64 },
     /// Ctrl-C or SIGTERM.
     Interrupted,
 }
@@ -156,9 +159,14 @@ pub fn run(
         None => Ok(()),
     })?;
     let started = job.started();
+    // The total the job may write (the watch kills the job when it is reached).
+    let scratch = jail
+        .as_ref()
+        .and_then(|j| j.scratch_cap())
+        .map(|cap| crate::sandbox::scratch::Watch::start(&cap, job.leader() as u32));
     let mut events = launch.cells.map(|(run_dir, _)| run_dir.events());
     let mut poll = Poll::new(job.leader(), started);
-    let (ending, status) = loop {
+    let (mut ending, status) = loop {
         if let Some(status) = job.try_wait()? {
             break (Ending::Exited, Some(status));
         }
@@ -188,6 +196,14 @@ pub fn run(
         group.kill_all(KILL_DEADLINE);
     }
     let finished = job.finish(status, Duration::from_secs(1));
+    if let Some(watch) = scratch.as_ref().filter(|w| w.tripped()) {
+        if ending != Ending::Interrupted {
+            ending = Ending::ScratchFull {
+                limit_mb: watch.limit_mb(),
+            };
+        }
+    }
+    drop(scratch);
     if let Some(events) = events.as_mut() {
         events.refresh();
     }

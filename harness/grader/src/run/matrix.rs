@@ -259,7 +259,12 @@ impl Matrix<'_> {
         let planned = plan.cells.clone();
         let keys = launch_keys(self.seed, index, ranks);
         let mut evidence = launches.launch(LaunchPlan { index, plan, keys })?;
-        if !evidence.started && evidence.ending != Ending::Interrupted {
+        if !evidence.started
+            && !matches!(
+                evidence.ending,
+                Ending::Interrupted | Ending::ScratchFull { .. }
+            )
+        {
             return Err(crate::error::Error::Other(format!(
                 "mpiexec could not start the job ({ranks} ranks): {}",
                 evidence.tail

@@ -168,6 +168,15 @@ impl BuildJail {
         self.sandbox.confine(command, &confinement)
     }
 
+    /// What a sandboxed build may write, all together (see [`super::scratch`]): its private
+    /// temporary directories and the overlay's upper directory (its target directory).
+    pub fn scratch_cap(&self) -> super::scratch::Cap {
+        super::scratch::Cap {
+            limit_mb: self.limits.scratch_mb,
+            dirs: vec![self.dir.join("upper"), self.dir.join("work")],
+        }
+    }
+
     /// The environment of the grader's own cargo commands in the workspace: the same as the
     /// sandboxed build's, so that both agree on what is fresh.
     pub fn trusted_env(&self, command: &mut Command) {

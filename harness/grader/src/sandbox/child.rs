@@ -34,6 +34,14 @@ pub enum MountStep {
         readonly: bool,
         recursive: bool,
     },
+    /// Binds `source`, a path already inside the new root (not opened beforehand), at `target`.
+    BindPath { source: CString, target: CString },
+    /// Sets the mode of `path` (the umask does not apply).
+    Chmod { path: CString, mode: libc::mode_t },
+    /// Detaches the mount at `target` (what was bound from it stays).
+    Detach { target: CString },
+    /// Removes the empty directory `path`.
+    Rmdir { path: CString },
     /// A fresh `/proc` of the new PID namespace, read-only, at `target`.
     Proc { target: CString },
     /// Remounts the tmpfs at `target` read-only (once everything is mounted in it).
@@ -522,6 +530,14 @@ impl Program {
                     };
                     bind(source, target, *readonly, *recursive)?;
                 }
+                MountStep::BindPath { source, target } => {
+                    bind(source.as_ptr(), target, false, false)?
+                }
+                MountStep::Chmod { path, mode } => check(libc::chmod(path.as_ptr(), *mode))?,
+                MountStep::Detach { target } => {
+                    check(libc::umount2(target.as_ptr(), libc::MNT_DETACH))?
+                }
+                MountStep::Rmdir { path } => check(libc::rmdir(path.as_ptr()))?,
                 MountStep::Proc { target } => check(libc::mount(
                     c"proc".as_ptr(),
                     target.as_ptr(),

@@ -8,6 +8,7 @@
 //! file_size_mb = 256             # largest file one process may write
 //! processes = 512                # processes and threads of the sandbox user, all together
 //! open_files = 4096              # descriptors of one process
+//! scratch_mb = 256               # all a launch writes: run directory, /tmp, /var/tmp, /dev/shm
 //!
 //! [challenge.sandbox.build]      # cargo, rustc, the submission's build.rs and proc macros
 //! cpu_seconds = 1200
@@ -15,6 +16,7 @@
 //! file_size_mb = 1024
 //! processes = 1024
 //! open_files = 4096
+//! scratch_mb = 1024              # all a build writes: its target directory, /tmp...
 //! ```
 //!
 //! `processes` is only enforced when the sandbox runs the submission as a user of its own (the
@@ -33,6 +35,8 @@ pub struct ResourceLimits {
     pub file_size_mb: u64,
     pub processes: u64,
     pub open_files: u64,
+    /// Everything one command may write, all files together (see [`super::scratch`]).
+    pub scratch_mb: u64,
 }
 
 /// The limits of a challenge's builds and ranks.
@@ -52,6 +56,7 @@ impl Default for SandboxLimits {
                 file_size_mb: 256,
                 processes: 512,
                 open_files: 4096,
+                scratch_mb: 256,
             },
             // rustc (LLVM) reserves a lot of address space; rlibs and binaries are large.
             build: ResourceLimits {
@@ -60,6 +65,7 @@ impl Default for SandboxLimits {
                 file_size_mb: 1024,
                 processes: 1024,
                 open_files: 4096,
+                scratch_mb: 1024,
             },
         }
     }
@@ -115,6 +121,7 @@ pub struct RawLimits {
     pub file_size_mb: Option<Spanned<i64>>,
     pub processes: Option<Spanned<i64>>,
     pub open_files: Option<Spanned<i64>>,
+    pub scratch_mb: Option<Spanned<i64>>,
 }
 
 /// Validates `[challenge.sandbox]`; `at` turns a span into an error with line and column.
@@ -153,6 +160,8 @@ fn apply(
         ),
         (raw.processes, "processes", 32, &mut limits.processes),
         (raw.open_files, "open_files", 64, &mut limits.open_files),
+        // MPI's shared memory segments live in /dev/shm or /tmp, inside the same total.
+        (raw.scratch_mb, "scratch_mb", 16, &mut limits.scratch_mb),
     ];
     for (value, key, minimum, slot) in fields {
         let Some(value) = value else { continue };

@@ -35,6 +35,7 @@ pub mod env;
 pub mod fs;
 pub mod grade;
 pub mod limits;
+pub mod scratch;
 
 use crate::error::{Error, Result};
 use child::{Identity, MountStep, Program};
@@ -169,6 +170,22 @@ impl Jail {
         Ok(jail)
     }
 
+    /// What a command in this jail may write, all together (see [`scratch`]): its private
+    /// temporary directories and the directories of the host it writes.
+    pub fn scratch_cap(&self) -> Option<scratch::Cap> {
+        let limits = self.confinement.limits?;
+        Some(scratch::Cap {
+            limit_mb: limits.scratch_mb,
+            dirs: self
+                .confinement
+                .keep
+                .iter()
+                .filter(|(_, readonly)| !readonly)
+                .map(|(path, _)| path.clone())
+                .collect(),
+        })
+    }
+
     /// Sets `command` up to run in this jail.
     pub fn confine(&self, command: &mut Command) -> Result<()> {
         self.sandbox.confine(command, &self.confinement)
@@ -211,8 +228,11 @@ impl Jail {
     }
 }
 
-/// Private directories every sandboxed process gets (path, tmpfs size).
-const PRIVATE: &[(&str, &str)] = &[("/tmp", "1g"), ("/var/tmp", "64m"), ("/dev/shm", "2g")];
+/// Private directories every sandboxed process gets: one tmpfs of the command's scratch size
+/// (see [`scratch`]) holds all three, so that together they hold no more than that.
+const PRIVATE: &[&str] = &["/tmp", "/var/tmp", "/dev/shm"];
+/// Where that tmpfs is mounted while its directories are bound in place (then detached).
+const PRIVATE_MOUNT: &str = "/.private";
 
 /// The system's part of the new root, read-only: what MPI, the C library and the toolchain
 /// read. Directories are bound with what is mounted below them.
@@ -660,14 +680,38 @@ fn root_plan(c: &Confinement) -> Result<Vec<MountStep>> {
     steps.push(MountStep::Proc {
         target: cstr(&inside(proc_dir))?,
     });
-    for (path, size) in PRIVATE {
+    // One size-capped tmpfs for the private temporary directories, each a directory of it.
+    let private = Path::new(PRIVATE_MOUNT);
+    mkdirs(&mut steps, private)?;
+    let size_mb = c
+        .limits
+        .map_or(limits::SandboxLimits::default().ranks.scratch_mb, |l| {
+            l.scratch_mb
+        });
+    steps.push(MountStep::Tmpfs {
+        target: cstr(&inside(private))?,
+        options: CString::new(format!("mode=0755,size={size_mb}m")).expect("no NUL"),
+    });
+    for (i, path) in PRIVATE.iter().enumerate() {
         let path = Path::new(path);
         mkdirs(&mut steps, path)?;
-        steps.push(MountStep::Tmpfs {
+        let dir = inside(private).join(i.to_string());
+        steps.push(MountStep::Mkdir { path: cstr(&dir)? });
+        steps.push(MountStep::Chmod {
+            path: cstr(&dir)?,
+            mode: 0o1777,
+        });
+        steps.push(MountStep::BindPath {
+            source: cstr(&dir)?,
             target: cstr(&inside(path))?,
-            options: CString::new(format!("mode=1777,size={size}")).expect("no NUL"),
         });
     }
+    steps.push(MountStep::Detach {
+        target: cstr(&inside(private))?,
+    });
+    steps.push(MountStep::Rmdir {
+        path: cstr(&inside(private))?,
+    });
     steps.push(MountStep::ReadOnly {
         target: cstr(&inside(dev))?,
     });
@@ -925,6 +969,149 @@ mod live_tests {
             .map(|p| p.pid)
             .collect();
         assert!(left.is_empty(), "left running: {left:?}");
+    }
+
+    /// `/tmp`, `/var/tmp` and `/dev/shm` are one tmpfs of the command's scratch size: what one
+    /// holds, the others cannot.
+    #[test]
+    fn the_private_directories_share_one_capped_tmpfs() {
+        let sandbox = Sandbox::detect().expect("this machine can sandbox");
+        let staging = tempfile::tempdir().unwrap();
+        let mut command = Command::new("sh");
+        command.args([
+            "-c",
+            "head -c 10485760 /dev/zero > /tmp/a && echo tmp-ok; \
+             head -c 4194304 /dev/zero > /var/tmp/b && echo var-tmp-ok; \
+             head -c 10485760 /dev/zero > /dev/shm/c 2>/dev/null && echo shm-ok || echo shm-full; \
+             ls -a / | grep -c private",
+        ]);
+        let confinement = Confinement {
+            cwd: Some("/".into()),
+            staging: Some(staging.path().to_path_buf()),
+            limits: Some(ResourceLimits {
+                scratch_mb: 16,
+                ..limits::SandboxLimits::default().ranks
+            }),
+            ..Confinement::default()
+        };
+        sandbox.confine(&mut command, &confinement).unwrap();
+        let out = command.output().unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "tmp-ok\nvar-tmp-ok\nshm-full\n0\n",
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// The watch adds what a command writes into a directory of the host and into its private
+    /// tmpfs, and kills the command when the total reaches its scratch size: in each of the
+    /// sandbox's set-ups (as root here, each is tried the way it runs elsewhere).
+    #[test]
+    fn the_watch_stops_a_command_that_fills_its_scratch() {
+        let found = Sandbox::detect().expect("this machine can sandbox");
+        let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+        let mut set_ups = vec![found.clone()];
+        if let Some(a) = &found.account {
+            set_ups.push(Sandbox {
+                identity: Identity::SwitchThenUserNamespace {
+                    uid: a.uid,
+                    gid: a.gid,
+                },
+                ..found.clone()
+            });
+        }
+        set_ups.push(Sandbox {
+            identity: Identity::UserNamespace { uid, gid },
+            account: None,
+            ..found.clone()
+        });
+        for sandbox in set_ups {
+            if sandbox.probe().is_err() {
+                eprintln!("skipped: {:?} cannot be set up here", sandbox.identity);
+                continue;
+            }
+            fill_scratch(&sandbox);
+        }
+    }
+
+    fn fill_scratch(sandbox: &Sandbox) {
+        let staging = tempfile::tempdir().unwrap();
+        let host = tempfile::tempdir().unwrap();
+        let dir = host.path().join("w");
+        std::fs::create_dir(&dir).unwrap();
+        if let Some((uid, gid)) = sandbox.owner() {
+            fs::give(&dir, uid, gid).unwrap();
+        }
+        let script = format!(
+            "head -c 12582912 /dev/zero > /tmp/a || exit 3; i=0; \
+             while [ $i -lt 200 ] && head -c 1048576 /dev/zero > {}/f$i; do i=$((i+1)); sleep 0.02; done; \
+             sleep 30",
+            dir.display()
+        );
+        let mut command = Command::new("sh");
+        command.args(["-c", &script]);
+        let limits = ResourceLimits {
+            scratch_mb: 32,
+            ..limits::SandboxLimits::default().ranks
+        };
+        let confinement = Confinement {
+            cwd: Some("/".into()),
+            staging: Some(staging.path().to_path_buf()),
+            keep: vec![(dir.clone(), false)],
+            limits: Some(limits),
+            ..Confinement::default()
+        };
+        let jail = Jail {
+            sandbox: sandbox.clone(),
+            confinement,
+        };
+        jail.confine(&mut command).unwrap();
+        let cap = jail.scratch_cap().unwrap();
+        assert_eq!(cap.dirs, vec![dir.clone()]);
+        let started = std::time::Instant::now();
+        let mut child = command.spawn().unwrap();
+        let watch = scratch::Watch::start(&cap, child.id());
+        let status = child.wait().unwrap();
+        assert!(watch.tripped(), "{status:?}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(20));
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&status),
+            Some(libc::SIGKILL)
+        );
+        // The private 12 MiB counted: the command was stopped well before 32 MiB on disk.
+        let on_disk = scratch::disk_usage(&[dir], u64::MAX) >> 20;
+        assert!(
+            (10..28).contains(&on_disk),
+            "{:?}: {on_disk} MiB on disk",
+            sandbox.identity
+        );
+    }
+
+    /// A command that stays below its scratch size is left alone.
+    #[test]
+    fn the_watch_leaves_a_command_within_its_scratch_alone() {
+        let sandbox = Sandbox::detect().expect("this machine can sandbox");
+        let staging = tempfile::tempdir().unwrap();
+        let mut command = Command::new("sh");
+        command.args(["-c", "head -c 4194304 /dev/zero > /tmp/a && sleep 0.5"]);
+        let jail = Jail {
+            sandbox,
+            confinement: Confinement {
+                cwd: Some("/".into()),
+                staging: Some(staging.path().to_path_buf()),
+                limits: Some(ResourceLimits {
+                    scratch_mb: 16,
+                    ..limits::SandboxLimits::default().ranks
+                }),
+                ..Confinement::default()
+            },
+        };
+        jail.confine(&mut command).unwrap();
+        let mut child = command.spawn().unwrap();
+        let watch = scratch::Watch::start(&jail.scratch_cap().unwrap(), child.id());
+        assert!(child.wait().unwrap().success());
+        assert!(!watch.tripped());
     }
 
     /// A cgroup caps the processes of one command, all together.
