@@ -181,6 +181,10 @@ impl Jail {
                 .keep
                 .iter()
                 .filter(|(_, readonly)| !readonly)
+                // A launch's results files grow with the challenge (every repetition of every
+                // cell appends its blocks): the grader made them, one per rank, in a directory
+                // the sandbox user may not add to, each capped by `file_size_mb`.
+                .filter(|(path, _)| !is_results_dir(path))
                 .map(|(path, _)| path.clone())
                 .collect(),
         })
@@ -226,6 +230,12 @@ impl Jail {
         }
         Ok(())
     }
+}
+
+/// Whether `path` is a run directory's results directory.
+fn is_results_dir(path: &Path) -> bool {
+    path.parent()
+        .is_some_and(|run_dir| mpi_grade_protocol::run::results_dir(run_dir) == path)
 }
 
 /// Private directories every sandboxed process gets: one tmpfs of the command's scratch size
