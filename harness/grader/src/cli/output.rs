@@ -170,7 +170,7 @@ pub(crate) fn compare(args: CompareArgs) -> Result<ExitCode> {
     let options = request::compare(args)?;
     colour_the_table(color, json_to_stdout);
     supervise_children();
-    let report = grade::grade(&options)?;
+    let report = crate::commands::compare::compare(&options)?;
     write_reports(
         &report,
         json.as_deref(),
@@ -199,12 +199,11 @@ pub(crate) fn probe(args: ProbeArgs) -> Result<ExitCode> {
     let cache_dir = std::path::absolute(request::cache_dir(args.launch.cache_dir))
         .map_err(Error::io("cannot resolve the cache directory"))?;
     let quiet = !std::io::stderr().is_terminal();
-    let report = crate::run::probe::probe(&cache_dir, &launcher, &|text| {
+    let report = crate::commands::probe::probe(&cache_dir, &launcher, &|text| {
         if !quiet {
             eprintln!("{text} ...");
         }
     })?;
-    crate::run::probe::store(&cache_dir, &launcher, &report)?;
     let text = serde_json::to_string_pretty(&report).expect("probe reports serialise") + "\n";
     match args.json.as_deref() {
         Some(path) if path == Path::new("-") => {

@@ -4,13 +4,12 @@ use crate::build::compile::{BuildCache, BuildOutcome, Driver, Submission};
 use crate::config::{Challenge, Expect, Part};
 use crate::error::{Error, Result};
 use crate::judge::outcome::{Cell, Outcome};
-use crate::judge::part::{judge, PartEvidence, Ran, Verdict};
+use crate::judge::part::{judge, PartEvidence, Ran};
 use crate::mpi::{Choice, Launcher, Runner};
-use crate::report::{self, BuildReport, MpiInfo, PartReport, Report, RunReport};
+use crate::report::{self, BuildReport, MpiInfo, PartReport, Report};
 use crate::run::compare::{Comparison, Measurer};
-use crate::run::matrix::{CellRecord, Matrix, Results};
+use crate::run::matrix::{Matrix, Results};
 use crate::run::probe::ProbeReport;
-use crate::trace::usage::Usage;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -197,7 +196,7 @@ fn not_run_parts(
     let results = Results::new();
     parts
         .iter()
-        .map(|part| part_report(short, part, judge(part, &evidence), None, &results))
+        .map(|part| report::build::part(short, part, judge(part, &evidence), None, &results))
         .collect()
 }
 
@@ -232,10 +231,10 @@ fn run_and_judge(
             Some(problem) => {
                 let verdict = judge(part, &PartEvidence::NotBuilt(&problem.message));
                 let details = Some(problem.details.clone());
-                part_report(&short, part, verdict, details, &results)
+                report::build::part(&short, part, verdict, details, &results)
             }
             None => {
-                let usage = part_usage(part, &results);
+                let usage = report::build::part_usage(part, &results);
                 let probe = probe(options, p, part, &mut report.warnings);
                 let evidence = Ran {
                     cells: &outcomes,
@@ -244,7 +243,7 @@ fn run_and_judge(
                     probe: probe.as_ref(),
                 };
                 let verdict = judge(part, &PartEvidence::Ran(evidence));
-                part_report(&short, part, verdict, None, &results)
+                report::build::part(&short, part, verdict, None, &results)
             }
         };
         report.parts.push(part_report);
@@ -432,71 +431,6 @@ fn selected_parts<'a>(challenge: &'a Challenge, wanted: &[String]) -> Result<Vec
             })
         })
         .collect()
-}
-
-/// The report of one part; `short` writes the submission's paths as the user gave them.
-fn part_report(
-    short: &dyn Fn(&str) -> String,
-    part: &Part,
-    verdict: Verdict,
-    details: Option<String>,
-    results: &Results,
-) -> PartReport {
-    let runs = results
-        .iter()
-        .filter(|(cell, _)| cell.part == part.name)
-        .map(|(cell, record): (&Cell, &CellRecord)| {
-            let r = &record.result;
-            RunReport {
-                ranks: cell.ranks,
-                scaling_factor: cell.scaling_factor,
-                mode: cell.mode,
-                outcome: r.outcome.kind(),
-                seconds: r.timing.map(|t| t.seconds),
-                detail: r.outcome.explain().map(|d| short(&d)),
-                output: r.output.as_deref().map(short),
-                messages: record.usage.as_ref().map(Usage::messages),
-                bytes: record.usage.as_ref().map(Usage::message_bytes),
-                calls: record
-                    .usage
-                    .as_ref()
-                    .map(Usage::by_name)
-                    .unwrap_or_default(),
-                diagnosis: r.outcome.diagnosis().cloned().map(|mut d| {
-                    d.explanation = short(&d.explanation);
-                    d
-                }),
-            }
-        })
-        .collect();
-    PartReport {
-        name: part.name.clone(),
-        title: part.title.clone(),
-        expect: part.expect,
-        passed: verdict.passed,
-        failure: verdict.failure.as_ref().map(report::FailureKind::from),
-        summary: short(&verdict.summary),
-        points: verdict.points,
-        max_points: part.points,
-        visibility: part.visibility,
-        details,
-        calls: part_usage(part, results)
-            .map(|u| u.by_name())
-            .unwrap_or_default(),
-        credit: verdict.credit,
-        runs,
-    }
-}
-
-/// What the part's function called over all its traced runs.
-fn part_usage(part: &Part, results: &Results) -> Option<Usage> {
-    let mut total: Option<Usage> = None;
-    for (_, record) in results.iter().filter(|(cell, _)| cell.part == part.name) {
-        if let Some(usage) = &record.usage {
-            total.get_or_insert_with(Usage::default).add(usage);
-        }
-    }
-    total
 }
 
 fn random_seed() -> u64 {

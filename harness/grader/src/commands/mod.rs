@@ -3,6 +3,8 @@
 
 pub mod batch;
 pub mod check;
+pub mod compare;
 pub mod grade;
 pub mod new;
+pub mod probe;
 pub mod run;
