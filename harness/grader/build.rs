@@ -18,9 +18,9 @@ const TREES: &[(&str, &str)] = &[
 
 fn main() {
     let here = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap());
-    let mut out = String::from("/// Embedded source trees: (name, [(relative path, contents)]).\n");
-    out.push_str("/// The files of one tree: (relative path, contents).\n");
+    let mut out = String::from("/// The files of one tree: (relative path, contents).\n");
     out.push_str("pub type Files = &'static [(&'static str, &'static [u8])];\n");
+    out.push_str("/// Embedded source trees: (name, [(relative path, contents)]).\n");
     out.push_str("pub static TREES: &[(&str, Files)] = &[\n");
     for (name, dir) in TREES {
         let root = here

@@ -13,14 +13,18 @@ use std::sync::OnceLock;
 /// An MPI implementation the grader can build against and launch with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Implementation {
+    /// Open MPI.
     OpenMpi,
+    /// MPICH.
     Mpich,
 }
 
 /// Which implementation to use: one, or the first one installed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Choice {
+    /// The first one installed, in the order of [`Implementation::ALL`].
     Auto,
+    /// This one only: when it is not installed, detection fails.
     Only(Implementation),
 }
 
@@ -38,6 +42,7 @@ impl Choice {
 }
 
 impl Implementation {
+    /// Every implementation, in the order `auto` tries them.
     pub const ALL: [Implementation; 2] = [Implementation::OpenMpi, Implementation::Mpich];
 
     /// Short name, used for cache directories and `--mpi`.
@@ -103,6 +108,7 @@ impl Implementation {
 /// A located MPI installation.
 #[derive(Debug, Clone)]
 pub struct Launcher {
+    /// Which implementation it is.
     pub implementation: Implementation,
     /// The `mpiexec` to run.
     pub mpiexec: PathBuf,
@@ -141,8 +147,11 @@ impl Runner {
 /// What one launch runs.
 #[derive(Debug, Clone)]
 pub struct LaunchSpec<'a> {
+    /// How many ranks to start.
     pub ranks: u32,
+    /// The program every rank runs.
     pub program: &'a Path,
+    /// Its arguments.
     pub args: &'a [String],
     /// Environment for the ranks (also set on the launcher, which passes it on).
     pub env: Vec<(String, String)>,
@@ -154,19 +163,41 @@ pub struct LaunchSpec<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LauncherReport {
     /// `MPI_Abort` was called.
-    Abort { rank: u32, code: i32 },
+    Abort {
+        /// The rank that called it.
+        rank: u32,
+        /// The error code it passed.
+        code: i32,
+    },
     /// A process was killed by a signal (MPICH names it by pid, Open MPI by rank).
-    Signal { who: Who, signal: i32, name: String },
+    Signal {
+        /// The process, as the launcher names it.
+        who: Who,
+        /// The signal number.
+        signal: i32,
+        /// The signal's name (`SIGSEGV`).
+        name: String,
+    },
     /// A rank exited with a non-zero status.
-    Exit { rank: Option<u32>, code: i32 },
+    Exit {
+        /// The rank, when the launcher says which.
+        rank: Option<u32>,
+        /// Its exit status.
+        code: i32,
+    },
     /// A rank exited (status 0) without calling `MPI_Finalize`.
-    ExitWithoutFinalize { rank: u32 },
+    ExitWithoutFinalize {
+        /// The rank that exited.
+        rank: u32,
+    },
 }
 
 /// How a launcher names a process.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Who {
+    /// By its rank in `MPI_COMM_WORLD`.
     Rank(u32),
+    /// By its process id.
     Pid(u32),
 }
 

@@ -164,7 +164,9 @@ impl Submission {
 /// A part that cannot be called: missing, private, or with another signature.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PartProblem {
+    /// The student function the part calls.
     pub function: String,
+    /// What is wrong with it, in one line (the expected signature included).
     pub message: String,
     /// The compiler's message.
     pub details: String,
@@ -173,9 +175,11 @@ pub struct PartProblem {
 /// A built submission.
 #[derive(Debug, Clone)]
 pub struct Driver {
+    /// The driver executable: the runtime with the submission's functions built in.
     pub exe: PathBuf,
     /// Functions that could not be built in, with why.
     pub problems: Vec<PartProblem>,
+    /// How long the build took, in seconds.
     pub seconds: f64,
 }
 
@@ -186,12 +190,16 @@ pub struct BuildFailure {
     pub summary: String,
     /// The compiler's messages (or cargo's output).
     pub details: String,
+    /// How long the build took, in seconds (0 when it did not start).
     pub seconds: f64,
 }
 
+/// What building a submission gave.
 #[derive(Debug, Clone)]
 pub enum BuildOutcome {
+    /// It built (some parts may still be unusable: see [`Driver::problems`]).
     Built(Driver),
+    /// It did not build.
     Failed(BuildFailure),
 }
 

@@ -29,7 +29,9 @@ pub enum BuildAhead {
     /// When the machine has more cores than the largest rank count: the build then never
     /// competes with the ranks for a core.
     Auto,
+    /// Always, even when it competes with the ranks.
     Always,
+    /// Never: builds and runs take turns.
     Never,
 }
 

@@ -22,34 +22,51 @@ pub const EXIT_TIMEOUT: u8 = 5;
 
 /// What to run.
 pub struct RunOptions {
+    /// How many ranks to start.
     pub ranks: u32,
+    /// The MPI program every rank runs.
     pub program: PathBuf,
+    /// Its arguments.
     pub args: Vec<String>,
+    /// Whether the runtime makes sends zero-buffer (to expose sends that rely on buffering).
     pub zero_buffer: bool,
+    /// How long ranks may wait without progress before the run counts as hung.
     pub hang_after: Duration,
+    /// The time limit of the whole run.
     pub timeout: Duration,
+    /// The grader's cache (the tracer is built there), and the parent of the run's scratch.
     pub cache_dir: PathBuf,
+    /// Which MPI implementation to use.
     pub mpi: Choice,
 }
 
 /// How a run ended, as data (and as the JSON of `--json`).
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
+    /// The version of this JSON layout.
     pub format_version: u32,
+    /// The program that was run, as given.
     pub program: String,
+    /// Its arguments.
     pub args: Vec<String>,
+    /// How many ranks ran.
     pub ranks: u32,
+    /// Whether sends were zero-buffer.
     pub zero_buffer: bool,
     /// `"exited"`, `"deadlock"`, `"hang"`, `"crash"` (a rank vanished while others waited),
     /// `"timeout"` or `"interrupted"`.
     pub outcome: String,
     /// `mpiexec`'s exit code, when it exited by itself.
     pub status: Option<i32>,
+    /// How long the run took, in seconds.
     pub seconds: f64,
+    /// What the tracer found, for a deadlock or a hang.
     pub diagnosis: Option<Diagnosis>,
     /// MPI calls over all ranks, by C name.
     pub calls: BTreeMap<String, Count>,
+    /// Point-to-point messages sent, over all ranks.
     pub messages: u64,
+    /// Payload bytes of those messages.
     pub bytes: u64,
 }
 

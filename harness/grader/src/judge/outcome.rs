@@ -14,8 +14,11 @@ pub struct Cell {
     pub part: String,
     /// Student function called.
     pub function: String,
+    /// How many ranks the cell runs.
     pub ranks: u32,
+    /// Elements per block: how many values each rank sends to each rank.
     pub scaling_factor: u64,
+    /// The send mode the cell runs in (standard or zero-buffer).
     pub mode: Mode,
 }
 
@@ -57,55 +60,79 @@ pub enum Outcome {
 /// Which rank got what wrong.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WrongResult {
+    /// The rank whose result was wrong.
     pub rank: u32,
+    /// The first difference found in its result.
     pub problem: Problem,
 }
 
 /// The first difference found in a rank's result.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Problem {
+    /// The rank returned a different number of blocks than there are ranks.
     BlockCount {
+        /// Blocks expected (one per rank).
         expected: u32,
+        /// Blocks returned.
         got: u32,
     },
+    /// The block from `source` has the wrong number of elements.
     Length {
+        /// The rank the block came from.
         source: u32,
+        /// Elements expected (the cell's scaling factor).
         expected: u64,
+        /// Elements received.
         got: u64,
     },
+    /// An element of the block from `source` holds a wrong value.
     Element {
+        /// The rank the block came from.
         source: u32,
+        /// The element's index in the block.
         index: u64,
+        /// The value that should be there.
         expected: i64,
+        /// The value found.
         got: i64,
     },
     /// The block is not where the rank's report says it is in its results file (the file was
     /// truncated or written by the submission).
     Unreadable {
+        /// The rank the block came from.
         source: u32,
     },
     /// The block holds what `source` sent in an earlier call (`earlier` says which).
     Stale {
+        /// The rank the block came from.
         source: u32,
+        /// The earlier call, as the explanation names it.
         earlier: String,
     },
     /// The rank's record counts `extra` more (or fewer) `MPI_Pcontrol` calls than the runtime
     /// makes: the student's code called it (to hide calls from the tracer, say).
     Pcontrol {
+        /// How many calls the record counts beyond the runtime's own.
         extra: u64,
     },
     /// The rank sent fewer bytes to other ranks through traced MPI calls than an alltoall of
     /// blocks of `elements` values must send.
     Traffic {
+        /// Bytes the rank sent to other ranks.
         sent: u64,
+        /// Bytes an alltoall of this size must send at least.
         needed: u64,
+        /// Elements per block of the cell.
         elements: u64,
     },
     /// Call `repetition` (from 1: the first call goes without saying) of a cell that calls the
     /// function `of` times went wrong.
     Repetition {
+        /// Which call went wrong, counted from 0 (the explanation shows it from 1).
         repetition: u32,
+        /// How many times the cell calls the function.
         of: u32,
+        /// What went wrong in that call.
         problem: Box<Problem>,
     },
     /// The rank reported nothing for a cell that the others completed.
@@ -113,6 +140,7 @@ pub enum Problem {
     /// The rank's event file holds lines the runtime did not write as it does (the submission
     /// wrote there): none of its results from then on is trusted.
     Tampered {
+        /// What the event file holds that the runtime did not write.
         what: String,
     },
 }
@@ -120,43 +148,62 @@ pub enum Problem {
 /// A rank's panic, as the runtime recorded it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Panic {
+    /// The rank that panicked.
     pub rank: u32,
+    /// The panic message.
     pub message: String,
+    /// Where it panicked (`file:line:column`), when the runtime recorded it.
     pub location: Option<String>,
 }
 
 /// A crash and, when known, the rank that crashed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Crash {
+    /// The rank that crashed, when it is known.
     pub rank: Option<u32>,
+    /// What made it crash.
     pub cause: CrashCause,
 }
 
+/// Why a rank (or the job) crashed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CrashCause {
+    /// The rank panicked.
     Panic {
+        /// The panic message.
         message: String,
+        /// Where it panicked (`file:line:column`), when recorded.
         location: Option<String>,
     },
+    /// The rank was killed by a signal.
     Signal {
+        /// The signal number.
         signal: i32,
+        /// The signal's name (`SIGSEGV`).
         name: String,
     },
+    /// The rank exited with a status before the cell finished.
     Exit {
+        /// The exit status.
         code: i32,
     },
+    /// The rank exited before the cell finished, without calling `MPI_Finalize`.
     ExitWithoutFinalize,
+    /// The rank called `MPI_Abort`.
     Abort {
+        /// The error code passed to `MPI_Abort`.
         code: i32,
     },
     /// The rank's process ended while others waited for it, and nothing says why.
     Vanished,
     /// The job wrote more than its scratch may hold (`scratch_mb`) and was stopped.
     ScratchFull {
+        /// The scratch cap the job reached, in MiB.
         limit_mb: u64,
     },
     /// The job ended before the cell finished and nothing says why.
     Unexplained {
+        /// The launcher's exit status, as text, to show in the explanation.
         launcher_status: String,
     },
 }
@@ -164,13 +211,18 @@ pub enum CrashCause {
 /// Which limit ran out.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Timeout {
+    /// The limit that ran out.
     pub limit: TimeLimit,
+    /// That limit, in seconds.
     pub seconds: f64,
 }
 
+/// The time limit a cell can run past.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeLimit {
+    /// The cell's own time limit.
     Cell,
+    /// The whole launch's time limit.
     Launch,
 }
 
@@ -178,11 +230,17 @@ pub enum TimeLimit {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NotRun {
     /// An earlier cell of the same part, in the same launch, failed (`at` describes it).
-    AfterFailure { at: String },
+    AfterFailure {
+        /// The failed cell, described.
+        at: String,
+    },
     /// The part was already found not implemented.
     PartNotImplemented,
     /// The part expects a deadlock and deadlocked at a smaller size.
-    AfterDeadlock { scaling_factor: u64 },
+    AfterDeadlock {
+        /// The size it deadlocked at, in elements per block.
+        scaling_factor: u64,
+    },
     /// The grade was interrupted (Ctrl-C or SIGTERM).
     Interrupted,
 }

@@ -32,9 +32,13 @@ fn source(baseline: Baseline) -> (Solution, &'static str) {
 /// One timed cell of a baseline.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Measurement {
+    /// The baseline's name (`"reference-part3"`, say).
     pub baseline: String,
+    /// How many ranks the cell ran.
     pub ranks: u32,
+    /// Elements per block.
     pub scaling_factor: u64,
+    /// The cell's time, in seconds (see [`Comparison::repetitions`]).
     pub seconds: f64,
     /// Point-to-point messages sent (all ranks).
     pub messages: u64,
@@ -51,10 +55,15 @@ struct CachedBaselines {
 
 /// What is needed to build and run the baselines.
 pub struct Measurer<'a> {
+    /// Builds the bundled solutions that the baselines run.
     pub cache: &'a BuildCache,
+    /// The grader's cache: the solutions are written there, and the measurements kept.
     pub cache_dir: &'a Path,
+    /// The MPI implementation to build and launch with.
     pub launcher: &'a Launcher,
+    /// The tracer library preloaded into the ranks, if any (it counts messages and bytes).
     pub tracer: Option<&'a Path>,
+    /// Scratch space for the baselines' build and launches.
     pub scratch: &'a Path,
 }
 
@@ -211,23 +220,34 @@ pub fn sent_bytes(usage: &Usage) -> u64 {
 /// One part's run next to the baselines at the same rank count and size.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Row {
+    /// The part's name.
     pub part: String,
+    /// How many ranks the cell ran.
     pub ranks: u32,
+    /// Elements per block.
     pub scaling_factor: u64,
+    /// The part's time, in seconds (see [`Comparison::repetitions`]).
     pub seconds: f64,
+    /// Point-to-point messages the part sent (all ranks), when it was traced.
     pub messages: Option<u64>,
+    /// Bytes it sent by point-to-point and collective calls (all ranks), when it was traced.
     pub bytes: Option<u64>,
+    /// The baselines measured at the same rank count and size.
     pub against: Vec<Against>,
 }
 
 /// A baseline's numbers for a row, and the ratio of the part's time to its time.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Against {
+    /// The baseline's name.
     pub baseline: String,
+    /// Its time, in seconds.
     pub seconds: f64,
     /// The part's time over the baseline's (2.0: twice as slow).
     pub ratio: f64,
+    /// Point-to-point messages it sent (all ranks).
     pub messages: u64,
+    /// Bytes it sent by point-to-point and collective calls (all ranks).
     pub bytes: u64,
 }
 
@@ -236,13 +256,18 @@ pub struct Against {
 pub struct Comparison {
     /// Calls timed per cell (the fastest, of the slowest rank, counts).
     pub repetitions: u32,
+    /// Every baseline, named and described, whether measured or not.
     pub baselines: Vec<BaselineInfo>,
+    /// One row per cell compared.
     pub rows: Vec<Row>,
 }
 
+/// A baseline, as the report lists it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BaselineInfo {
+    /// Its name, as in [`Against::baseline`].
     pub name: String,
+    /// What it runs, for people.
     pub description: String,
 }
 

@@ -44,7 +44,10 @@ pub enum Ending {
     Stalled(Box<Finding>),
     /// The job wrote its whole scratch (`scratch_mb` of `[challenge.sandbox.ranks]`) and was
     /// killed.
-    ScratchFull { limit_mb: u64 },
+    ScratchFull {
+        /// The cap the job reached, in MiB.
+        limit_mb: u64,
+    },
     /// Ctrl-C or SIGTERM.
     Interrupted,
 }
@@ -166,7 +169,7 @@ pub fn run(
         .map(|cap| crate::sandbox::scratch::Watch::start(&cap, job.leader() as u32));
     let mut events = launch.cells.map(|(run_dir, _)| run_dir.events());
     let mut poll = Poll::new(job.leader(), started);
-    let (mut ending, status) = loop {
+    let (ending, status) = loop {
         if let Some(status) = job.try_wait()? {
             break (Ending::Exited, Some(status));
         }
@@ -196,13 +199,7 @@ pub fn run(
         group.kill_all(KILL_DEADLINE);
     }
     let finished = job.finish(status, Duration::from_secs(1));
-    if let Some(watch) = scratch.as_ref().filter(|w| w.tripped()) {
-        if ending != Ending::Interrupted {
-            ending = Ending::ScratchFull {
-                limit_mb: watch.limit_mb(),
-            };
-        }
-    }
+    let ending = scratch_ending(ending, scratch.as_ref());
     drop(scratch);
     if let Some(events) = events.as_mut() {
         events.refresh();
@@ -219,6 +216,17 @@ pub fn run(
         self_exit: None,
         aborted: None,
     })
+}
+
+/// The ending once the scratch watch has had its say: a job that filled its scratch ended
+/// `ScratchFull` whatever else was seen, unless the grade was interrupted.
+fn scratch_ending(ending: Ending, scratch: Option<&crate::sandbox::scratch::Watch>) -> Ending {
+    match scratch.filter(|w| w.tripped()) {
+        Some(watch) if ending != Ending::Interrupted => Ending::ScratchFull {
+            limit_mb: watch.limit_mb(),
+        },
+        _ => ending,
+    }
 }
 
 /// The launcher's command for `launch`: the ranks get the run directory (graded launches) and
