@@ -57,9 +57,15 @@ pub enum Derivation {
     /// `Comm_dup`, `Comm_dup_with_info`.
     Dup,
     /// `Comm_split` with this colour.
-    Split { color: i32 },
+    Split {
+        /// The `color` argument.
+        color: i32,
+    },
     /// `Comm_split_type` with this split type.
-    SplitType { split_type: i32 },
+    SplitType {
+        /// The `split_type` argument (`MPI_COMM_TYPE_SHARED`, ...).
+        split_type: i32,
+    },
     /// `Comm_create`.
     Create,
     /// `Cart_create`.
@@ -68,7 +74,10 @@ pub enum Derivation {
     CartSub,
     /// `Comm_create_group` with this tag: collective over the group only, so the parent's
     /// creation counter is not used (non-members do not make the call).
-    Group { tag: i32 },
+    Group {
+        /// The `tag` argument.
+        tag: i32,
+    },
 }
 
 impl Derivation {
@@ -100,6 +109,7 @@ pub fn child_id(parent: u64, counter: u64, how: Derivation, members_hash: u64) -
 /// A communicator's members as world ranks, summarised to what the record keeps.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Members {
+    /// Number of members.
     pub size: i32,
     /// The first `MAX_COMM_MEMBERS` members.
     pub first: [i32; MAX_COMM_MEMBERS],
@@ -159,6 +169,7 @@ impl MembersBuilder {
         self.m.size = i.saturating_add(1);
     }
 
+    /// The summary of the members pushed so far.
     pub fn finish(mut self) -> Members {
         self.m.world_order &= self.m.size == self.world_size;
         self.m
@@ -192,6 +203,7 @@ impl Default for CommLocal {
 }
 
 impl CommLocal {
+    /// Bookkeeping for an empty table.
     pub fn new() -> CommLocal {
         CommLocal {
             hwm: AtomicUsize::new(0),

@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! PMPI interposition library of mpi-grade, preloaded (`LD_PRELOAD`) into every rank.
 //!
 //! Every MPI function named by [`mpi_grade_protocol::trace::Func`] is exported here under its

@@ -25,6 +25,7 @@ pub struct RequestLocal {
 }
 
 impl RequestLocal {
+    /// Bookkeeping for an empty table.
     pub fn new() -> RequestLocal {
         RequestLocal::default()
     }
@@ -34,6 +35,7 @@ impl RequestLocal {
         self.used.load(Relaxed)
     }
 
+    /// No entry is in use.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -139,6 +141,7 @@ impl Default for Tracked {
 }
 
 impl Tracked {
+    /// No request yet.
     pub fn new() -> Tracked {
         Tracked {
             n: 0,

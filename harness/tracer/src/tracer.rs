@@ -33,9 +33,13 @@ pub struct Consts {
     pub comm_null: u64,
     /// Bits of `MPI_REQUEST_NULL`.
     pub request_null: u64,
+    /// Value of `MPI_ANY_SOURCE`.
     pub any_source: c_int,
+    /// Value of `MPI_ANY_TAG`.
     pub any_tag: c_int,
+    /// Value of `MPI_PROC_NULL`.
     pub proc_null: c_int,
+    /// Value of `MPI_UNDEFINED`.
     pub undefined: c_int,
 }
 
@@ -65,13 +69,17 @@ pub struct Tracer {
     pub rec: &'static Record,
     /// Whether every call counts (program scope) rather than only marked cells.
     pub program_scope: bool,
-    /// World rank and size of this process.
+    /// World rank of this process.
     pub rank: i32,
+    /// Size of `MPI_COMM_WORLD`.
     pub world_size: i32,
+    /// The MPI library's constants, read once at start.
     pub consts: Consts,
     /// Address range of this library's code, skipped at the top of captured stacks.
     pub own_code: (u64, u64),
+    /// Process-local bookkeeping of the record's communicator table.
     pub comms: CommLocal,
+    /// Process-local bookkeeping of the record's request table.
     pub requests: RequestLocal,
     /// The cell the last entering `MPI_Pcontrol` named (-1 before the first).
     pub last_cell: std::sync::atomic::AtomicI32,
@@ -101,6 +109,7 @@ pub(crate) fn publish(t: &'static Tracer) {
 /// Proof that the current wrapper is the outermost traced call on this thread; resets the
 /// depth when dropped.
 pub struct Active {
+    /// The active tracer.
     pub t: &'static Tracer,
 }
 
@@ -160,10 +169,15 @@ pub fn now_ns() -> u64 {
 pub struct Wait {
     /// A [`WaitKind`] number.
     pub kind: u32,
+    /// World rank of the peer, or `ANY_SOURCE`, `PROC_NULL`, `NO_PEER`.
     pub peer: i32,
+    /// Tag, or `ANY_TAG`.
     pub tag: i32,
+    /// Cross-rank id of the communicator, 0 if unknown.
     pub comm: u64,
+    /// Payload bytes of the operation.
     pub bytes: u64,
+    /// For a collective: which one on `comm` this is (1 = the first).
     pub coll_seq: u64,
 }
 

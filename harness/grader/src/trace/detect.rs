@@ -19,6 +19,7 @@ const GONE_GRACE: Duration = Duration::from_millis(1500);
 /// A stall the detector is sure of.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
+    /// The explanation of the stall.
     pub diagnosis: Diagnosis,
 }
 
@@ -40,6 +41,8 @@ pub struct Detector<'a> {
 }
 
 impl<'a> Detector<'a> {
+    /// A detector over `traces`. `hang_after` is how long ranks others wait on may stay outside
+    /// MPI, or every rank stay blocked without progress, before that is reported as a stall.
     pub fn new(traces: &'a TraceDir, hang_after: Duration) -> Detector<'a> {
         Detector {
             traces,

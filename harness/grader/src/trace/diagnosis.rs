@@ -22,6 +22,7 @@ pub enum StallKind {
 /// One rank's part in a stall.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct RankActivity {
+    /// World rank.
     pub rank: u32,
     /// `"blocked"`, `"running"` (outside MPI), `"gone"` or `"finalized"`.
     pub state: &'static str,
@@ -40,18 +41,24 @@ pub struct RankActivity {
 /// An edge of the wait-for graph.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct WaitEdge {
+    /// World rank that waits.
     pub from: u32,
+    /// World rank it waits on.
     pub to: u32,
     /// `"send"`, `"recv"`, `"collective"` or `"finalize"`.
     pub kind: &'static str,
+    /// The MPI function `from` is blocked in.
     pub function: String,
+    /// Tag of the operation; `None` for any tag or none.
     pub tag: Option<i32>,
+    /// Payload bytes of the operation.
     pub bytes: u64,
 }
 
 /// A stall, with everything needed to explain it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Diagnosis {
+    /// What kind of stall this is.
     pub kind: StallKind,
     /// The ranks involved, in rank order.
     pub ranks: Vec<RankActivity>,
@@ -59,6 +66,7 @@ pub struct Diagnosis {
     pub cycle: Vec<u32>,
     /// The rank(s) the others wait for (a hang's runners, a gone rank).
     pub culprits: Vec<u32>,
+    /// The waits between the ranks involved.
     pub edges: Vec<WaitEdge>,
     /// Standard sends were synchronous (zero-buffer mode).
     pub zero_buffer: bool,

@@ -23,6 +23,7 @@ use std::collections::{BTreeMap, BTreeSet};
 /// Whether a rank's process is still there.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Presence {
+    /// The process is running.
     Alive,
     /// The process exited or was killed.
     Gone,
@@ -44,7 +45,9 @@ pub enum Status {
 /// An edge of the graph: `from` waits (through one of its call's conditions) on `to`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Edge {
+    /// World rank that waits.
     pub from: u32,
+    /// World rank it waits on.
     pub to: u32,
     /// Index of the condition in `from`'s call.
     pub wait: usize,
@@ -53,6 +56,7 @@ pub struct Edge {
 /// The graph and what it says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Analysis {
+    /// What each rank can do, indexed by world rank.
     pub status: Vec<Status>,
     /// Blocked ranks that can never be released.
     pub deadlocked: BTreeSet<u32>,

@@ -26,6 +26,7 @@ const STACK_TIMEOUT: Duration = Duration::from_millis(200);
 
 /// The tracer's side of one launch.
 pub struct LaunchTrace {
+    /// The mapped record files of the launch's ranks.
     pub dir: TraceDir,
     /// The student's crate, to find source lines in it (`None` outside grading).
     submission: Option<PathBuf>,

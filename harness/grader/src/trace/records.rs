@@ -16,6 +16,7 @@ const READ_ATTEMPTS: usize = 200;
 
 /// The records of one launch, mapped.
 pub struct TraceDir {
+    /// The folder holding the record files, one per rank.
     pub path: PathBuf,
     maps: Vec<MmapRaw>,
 }
@@ -55,6 +56,7 @@ impl TraceDir {
         unsafe { Record::from_ptr(self.maps[rank as usize].as_ptr()) }
     }
 
+    /// Number of ranks, one record each.
     pub fn ranks(&self) -> u32 {
         self.maps.len() as u32
     }
@@ -70,8 +72,11 @@ impl TraceDir {
 /// A peer as the tracer recorded it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Peer {
+    /// A world rank.
     Rank(u32),
+    /// Any source (`MPI_ANY_SOURCE`).
     Any,
+    /// No peer at all (`MPI_PROC_NULL`): the operation completes at once.
     ProcNull,
     /// No single peer (collectives).
     None,
@@ -92,13 +97,17 @@ impl Peer {
 /// One condition a call waits on (an operation it needs to complete).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Wait {
+    /// What the condition is: a send, a receive, a collective, ...
     pub kind: WaitKind,
+    /// The rank on the other side.
     pub peer: Peer,
     /// `None` for any tag.
     pub tag: Option<i32>,
     /// Cross-rank communicator id, 0 if unknown.
     pub comm: u64,
+    /// Payload bytes of the operation.
     pub bytes: u64,
+    /// For a collective: which one on `comm` this is (1 = the first), to match the ranks' calls.
     pub coll_seq: u64,
 }
 
@@ -119,11 +128,15 @@ impl Wait {
 /// The blocking call a rank is in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Call {
+    /// The MPI function.
     pub func: Func,
+    /// Whether the call needs all of `waits` or any one of them.
     pub mode: WaitMode,
+    /// The conditions the call waits on.
     pub waits: Vec<Wait>,
     /// More conditions than the record holds: the call waits on more than `waits`.
     pub truncated: bool,
+    /// When the call began, in `CLOCK_MONOTONIC_COARSE` nanoseconds.
     pub since_ns: u64,
     /// Cell of the student's code the call belongs to; `None` for the runtime's own calls.
     pub cell: Option<u32>,
@@ -132,7 +145,9 @@ pub struct Call {
 /// A communicator known to a rank's tracer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Comm {
+    /// Cross-rank identity of the communicator (1 = `MPI_COMM_WORLD`).
     pub id: u64,
+    /// Number of members.
     pub size: u32,
     /// World ranks of the members; `None` when they are all world ranks in order, or unknown.
     pub members: Option<Vec<u32>>,
@@ -143,21 +158,33 @@ pub struct Comm {
 /// One rank's record, read at one moment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RankSnapshot {
+    /// World rank of the record's owner.
     pub rank: u32,
     /// The tracer initialised the record (the rank returned from `MPI_Init`).
     pub initialised: bool,
+    /// Process id of the rank, in its own PID namespace.
     pub pid: i32,
+    /// Thread id of the thread that initialised MPI (where stacks are requested).
     pub tid: i32,
+    /// What the rank is doing: running, in a call, finalized, exited, ...
     pub state: RankState,
+    /// Current cell of the student's code; `None` outside it.
     pub cell: Option<u32>,
+    /// Standard sends were made synchronous (zero-buffer mode).
     pub zero_buffer: bool,
+    /// Counter of operations started or completed; unchanged means no progress.
     pub progress: u64,
+    /// When `progress` last changed, in `CLOCK_MONOTONIC_COARSE` nanoseconds.
     pub progress_ns: u64,
+    /// Code given to `MPI_Abort` or status given to `exit`, per `state`.
     pub exit_code: i32,
+    /// The blocking call the rank is in, if any.
     pub call: Option<Call>,
     /// Operations posted by non-blocking calls and not yet completed.
     pub pending: Vec<Wait>,
+    /// Some pending operations were not recorded because the table was full.
     pub pending_overflowed: bool,
+    /// Communicators the rank's tracer knows.
     pub comms: Vec<Comm>,
 }
 

@@ -11,8 +11,11 @@ use std::time::{Duration, Instant};
 /// One source frame (inlined functions are frames of their own).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SourceFrame {
+    /// Source file, as the debug information names it.
     pub file: String,
+    /// Line in `file`, 1-based.
     pub line: u32,
+    /// The (demangled) function, when known.
     pub function: Option<String>,
 }
 
@@ -39,6 +42,7 @@ pub struct Symbolizer {
 }
 
 impl Symbolizer {
+    /// Loads the debug information of `exe`; `None` when it cannot be read.
     pub fn open(exe: &Path, bias: u64) -> Option<Symbolizer> {
         let loader = addr2line::Loader::new(exe).ok()?;
         Some(Symbolizer { loader, bias })

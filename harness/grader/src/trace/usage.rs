@@ -13,13 +13,16 @@ use std::sync::atomic::Ordering::{Acquire, Relaxed};
 /// Calls and bytes of one function.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Count {
+    /// Number of calls.
     pub calls: u64,
+    /// Payload bytes the calls sent or received.
     pub bytes: u64,
 }
 
 /// One cell's use of MPI, summed over its ranks.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Usage {
+    /// Calls and bytes per MPI function.
     pub counts: BTreeMap<Func, Count>,
     /// Where each function was first called (student's source line), when known.
     pub sites: BTreeMap<Func, String>,
@@ -31,7 +34,9 @@ pub struct Usage {
 /// What one rank's record says about a cell beyond the per-function counts.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct RankTraffic {
+    /// Payload bytes the student's code sent to other ranks (point-to-point and collectives).
     pub sent_to_others: u64,
+    /// `MPI_Pcontrol` calls in marked scope; the runtime makes exactly two per call of the cell.
     pub marks: u64,
 }
 
