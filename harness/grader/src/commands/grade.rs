@@ -356,7 +356,7 @@ fn close(
     }
     report.seconds = seconds;
     // Where what the submission wrote becomes report text, for every format.
-    report::clean::report(&mut report);
+    report::budget::report(&mut report);
     report
 }
 
@@ -410,7 +410,7 @@ pub fn unusable(options: &GradeOptions, why: &str) -> Report {
     report.build.summary = Some(why.to_string());
     let why = format!("cannot be graded: {why}");
     report.parts = not_run_parts(&str::to_string, &parts, PartEvidence::NotBuilt(&why));
-    report::clean::report(&mut report);
+    report::budget::report(&mut report);
     report
 }
 

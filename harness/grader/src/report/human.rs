@@ -21,7 +21,7 @@ pub fn render(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
 }
 
 /// Renders into memory, then writes only what a terminal may see: the report's text is clean
-/// already ([`clean::report`]); this filter is the last line of defence, and lets through
+/// already ([`budget::report`](super::budget::report)); this filter is the last line of defence, and lets through
 /// only the colour sequences this renderer makes.
 fn guarded(
     out: &mut dyn Write,

@@ -4,6 +4,7 @@
 //! Field names are part of the JSON format that course tooling reads: rename nothing, add freely.
 
 pub mod batch;
+pub mod budget;
 pub mod build;
 pub mod classroom;
 pub mod clean;
