@@ -1,3 +1,4 @@
+#![warn(missing_docs)]
 //! mpi-grade: an auto-grader and self-checker for MPI message-passing exercises.
 //!
 //! A grade goes through one folder per stage of the pipeline (see ARCHITECTURE.md):
