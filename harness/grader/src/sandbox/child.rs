@@ -17,37 +17,87 @@ pub const MAX_SLOTS: usize = 64;
 #[derive(Debug, Clone)]
 pub enum MountStep {
     /// An overlay on `target` (usually over its own lower directory).
-    Overlay { target: CString, options: CString },
+    Overlay {
+        /// Where the overlay is mounted.
+        target: CString,
+        /// The overlay's mount data (`lowerdir=...,upperdir=...,workdir=...`).
+        options: CString,
+    },
     /// A fresh tmpfs on `target`.
-    Tmpfs { target: CString, options: CString },
+    Tmpfs {
+        /// Where the tmpfs is mounted.
+        target: CString,
+        /// The tmpfs's mount data (size, mode).
+        options: CString,
+    },
     /// Creates a directory (inside a tmpfs); one that exists is fine.
-    Mkdir { path: CString },
+    Mkdir {
+        /// The directory to create.
+        path: CString,
+    },
     /// Creates an empty file (a mount point for a file), if it does not exist.
-    Touch { path: CString },
+    Touch {
+        /// The file to create.
+        path: CString,
+    },
     /// A symbolic link at `path` pointing to `target`.
-    Symlink { target: CString, path: CString },
+    Symlink {
+        /// What the link points to.
+        target: CString,
+        /// Where the link is created.
+        path: CString,
+    },
     /// Binds `source` (a path of the host) at `target`, with what is mounted below it if
     /// `recursive`, read-only if asked (keeping the flags the source's mount has locked).
     Bind {
+        /// The host path (opened beforehand).
         source: CString,
+        /// Where it is seen in the new root.
         target: CString,
+        /// Whether the bind is remounted read-only.
         readonly: bool,
+        /// Whether the mounts below `source` are bound too.
         recursive: bool,
     },
     /// Binds `source`, a path already inside the new root (not opened beforehand), at `target`.
-    BindPath { source: CString, target: CString },
+    BindPath {
+        /// The path inside the new root that is bound.
+        source: CString,
+        /// Where it is seen.
+        target: CString,
+    },
     /// Sets the mode of `path` (the umask does not apply).
-    Chmod { path: CString, mode: libc::mode_t },
+    Chmod {
+        /// The file or directory.
+        path: CString,
+        /// Its new mode (permission bits).
+        mode: libc::mode_t,
+    },
     /// Detaches the mount at `target` (what was bound from it stays).
-    Detach { target: CString },
+    Detach {
+        /// The mount point detached.
+        target: CString,
+    },
     /// Removes the empty directory `path`.
-    Rmdir { path: CString },
+    Rmdir {
+        /// The directory removed.
+        path: CString,
+    },
     /// A fresh `/proc` of the new PID namespace, read-only, at `target`.
-    Proc { target: CString },
+    Proc {
+        /// Where `/proc` is mounted.
+        target: CString,
+    },
     /// Remounts the tmpfs at `target` read-only (once everything is mounted in it).
-    ReadOnly { target: CString },
+    ReadOnly {
+        /// The tmpfs remounted.
+        target: CString,
+    },
     /// Makes `new_root` the root (pivot_root) and forgets the old one.
-    PivotRoot { new_root: CString },
+    PivotRoot {
+        /// The directory that becomes `/`.
+        new_root: CString,
+    },
 }
 
 /// Whose processes the child's become.
@@ -56,14 +106,29 @@ pub enum Identity {
     /// Stay who we are (no namespaces needing privilege are asked for, or they are not).
     Same,
     /// Running as root: set up as root, then become `uid`/`gid` (an unprivileged user).
-    Switch { uid: u32, gid: u32 },
+    Switch {
+        /// The user become.
+        uid: u32,
+        /// The group become.
+        gid: u32,
+    },
     /// Not root: a user namespace gives the privilege to set up, mapping us to ourselves; every
     /// capability is dropped before `exec`.
-    UserNamespace { uid: u32, gid: u32 },
+    UserNamespace {
+        /// Our own user id, mapped to itself.
+        uid: u32,
+        /// Our own group id, mapped to itself.
+        gid: u32,
+    },
     /// Root without the privilege to set up (no `CAP_SYS_ADMIN`, as in a default container):
     /// become `uid`/`gid` first, then a user namespace mapping that user to itself, as for
     /// [`Identity::UserNamespace`].
-    SwitchThenUserNamespace { uid: u32, gid: u32 },
+    SwitchThenUserNamespace {
+        /// The user become, then mapped to itself.
+        uid: u32,
+        /// The group become, then mapped to itself.
+        gid: u32,
+    },
 }
 
 /// A resource limit: `(resource, soft, hard)`.
@@ -72,6 +137,7 @@ pub type Rlimit = (libc::__rlimit_resource_t, u64, u64);
 /// Everything the child does, prepared by the parent.
 #[derive(Debug, Clone)]
 pub struct Program {
+    /// Whose processes the program's become.
     pub identity: Identity,
     /// A network namespace of its own, with only the loopback interface, up.
     pub net: bool,
@@ -80,6 +146,7 @@ pub struct Program {
     pub pid: bool,
     /// A mount namespace of its own, set up with these steps (none: no mount namespace).
     pub mounts: Vec<MountStep>,
+    /// Resource limits set before `exec` (as `setrlimit` takes them).
     pub rlimits: Vec<Rlimit>,
     /// The working directory, entered after the mounts (so that it is the mounted view).
     pub chdir: Option<CString>,

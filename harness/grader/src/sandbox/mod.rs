@@ -52,8 +52,11 @@ pub const SANDBOX_USER: &str = "mpi-grade";
 /// An account the submission runs as.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
+    /// The user name (from the password database).
     pub name: String,
+    /// The user's numeric id.
     pub uid: u32,
+    /// The user's primary group id.
     pub gid: u32,
 }
 
@@ -78,6 +81,7 @@ pub struct Sandbox {
 /// Where and how one sandboxed command runs.
 #[derive(Debug, Clone, Default)]
 pub struct Confinement {
+    /// Resource limits of every process of the command (none: no limits set).
     pub limits: Option<ResourceLimits>,
     /// Paths that must never be visible: keeping one of them, or a directory above one, is an
     /// error (everything not kept is absent anyway).
@@ -104,7 +108,9 @@ pub struct Confinement {
 /// A sandbox and the confinement of one kind of command in it.
 #[derive(Debug, Clone)]
 pub struct Jail {
+    /// The isolation this machine gives.
     pub sandbox: Sandbox,
+    /// How the command is confined in it.
     pub confinement: Confinement,
 }
 
@@ -308,7 +314,7 @@ impl Sandbox {
         let mut missing = Vec::new();
         let cgroups = cgroup::Hierarchy::find();
         if cgroups.is_none() {
-            missing.push("a cgroup per command (no writable cgroup hierarchy: process and memory limits are per process and per user namespace only)".to_string());
+            missing.push("cgroup per command (no writable cgroup hierarchy: process and memory limits are per process and per user namespace only)".to_string());
         }
         let mut candidates = Vec::new();
         let account = if euid == 0 {
