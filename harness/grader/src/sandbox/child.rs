@@ -323,23 +323,7 @@ impl Program {
             for procs in &self.cgroups {
                 write_file(procs, b"0")?;
             }
-            let mut flags = 0;
-            if self.net {
-                flags |= libc::CLONE_NEWNET;
-            }
-            if !self.mounts.is_empty() {
-                flags |= libc::CLONE_NEWNS;
-            }
-            if self.pid {
-                flags |= libc::CLONE_NEWPID;
-            }
-            let user_ns = matches!(
-                self.identity,
-                Identity::UserNamespace { .. } | Identity::SwitchThenUserNamespace { .. }
-            ) && flags != 0;
-            if user_ns {
-                flags |= libc::CLONE_NEWUSER;
-            }
+            let (flags, user_ns) = self.unshare_flags();
             // Root without CAP_SYS_ADMIN: a helper left outside (root, with CAP_SETUID there)
             // maps root and the sandbox user into the new user namespace.
             let mut mapper = None;
@@ -349,20 +333,7 @@ impl Program {
             if flags != 0 {
                 check(libc::unshare(flags))?;
             }
-            if let Some((helper, go)) = mapper {
-                libc::write(go, b"1".as_ptr().cast(), 1);
-                libc::close(go);
-                let status = wait_for(helper).unwrap_or(1);
-                if status != 0 {
-                    return Err(io::Error::other("cannot map the sandbox user"));
-                }
-            } else if user_ns {
-                if let Some((uid_map, gid_map)) = &self.id_maps {
-                    write_file(c"/proc/self/uid_map", uid_map.as_bytes())?;
-                    write_file(c"/proc/self/setgroups", b"deny")?;
-                    write_file(c"/proc/self/gid_map", gid_map.as_bytes())?;
-                }
-            }
+            self.map_ids(mapper, user_ns)?;
             if user_ns {
                 // Entering a user namespace clears the parent-death signal.
                 crate::run::procs::die_with_parent()?;
@@ -417,6 +388,54 @@ impl Program {
         } else {
             crate::run::procs::die_with_parent()
         }
+    }
+
+    /// The namespaces to unshare (`CLONE_NEW*` flags), and whether a user namespace is among
+    /// them (only when the identity asks for one and there is any other namespace).
+    fn unshare_flags(&self) -> (libc::c_int, bool) {
+        let mut flags = 0;
+        if self.net {
+            flags |= libc::CLONE_NEWNET;
+        }
+        if !self.mounts.is_empty() {
+            flags |= libc::CLONE_NEWNS;
+        }
+        if self.pid {
+            flags |= libc::CLONE_NEWPID;
+        }
+        let user_ns = matches!(
+            self.identity,
+            Identity::UserNamespace { .. } | Identity::SwitchThenUserNamespace { .. }
+        ) && flags != 0;
+        if user_ns {
+            flags |= libc::CLONE_NEWUSER;
+        }
+        (flags, user_ns)
+    }
+
+    /// Once the namespaces are unshared: lets the `mapper` (from [`Program::start_mapper`])
+    /// write the maps and waits for it, or, in a user namespace without one, writes
+    /// [`Program::id_maps`] itself.
+    unsafe fn map_ids(
+        &self,
+        mapper: Option<(libc::pid_t, libc::c_int)>,
+        user_ns: bool,
+    ) -> io::Result<()> {
+        if let Some((helper, go)) = mapper {
+            libc::write(go, b"1".as_ptr().cast(), 1);
+            libc::close(go);
+            let status = wait_for(helper).unwrap_or(1);
+            if status != 0 {
+                return Err(io::Error::other("cannot map the sandbox user"));
+            }
+        } else if user_ns {
+            if let Some((uid_map, gid_map)) = &self.id_maps {
+                write_file(c"/proc/self/uid_map", uid_map.as_bytes())?;
+                write_file(c"/proc/self/setgroups", b"deny")?;
+                write_file(c"/proc/self/gid_map", gid_map.as_bytes())?;
+            }
+        }
+        Ok(())
     }
 
     /// Loopback, mounts and the working directory (in the init, so that the program and the
@@ -556,27 +575,8 @@ impl Program {
                     libc::MS_NOSUID | libc::MS_NODEV,
                     options.as_ptr().cast(),
                 ))?,
-                MountStep::Mkdir { path } => {
-                    if libc::mkdir(path.as_ptr(), 0o755) < 0 {
-                        let e = io::Error::last_os_error();
-                        // On a read-only mount, an existing directory may say EROFS.
-                        let mut st: libc::stat = std::mem::zeroed();
-                        let exists = libc::stat(path.as_ptr(), &mut st) == 0
-                            && st.st_mode & libc::S_IFMT == libc::S_IFDIR;
-                        if !exists {
-                            return Err(e);
-                        }
-                    }
-                }
-                MountStep::Touch { path } => {
-                    let fd = libc::open(
-                        path.as_ptr(),
-                        libc::O_WRONLY | libc::O_CREAT | libc::O_CLOEXEC,
-                        0o644,
-                    );
-                    check(fd)?;
-                    libc::close(fd);
-                }
+                MountStep::Mkdir { path } => make_dir(path)?,
+                MountStep::Touch { path } => touch(path)?,
                 MountStep::Symlink { target, path } => {
                     check(libc::symlink(target.as_ptr(), path.as_ptr()))?
                 }
@@ -619,19 +619,47 @@ impl Program {
                     libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV,
                     std::ptr::null(),
                 ))?,
-                MountStep::PivotRoot { new_root } => {
-                    check(libc::chdir(new_root.as_ptr()))?;
-                    check(
-                        libc::syscall(libc::SYS_pivot_root, c".".as_ptr(), c".".as_ptr())
-                            as libc::c_int,
-                    )?;
-                    check(libc::umount2(c".".as_ptr(), libc::MNT_DETACH))?;
-                    check(libc::chdir(c"/".as_ptr()))?;
-                }
+                MountStep::PivotRoot { new_root } => pivot_root(new_root)?,
             }
         }
         Ok(())
     }
+}
+
+/// Creates the directory `path` (mode 0755); one that exists already is fine.
+unsafe fn make_dir(path: &CString) -> io::Result<()> {
+    if libc::mkdir(path.as_ptr(), 0o755) < 0 {
+        let e = io::Error::last_os_error();
+        // On a read-only mount, an existing directory may say EROFS.
+        let mut st: libc::stat = std::mem::zeroed();
+        let exists =
+            libc::stat(path.as_ptr(), &mut st) == 0 && st.st_mode & libc::S_IFMT == libc::S_IFDIR;
+        if !exists {
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// Creates the empty file `path` (mode 0644) if it does not exist.
+unsafe fn touch(path: &CString) -> io::Result<()> {
+    let fd = libc::open(
+        path.as_ptr(),
+        libc::O_WRONLY | libc::O_CREAT | libc::O_CLOEXEC,
+        0o644,
+    );
+    check(fd)?;
+    libc::close(fd);
+    Ok(())
+}
+
+/// Makes `new_root` the root and detaches the old one (stacked on it by `pivot_root(".", ".")`).
+unsafe fn pivot_root(new_root: &CString) -> io::Result<()> {
+    check(libc::chdir(new_root.as_ptr()))?;
+    check(libc::syscall(libc::SYS_pivot_root, c".".as_ptr(), c".".as_ptr()) as libc::c_int)?;
+    check(libc::umount2(c".".as_ptr(), libc::MNT_DETACH))?;
+    check(libc::chdir(c"/".as_ptr()))?;
+    Ok(())
 }
 
 /// Binds `source` at `target`; read-only if asked, keeping the flags the kernel will not let a
