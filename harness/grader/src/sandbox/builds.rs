@@ -29,7 +29,9 @@ use std::process::Command;
 /// Where a sandboxed build writes, and what it may see.
 #[derive(Debug, Clone)]
 pub struct BuildJail {
+    /// The isolation this machine gives.
     pub sandbox: Sandbox,
+    /// Limits of every process of a build (from `[challenge.sandbox.build]`).
     pub limits: ResourceLimits,
     /// `<scratch>/build`: the overlay's upper and work directories.
     dir: PathBuf,

@@ -21,8 +21,11 @@ pub enum Hierarchy {
     V2(PathBuf),
     /// The grader's cgroup in each v1 controller: pids, memory, freezer (freezer optional).
     V1 {
+        /// The grader's cgroup in the `pids` controller.
         pids: PathBuf,
+        /// The grader's cgroup in the `memory` controller.
         memory: PathBuf,
+        /// The grader's cgroup in the `freezer` controller, if it is mounted.
         freezer: Option<PathBuf>,
     },
 }

@@ -17,37 +17,87 @@ pub const MAX_SLOTS: usize = 64;
 #[derive(Debug, Clone)]
 pub enum MountStep {
     /// An overlay on `target` (usually over its own lower directory).
-    Overlay { target: CString, options: CString },
+    Overlay {
+        /// Where the overlay is mounted.
+        target: CString,
+        /// The overlay's mount data (`lowerdir=...,upperdir=...,workdir=...`).
+        options: CString,
+    },
     /// A fresh tmpfs on `target`.
-    Tmpfs { target: CString, options: CString },
+    Tmpfs {
+        /// Where the tmpfs is mounted.
+        target: CString,
+        /// The tmpfs's mount data (size, mode).
+        options: CString,
+    },
     /// Creates a directory (inside a tmpfs); one that exists is fine.
-    Mkdir { path: CString },
+    Mkdir {
+        /// The directory to create.
+        path: CString,
+    },
     /// Creates an empty file (a mount point for a file), if it does not exist.
-    Touch { path: CString },
+    Touch {
+        /// The file to create.
+        path: CString,
+    },
     /// A symbolic link at `path` pointing to `target`.
-    Symlink { target: CString, path: CString },
+    Symlink {
+        /// What the link points to.
+        target: CString,
+        /// Where the link is created.
+        path: CString,
+    },
     /// Binds `source` (a path of the host) at `target`, with what is mounted below it if
     /// `recursive`, read-only if asked (keeping the flags the source's mount has locked).
     Bind {
+        /// The host path (opened beforehand).
         source: CString,
+        /// Where it is seen in the new root.
         target: CString,
+        /// Whether the bind is remounted read-only.
         readonly: bool,
+        /// Whether the mounts below `source` are bound too.
         recursive: bool,
     },
     /// Binds `source`, a path already inside the new root (not opened beforehand), at `target`.
-    BindPath { source: CString, target: CString },
+    BindPath {
+        /// The path inside the new root that is bound.
+        source: CString,
+        /// Where it is seen.
+        target: CString,
+    },
     /// Sets the mode of `path` (the umask does not apply).
-    Chmod { path: CString, mode: libc::mode_t },
+    Chmod {
+        /// The file or directory.
+        path: CString,
+        /// Its new mode (permission bits).
+        mode: libc::mode_t,
+    },
     /// Detaches the mount at `target` (what was bound from it stays).
-    Detach { target: CString },
+    Detach {
+        /// The mount point detached.
+        target: CString,
+    },
     /// Removes the empty directory `path`.
-    Rmdir { path: CString },
+    Rmdir {
+        /// The directory removed.
+        path: CString,
+    },
     /// A fresh `/proc` of the new PID namespace, read-only, at `target`.
-    Proc { target: CString },
+    Proc {
+        /// Where `/proc` is mounted.
+        target: CString,
+    },
     /// Remounts the tmpfs at `target` read-only (once everything is mounted in it).
-    ReadOnly { target: CString },
+    ReadOnly {
+        /// The tmpfs remounted.
+        target: CString,
+    },
     /// Makes `new_root` the root (pivot_root) and forgets the old one.
-    PivotRoot { new_root: CString },
+    PivotRoot {
+        /// The directory that becomes `/`.
+        new_root: CString,
+    },
 }
 
 /// Whose processes the child's become.
@@ -56,14 +106,29 @@ pub enum Identity {
     /// Stay who we are (no namespaces needing privilege are asked for, or they are not).
     Same,
     /// Running as root: set up as root, then become `uid`/`gid` (an unprivileged user).
-    Switch { uid: u32, gid: u32 },
+    Switch {
+        /// The user become.
+        uid: u32,
+        /// The group become.
+        gid: u32,
+    },
     /// Not root: a user namespace gives the privilege to set up, mapping us to ourselves; every
     /// capability is dropped before `exec`.
-    UserNamespace { uid: u32, gid: u32 },
+    UserNamespace {
+        /// Our own user id, mapped to itself.
+        uid: u32,
+        /// Our own group id, mapped to itself.
+        gid: u32,
+    },
     /// Root without the privilege to set up (no `CAP_SYS_ADMIN`, as in a default container):
     /// become `uid`/`gid` first, then a user namespace mapping that user to itself, as for
     /// [`Identity::UserNamespace`].
-    SwitchThenUserNamespace { uid: u32, gid: u32 },
+    SwitchThenUserNamespace {
+        /// The user become, then mapped to itself.
+        uid: u32,
+        /// The group become, then mapped to itself.
+        gid: u32,
+    },
 }
 
 /// A resource limit: `(resource, soft, hard)`.
@@ -72,6 +137,7 @@ pub type Rlimit = (libc::__rlimit_resource_t, u64, u64);
 /// Everything the child does, prepared by the parent.
 #[derive(Debug, Clone)]
 pub struct Program {
+    /// Whose processes the program's become.
     pub identity: Identity,
     /// A network namespace of its own, with only the loopback interface, up.
     pub net: bool,
@@ -80,6 +146,7 @@ pub struct Program {
     pub pid: bool,
     /// A mount namespace of its own, set up with these steps (none: no mount namespace).
     pub mounts: Vec<MountStep>,
+    /// Resource limits set before `exec` (as `setrlimit` takes them).
     pub rlimits: Vec<Rlimit>,
     /// The working directory, entered after the mounts (so that it is the mounted view).
     pub chdir: Option<CString>,
@@ -256,23 +323,7 @@ impl Program {
             for procs in &self.cgroups {
                 write_file(procs, b"0")?;
             }
-            let mut flags = 0;
-            if self.net {
-                flags |= libc::CLONE_NEWNET;
-            }
-            if !self.mounts.is_empty() {
-                flags |= libc::CLONE_NEWNS;
-            }
-            if self.pid {
-                flags |= libc::CLONE_NEWPID;
-            }
-            let user_ns = matches!(
-                self.identity,
-                Identity::UserNamespace { .. } | Identity::SwitchThenUserNamespace { .. }
-            ) && flags != 0;
-            if user_ns {
-                flags |= libc::CLONE_NEWUSER;
-            }
+            let (flags, user_ns) = self.unshare_flags();
             // Root without CAP_SYS_ADMIN: a helper left outside (root, with CAP_SETUID there)
             // maps root and the sandbox user into the new user namespace.
             let mut mapper = None;
@@ -282,20 +333,7 @@ impl Program {
             if flags != 0 {
                 check(libc::unshare(flags))?;
             }
-            if let Some((helper, go)) = mapper {
-                libc::write(go, b"1".as_ptr().cast(), 1);
-                libc::close(go);
-                let status = wait_for(helper).unwrap_or(1);
-                if status != 0 {
-                    return Err(io::Error::other("cannot map the sandbox user"));
-                }
-            } else if user_ns {
-                if let Some((uid_map, gid_map)) = &self.id_maps {
-                    write_file(c"/proc/self/uid_map", uid_map.as_bytes())?;
-                    write_file(c"/proc/self/setgroups", b"deny")?;
-                    write_file(c"/proc/self/gid_map", gid_map.as_bytes())?;
-                }
-            }
+            self.map_ids(mapper, user_ns)?;
             if user_ns {
                 // Entering a user namespace clears the parent-death signal.
                 crate::run::procs::die_with_parent()?;
@@ -350,6 +388,54 @@ impl Program {
         } else {
             crate::run::procs::die_with_parent()
         }
+    }
+
+    /// The namespaces to unshare (`CLONE_NEW*` flags), and whether a user namespace is among
+    /// them (only when the identity asks for one and there is any other namespace).
+    fn unshare_flags(&self) -> (libc::c_int, bool) {
+        let mut flags = 0;
+        if self.net {
+            flags |= libc::CLONE_NEWNET;
+        }
+        if !self.mounts.is_empty() {
+            flags |= libc::CLONE_NEWNS;
+        }
+        if self.pid {
+            flags |= libc::CLONE_NEWPID;
+        }
+        let user_ns = matches!(
+            self.identity,
+            Identity::UserNamespace { .. } | Identity::SwitchThenUserNamespace { .. }
+        ) && flags != 0;
+        if user_ns {
+            flags |= libc::CLONE_NEWUSER;
+        }
+        (flags, user_ns)
+    }
+
+    /// Once the namespaces are unshared: lets the `mapper` (from [`Program::start_mapper`])
+    /// write the maps and waits for it, or, in a user namespace without one, writes
+    /// [`Program::id_maps`] itself.
+    unsafe fn map_ids(
+        &self,
+        mapper: Option<(libc::pid_t, libc::c_int)>,
+        user_ns: bool,
+    ) -> io::Result<()> {
+        if let Some((helper, go)) = mapper {
+            libc::write(go, b"1".as_ptr().cast(), 1);
+            libc::close(go);
+            let status = wait_for(helper).unwrap_or(1);
+            if status != 0 {
+                return Err(io::Error::other("cannot map the sandbox user"));
+            }
+        } else if user_ns {
+            if let Some((uid_map, gid_map)) = &self.id_maps {
+                write_file(c"/proc/self/uid_map", uid_map.as_bytes())?;
+                write_file(c"/proc/self/setgroups", b"deny")?;
+                write_file(c"/proc/self/gid_map", gid_map.as_bytes())?;
+            }
+        }
+        Ok(())
     }
 
     /// Loopback, mounts and the working directory (in the init, so that the program and the
@@ -489,27 +575,8 @@ impl Program {
                     libc::MS_NOSUID | libc::MS_NODEV,
                     options.as_ptr().cast(),
                 ))?,
-                MountStep::Mkdir { path } => {
-                    if libc::mkdir(path.as_ptr(), 0o755) < 0 {
-                        let e = io::Error::last_os_error();
-                        // On a read-only mount, an existing directory may say EROFS.
-                        let mut st: libc::stat = std::mem::zeroed();
-                        let exists = libc::stat(path.as_ptr(), &mut st) == 0
-                            && st.st_mode & libc::S_IFMT == libc::S_IFDIR;
-                        if !exists {
-                            return Err(e);
-                        }
-                    }
-                }
-                MountStep::Touch { path } => {
-                    let fd = libc::open(
-                        path.as_ptr(),
-                        libc::O_WRONLY | libc::O_CREAT | libc::O_CLOEXEC,
-                        0o644,
-                    );
-                    check(fd)?;
-                    libc::close(fd);
-                }
+                MountStep::Mkdir { path } => make_dir(path)?,
+                MountStep::Touch { path } => touch(path)?,
                 MountStep::Symlink { target, path } => {
                     check(libc::symlink(target.as_ptr(), path.as_ptr()))?
                 }
@@ -552,19 +619,47 @@ impl Program {
                     libc::MS_REMOUNT | libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV,
                     std::ptr::null(),
                 ))?,
-                MountStep::PivotRoot { new_root } => {
-                    check(libc::chdir(new_root.as_ptr()))?;
-                    check(
-                        libc::syscall(libc::SYS_pivot_root, c".".as_ptr(), c".".as_ptr())
-                            as libc::c_int,
-                    )?;
-                    check(libc::umount2(c".".as_ptr(), libc::MNT_DETACH))?;
-                    check(libc::chdir(c"/".as_ptr()))?;
-                }
+                MountStep::PivotRoot { new_root } => pivot_root(new_root)?,
             }
         }
         Ok(())
     }
+}
+
+/// Creates the directory `path` (mode 0755); one that exists already is fine.
+unsafe fn make_dir(path: &CString) -> io::Result<()> {
+    if libc::mkdir(path.as_ptr(), 0o755) < 0 {
+        let e = io::Error::last_os_error();
+        // On a read-only mount, an existing directory may say EROFS.
+        let mut st: libc::stat = std::mem::zeroed();
+        let exists =
+            libc::stat(path.as_ptr(), &mut st) == 0 && st.st_mode & libc::S_IFMT == libc::S_IFDIR;
+        if !exists {
+            return Err(e);
+        }
+    }
+    Ok(())
+}
+
+/// Creates the empty file `path` (mode 0644) if it does not exist.
+unsafe fn touch(path: &CString) -> io::Result<()> {
+    let fd = libc::open(
+        path.as_ptr(),
+        libc::O_WRONLY | libc::O_CREAT | libc::O_CLOEXEC,
+        0o644,
+    );
+    check(fd)?;
+    libc::close(fd);
+    Ok(())
+}
+
+/// Makes `new_root` the root and detaches the old one (stacked on it by `pivot_root(".", ".")`).
+unsafe fn pivot_root(new_root: &CString) -> io::Result<()> {
+    check(libc::chdir(new_root.as_ptr()))?;
+    check(libc::syscall(libc::SYS_pivot_root, c".".as_ptr(), c".".as_ptr()) as libc::c_int)?;
+    check(libc::umount2(c".".as_ptr(), libc::MNT_DETACH))?;
+    check(libc::chdir(c"/".as_ptr()))?;
+    Ok(())
 }
 
 /// Binds `source` at `target`; read-only if asked, keeping the flags the kernel will not let a

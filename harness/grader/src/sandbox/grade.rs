@@ -11,11 +11,14 @@ use std::path::{Path, PathBuf};
 
 /// How a grade's submission is built and run.
 pub struct Isolation {
+    /// The isolation this machine gives.
     pub sandbox: Sandbox,
     /// The submission as built: the copy in the scratch directory when sandboxed (the original
     /// is then never written, nor even seen by the build), else the original.
     pub submission: Submission,
+    /// Where the build runs when sandboxed (none: not sandboxed).
     pub build: Option<BuildJail>,
+    /// How the ranks are confined when sandboxed (none: not sandboxed).
     pub ranks: Option<Jail>,
 }
 

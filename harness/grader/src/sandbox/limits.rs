@@ -30,10 +30,15 @@ use toml::Spanned;
 /// Limits of every process of one kind (a build, or the ranks of a launch).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ResourceLimits {
+    /// CPU time of one process, in seconds (`RLIMIT_CPU`; SIGKILL 2 s after the soft limit).
     pub cpu_seconds: u64,
+    /// Address space of one process, in MiB (`RLIMIT_AS`).
     pub memory_mb: u64,
+    /// Largest file one process may write, in MiB (`RLIMIT_FSIZE`).
     pub file_size_mb: u64,
+    /// Processes and threads of the sandbox user, all together (`RLIMIT_NPROC`).
     pub processes: u64,
+    /// Open descriptors of one process (`RLIMIT_NOFILE`).
     pub open_files: u64,
     /// Everything one command may write, all files together (see [`super::scratch`]).
     pub scratch_mb: u64,
@@ -42,7 +47,9 @@ pub struct ResourceLimits {
 /// The limits of a challenge's builds and ranks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SandboxLimits {
+    /// Every process of a launch (mpiexec and the ranks).
     pub ranks: ResourceLimits,
+    /// Every process of a build (cargo, rustc, build scripts, proc macros).
     pub build: ResourceLimits,
 }
 
@@ -108,7 +115,9 @@ impl ResourceLimits {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSandbox {
+    /// `[challenge.sandbox.ranks]`, if written.
     pub ranks: Option<RawLimits>,
+    /// `[challenge.sandbox.build]`, if written.
     pub build: Option<RawLimits>,
 }
 
@@ -116,11 +125,17 @@ pub struct RawSandbox {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawLimits {
+    /// See [`ResourceLimits::cpu_seconds`] (kept with its span for errors).
     pub cpu_seconds: Option<Spanned<i64>>,
+    /// See [`ResourceLimits::memory_mb`].
     pub memory_mb: Option<Spanned<i64>>,
+    /// See [`ResourceLimits::file_size_mb`].
     pub file_size_mb: Option<Spanned<i64>>,
+    /// See [`ResourceLimits::processes`].
     pub processes: Option<Spanned<i64>>,
+    /// See [`ResourceLimits::open_files`].
     pub open_files: Option<Spanned<i64>>,
+    /// See [`ResourceLimits::scratch_mb`].
     pub scratch_mb: Option<Spanned<i64>>,
 }
 

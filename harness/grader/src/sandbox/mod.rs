@@ -52,8 +52,11 @@ pub const SANDBOX_USER: &str = "mpi-grade";
 /// An account the submission runs as.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Account {
+    /// The user name (from the password database).
     pub name: String,
+    /// The user's numeric id.
     pub uid: u32,
+    /// The user's primary group id.
     pub gid: u32,
 }
 
@@ -78,6 +81,7 @@ pub struct Sandbox {
 /// Where and how one sandboxed command runs.
 #[derive(Debug, Clone, Default)]
 pub struct Confinement {
+    /// Resource limits of every process of the command (none: no limits set).
     pub limits: Option<ResourceLimits>,
     /// Paths that must never be visible: keeping one of them, or a directory above one, is an
     /// error (everything not kept is absent anyway).
@@ -104,7 +108,9 @@ pub struct Confinement {
 /// A sandbox and the confinement of one kind of command in it.
 #[derive(Debug, Clone)]
 pub struct Jail {
+    /// The isolation this machine gives.
     pub sandbox: Sandbox,
+    /// How the command is confined in it.
     pub confinement: Confinement,
 }
 
@@ -308,7 +314,7 @@ impl Sandbox {
         let mut missing = Vec::new();
         let cgroups = cgroup::Hierarchy::find();
         if cgroups.is_none() {
-            missing.push("a cgroup per command (no writable cgroup hierarchy: process and memory limits are per process and per user namespace only)".to_string());
+            missing.push("cgroup per command (no writable cgroup hierarchy: process and memory limits are per process and per user namespace only)".to_string());
         }
         let mut candidates = Vec::new();
         let account = if euid == 0 {
@@ -557,30 +563,10 @@ fn argv_area() -> Option<(usize, usize)> {
 /// allow-list read-only, a minimal `/dev`, a fresh `/proc`, the private temporary
 /// directories, the confinement's own paths; then `pivot_root` into it.
 fn root_plan(c: &Confinement) -> Result<Vec<MountStep>> {
-    let cstr = |p: &Path| {
-        CString::new(p.as_os_str().as_bytes())
-            .map_err(|_| Error::Other(format!("{}: a path with a NUL byte", p.display())))
-    };
     let staging = c
         .staging
         .as_deref()
         .ok_or_else(|| Error::Other("no directory to assemble the sandbox's root in".into()))?;
-    let inside = |p: &Path| staging.join(p.strip_prefix("/").unwrap_or(p));
-    // `path` of the host at the same place in the new root.
-    let bind = |path: &Path, readonly: bool, recursive: bool| -> Result<MountStep> {
-        Ok(MountStep::Bind {
-            source: cstr(path)?,
-            target: cstr(&inside(path))?,
-            readonly,
-            recursive,
-        })
-    };
-    // An empty file in the new root for a file to be bound onto.
-    let touch = |path: &Path| -> Result<MountStep> {
-        Ok(MountStep::Touch {
-            path: cstr(&inside(path))?,
-        })
-    };
     for (path, _) in &c.keep {
         if let Some(hidden) = c.hide.iter().find(|h| h.starts_with(path)) {
             return Err(Error::Other(format!(
@@ -590,21 +576,10 @@ fn root_plan(c: &Confinement) -> Result<Vec<MountStep>> {
             )));
         }
     }
-    let mut steps = Vec::new();
-    // Directories to create inside the new root, each once, parents first.
-    let mut made: Vec<PathBuf> = Vec::new();
-    let mut mkdirs = |steps: &mut Vec<MountStep>, path: &Path| -> Result<()> {
-        let mut dir = PathBuf::from("/");
-        for part in path.components().skip(1) {
-            dir.push(part);
-            if !made.contains(&dir) {
-                made.push(dir.clone());
-                steps.push(MountStep::Mkdir {
-                    path: cstr(&inside(&dir))?,
-                });
-            }
-        }
-        Ok(())
+    let mut plan = RootPlan {
+        staging,
+        steps: Vec::new(),
+        made: Vec::new(),
     };
     for (dir, upper, work) in &c.overlays {
         let options = format!(
@@ -613,141 +588,217 @@ fn root_plan(c: &Confinement) -> Result<Vec<MountStep>> {
             escape(upper),
             escape(work)
         );
-        steps.push(MountStep::Overlay {
+        plan.steps.push(MountStep::Overlay {
             target: cstr(dir)?,
             options: CString::new(options).expect("no NUL in checked paths"),
         });
     }
-    steps.push(MountStep::Tmpfs {
+    plan.steps.push(MountStep::Tmpfs {
         target: cstr(staging)?,
         options: c"mode=0755,size=16m".to_owned(),
     });
-    for dir in SYSTEM_DIRS {
-        let dir = Path::new(dir);
-        if dir.is_dir() {
-            mkdirs(&mut steps, dir)?;
-            steps.push(bind(dir, true, true)?);
-        }
-    }
-    for top in TOP_LINKS {
-        let top = Path::new(top);
-        match std::fs::symlink_metadata(top) {
-            Ok(m) if m.file_type().is_symlink() => {
-                let target = std::fs::read_link(top)
-                    .map_err(Error::io(format!("cannot read {}", top.display())))?;
-                steps.push(MountStep::Symlink {
-                    target: cstr(&target)?,
-                    path: cstr(&inside(top))?,
-                });
-            }
-            Ok(m) if m.is_dir() => {
-                mkdirs(&mut steps, top)?;
-                steps.push(bind(top, true, true)?);
-            }
-            _ => {}
-        }
-    }
-    mkdirs(&mut steps, Path::new("/etc"))?;
-    for name in ETC {
-        let path = Path::new("/etc").join(name);
-        let Ok(meta) = std::fs::metadata(&path) else {
-            continue;
-        };
-        if meta.is_dir() {
-            mkdirs(&mut steps, &path)?;
-        } else {
-            steps.push(touch(&path)?);
-        }
-        steps.push(bind(&path, true, false)?);
-    }
-    // A minimal /dev.
-    let dev = Path::new("/dev");
-    mkdirs(&mut steps, dev)?;
-    steps.push(MountStep::Tmpfs {
-        target: cstr(&inside(dev))?,
-        options: c"mode=0755,size=64k".to_owned(),
-    });
-    for name in DEVICES {
-        let path = dev.join(name);
-        if path.exists() {
-            steps.push(touch(&path)?);
-            steps.push(bind(&path, false, false)?);
-        }
-    }
-    for (name, target) in [
-        ("fd", "/proc/self/fd"),
-        ("stdin", "/proc/self/fd/0"),
-        ("stdout", "/proc/self/fd/1"),
-        ("stderr", "/proc/self/fd/2"),
-    ] {
-        steps.push(MountStep::Symlink {
-            target: cstr(Path::new(target))?,
-            path: cstr(&inside(&dev.join(name)))?,
-        });
-    }
+    plan.system()?;
+    plan.dev()?;
     let proc_dir = Path::new("/proc");
-    mkdirs(&mut steps, proc_dir)?;
-    steps.push(MountStep::Proc {
-        target: cstr(&inside(proc_dir))?,
+    plan.mkdirs(proc_dir)?;
+    plan.steps.push(MountStep::Proc {
+        target: cstr(&plan.inside(proc_dir))?,
     });
-    // One size-capped tmpfs for the private temporary directories, each a directory of it.
-    let private = Path::new(PRIVATE_MOUNT);
-    mkdirs(&mut steps, private)?;
-    let size_mb = c
-        .limits
-        .map_or(limits::SandboxLimits::default().ranks.scratch_mb, |l| {
-            l.scratch_mb
-        });
-    steps.push(MountStep::Tmpfs {
-        target: cstr(&inside(private))?,
-        options: CString::new(format!("mode=0755,size={size_mb}m")).expect("no NUL"),
+    plan.private_dirs(c)?;
+    plan.steps.push(MountStep::ReadOnly {
+        target: cstr(&plan.inside(Path::new("/dev")))?,
     });
-    for (i, path) in PRIVATE.iter().enumerate() {
-        let path = Path::new(path);
-        mkdirs(&mut steps, path)?;
-        let dir = inside(private).join(i.to_string());
-        steps.push(MountStep::Mkdir { path: cstr(&dir)? });
-        steps.push(MountStep::Chmod {
-            path: cstr(&dir)?,
-            mode: 0o1777,
-        });
-        steps.push(MountStep::BindPath {
-            source: cstr(&dir)?,
-            target: cstr(&inside(path))?,
-        });
-    }
-    steps.push(MountStep::Detach {
-        target: cstr(&inside(private))?,
-    });
-    steps.push(MountStep::Rmdir {
-        path: cstr(&inside(private))?,
-    });
-    steps.push(MountStep::ReadOnly {
-        target: cstr(&inside(dev))?,
-    });
-    // The confinement's own paths, outer ones first.
-    let mut keeps: Vec<(PathBuf, bool)> =
-        c.keep.iter().filter(|(p, _)| p.exists()).cloned().collect();
-    keeps.sort_by_key(|(p, _)| p.components().count());
-    keeps.dedup_by(|a, b| a.0 == b.0);
-    for (path, readonly) in &keeps {
-        if path.is_dir() {
-            mkdirs(&mut steps, path)?;
-        } else {
-            if let Some(parent) = path.parent() {
-                mkdirs(&mut steps, parent)?;
-            }
-            steps.push(touch(path)?);
-        }
-        steps.push(bind(path, *readonly, false)?);
-    }
-    steps.push(MountStep::ReadOnly {
+    plan.keeps(c)?;
+    plan.steps.push(MountStep::ReadOnly {
         target: cstr(staging)?,
     });
-    steps.push(MountStep::PivotRoot {
+    plan.steps.push(MountStep::PivotRoot {
         new_root: cstr(staging)?,
     });
-    Ok(steps)
+    Ok(plan.steps)
+}
+
+/// A path as a C string, refused if it has a NUL byte.
+fn cstr(p: &Path) -> Result<CString> {
+    CString::new(p.as_os_str().as_bytes())
+        .map_err(|_| Error::Other(format!("{}: a path with a NUL byte", p.display())))
+}
+
+/// The steps of [`root_plan`] so far, for its parts.
+struct RootPlan<'a> {
+    /// The directory the new root is assembled in.
+    staging: &'a Path,
+    steps: Vec<MountStep>,
+    /// Directories created inside the new root so far (by [`RootPlan::mkdirs`]).
+    made: Vec<PathBuf>,
+}
+
+impl RootPlan<'_> {
+    /// Where the host's `p` is in the new root.
+    fn inside(&self, p: &Path) -> PathBuf {
+        self.staging.join(p.strip_prefix("/").unwrap_or(p))
+    }
+
+    /// `path` of the host at the same place in the new root.
+    fn bind(&self, path: &Path, readonly: bool, recursive: bool) -> Result<MountStep> {
+        Ok(MountStep::Bind {
+            source: cstr(path)?,
+            target: cstr(&self.inside(path))?,
+            readonly,
+            recursive,
+        })
+    }
+
+    /// An empty file in the new root for a file to be bound onto.
+    fn touch(&self, path: &Path) -> Result<MountStep> {
+        Ok(MountStep::Touch {
+            path: cstr(&self.inside(path))?,
+        })
+    }
+
+    /// Directories to create inside the new root, each once, parents first.
+    fn mkdirs(&mut self, path: &Path) -> Result<()> {
+        let mut dir = PathBuf::from("/");
+        for part in path.components().skip(1) {
+            dir.push(part);
+            if !self.made.contains(&dir) {
+                self.made.push(dir.clone());
+                self.steps.push(MountStep::Mkdir {
+                    path: cstr(&self.inside(&dir))?,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The system's allow-list, read-only: its directories, the top-level links (or
+    /// directories) to them, the files of `/etc` a program needs.
+    fn system(&mut self) -> Result<()> {
+        for dir in SYSTEM_DIRS {
+            let dir = Path::new(dir);
+            if dir.is_dir() {
+                self.mkdirs(dir)?;
+                self.steps.push(self.bind(dir, true, true)?);
+            }
+        }
+        for top in TOP_LINKS {
+            let top = Path::new(top);
+            match std::fs::symlink_metadata(top) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    let target = std::fs::read_link(top)
+                        .map_err(Error::io(format!("cannot read {}", top.display())))?;
+                    self.steps.push(MountStep::Symlink {
+                        target: cstr(&target)?,
+                        path: cstr(&self.inside(top))?,
+                    });
+                }
+                Ok(m) if m.is_dir() => {
+                    self.mkdirs(top)?;
+                    self.steps.push(self.bind(top, true, true)?);
+                }
+                _ => {}
+            }
+        }
+        self.mkdirs(Path::new("/etc"))?;
+        for name in ETC {
+            let path = Path::new("/etc").join(name);
+            let Ok(meta) = std::fs::metadata(&path) else {
+                continue;
+            };
+            if meta.is_dir() {
+                self.mkdirs(&path)?;
+            } else {
+                self.steps.push(self.touch(&path)?);
+            }
+            self.steps.push(self.bind(&path, true, false)?);
+        }
+        Ok(())
+    }
+
+    /// A minimal /dev.
+    fn dev(&mut self) -> Result<()> {
+        let dev = Path::new("/dev");
+        self.mkdirs(dev)?;
+        self.steps.push(MountStep::Tmpfs {
+            target: cstr(&self.inside(dev))?,
+            options: c"mode=0755,size=64k".to_owned(),
+        });
+        for name in DEVICES {
+            let path = dev.join(name);
+            if path.exists() {
+                self.steps.push(self.touch(&path)?);
+                self.steps.push(self.bind(&path, false, false)?);
+            }
+        }
+        for (name, target) in [
+            ("fd", "/proc/self/fd"),
+            ("stdin", "/proc/self/fd/0"),
+            ("stdout", "/proc/self/fd/1"),
+            ("stderr", "/proc/self/fd/2"),
+        ] {
+            self.steps.push(MountStep::Symlink {
+                target: cstr(Path::new(target))?,
+                path: cstr(&self.inside(&dev.join(name)))?,
+            });
+        }
+        Ok(())
+    }
+
+    /// One size-capped tmpfs for the private temporary directories, each a directory of it.
+    fn private_dirs(&mut self, c: &Confinement) -> Result<()> {
+        let private = Path::new(PRIVATE_MOUNT);
+        self.mkdirs(private)?;
+        let size_mb = c
+            .limits
+            .map_or(limits::SandboxLimits::default().ranks.scratch_mb, |l| {
+                l.scratch_mb
+            });
+        self.steps.push(MountStep::Tmpfs {
+            target: cstr(&self.inside(private))?,
+            options: CString::new(format!("mode=0755,size={size_mb}m")).expect("no NUL"),
+        });
+        for (i, path) in PRIVATE.iter().enumerate() {
+            let path = Path::new(path);
+            self.mkdirs(path)?;
+            let dir = self.inside(private).join(i.to_string());
+            self.steps.push(MountStep::Mkdir { path: cstr(&dir)? });
+            self.steps.push(MountStep::Chmod {
+                path: cstr(&dir)?,
+                mode: 0o1777,
+            });
+            self.steps.push(MountStep::BindPath {
+                source: cstr(&dir)?,
+                target: cstr(&self.inside(path))?,
+            });
+        }
+        self.steps.push(MountStep::Detach {
+            target: cstr(&self.inside(private))?,
+        });
+        self.steps.push(MountStep::Rmdir {
+            path: cstr(&self.inside(private))?,
+        });
+        Ok(())
+    }
+
+    /// The confinement's own paths, outer ones first.
+    fn keeps(&mut self, c: &Confinement) -> Result<()> {
+        let mut keeps: Vec<(PathBuf, bool)> =
+            c.keep.iter().filter(|(p, _)| p.exists()).cloned().collect();
+        keeps.sort_by_key(|(p, _)| p.components().count());
+        keeps.dedup_by(|a, b| a.0 == b.0);
+        for (path, readonly) in &keeps {
+            if path.is_dir() {
+                self.mkdirs(path)?;
+            } else {
+                if let Some(parent) = path.parent() {
+                    self.mkdirs(parent)?;
+                }
+                self.steps.push(self.touch(path)?);
+            }
+            self.steps.push(self.bind(path, *readonly, false)?);
+        }
+        Ok(())
+    }
 }
 
 /// Overlay options separate with `,` and `:`; escape them in paths.
@@ -836,6 +887,56 @@ mod tests {
     #[test]
     fn overlay_paths_are_escaped() {
         assert_eq!(escape(Path::new("/a,b:c")), "/a\\,b\\:c");
+    }
+
+    #[test]
+    fn the_root_plan_assembles_the_root_then_pivots_into_it() {
+        let c = Confinement {
+            staging: Some(PathBuf::from("/staging")),
+            ..Confinement::default()
+        };
+        let steps = root_plan(&c).unwrap();
+        let at = |p: &str| CString::new(p).unwrap();
+        assert!(matches!(&steps[0], MountStep::Tmpfs { target, .. } if *target == at("/staging")));
+        let n = steps.len();
+        assert!(
+            matches!(&steps[n - 2], MountStep::ReadOnly { target } if *target == at("/staging"))
+        );
+        assert!(
+            matches!(&steps[n - 1], MountStep::PivotRoot { new_root } if *new_root == at("/staging"))
+        );
+        let index = |f: &dyn Fn(&MountStep) -> bool| steps.iter().position(f).unwrap();
+        let proc_at =
+            index(&|s| matches!(s, MountStep::Proc { target } if *target == at("/staging/proc")));
+        let private_gone =
+            index(&|s| matches!(s, MountStep::Rmdir { path } if *path == at("/staging/.private")));
+        let dev_read_only = index(
+            &|s| matches!(s, MountStep::ReadOnly { target } if *target == at("/staging/dev")),
+        );
+        assert!(proc_at < private_gone && private_gone < dev_read_only);
+        let mut made: Vec<&CString> = steps
+            .iter()
+            .filter_map(|s| match s {
+                MountStep::Mkdir { path } => Some(path),
+                _ => None,
+            })
+            .collect();
+        let all = made.len();
+        made.sort();
+        made.dedup();
+        assert_eq!(made.len(), all, "a directory is made once");
+    }
+
+    #[test]
+    fn the_root_plan_refuses_to_keep_what_is_hidden() {
+        let c = Confinement {
+            staging: Some(PathBuf::from("/staging")),
+            keep: vec![(PathBuf::from("/home"), true)],
+            hide: vec![PathBuf::from("/home/grader")],
+            ..Confinement::default()
+        };
+        assert!(root_plan(&c).is_err());
+        assert!(root_plan(&Confinement::default()).is_err());
     }
 
     #[test]

@@ -39,12 +39,14 @@ const TMPFS_MAGIC: i64 = 0x0102_1994;
 /// What a command may write, all together, and where it writes outside its private tmpfs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cap {
+    /// The most the command may write, in MiB.
     pub limit_mb: u64,
     /// Directories on disk the command writes (read by the grader).
     pub dirs: Vec<PathBuf>,
 }
 
 impl Cap {
+    /// The limit in bytes (saturating).
     pub fn limit_bytes(&self) -> u64 {
         self.limit_mb.saturating_mul(1 << 20)
     }
@@ -91,6 +93,7 @@ impl Watch {
         self.shared.tripped.load(Ordering::SeqCst)
     }
 
+    /// The limit watched, in MiB.
     pub fn limit_mb(&self) -> u64 {
         self.limit_mb
     }
