@@ -58,7 +58,14 @@ pub fn part(
         calls: part_usage(part, results)
             .map(|u| u.by_name())
             .unwrap_or_default(),
-        credit: verdict.credit,
+        credit: verdict
+            .credit
+            .into_iter()
+            .map(|mut group| {
+                group.summary = short(&group.summary);
+                group
+            })
+            .collect(),
         runs,
     }
 }
