@@ -14,6 +14,9 @@ const TREES: &[(&str, &str)] = &[
     ("templates/alltoall", "../../templates/alltoall"),
     ("solutions/reference", "../../solutions/reference"),
     ("solutions/native", "../../solutions/native"),
+    ("support/python", "../python"),
+    ("templates/python", "../../templates/python"),
+    ("solutions/python", "../../solutions/python"),
 ];
 
 fn main() {
@@ -49,8 +52,21 @@ fn main() {
     std::fs::write(dest, out).unwrap();
 }
 
-/// Files needed to build a crate: its manifest, build script and everything under `src/`.
+/// Files needed to build a crate: its manifest, build script and everything under `src/`; of a
+/// tree without a manifest (Python), its `.py` files.
 fn collect(root: &Path, dir: &Path, files: &mut Vec<String>) {
+    if !root.join("Cargo.toml").exists() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            if path.is_dir() && !rel.starts_with('.') && !rel.starts_with("__") {
+                collect_python(root, &path, files);
+            } else if rel.ends_with(".py") {
+                files.push(rel);
+            }
+        }
+        return;
+    }
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
         let rel = path
@@ -64,6 +80,18 @@ fn collect(root: &Path, dir: &Path, files: &mut Vec<String>) {
             }
             collect(root, &path, files);
         } else if dir != root || rel == "Cargo.toml" || rel == "build.rs" {
+            files.push(rel);
+        }
+    }
+}
+
+fn collect_python(root: &Path, dir: &Path, files: &mut Vec<String>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+        if path.is_dir() && !path.file_name().unwrap().to_string_lossy().starts_with("__") {
+            collect_python(root, &path, files);
+        } else if rel.ends_with(".py") {
             files.push(rel);
         }
     }

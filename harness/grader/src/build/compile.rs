@@ -48,11 +48,97 @@ pub struct Submission {
     pub display: String,
     /// Canonical path of the crate.
     pub dir: PathBuf,
-    /// Package name from its `Cargo.toml`, or why it could not be read.
+    /// Package name from its `Cargo.toml`, or why it could not be read (a Python submission:
+    /// its folder's name, or why its files cannot be taken in).
     pub package: std::result::Result<String, String>,
+    /// Its language.
+    pub lang: Lang,
+    /// A submission that is one `.py` file: its name in `dir` (only it is taken in).
+    pub only: Option<String>,
+}
+
+/// The language of a submission.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    /// A library crate on `mpi` (rsmpi).
+    Rust,
+    /// Modules for mpi4py and NumPy.
+    Python,
+}
+
+impl Lang {
+    /// Its name on the command line and in reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::Rust => "rust",
+            Lang::Python => "python",
+        }
+    }
+
+    /// `rust` or `python`.
+    pub fn parse(text: &str) -> Option<Lang> {
+        match text {
+            "rust" => Some(Lang::Rust),
+            "python" => Some(Lang::Python),
+            _ => None,
+        }
+    }
 }
 
 impl Submission {
+    /// Opens a submission: a crate (a `Cargo.toml`), or Python (`*.py` files, or one `.py`
+    /// file), as `lang` says or as the files show.
+    pub fn open_as(path: &Path, lang: Option<Lang>) -> Result<Submission> {
+        let has_manifest = path.join("Cargo.toml").exists();
+        let lang = lang.unwrap_or(if !has_manifest && crate::build::python::is_python(path) {
+            Lang::Python
+        } else {
+            Lang::Rust
+        });
+        match lang {
+            Lang::Rust => Submission::open(path),
+            Lang::Python => Submission::open_python(path),
+        }
+    }
+
+    /// A Python submission: a folder of modules, or one `.py` file.
+    fn open_python(path: &Path) -> Result<Submission> {
+        let not_python = |message: &str| Error::NotACrate {
+            path: path.to_path_buf(),
+            message: message.to_string(),
+        };
+        let meta = std::fs::symlink_metadata(path).map_err(|_| not_python("no such file or directory"))?;
+        let resolved = path
+            .canonicalize()
+            .map_err(Error::io(format!("cannot resolve {}", path.display())))?;
+        let (dir, only) = if meta.is_file() {
+            let name = resolved.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            if !name.ends_with(".py") {
+                return Err(not_python("not a .py file"));
+            }
+            let parent = resolved.parent().unwrap_or(Path::new("/")).to_path_buf();
+            (parent, Some(name.to_string()))
+        } else if meta.is_dir() {
+            if !crate::build::python::is_python(&resolved) {
+                return Err(not_python("no .py file here: not a Python submission"));
+            }
+            (resolved, None)
+        } else {
+            return Err(not_python("not a regular file or folder"));
+        };
+        let name = only
+            .clone()
+            .or_else(|| dir.file_name().map(|n| n.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| "submission".into());
+        Ok(Submission {
+            display: path.display().to_string(),
+            dir,
+            package: Ok(name),
+            lang: Lang::Python,
+            only,
+        })
+    }
+
     /// Checks that `path` is a crate with a library target.
     pub fn open(path: &Path) -> Result<Submission> {
         let not_a_crate = |message: &str| Error::NotACrate {
@@ -110,6 +196,8 @@ impl Submission {
             display: path.display().to_string(),
             dir,
             package,
+            lang: Lang::Rust,
+            only: None,
         })
     }
 
@@ -119,6 +207,9 @@ impl Submission {
     /// leaving the crate is not built at all: its `package` says why, one line per problem
     /// (every part is then a build error with that message).
     pub fn intake(&self, to: &Path, policy: &crate::build::intake::Policy) -> Result<Submission> {
+        if self.lang == Lang::Python {
+            return self.intake_python(to);
+        }
         let mut problems = crate::sandbox::fs::copy_submission(&self.dir, to)?;
         let dir = to
             .canonicalize()
@@ -140,6 +231,8 @@ impl Submission {
                         display: self.display.clone(),
                         dir,
                         package: Ok(manifest.name),
+                        lang: Lang::Rust,
+                        only: None,
                     });
                 }
             }
@@ -150,6 +243,33 @@ impl Submission {
             display: self.display.clone(),
             dir,
             package: Err(problems.join("\n")),
+            lang: Lang::Rust,
+            only: None,
+        })
+    }
+
+    /// Python intake: the folder copied as a crate is (links checked, sizes capped), or the one
+    /// file alone; no manifest.
+    fn intake_python(&self, to: &Path) -> Result<Submission> {
+        let problems = match &self.only {
+            Some(name) => crate::sandbox::fs::copy_one_file(&self.dir.join(name), to)?,
+            None => crate::sandbox::fs::copy_submission(&self.dir, to)?,
+        };
+        let dir = to
+            .canonicalize()
+            .map_err(Error::io(format!("cannot resolve {}", to.display())))?;
+        let mut problems = problems;
+        problems.truncate(20);
+        Ok(Submission {
+            display: self.display.clone(),
+            dir,
+            package: if problems.is_empty() {
+                self.package.clone()
+            } else {
+                Err(problems.join("\n"))
+            },
+            lang: Lang::Python,
+            only: self.only.clone(),
         })
     }
 
@@ -175,8 +295,13 @@ pub struct PartProblem {
 /// A built submission.
 #[derive(Debug, Clone)]
 pub struct Driver {
-    /// The driver executable: the runtime with the submission's functions built in.
+    /// The driver executable: the runtime with the submission's functions built in (Python:
+    /// the interpreter).
     pub exe: PathBuf,
+    /// Its arguments (Python: the runtime and the module of each part).
+    pub args: Vec<String>,
+    /// The language of the submission in it (which stacks and lines the grader can read).
+    pub lang: Lang,
     /// Functions that could not be built in, with why.
     pub problems: Vec<PartProblem>,
     /// How long the build took, in seconds.
@@ -342,6 +467,8 @@ impl BuildCache {
                 )))?;
                 return Ok(BuildOutcome::Built(Driver {
                     exe,
+                    args: Vec::new(),
+                    lang: Lang::Rust,
                     problems,
                     seconds: started.elapsed().as_secs_f64(),
                 }));

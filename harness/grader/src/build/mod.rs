@@ -4,4 +4,5 @@
 pub mod compile;
 pub mod embedded;
 pub mod intake;
+pub mod python;
 pub mod solutions;

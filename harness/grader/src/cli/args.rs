@@ -55,6 +55,17 @@ pub struct Selection {
     /// Grade only this part (`2` or `part2`); repeat for several.
     #[arg(long = "part", value_name = "PART")]
     pub parts: Vec<String>,
+    /// The submission's language [default: rust with a Cargo.toml, python with *.py files].
+    #[arg(long, value_enum)]
+    pub lang: Option<LangArg>,
+}
+
+/// `--lang` (its values carry no doc comments: clap would list them in `--help`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+#[allow(missing_docs)]
+pub enum LangArg {
+    Rust,
+    Python,
 }
 
 /// Which MPI, and where builds are cached (`grade`, `check`, `compare`).
@@ -271,6 +282,9 @@ pub struct NewArgs {
     /// Challenge kind of the starter crate.
     #[arg(long, default_value = "alltoall")]
     pub kind: String,
+    /// Write the Python starter (mpi4py and NumPy) instead of a Rust crate.
+    #[arg(long)]
+    pub python: bool,
 }
 
 /// `--color` (its values carry no doc comments: clap would list them in `--help`).

@@ -221,6 +221,15 @@ pub(crate) fn probe(args: ProbeArgs) -> Result<ExitCode> {
 
 /// `mpi-grade new`: the starter crate.
 pub(crate) fn new(args: NewArgs) -> Result<ExitCode> {
+    if args.python {
+        let file = crate::commands::new::write_python_starter(&args.kind, &args.dir)?;
+        println!(
+            "created {}/{file}: implement part1, part2 and part3 there (mpi4py and NumPy), then run\n  cd {} && mpi-grade check",
+            args.dir.display(),
+            args.dir.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let name = crate::commands::new::write_starter(&args.kind, &args.dir)?;
     println!(
         "created {} (package `{name}`): implement part1, part2 and part3 in src/lib.rs, then run\n  mpi-grade grade {}",

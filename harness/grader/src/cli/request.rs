@@ -9,6 +9,7 @@ use super::args::{
     BuildAheadArg, CheckArgs, Cli, Command, CompareArgs, GradeArgs, Machine, RunArgs, Selection,
 };
 use crate::commands::batch::{self, BuildAhead};
+use crate::build::compile::Lang;
 use crate::commands::grade::GradeOptions;
 use crate::commands::run::RunOptions;
 use crate::config::{Challenge, Config, Expect, Visibility};
@@ -95,6 +96,10 @@ pub(crate) fn grade_options(
         compare: true,
         runner: config.runner.clone(),
         sandbox: true,
+        lang: selection.lang.map(|l| match l {
+            crate::cli::args::LangArg::Rust => Lang::Rust,
+            crate::cli::args::LangArg::Python => Lang::Python,
+        }),
     }
 }
 

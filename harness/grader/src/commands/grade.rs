@@ -1,6 +1,7 @@
 //! `mpi-grade grade`: build, run the matrix, decide, report.
 
-use crate::build::compile::{BuildCache, BuildOutcome, Driver, Submission};
+use crate::build::compile::{BuildCache, BuildOutcome, Driver, Lang, Submission};
+use crate::build::python::{PythonBuild, PythonEnv};
 use crate::config::{Challenge, Expect, Part};
 use crate::error::{Error, Result};
 use crate::judge::outcome::{Cell, Outcome};
@@ -41,6 +42,8 @@ pub struct GradeOptions {
     pub runner: Runner,
     /// Isolate the build and the ranks (`--no-sandbox` turns it off).
     pub sandbox: bool,
+    /// The submission's language; found from its files when `None`.
+    pub lang: Option<Lang>,
 }
 
 impl GradeOptions {
@@ -81,7 +84,7 @@ pub fn prepare(options: &GradeOptions) -> Result<Prepared> {
     let started = Instant::now();
     let challenge = &options.challenge;
     let parts = selected_parts(challenge, &options.parts)?;
-    let original = Submission::open(&options.submission)?;
+    let original = Submission::open_as(&options.submission, options.lang)?;
     let mut launcher = Launcher::detect(options.mpi)?;
     launcher.runner = options.runner.clone();
     if launcher.runner == Runner::Srun && crate::mpi::find_on_path("srun").is_none() {
@@ -94,7 +97,11 @@ pub fn prepare(options: &GradeOptions) -> Result<Prepared> {
 
     let cache_dir = crate::run::scratch::absolute_cache(&options.cache_dir)?;
     let scratch = crate::run::scratch::scratch(&cache_dir, "grade-")?;
-    let isolation = crate::sandbox::grade::Isolation::set_up(
+    let python = match original.lang {
+        Lang::Python => Some(PythonEnv::find(launcher.implementation)?),
+        Lang::Rust => None,
+    };
+    let mut isolation = crate::sandbox::grade::Isolation::set_up(
         options.sandbox,
         &original,
         &cache_dir,
@@ -102,6 +109,11 @@ pub fn prepare(options: &GradeOptions) -> Result<Prepared> {
         &challenge.sandbox,
         &challenge.submission,
     )?;
+    if let (Some(env), Some(ranks)) = (&python, isolation.ranks.as_mut()) {
+        if env.outside_usr() {
+            ranks.confinement.keep.push((env.prefix.clone(), true));
+        }
+    }
     if let Some(notice) = isolation.sandbox.notice() {
         eprintln!("{notice}");
     }
@@ -115,7 +127,16 @@ pub fn prepare(options: &GradeOptions) -> Result<Prepared> {
     )
     .with_jail(isolation.build.clone());
     let functions: Vec<String> = parts.iter().map(|p| p.function.clone()).collect();
-    let build = cache.build_driver(&submission, challenge.kind, &functions, scratch.path())?;
+    let build = match &python {
+        None => cache.build_driver(&submission, challenge.kind, &functions, scratch.path())?,
+        Some(env) => PythonBuild {
+            env,
+            out_dir: scratch.path(),
+            jail: isolation.ranks.as_ref(),
+            time_limit: Duration::from_secs_f64(challenge.limits.build_seconds),
+        }
+        .build(&submission, &functions)?,
+    };
     let tracer_started = Instant::now();
     // Ctrl-C during the build also stops cargo: that is not the student's build error.
     let interrupted = crate::run::interrupt::requested();
@@ -272,7 +293,7 @@ fn run_matrix(
         challenge,
         parts: graded.to_vec(),
         launcher: &p.launcher,
-        driver: &driver.exe,
+        driver,
         tracer: p.tracer.as_deref(),
         submission: &p.submission.dir,
         seed: p.seed,

@@ -3,6 +3,35 @@
 use crate::error::{Error, Result};
 use std::path::Path;
 
+/// Writes the Python starter of challenge kind `kind` (`<kind>.py`, from `templates/python`)
+/// into `dir`, which must not exist or be empty. Returns the file's name.
+pub fn write_python_starter(kind: &str, dir: &Path) -> Result<String> {
+    let file = format!("{kind}.py");
+    let Some((_, contents)) = crate::build::embedded::tree("templates/python")
+        .iter()
+        .find(|(name, _)| *name == file)
+    else {
+        return Err(Error::Other(format!(
+            "no Python starter for challenge kind `{kind}`"
+        )));
+    };
+    refuse_non_empty(dir)?;
+    std::fs::create_dir_all(dir).map_err(Error::io(format!("cannot create {}", dir.display())))?;
+    let path = dir.join(&file);
+    std::fs::write(&path, contents).map_err(Error::io(format!("cannot write {}", path.display())))?;
+    Ok(file)
+}
+
+fn refuse_non_empty(dir: &Path) -> Result<()> {
+    if dir.exists() && dir.read_dir().map_or(true, |mut d| d.next().is_some()) {
+        return Err(Error::Other(format!(
+            "{} already exists and is not empty",
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Writes the starter crate of challenge kind `kind` into `dir`, which must not exist or be
 /// empty. The package is named after the directory.
 pub fn write_starter(kind: &str, dir: &Path) -> Result<String> {
@@ -15,12 +44,7 @@ pub fn write_starter(kind: &str, dir: &Path) -> Result<String> {
             "no starter crate for challenge kind `{kind}`"
         )));
     }
-    if dir.exists() && dir.read_dir().map_or(true, |mut d| d.next().is_some()) {
-        return Err(Error::Other(format!(
-            "{} already exists and is not empty",
-            dir.display()
-        )));
-    }
+    refuse_non_empty(dir)?;
     crate::build::embedded::write_tree(&tree, dir)?;
     let name = package_name(dir);
     let manifest = dir.join("Cargo.toml");

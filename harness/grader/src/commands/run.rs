@@ -90,7 +90,8 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
     let tracer = BuildCache::new(&cache_dir, &launcher, Duration::from_secs(600))
         .build_tracer(scratch.path())?;
 
-    let trace = LaunchTrace::create(scratch.path(), options.ranks, None)?;
+    let lang = crate::trace::pystacks::program_lang(&options.program);
+    let trace = LaunchTrace::create(scratch.path(), options.ranks, None, lang)?;
     let launch = Launch {
         launcher: &launcher,
         program: &options.program,

@@ -3,6 +3,7 @@
 //! under `mpiexec` and gathers everything the launch and its run directory yield into one
 //! [`Evidence`] for the judge.
 
+use crate::build::compile::Driver;
 use crate::config::Limits;
 use crate::error::Result;
 use crate::judge::cell::Evidence;
@@ -39,8 +40,8 @@ pub trait Launches {
 pub struct MpiLaunches<'a> {
     /// The MPI implementation's launcher.
     pub launcher: &'a Launcher,
-    /// The driver program the ranks run.
-    pub driver: &'a Path,
+    /// The driver the ranks run.
+    pub driver: &'a Driver,
     /// The tracer library; without it, stalls are only seen as time-outs.
     pub tracer: Option<&'a Path>,
     /// The student's crate (for source lines in diagnoses).
@@ -65,6 +66,7 @@ impl Launches for MpiLaunches<'_> {
                 &run_dir.path,
                 ranks,
                 Some(self.submission),
+                self.driver.lang,
             )?),
             None => None,
         };
@@ -74,8 +76,8 @@ impl Launches for MpiLaunches<'_> {
         let launch = Launch {
             jail: self.jail,
             launcher: self.launcher,
-            program: self.driver,
-            args: &[],
+            program: &self.driver.exe,
+            args: &self.driver.args,
             ranks,
             env: rank_env(trace.as_ref()),
             preload: self.tracer,

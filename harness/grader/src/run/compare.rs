@@ -141,7 +141,7 @@ impl Measurer<'_> {
             challenge: &plain,
             parts: plain.parts.iter().collect(),
             launcher: self.launcher,
-            driver: &driver.exe,
+            driver: &driver,
             tracer: self.tracer,
             submission: &submission.dir,
             seed: 1,

@@ -13,6 +13,7 @@
 //! With zero-buffer mode on, each part also gets one cell per rank count at the smallest size
 //! in which every standard send is synchronous, after its ordinary cells.
 
+use crate::build::compile::Driver;
 use crate::config::{Challenge, Expect, Limits, Part};
 use crate::error::Result;
 use crate::judge::cell::{self, CellResult};
@@ -122,8 +123,8 @@ pub struct Matrix<'a> {
     pub parts: Vec<&'a Part>,
     /// The MPI implementation's launcher.
     pub launcher: &'a Launcher,
-    /// The driver program the ranks run.
-    pub driver: &'a Path,
+    /// The driver the ranks run (its program, arguments and language).
+    pub driver: &'a Driver,
     /// The tracer library; without it, stalls are only seen as time-outs.
     pub tracer: Option<&'a Path>,
     /// The student's crate (for source lines in diagnoses).
@@ -415,7 +416,13 @@ mod tests {
                 challenge,
                 parts: challenge.parts.iter().collect(),
                 launcher: &launcher,
-                driver: Path::new("/nonexistent/driver"),
+                driver: &Driver {
+                    exe: "/nonexistent/driver".into(),
+                    args: Vec::new(),
+                    lang: crate::build::compile::Lang::Rust,
+                    problems: Vec::new(),
+                    seconds: 0.0,
+                },
                 tracer: None,
                 submission: Path::new("/nonexistent/submission"),
                 seed: 7,

@@ -80,7 +80,7 @@ pub fn probe(
         challenge: &challenge,
         parts: challenge.parts.iter().collect(),
         launcher,
-        driver: &driver.exe,
+        driver: &driver,
         tracer: Some(&tracer),
         submission: &submission.dir,
         seed: 1,

@@ -45,6 +45,29 @@ pub fn copy_submission(from: &Path, to: &Path) -> Result<Vec<String>> {
     Ok(rejected)
 }
 
+/// Copies one file of a submission (a Python submission that is a single `.py` file) into the
+/// new directory `to`. A link is refused, not followed.
+pub fn copy_one_file(file: &Path, to: &Path) -> Result<Vec<String>> {
+    std::fs::create_dir(to).map_err(Error::io(format!("cannot create {}", to.display())))?;
+    std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o755)).map_err(Error::io(
+        format!("cannot set the mode of {}", to.display()),
+    ))?;
+    let name = file.file_name().unwrap_or_default();
+    let meta = std::fs::symlink_metadata(file)
+        .map_err(Error::io(format!("cannot read {}", file.display())))?;
+    if !meta.is_file() {
+        return Ok(vec![format!(
+            "{} is not a regular file (a submission may only hold its own files)",
+            name.to_string_lossy()
+        )]);
+    }
+    if meta.len() > MAX_BYTES {
+        return Err(too_large(file));
+    }
+    copy_file(file, &to.join(name))?;
+    Ok(Vec::new())
+}
+
 /// Names never copied: at the crate's root, and anywhere.
 const SKIPPED_AT_ROOT: [&str; 6] = [
     "target",

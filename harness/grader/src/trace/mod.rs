@@ -5,15 +5,18 @@
 //! - [`detect`]: deadlocks, hangs and vanished ranks, confirmed over time;
 //! - [`diagnosis`]: the explanation of a stall (and its Graphviz form);
 //! - [`stacks`]: stacks captured on request, symbolised to source lines;
+//! - [`pystacks`]: the Python stacks of Python ranks, dumped on request;
 //! - [`usage`]: which MPI functions each cell called, how often, and where.
 
 pub mod detect;
 pub mod diagnosis;
 pub mod graph;
+pub mod pystacks;
 pub mod records;
 pub mod stacks;
 pub mod usage;
 
+use crate::build::compile::Lang;
 use crate::error::Result;
 use detect::{Detector, Finding};
 use mpi_grade_protocol::run;
@@ -30,6 +33,8 @@ pub struct LaunchTrace {
     pub dir: TraceDir,
     /// The student's crate, to find source lines in it (`None` outside grading).
     submission: Option<PathBuf>,
+    /// The language the ranks run: native line tables (Rust, C) or Python stacks.
+    lang: Lang,
 }
 
 /// The environment that activates the tracer in the ranks, writing their records under
@@ -56,10 +61,16 @@ pub fn rank_env(trace_dir: &Path, program_scope: bool, zero_buffer: bool) -> Vec
 
 impl LaunchTrace {
     /// Creates the record files of a launch of `ranks` ranks under `run_dir`.
-    pub fn create(run_dir: &Path, ranks: u32, submission: Option<&Path>) -> Result<LaunchTrace> {
+    pub fn create(
+        run_dir: &Path,
+        ranks: u32,
+        submission: Option<&Path>,
+        lang: Lang,
+    ) -> Result<LaunchTrace> {
         Ok(LaunchTrace {
             dir: TraceDir::create(&run::trace_dir(run_dir), ranks)?,
             submission: submission.map(Path::to_path_buf),
+            lang,
         })
     }
 
@@ -81,8 +92,17 @@ impl LaunchTrace {
                 .filter(|a| a.state != "gone")
                 .map(|a| a.rank)
                 .collect();
-            let stacks = stacks::capture(&self.dir, &involved, STACK_TIMEOUT);
-            let locations = stacks::locate(&self.dir, &stacks, self.submission.as_deref());
+            let submission = self.submission.as_deref();
+            let locations = match self.lang {
+                Lang::Python => {
+                    let dumps = pystacks::capture(&self.dir, &involved, STACK_TIMEOUT);
+                    pystacks::locate(&dumps, submission)
+                }
+                Lang::Rust => {
+                    let stacks = stacks::capture(&self.dir, &involved, STACK_TIMEOUT);
+                    stacks::locate(&self.dir, &stacks, submission)
+                }
+            };
             finding.diagnosis.locate(&locations);
             Some(finding)
         }
@@ -109,6 +129,11 @@ impl LaunchTrace {
 
     /// What plan cell `cell` called, over all ranks.
     pub fn usage(&self, cell: u32) -> usage::Usage {
-        usage::cell_usage(&self.dir, cell, self.submission.as_deref())
+        usage::cell_usage(
+            &self.dir,
+            cell,
+            self.submission.as_deref(),
+            self.lang == Lang::Rust,
+        )
     }
 }

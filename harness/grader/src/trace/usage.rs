@@ -147,7 +147,10 @@ impl Usage {
 
 /// The usage of plan cell `cell` across every rank's record. `submission` is the student's
 /// crate, to find the call sites in it.
-pub fn cell_usage(traces: &TraceDir, cell: u32, submission: Option<&Path>) -> Usage {
+///
+/// `native`: whether the ranks run a native driver whose line tables name the student's lines
+/// (not a Python interpreter).
+pub fn cell_usage(traces: &TraceDir, cell: u32, submission: Option<&Path>, native: bool) -> Usage {
     let mut usage = Usage::default();
     if cell as usize >= MAX_CELLS {
         return usage;
@@ -182,7 +185,7 @@ pub fn cell_usage(traces: &TraceDir, cell: u32, submission: Option<&Path>) -> Us
             let Some(func) = Func::from_index(site.func.load(Relaxed)) else {
                 continue;
             };
-            if usage.sites.contains_key(&func) {
+            if usage.sites.contains_key(&func) || !native {
                 continue;
             }
             let symbolizer = symbolizer.get_or_insert_with(|| {
