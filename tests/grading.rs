@@ -122,9 +122,21 @@ struct Expected {
     parts: BTreeMap<String, String>,
 }
 
+/// The Rust fixtures' table, and the Python fixtures' (`tests/fixtures/python/expected.toml`,
+/// named `python/<name>`), graded with the same configuration.
 fn expectations() -> BTreeMap<String, Expected> {
     let text = std::fs::read_to_string(repo().join("tests/fixtures/expected.toml")).unwrap();
-    toml::from_str(&text).expect("expected.toml parses")
+    let mut all: BTreeMap<String, Expected> =
+        toml::from_str(&text).expect("expected.toml parses");
+    let text =
+        std::fs::read_to_string(repo().join("tests/fixtures/python/expected.toml")).unwrap();
+    let python: BTreeMap<String, Expected> =
+        toml::from_str(&text).expect("python/expected.toml parses");
+    for (name, mut expected) in python {
+        expected.crate_dir.get_or_insert(format!("tests/fixtures/python/{name}"));
+        all.insert(format!("python/{name}"), expected);
+    }
+    all
 }
 
 /// Grades `crate_dir` with the test matrix, returning the exit code and the JSON report.

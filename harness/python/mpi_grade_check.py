@@ -36,15 +36,24 @@ def main(argv):
         if module not in modules:
             modules[module] = parse(root, module)
         tree, problem = modules[module]
+        names = function.split(",")
         if problem is None:
-            problem = check_function(tree, module, function)
+            problems = [check_function(tree, module, n) for n in names]
+            found = [n for n, p in zip(names, problems) if p is None]
+            if found:
+                function = found[0]
+            else:
+                # The message of the first name (`alltoall` in a part file), or of a name that
+                # is there with the wrong parameters.
+                problem = next((p for p in problems if "defines no function" not in p["message"]), problems[0])
         if problem is None:
             problem = check_imports(tree, module, root)
         if problem is None:
             problem = check_module_code(tree, module, function)
         if problem is not None:
-            problem["function"] = name
-            out["problems"].append(problem)
+            out["problems"].append(dict(problem, function=name))
+        elif uses_np_without_import(tree):
+            out["warnings"].append(f"{module}.py uses np without `import numpy as np`")
     sys.stdout.write(json.dumps(out))
 
 

@@ -195,9 +195,11 @@ def import_parts(parts, wanted):
             flush_and_exit(exit_status(e))
         except BaseException as e:
             raise ImportFailed(module_name, e) from e
-        function = getattr(module, function_name, None)
-        if not callable(function):
-            raise RuntimeError(f"{module_name}.py has no function {function_name}(comm, values) after import")
+        candidates = [getattr(module, n, None) for n in function_name.split(",")]
+        function = next((f for f in candidates if callable(f)), None)
+        if function is None:
+            first = function_name.split(",")[0]
+            raise RuntimeError(f"{module_name}.py has no function {first}(comm, values) after import")
         functions[name] = function
     return functions
 

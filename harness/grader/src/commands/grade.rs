@@ -192,7 +192,10 @@ pub fn finish(options: &GradeOptions, prepared: Prepared) -> Result<Report> {
                 summary: Some(failure.summary.clone()),
                 details: Some(failure.details.clone()),
             };
-            let why = format!("the crate does not build: {}", failure.summary);
+            let why = match p.submission.lang {
+                Lang::Rust => format!("the crate does not build: {}", failure.summary),
+                Lang::Python => format!("the Python files cannot be graded: {}", failure.summary),
+            };
             report.parts = not_run_parts(&short, &parts, PartEvidence::NotBuilt(&why));
         }
         BuildOutcome::Built(driver) => run_and_judge(options, p, driver, &parts, &mut report)?,

@@ -1,7 +1,7 @@
 //! `mpi-grade run`: any MPI program (C, Rust, Python) under the tracer, with the same deadlock
 //! and hang diagnosis as a grade. The self-check tool for anyone learning MPI.
 
-use crate::build::compile::BuildCache;
+use crate::build::compile::{BuildCache, Lang};
 use crate::error::Result;
 use crate::mpi::{Choice, Launcher};
 use crate::run::launch::{self, Ending, Launch};
@@ -10,7 +10,7 @@ use crate::trace::usage::{Count, Usage};
 use crate::trace::LaunchTrace;
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Exit code when the program deadlocked.
@@ -82,6 +82,19 @@ impl RunReport {
     }
 }
 
+/// `PYTHONPATH` with the grader's `sitecustomize` first (it registers the Python stack dump
+/// that names the program's lines in a diagnosis), then whatever the user had.
+fn python_path(scratch: &Path) -> Result<(String, String)> {
+    let dir = scratch.join("python");
+    crate::build::embedded::write_tree("support/python", &dir)?;
+    let mut path = dir.join("site").display().to_string();
+    if let Some(old) = std::env::var_os("PYTHONPATH").filter(|p| !p.is_empty()) {
+        path.push(':');
+        path.push_str(&old.to_string_lossy());
+    }
+    Ok(("PYTHONPATH".to_string(), path))
+}
+
 /// Runs the program and reports how it ended. Its output goes straight to the terminal.
 pub fn run(options: &RunOptions) -> Result<RunReport> {
     let launcher = Launcher::detect(options.mpi)?;
@@ -92,12 +105,16 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
 
     let lang = crate::trace::pystacks::program_lang(&options.program);
     let trace = LaunchTrace::create(scratch.path(), options.ranks, None, lang)?;
+    let mut env = trace.rank_env(true, options.zero_buffer);
+    if lang == Lang::Python {
+        env.push(python_path(scratch.path())?);
+    }
     let launch = Launch {
         launcher: &launcher,
         program: &options.program,
         args: &options.args,
         ranks: options.ranks,
-        env: trace.rank_env(true, options.zero_buffer),
+        env,
         preload: Some(&tracer),
         capture: None,
         launch_seconds: options.timeout.as_secs_f64(),
