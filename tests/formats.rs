@@ -70,6 +70,7 @@ fn grade_here(submission: &str) -> Result<Report, Failed> {
         compare: false,
         runner: config.runner.clone(),
         sandbox: true,
+        lang: None,
     };
     Ok(grade(&options)?)
 }

@@ -126,14 +126,14 @@ struct Expected {
 /// named `python/<name>`), graded with the same configuration.
 fn expectations() -> BTreeMap<String, Expected> {
     let text = std::fs::read_to_string(repo().join("tests/fixtures/expected.toml")).unwrap();
-    let mut all: BTreeMap<String, Expected> =
-        toml::from_str(&text).expect("expected.toml parses");
-    let text =
-        std::fs::read_to_string(repo().join("tests/fixtures/python/expected.toml")).unwrap();
+    let mut all: BTreeMap<String, Expected> = toml::from_str(&text).expect("expected.toml parses");
+    let text = std::fs::read_to_string(repo().join("tests/fixtures/python/expected.toml")).unwrap();
     let python: BTreeMap<String, Expected> =
         toml::from_str(&text).expect("python/expected.toml parses");
     for (name, mut expected) in python {
-        expected.crate_dir.get_or_insert(format!("tests/fixtures/python/{name}"));
+        expected
+            .crate_dir
+            .get_or_insert(format!("tests/fixtures/python/{name}"));
         all.insert(format!("python/{name}"), expected);
     }
     all

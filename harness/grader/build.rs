@@ -58,7 +58,11 @@ fn collect(root: &Path, dir: &Path, files: &mut Vec<String>) {
     if !root.join("Cargo.toml").exists() {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
-            let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            let rel = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
             if path.is_dir() && !rel.starts_with('.') && !rel.starts_with("__") {
                 collect_python(root, &path, files);
             } else if rel.ends_with(".py") {
@@ -88,8 +92,18 @@ fn collect(root: &Path, dir: &Path, files: &mut Vec<String>) {
 fn collect_python(root: &Path, dir: &Path, files: &mut Vec<String>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
-        let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-        if path.is_dir() && !path.file_name().unwrap().to_string_lossy().starts_with("__") {
+        let rel = path
+            .strip_prefix(root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        if path.is_dir()
+            && !path
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("__")
+        {
             collect_python(root, &path, files);
         } else if rel.ends_with(".py") {
             files.push(rel);

@@ -65,6 +65,9 @@ def main(argv):
         module, _, function = target.partition(":")
         parts[name] = (module, function)
     plan = read_plan(run_dir)
+    # One write per line: the launcher tags every write with the rank.
+    for stream in (sys.stdout, sys.stderr):
+        stream.reconfigure(line_buffering=True, write_through=False)
 
     import mpi4py
 

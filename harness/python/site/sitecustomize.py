@@ -1,6 +1,8 @@
 """Put on PYTHONPATH by `mpi-grade run` for Python programs: registers faulthandler so that the
 grader can ask a blocked or busy rank for its Python stack (SIGUSR2, dumped into
-<MPI_GRADE_TRACE_DIR>/<rank>.pystack), and names the Python line in the diagnosis."""
+<MPI_GRADE_TRACE_DIR>/<rank>.pystack), and names the Python line in the diagnosis; and makes
+stdout and stderr write whole lines, so that the launcher's rank prefixes do not cut a line or a
+traceback apart."""
 import os
 
 
@@ -21,5 +23,18 @@ def _register():
     globals()["_mpi_grade_stacks"] = stacks
 
 
+def _whole_lines():
+    """One write per line: the launcher prefixes every write with the rank, so output written in
+    pieces (PYTHONUNBUFFERED=1, a print of several values) would be cut apart mid-line."""
+    import sys
+
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.reconfigure(line_buffering=True, write_through=False)
+        except (AttributeError, ValueError):
+            pass
+
+
 _register()
-del _register
+_whole_lines()
+del _register, _whole_lines

@@ -6,3 +6,4 @@ pub mod embedded;
 pub mod intake;
 pub mod python;
 pub mod solutions;
+pub mod submission;

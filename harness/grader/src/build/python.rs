@@ -47,7 +47,9 @@ impl PythonEnv {
                 .map(PathBuf::from)
                 .or_else(|| crate::sandbox::home_dir().map(|h| h.join(".local/share")));
             candidates.extend(data.map(|d| d.join("mpi-grade/python").join(implementation.key())));
-            candidates.iter_mut().for_each(|c| *c = c.join("bin/python"));
+            candidates
+                .iter_mut()
+                .for_each(|c| *c = c.join("bin/python"));
         }
         for python in &candidates {
             if python.is_file() {
@@ -99,18 +101,6 @@ impl Entry {
     }
 }
 
-/// Whether `dir` (or the file itself) looks like a Python submission.
-pub fn is_python(path: &Path) -> bool {
-    if path.is_file() {
-        return path.extension().is_some_and(|e| e == "py");
-    }
-    std::fs::read_dir(path).is_ok_and(|entries| {
-        entries
-            .flatten()
-            .any(|e| e.path().extension().is_some_and(|x| x == "py"))
-    })
-}
-
 /// The module of each part: `partN.py` (the tutorial's scaffold, one file per part defining
 /// `alltoall`) when present, else the submission's one module (see [`MODULE_NAMES`], or the
 /// only `.py` file). A part without a module is a problem of its own.
@@ -139,7 +129,10 @@ pub fn layout(dir: &Path, functions: &[String]) -> (Vec<Entry>, Vec<PartProblem>
     let mut problems = Vec::new();
     for function in functions {
         let entry = if files.iter().any(|f| f == function) {
-            Some((function.clone(), vec!["alltoall".to_string(), function.clone()]))
+            Some((
+                function.clone(),
+                vec!["alltoall".to_string(), function.clone()],
+            ))
         } else {
             main.clone().map(|m| (m, vec![function.clone()]))
         };
@@ -226,7 +219,6 @@ impl PythonBuild<'_> {
             message: p.message,
             details: p.details,
         }));
-        let _ = checked.warnings;
         let usable: Vec<&Entry> = entries
             .iter()
             .filter(|e| !problems.iter().any(|p| p.function == e.function))
@@ -255,6 +247,7 @@ impl PythonBuild<'_> {
             exe: self.env.python.clone(),
             args,
             lang: super::compile::Lang::Python,
+            warnings: checked.warnings,
             problems,
             seconds,
         }))
@@ -358,6 +351,8 @@ mod tests {
     fn a_module_name_python_cannot_import_is_refused() {
         let dir = dir_with(&["my-solution.py"]);
         let (_, problems) = layout(dir.path(), &functions());
-        assert!(problems[0].message.contains("cannot be imported under that name"));
+        assert!(problems[0]
+            .message
+            .contains("cannot be imported under that name"));
     }
 }

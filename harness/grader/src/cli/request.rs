@@ -8,8 +8,8 @@
 use super::args::{
     BuildAheadArg, CheckArgs, Cli, Command, CompareArgs, GradeArgs, Machine, RunArgs, Selection,
 };
-use crate::commands::batch::{self, BuildAhead};
 use crate::build::compile::Lang;
+use crate::commands::batch::{self, BuildAhead};
 use crate::commands::grade::GradeOptions;
 use crate::commands::run::RunOptions;
 use crate::config::{Challenge, Config, Expect, Visibility};

@@ -123,6 +123,32 @@ const BUILD_ERROR: Advice = Advice {
     tutorial: "the starter crate (mpi-grade new DIR)",
 };
 
+/// A Python part still raises `NotImplementedError`.
+const NOT_IMPLEMENTED_PYTHON: Advice = Advice {
+    meaning: "The function still raises NotImplementedError.",
+    next: "Replace the raise with your alltoall; the comment above it restates the task.",
+    tutorial: "\"Challenge\"",
+};
+
+/// A Python call the part does not allow.
+const FORBIDDEN_CALL_PYTHON: Advice = Advice {
+    meaning: "The part uses an MPI call its rules do not allow, or misses one it must use.",
+    next: "Part 1 and 2: comm.Send / comm.Recv (or send / recv) only. Part 3: comm.Isend to \
+           every peer, blocking comm.Recv, then MPI.Request.Waitall on the sends. The verdict \
+           names the MPI function behind the mpi4py call.",
+    tutorial: "\"Challenge\": \"while only using Send/Recv\", \"using Isend/Recv\"",
+};
+
+/// A Python submission that cannot be imported or lacks a part.
+const BUILD_ERROR_PYTHON: Advice = Advice {
+    meaning: "A file does not parse, imports a module that is not there, runs the exchange \
+              when imported, or a part's function is missing or takes other parameters.",
+    next: "Fix the file and line the verdict names; each part must be `def partN(comm, \
+           values)` at the top level of alltoall.py (or `def alltoall(comm, values)` in \
+           partN.py), with test code under `if __name__ == \"__main__\":`.",
+    tutorial: "the starter (mpi-grade new --python DIR)",
+};
+
 /// Slower than the performance target.
 const TOO_SLOW: Advice = Advice {
     meaning: "The part is correct but slower than the course's target against a baseline.",
@@ -130,6 +156,21 @@ const TOO_SLOW: Advice = Advice {
            that keep every rank busy at once are faster than one pair at a time.",
     tutorial: "\"Blocking and non-blocking calls\"",
 };
+
+/// Advice for a failed part of a submission in `language` (`rust` or `python`): `None` when it
+/// passed or the failure is not the student's.
+pub fn advise_in(part: &PartReport, language: &str) -> Option<&'static Advice> {
+    let advice = advise(part)?;
+    if language != "python" {
+        return Some(advice);
+    }
+    Some(match part.failure? {
+        FailureKind::Outcome(OutcomeKind::NotImplemented) => &NOT_IMPLEMENTED_PYTHON,
+        FailureKind::ForbiddenCall => &FORBIDDEN_CALL_PYTHON,
+        FailureKind::BuildError => &BUILD_ERROR_PYTHON,
+        _ => advice,
+    })
+}
 
 /// Advice for a failed part (`None` when it passed or the failure is not the student's).
 pub fn advise(part: &PartReport) -> Option<&'static Advice> {

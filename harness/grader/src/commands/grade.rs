@@ -173,6 +173,7 @@ pub fn finish(options: &GradeOptions, prepared: Prepared) -> Result<Report> {
         Some(&p.launcher),
     );
     report.build.tracer_seconds = p.tracer_seconds;
+    report.language = p.submission.lang.as_str().to_string();
     report.warnings.extend(p.isolation.sandbox.notice());
     report.isolation = p.isolation.sandbox.describe();
     let short = |t: &str| p.submission.shorten(t);
@@ -234,6 +235,7 @@ fn run_and_judge(
 ) -> Result<()> {
     options.note(&format!("built in {:.1} s", driver.seconds));
     report.build.seconds = driver.seconds;
+    report.warnings.extend(driver.warnings.iter().cloned());
     // Without the tracer, zero-buffer mode does not exist.
     let mut challenge = options.challenge.clone();
     challenge.zero_buffer &= options.trace;
@@ -395,6 +397,7 @@ fn empty_report(
     Report {
         format_version: report::FORMAT_VERSION,
         submission: submission.to_string(),
+        language: options.lang.unwrap_or(Lang::Rust).as_str().to_string(),
         challenge: options.challenge.name.clone(),
         seed,
         mpi: MpiInfo {

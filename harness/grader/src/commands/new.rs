@@ -18,7 +18,8 @@ pub fn write_python_starter(kind: &str, dir: &Path) -> Result<String> {
     refuse_non_empty(dir)?;
     std::fs::create_dir_all(dir).map_err(Error::io(format!("cannot create {}", dir.display())))?;
     let path = dir.join(&file);
-    std::fs::write(&path, contents).map_err(Error::io(format!("cannot write {}", path.display())))?;
+    std::fs::write(&path, contents)
+        .map_err(Error::io(format!("cannot write {}", path.display())))?;
     Ok(file)
 }
 

@@ -458,7 +458,13 @@ impl Crash {
             .map_or_else(|| "a rank".to_string(), |r| format!("rank {r}"));
         match &self.cause {
             CrashCause::Panic { message, location } => format!(
-                "{who} panicked{}: {message}",
+                "{who} {}{}: {message}",
+                // A Python rank's exception is located in a `.py` file.
+                if location.as_deref().is_some_and(|l| l.contains(".py:")) {
+                    "raised an exception"
+                } else {
+                    "panicked"
+                },
                 location
                     .as_deref()
                     .map(|l| format!(" at {l}"))

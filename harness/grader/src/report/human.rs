@@ -415,7 +415,7 @@ pub fn render_for_learner(report: &Report, out: &mut dyn Write) -> std::io::Resu
 fn for_learner(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     render_report(report, out)?;
     for part in &report.parts {
-        let Some(advice) = crate::commands::check::advise(part) else {
+        let Some(advice) = crate::commands::check::advise_in(part, &report.language) else {
             continue;
         };
         writeln!(out)?;

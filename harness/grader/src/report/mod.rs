@@ -38,6 +38,8 @@ pub struct Report {
     pub format_version: u32,
     /// The submission's directory, as given.
     pub submission: String,
+    /// The submission's language: `rust` or `python`.
+    pub language: String,
     /// The challenge graded (its `name` in `challenges.toml`).
     pub challenge: String,
     /// The grade's seed: `--seed` with this value reproduces the payloads.

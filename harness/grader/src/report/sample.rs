@@ -106,6 +106,7 @@ pub fn report(parts: Vec<PartReport>) -> Report {
     Report {
         format_version: super::FORMAT_VERSION,
         submission: "submissions/alice".into(),
+        language: "rust".into(),
         challenge: "alltoall".into(),
         seed: 42,
         mpi: MpiInfo {

@@ -420,6 +420,7 @@ mod tests {
                     exe: "/nonexistent/driver".into(),
                     args: Vec::new(),
                     lang: crate::build::compile::Lang::Rust,
+                    warnings: Vec::new(),
                     problems: Vec::new(),
                     seconds: 0.0,
                 },

@@ -114,7 +114,11 @@ pub fn frames(dump: &str) -> Vec<PyFrame> {
         }
     }
     let current = threads.iter().position(|t| t.0).unwrap_or(0);
-    threads.into_iter().nth(current).map(|t| t.1).unwrap_or_default()
+    threads
+        .into_iter()
+        .nth(current)
+        .map(|t| t.1)
+        .unwrap_or_default()
 }
 
 fn parse_frame(line: &str) -> Option<PyFrame> {
@@ -186,7 +190,10 @@ mod tests {
         assert!(frames("File \"x\", line banana in f\n\0\0").is_empty());
         assert_eq!(pick(&frames(""), None), None);
         let only_runtime = "Current thread 0x1 (most recent call first):\n  File \"/s/python/mpi_grade_runtime.py\", line 9 in main\n";
-        assert_eq!(pick(&frames(only_runtime), Some(Path::new("/s/submission"))), None);
+        assert_eq!(
+            pick(&frames(only_runtime), Some(Path::new("/s/submission"))),
+            None
+        );
     }
 
     #[test]
