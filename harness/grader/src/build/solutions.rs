@@ -14,6 +14,8 @@ pub enum Solution {
     Reference,
     /// `solutions/native`: the library's `MPI_Alltoall` in every part.
     Native,
+    /// `solutions/python/reference`: the reference's algorithms in Python (mpi4py).
+    PythonReference,
 }
 
 impl Solution {
@@ -21,6 +23,7 @@ impl Solution {
         match self {
             Solution::Reference => "reference",
             Solution::Native => "native",
+            Solution::PythonReference => "python",
         }
     }
 
@@ -35,7 +38,12 @@ impl Solution {
             .join("solutions")
             .join(self.name());
         crate::build::embedded::write_tree(&format!("solutions/{}", self.name()), &dir)?;
-        let mut submission = Submission::open(&dir)?;
+        let mut submission = match self {
+            Solution::PythonReference => {
+                Submission::open_as(&dir.join("reference"), Some(super::compile::Lang::Python))?
+            }
+            Solution::Reference | Solution::Native => Submission::open(&dir)?,
+        };
         submission.display = format!("<{} solution>", self.name());
         Ok(submission)
     }

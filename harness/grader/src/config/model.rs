@@ -192,14 +192,20 @@ pub enum Baseline {
     ReferencePart3,
     /// The MPI library's own `MPI_Alltoall`.
     MpiAlltoall,
+    /// The Python reference's part 2 (mpi4py), where the grader has Python.
+    PythonPart2,
+    /// The Python reference's part 3 (mpi4py).
+    PythonPart3,
 }
 
 impl Baseline {
     /// Every baseline, in report order.
-    pub const ALL: [Baseline; 3] = [
+    pub const ALL: [Baseline; 5] = [
         Baseline::ReferencePart2,
         Baseline::ReferencePart3,
         Baseline::MpiAlltoall,
+        Baseline::PythonPart2,
+        Baseline::PythonPart3,
     ];
 
     /// Its name in reports and `challenges.toml` (`performance.baseline`).
@@ -208,6 +214,8 @@ impl Baseline {
             Baseline::ReferencePart2 => "reference-part2",
             Baseline::ReferencePart3 => "reference-part3",
             Baseline::MpiAlltoall => "MPI_Alltoall",
+            Baseline::PythonPart2 => "python-reference-part2",
+            Baseline::PythonPart3 => "python-reference-part3",
         }
     }
 
@@ -217,6 +225,8 @@ impl Baseline {
             Baseline::ReferencePart2 => "ordered Send/Recv pairs (reference part 2)",
             Baseline::ReferencePart3 => "Isend to all, then Recv (reference part 3)",
             Baseline::MpiAlltoall => "the library's MPI_Alltoall",
+            Baseline::PythonPart2 => "the same pairs in Python (mpi4py, Python reference part 2)",
+            Baseline::PythonPart3 => "Isend to all in Python (mpi4py, Python reference part 3)",
         }
     }
 

@@ -7,6 +7,7 @@
 //! the library's.
 
 use crate::build::compile::{BuildCache, BuildOutcome};
+use crate::build::python::{PythonBuild, PythonEnv};
 use crate::build::solutions::Solution;
 use crate::config::{Baseline, Challenge, Expect, Part};
 use crate::error::{Error, Result};
@@ -26,6 +27,8 @@ fn source(baseline: Baseline) -> (Solution, &'static str) {
         Baseline::ReferencePart2 => (Solution::Reference, "part2"),
         Baseline::ReferencePart3 => (Solution::Reference, "part3"),
         Baseline::MpiAlltoall => (Solution::Native, "part2"),
+        Baseline::PythonPart2 => (Solution::PythonReference, "part2"),
+        Baseline::PythonPart3 => (Solution::PythonReference, "part3"),
     }
 }
 
@@ -90,7 +93,11 @@ impl Measurer<'_> {
         }
         progress("measuring the reference solutions on this machine (once; cached after)");
         let mut measurements = Vec::new();
-        for solution in [Solution::Reference, Solution::Native] {
+        for solution in [
+            Solution::Reference,
+            Solution::Native,
+            Solution::PythonReference,
+        ] {
             let baselines: Vec<Baseline> = Baseline::ALL
                 .into_iter()
                 .filter(|&b| source(b).0 == solution)
@@ -118,11 +125,26 @@ impl Measurer<'_> {
     ) -> Result<Vec<Measurement>> {
         let submission = solution.submission(self.cache_dir, self.launcher.implementation)?;
         let functions: Vec<String> = baselines.iter().map(|&b| source(b).1.to_string()).collect();
-        let driver =
-            match self
-                .cache
-                .build_driver(&submission, challenge.kind, &functions, self.scratch)?
-            {
+        let built = match solution {
+            Solution::PythonReference => {
+                // Without the grader's Python, there are no Python baselines (not an error).
+                let Ok(env) = PythonEnv::find(self.launcher.implementation) else {
+                    return Ok(Vec::new());
+                };
+                PythonBuild {
+                    env: &env,
+                    out_dir: self.scratch,
+                    jail: None,
+                    time_limit: std::time::Duration::from_secs(120),
+                }
+                .build(&submission, &functions)?
+            }
+            Solution::Reference | Solution::Native => {
+                self.cache
+                    .build_driver(&submission, challenge.kind, &functions, self.scratch)?
+            }
+        };
+        let driver = match built {
                 BuildOutcome::Built(driver) if driver.problems.is_empty() => driver,
                 _ => {
                     return Err(Error::Other(format!(
@@ -182,6 +204,10 @@ impl Measurer<'_> {
             hostname(),
             crate::mpi::available_cores(),
         );
+        // Python baselines are measured when the grader has Python for this implementation.
+        if let Ok(env) = PythonEnv::find(self.launcher.implementation) {
+            text.push_str(&env.python.display().to_string());
+        }
         for (tree, files) in crate::build::embedded::TREES {
             if tree.starts_with("solutions/") || *tree == "support/runtime" {
                 for (path, bytes) in *files {
@@ -304,6 +330,7 @@ pub fn compare(
         repetitions,
         baselines: Baseline::ALL
             .into_iter()
+            .filter(|b| measurements.iter().any(|m| m.baseline == b.name()))
             .map(|b| BaselineInfo {
                 name: b.name().to_string(),
                 description: b.description().to_string(),
