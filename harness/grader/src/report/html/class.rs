@@ -11,9 +11,14 @@ use std::collections::BTreeMap;
 /// How many submissions each end of the speed ranking lists.
 const RANKED: usize = 5;
 
-/// The page of a submission, relative to the class page.
+/// The page of a submission, relative to the class page; a submission named `index` does not
+/// take the class page's place.
 pub fn page_name(name: &str) -> String {
-    format!("{name}.html")
+    if name == "index" {
+        "index.submission.html".into()
+    } else {
+        format!("{name}.html")
+    }
 }
 
 /// The class page of `graded` (the submissions graded so far, of `total`).
@@ -245,6 +250,8 @@ mod tests {
         assert!(!html.contains("<b>&"));
         assert!(html.contains("<h3>Fastest</h3><ol><li><a href=\"bob"));
         assert!(html.contains("<svg class=\"histogram\""));
+        assert_eq!(page_name("index"), "index.submission.html");
+        assert_eq!(page_name("alice"), "alice.html");
     }
 
     #[test]

@@ -7,7 +7,7 @@
 
 use super::escape;
 use crate::fmt;
-use crate::report::PartReport;
+use crate::report::{PartReport, RunReport};
 use crate::trace::diagnosis::{Diagnosis, StallKind, WaitEdge};
 use std::collections::BTreeMap;
 use std::f64::consts::PI;
@@ -15,11 +15,26 @@ use std::f64::consts::PI;
 /// A node's radius, in pixels.
 const NODE: f64 = 22.0;
 
-/// Every diagnosed run of `part`: its title, the graph and the ranks' table.
+/// Every diagnosed run of `part`: its title, the graph and the ranks' table, each under a
+/// `<details>` that is open for the runs that decided a failed part (for a part that passed,
+/// or whose failure no stall decided, the first).
 pub fn part_graphs(part: &PartReport) -> String {
+    let diagnosed: Vec<&RunReport> = part.runs.iter().filter(|r| r.diagnosis.is_some()).collect();
+    let deciding = |r: &RunReport| !part.passed && part.decided_by(r);
+    let any_deciding = diagnosed.iter().any(|r| deciding(r));
     let mut out = String::new();
-    for run in &part.runs {
+    for (i, run) in diagnosed.into_iter().enumerate() {
         let Some(d) = &run.diagnosis else { continue };
+        let open = if deciding(run) || (!any_deciding && i == 0) {
+            " open"
+        } else {
+            ""
+        };
+        out.push_str(&format!(
+            "<details class=\"stall\"{open}><summary>{} at {}</summary>\n",
+            kind_title(d),
+            escape(&crate::report::text::cell_name(run))
+        ));
         let id = format!(
             "{}-{}-{}-{}",
             part.name,
@@ -27,16 +42,25 @@ pub fn part_graphs(part: &PartReport) -> String {
             run.scaling_factor,
             run.mode.as_str()
         );
-        out.push_str(&format!(
-            "<div class=\"stall\">\n<h4>{} at {}</h4>\n<p>{}</p>\n<div class=\"figures\">{}{}</div>\n</div>\n",
-            kind_title(d),
-            escape(&crate::report::text::cell_name(run)),
-            escape(&d.explanation),
-            svg(d, &id),
-            ranks_table(d)
-        ));
+        out.push_str(&stall(d, &id));
+        out.push_str("</details>\n");
     }
     out
+}
+
+/// One stall: the explanation, the graph and the ranks' table.
+pub fn stall(d: &Diagnosis, id: &str) -> String {
+    format!(
+        "<p>{}</p>\n<div class=\"figures\">{}{}</div>\n",
+        escape(&d.explanation),
+        svg(d, id),
+        ranks_table(d)
+    )
+}
+
+/// The title of a stall: `Deadlock`, `Hang`, ...
+pub fn title(d: &Diagnosis) -> &'static str {
+    kind_title(d)
 }
 
 fn kind_title(d: &Diagnosis) -> &'static str {
@@ -65,7 +89,7 @@ pub fn layout(count: usize) -> (f64, Vec<(f64, f64)>) {
         2 => 110.0,
         n => (NODE * 3.2 * n as f64 / (2.0 * PI)).max(120.0),
     };
-    let size = 2.0 * (radius + NODE + 90.0);
+    let size = 2.0 * (radius + NODE + 100.0);
     let centre = size / 2.0;
     let points = (0..count)
         .map(|i| {
@@ -82,10 +106,15 @@ fn in_cycle(cycle: &[u32], from: u32, to: u32) -> bool {
     (0..n).any(|i| cycle[i] == from && cycle[(i + 1) % n] == to)
 }
 
-/// One arrow's words: `MPI_Send send tag 0 · 80 000 B`.
+/// One arrow's words: `MPI_Send, tag 0, 78 KiB`, `MPI_Barrier (collective)`.
 fn edge_label(e: &WaitEdge) -> String {
-    let tag = e.tag.map_or("any tag".to_string(), |t| format!("tag {t}"));
-    format!("{} {} {tag} · {}", e.function, e.kind, fmt::bytes(e.bytes))
+    match e.kind {
+        "send" | "recv" => {
+            let tag = e.tag.map_or("any tag".to_string(), |t| format!("tag {t}"));
+            format!("{} {}, {tag}, {}", e.function, e.kind, fmt::bytes(e.bytes))
+        }
+        kind => format!("{} ({kind})", e.function),
+    }
 }
 
 /// The SVG of `d`'s wait-for graph; `id` keeps its arrowheads apart from other graphs'.
@@ -136,7 +165,7 @@ pub fn svg(d: &Diagnosis, id: &str) -> String {
         ));
     }
     for (i, &rank) in nodes.iter().enumerate() {
-        out.push_str(&node(d, rank, points[i]));
+        out.push_str(&node(d, rank, points[i], size / 2.0));
     }
     out.push_str("</svg>\n");
     out
@@ -182,7 +211,7 @@ fn arrow_path(a: (f64, f64), b: (f64, f64), centre: f64) -> (String, (f64, f64))
     let (ux, uy) = (dx / length, dy / length);
     // The right-hand normal (screen coordinates: y down).
     let (nx, ny) = (-uy, ux);
-    let bend = (length * 0.18).min(60.0);
+    let bend = (length * 0.22).min(70.0);
     let control = ((a.0 + b.0) / 2.0 + nx * bend, (a.1 + b.1) / 2.0 + ny * bend);
     let leave = unit(control.0 - a.0, control.1 - a.1);
     let arrive = unit(b.0 - control.0, b.1 - control.1);
@@ -194,8 +223,8 @@ fn arrow_path(a: (f64, f64), b: (f64, f64), centre: f64) -> (String, (f64, f64))
     );
     // The curve's midpoint, pushed a little further to its side.
     let mid = (
-        0.25 * start.0 + 0.5 * control.0 + 0.25 * end.0 + nx * 8.0,
-        0.25 * start.1 + 0.5 * control.1 + 0.25 * end.1 + ny * 8.0,
+        0.25 * start.0 + 0.5 * control.0 + 0.25 * end.0 + nx * 10.0,
+        0.25 * start.1 + 0.5 * control.1 + 0.25 * end.1 + ny * 10.0 + 4.0,
     );
     (path, mid)
 }
@@ -206,7 +235,7 @@ fn unit(x: f64, y: f64) -> (f64, f64) {
 }
 
 /// A rank's circle, its number, its call under it, and all it is doing in its `<title>`.
-fn node(d: &Diagnosis, rank: u32, (x, y): (f64, f64)) -> String {
+fn node(d: &Diagnosis, rank: u32, (x, y): (f64, f64), centre: f64) -> String {
     let activity = d.ranks.iter().find(|a| a.rank == rank);
     let class = if d.cycle.contains(&rank) {
         "node cycle"
@@ -229,14 +258,21 @@ fn node(d: &Diagnosis, rank: u32, (x, y): (f64, f64)) -> String {
             hover.push_str(&format!(" at {location}"));
         }
     }
+    // The call's name outside the circle, away from the centre, where no arrow arrives.
+    let (ux, uy) = if (x - centre).abs() + (y - centre).abs() < 1e-6 {
+        (0.0, 1.0)
+    } else {
+        unit(x - centre, y - centre)
+    };
+    let (cx, cy) = (x + ux * (NODE + 14.0), y + uy * (NODE + 10.0) + 4.0);
     format!(
         "<g class=\"{class}\" data-rank=\"{rank}\"><title>{}</title>\
          <circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{NODE}\"/>\
          <text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"15\" font-weight=\"bold\">{rank}</text>\
-         <text x=\"{x:.1}\" y=\"{:.1}\" text-anchor=\"middle\" font-size=\"10\">{}</text></g>\n",
+         <text class=\"call\" x=\"{cx:.1}\" y=\"{cy:.1}\" text-anchor=\"{}\" font-size=\"11\">{}</text></g>\n",
         escape(&hover),
         y + 5.0,
-        y + NODE + 13.0,
+        if ux > 0.3 { "start" } else if ux < -0.3 { "end" } else { "middle" },
         escape(&call)
     )
 }
@@ -306,7 +342,7 @@ mod tests {
         assert_eq!(svg.matches("<g class=\"edge plain\">").count(), 1);
         assert_eq!(svg.matches("<g class=\"node cycle\"").count(), 3);
         assert_eq!(svg.matches("<g class=\"node\"").count(), 1);
-        assert!(svg.contains("<title>rank 3 waits on rank 0: MPI_Recv recv any tag · 8 B</title>"));
+        assert!(svg.contains("<title>rank 3 waits on rank 0: MPI_Recv recv, any tag, 8 B</title>"));
         assert!(svg.contains("url(#arrow-cycle-t)"));
         assert!(svg.contains("at src/lib.rs:12 (part2)"));
     }
@@ -333,6 +369,24 @@ mod tests {
             .map(|w| ((w[0].0 - w[1].0).powi(2) + (w[0].1 - w[1].1).powi(2)).sqrt())
             .fold(f64::MAX, f64::min);
         assert!(closest > 2.0 * NODE, "64 ranks do not overlap: {closest}");
+    }
+
+    #[test]
+    fn only_the_deciding_stalls_are_open() {
+        let report = sample::graded();
+        let failed = &report.parts[2];
+        let html = part_graphs(failed);
+        let open = html.matches("<details class=\"stall\" open>").count();
+        let deciding = failed
+            .runs
+            .iter()
+            .filter(|r| r.diagnosis.is_some() && failed.decided_by(r))
+            .count();
+        assert!(deciding > 0);
+        assert_eq!(open, deciding, "{html}");
+        let passed = &report.parts[0];
+        let html = part_graphs(passed);
+        assert_eq!(html.matches(" open>").count(), 1, "{html}");
     }
 
     #[test]

@@ -40,7 +40,7 @@ pub fn grid(part: &PartReport) -> String {
     let legend = table::legend(part.runs.iter());
     out.push_str(&format!(
         "<p class=\"legend muted\">{}</p>\n",
-        escape(&legend.join("   "))
+        escape(&legend.join(" · "))
     ));
     out.push_str(&failed_details(part));
     out

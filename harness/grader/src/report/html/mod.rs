@@ -16,6 +16,7 @@ pub mod plot;
 
 use super::{PartReport, Report};
 use crate::fmt;
+use crate::trace::diagnosis::Diagnosis;
 
 /// The page of one submission, when a single grade writes into `--html DIR`.
 pub const INDEX: &str = "index.html";
@@ -59,6 +60,7 @@ h1{font-size:1.4em}h2{font-size:1.15em;margin-top:1.6em;border-bottom:1px solid 
 h3{font-size:1em}pre{background:#f6f6f6;padding:.5em;overflow:auto;white-space:pre-wrap}\
 table{border-collapse:collapse}td,th{border:1px solid #bbb;padding:.25em .5em;text-align:left}\
 table.grid td{text-align:center;font-family:monospace;min-width:5em}\
+details.stall{margin:.6em 0}details.stall>summary{font-weight:bold;cursor:pointer}\
 .o-pass{background:#c8f0c8}.o-wrong-result,.o-crash,.o-deadlock,.o-hang{background:#f6c1c1}\
 .o-not-implemented{background:#e6d2f0}.o-timeout{background:#f7e7a6}.o-not-run{background:#e4e4e4}\
 .passed{color:#17692a}.failed{color:#b11d1d}.muted{color:#666}\
@@ -67,7 +69,7 @@ svg{background:#fff;border:1px solid #ddd}svg text{font-family:sans-serif}\
 .node circle{fill:#fff;stroke:#555;stroke-width:2}.node.cycle circle{stroke:#c62828;fill:#fdecea;stroke-width:3}\
 .node.culprit circle{stroke:#ef6c00;fill:#fff3e0;stroke-width:3}\
 .edge path{fill:none;stroke:#777;stroke-width:1.5}.edge.cycle path{stroke:#c62828;stroke-width:2.5}\
-.edge text{font-size:10px;fill:#333}.edge.cycle text{fill:#a31515}\
+.edge text{font-size:11px;fill:#333;paint-order:stroke;stroke:#fff;stroke-width:3px}.edge.cycle text{fill:#a31515}\
 .plot .axis{stroke:#444}.plot .tick{stroke:#eee}.plot text{font-size:10px}\
 .bar{fill:#5b8def}";
 
@@ -199,6 +201,25 @@ fn about(report: &Report) -> String {
     out
 }
 
+/// The page of `mpi-grade run`: how the program ended (`facts`, name and value) and, for a
+/// deadlock or a hang, its wait-for graph.
+pub fn run_page(title: &str, facts: &[(&str, String)], diagnosis: Option<&Diagnosis>) -> String {
+    let mut body = format!("<h1>{}</h1>\n<table class=\"about\">\n", escape(title));
+    for (name, value) in facts {
+        body.push_str(&format!(
+            "<tr><th>{}</th><td>{}</td></tr>\n",
+            escape(name),
+            escape(value)
+        ));
+    }
+    body.push_str("</table>\n");
+    if let Some(d) = diagnosis {
+        body.push_str(&format!("<h2>{}</h2>\n", graph::title(d)));
+        body.push_str(&graph::stall(d, "run"));
+    }
+    document(title, &body)
+}
+
 /// A whole HTML document around `body` (already HTML): one page, no external resource.
 pub fn document(title: &str, body: &str) -> String {
     format!(
@@ -258,6 +279,19 @@ mod tests {
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39; onload=x"));
         // The graph is still drawn, the student's text only in its escaped form.
         assert!(html.contains("<svg"));
+    }
+
+    #[test]
+    fn a_run_page_draws_its_deadlock() {
+        let d = sample::diagnosis(false);
+        let html = run_page(
+            "mpi-grade run ./a.out <x>",
+            &[("outcome", "deadlock".into())],
+            Some(&d),
+        );
+        assert!(html.contains("<h1>mpi-grade run ./a.out &lt;x&gt;</h1>"));
+        assert_eq!(html.matches("<g class=\"edge cycle\">").count(), 2);
+        assert!(!run_page("t", &[], None).contains("<svg"));
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! Log-log plots of a part's time against block size, one per rank count: the part beside
-//! the references and `MPI_Alltoall` as the report's comparison measured them, or, when the
-//! grade did not compare, the part's own passed runs alone.
+//! Log-log plots of a part's time against block size, one per rank count: the part's passed
+//! runs as a line, beside the references and `MPI_Alltoall` where the report's comparison
+//! measured them (without a comparison, the part alone).
 
 use super::escape;
 use crate::fmt;
@@ -34,24 +34,28 @@ pub fn part_plots(report: &Report, part: &PartReport) -> String {
         .collect()
 }
 
-/// The series of `part` at each rank count.
+/// The series of `part` at each rank count: the part's own passed standard runs at every
+/// size, and each baseline where the comparison measured it (often the largest size only).
 pub fn series_by_ranks(report: &Report, part: &PartReport) -> BTreeMap<u32, Vec<Series>> {
     let mut by_ranks: BTreeMap<u32, BTreeMap<String, Vec<(f64, f64)>>> = BTreeMap::new();
+    let mut order: Vec<String> = vec![part.name.clone()];
+    for run in part.runs.iter().filter(|r| r.mode == Mode::Standard) {
+        if let (OutcomeKind::Pass, Some(seconds)) = (run.outcome, run.seconds) {
+            by_ranks
+                .entry(run.ranks)
+                .or_default()
+                .entry(part.name.clone())
+                .or_default()
+                .push((run.scaling_factor as f64, seconds));
+        }
+    }
     let rows = report
         .comparison
         .iter()
         .flat_map(|c| &c.rows)
         .filter(|r| r.part == part.name);
-    let mut order: Vec<String> = vec![part.name.clone()];
-    let mut compared = false;
     for row in rows {
-        compared = true;
         let series = by_ranks.entry(row.ranks).or_default();
-        let size = row.scaling_factor as f64;
-        series
-            .entry(part.name.clone())
-            .or_default()
-            .push((size, row.seconds));
         for against in &row.against {
             if !order.contains(&against.baseline) {
                 order.push(against.baseline.clone());
@@ -59,19 +63,7 @@ pub fn series_by_ranks(report: &Report, part: &PartReport) -> BTreeMap<u32, Vec<
             series
                 .entry(against.baseline.clone())
                 .or_default()
-                .push((size, against.seconds));
-        }
-    }
-    if !compared {
-        for run in part.runs.iter().filter(|r| r.mode == Mode::Standard) {
-            if let (OutcomeKind::Pass, Some(seconds)) = (run.outcome, run.seconds) {
-                by_ranks
-                    .entry(run.ranks)
-                    .or_default()
-                    .entry(part.name.clone())
-                    .or_default()
-                    .push((run.scaling_factor as f64, seconds));
-            }
+                .push((row.scaling_factor as f64, against.seconds));
         }
     }
     by_ranks
@@ -151,37 +143,44 @@ pub fn plot(title: &str, series: &[Series]) -> String {
         HEIGHT - 8.0
     ));
     for (i, s) in series.iter().enumerate() {
-        let colour = COLOURS[i % COLOURS.len()];
-        let line: Vec<String> = s
-            .points
-            .iter()
-            .map(|&(x, y)| format!("{:.1},{:.1}", px(x), py(y)))
-            .collect();
-        out.push_str(&format!(
-            "<g class=\"series\"><polyline points=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"{}\"/>",
-            line.join(" "),
-            if i == 0 { 2.5 } else { 1.5 }
-        ));
-        for &(x, y) in &s.points {
-            out.push_str(&format!(
-                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"{colour}\"><title>{}: {} elements, {}</title></circle>",
-                px(x),
-                py(y),
-                escape(&s.name),
-                fmt::thousands(x as u64),
-                fmt::duration(y)
-            ));
-        }
-        let ly = HEIGHT + 14.0 * i as f64;
-        out.push_str(&format!(
-            "<rect x=\"{LEFT}\" y=\"{:.1}\" width=\"14\" height=\"4\" fill=\"{colour}\"/><text x=\"{:.1}\" y=\"{:.1}\">{}</text></g>\n",
-            ly - 4.0,
-            LEFT + 20.0,
-            ly,
-            escape(&s.name)
-        ));
+        out.push_str(&line(i, s, &px, &py));
     }
     out.push_str("</svg>\n");
+    out
+}
+
+/// Series `i`'s line, its points (each with its numbers on hover) and its legend entry.
+fn line(i: usize, s: &Series, px: &dyn Fn(f64) -> f64, py: &dyn Fn(f64) -> f64) -> String {
+    let mut out = String::new();
+    let colour = COLOURS[i % COLOURS.len()];
+    let points: Vec<String> = s
+        .points
+        .iter()
+        .map(|&(x, y)| format!("{:.1},{:.1}", px(x), py(y)))
+        .collect();
+    out.push_str(&format!(
+        "<g class=\"series\"><polyline points=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"{}\"/>",
+        points.join(" "),
+        if i == 0 { 2.5 } else { 1.5 }
+    ));
+    for &(x, y) in &s.points {
+        out.push_str(&format!(
+            "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"{colour}\"><title>{}: {} elements, {}</title></circle>",
+            px(x),
+            py(y),
+            escape(&s.name),
+            fmt::thousands(x as u64),
+            fmt::duration(y)
+        ));
+    }
+    let ly = HEIGHT + 14.0 * i as f64;
+    out.push_str(&format!(
+        "<rect x=\"{LEFT}\" y=\"{:.1}\" width=\"14\" height=\"4\" fill=\"{colour}\"/><text x=\"{:.1}\" y=\"{:.1}\">{}</text></g>\n",
+        ly - 4.0,
+        LEFT + 20.0,
+        ly,
+        escape(&s.name)
+    ));
     out
 }
 
