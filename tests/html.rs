@@ -56,6 +56,7 @@ fn main() {
             "a_batch_writes_a_class_page_linking_every_submission",
             a_class_page,
         ),
+        with("run_and_check_write_their_pages", run_and_check_pages),
     ];
     let conclusion = libtest_mimic::run(&args, trials);
     let left = leftovers();
@@ -274,9 +275,19 @@ fn grade_into(name: &str, args: &[&str]) -> Result<PathBuf, Failed> {
 
 fn a_deadlock_page(browser: &Path) -> Result<(), Failed> {
     // Part 2 of this fixture deadlocks in the cycle 0 → 2 → 0 (among others).
+    let results = tmp().join("html-gradescope/results.json");
+    let results_text = results.to_string_lossy().into_owned();
     let dir = grade_into(
         "deadlock",
-        &["grade", "tests/fixtures/rank-count-deadlock", "--part", "2"],
+        &[
+            "grade",
+            "tests/fixtures/rank-count-deadlock",
+            "--part",
+            "2",
+            "--gradescope",
+            &results_text,
+            "--gradescope-html",
+        ],
     )?;
     let page = dir.join("index.html");
     let html = std::fs::read_to_string(&page)?;
@@ -310,7 +321,103 @@ fn a_deadlock_page(browser: &Path) -> Result<(), Failed> {
     if plots == 0 || rendered(&boxes, "svg.plot .series")? <= plots {
         return Err(format!("plots: {boxes}").into());
     }
-    screenshot(browser, &page, "deadlock", "1000,1500")
+    screenshot(browser, &page, "deadlock", "1000,1500")?;
+    gradescope_html(browser, &results)
+}
+
+/// `--gradescope-html`: every output is HTML, and a test's output, as Gradescope would embed
+/// it in its page, renders its grid and the cycle.
+fn gradescope_html(browser: &Path, results: &Path) -> Result<(), Failed> {
+    let value: Value = serde_json::from_str(&std::fs::read_to_string(results)?)?;
+    if value["output_format"] != "html" || value["test_output_format"] != "html" {
+        return Err(format!("not HTML: {value:#}").into());
+    }
+    let output = value["tests"][0]["output"]
+        .as_str()
+        .ok_or_else(|| format!("no test output: {value:#}"))?;
+    let page = results.with_file_name("part2.html");
+    std::fs::write(&page, mpi_grade::report::html::document("part2", output))?;
+    let boxes = measure(browser, &page)?;
+    if rendered(&boxes, "table.grid")? != 1 || rendered(&boxes, "svg.wait-for .edge.cycle")? < 2 {
+        return Err(format!("the Gradescope output: {boxes}").into());
+    }
+    Ok(())
+}
+
+/// `mpi-grade run --html` on a two-rank receive-receive deadlock, and `check --html`.
+fn run_and_check_pages(browser: &Path) -> Result<(), Failed> {
+    let program = tmp().join("html-exchanges");
+    let status = Command::new("mpicc.openmpi")
+        .args(["-g", "-O0", "-o"])
+        .arg(&program)
+        .arg(repo().join("tests/programs/exchanges.c"))
+        .status()?;
+    if !status.success() {
+        return Err("mpicc.openmpi failed".into());
+    }
+    let dir = tmp().join("html-run");
+    let _ = std::fs::remove_dir_all(&dir);
+    let (dir_text, program_text) = (dir.to_string_lossy(), program.to_string_lossy());
+    let out = run(
+        mpi_grade(&[
+            "run",
+            "--mpi",
+            "openmpi",
+            "-n",
+            "2",
+            "--html",
+            &dir_text,
+            "--",
+            &program_text,
+            "recv-recv",
+        ]),
+        Duration::from_secs(120),
+    );
+    if out.status.code() != Some(3) {
+        return Err(format!(
+            "run: {}
+{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .into());
+    }
+    let boxes = measure(browser, &dir.join("index.html"))?;
+    if rendered(&boxes, "svg.wait-for .edge.cycle")? != 2
+        || rendered(&boxes, "svg.wait-for .node")? != 2
+    {
+        return Err(format!("the run's page: {boxes}").into());
+    }
+    let dir = tmp().join("html-check");
+    let _ = std::fs::remove_dir_all(&dir);
+    let dir_text = dir.to_string_lossy();
+    let out = run(
+        mpi_grade(&[
+            "check",
+            "tests/fixtures/rank-count-deadlock",
+            "--config",
+            "tests/fixtures/challenges.toml",
+            "--part",
+            "2",
+            "--html",
+            &dir_text,
+        ]),
+        Duration::from_secs(600),
+    );
+    if out.status.code() != Some(1) {
+        return Err(format!(
+            "check: {}
+{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .into());
+    }
+    let boxes = measure(browser, &dir.join("index.html"))?;
+    if rendered(&boxes, "table.grid")? != 1 || rendered(&boxes, "svg.wait-for .edge.cycle")? < 2 {
+        return Err(format!("the check's page: {boxes}").into());
+    }
+    Ok(())
 }
 
 fn a_class_page(browser: &Path) -> Result<(), Failed> {
