@@ -14,6 +14,9 @@ use std::f64::consts::PI;
 
 /// A node's radius, in pixels.
 const NODE: f64 = 22.0;
+/// Above this many arrows, their words are left to the hover (`<title>`) and the ranks' table:
+/// drawn, they would cover each other.
+const LABELLED_ARROWS: usize = 24;
 
 /// Every diagnosed run of `part`: its title, the graph and the ranks' table, each under a
 /// `<details>` that is open for the runs that decided a failed part (for a part that passed,
@@ -137,11 +140,16 @@ pub fn svg(d: &Diagnosis, id: &str) -> String {
             labels.push(label);
         }
     }
+    let labelled = pairs.len() <= LABELLED_ARROWS;
     for (&(from, to), labels) in &pairs {
         let cycle = in_cycle(&d.cycle, from, to);
         let class = if cycle { "cycle" } else { "plain" };
         let (path, (lx, ly)) = arrow_path(at(from), at(to), size / 2.0);
-        let shown: Vec<String> = labels.iter().take(3).cloned().collect();
+        let shown: Vec<String> = labels
+            .iter()
+            .take(if labelled { 3 } else { 0 })
+            .cloned()
+            .collect();
         let mut text = String::new();
         for (i, label) in shown.iter().enumerate() {
             text.push_str(&format!(
@@ -150,7 +158,7 @@ pub fn svg(d: &Diagnosis, id: &str) -> String {
                 escape(label)
             ));
         }
-        if labels.len() > shown.len() {
+        if labelled && labels.len() > shown.len() {
             text.push_str(&format!(
                 "<tspan x=\"{lx:.1}\" dy=\"1.1em\">and {} more</tspan>",
                 labels.len() - shown.len()
@@ -387,6 +395,36 @@ mod tests {
         let passed = &report.parts[0];
         let html = part_graphs(passed);
         assert_eq!(html.matches(" open>").count(), 1, "{html}");
+    }
+
+    #[test]
+    fn a_hang_marks_its_culprit_and_a_big_ring_keeps_words_to_the_hover() {
+        let mut d = sample::diagnosis(false);
+        d.kind = StallKind::Hang;
+        d.cycle = vec![];
+        d.culprits = vec![1];
+        d.edges.truncate(1);
+        d.ranks[1].state = "running";
+        d.ranks[1].function = None;
+        let svg = svg(&d, "hang");
+        assert_eq!(svg.matches("<g class=\"node culprit\"").count(), 1, "{svg}");
+        assert!(svg.contains(">running</text>"));
+        assert!(!svg.contains("edge cycle"));
+        // 64 ranks in a ring: every arrow drawn and hoverable, none labelled on the picture.
+        let mut ring = ring();
+        ring.edges = (0..64)
+            .map(|r| WaitEdge {
+                from: r,
+                to: (r + 1) % 64,
+                ..ring.edges[0].clone()
+            })
+            .collect();
+        ring.cycle = (0..64).collect();
+        ring.ranks.clear();
+        let svg = super::svg(&ring, "big");
+        assert_eq!(svg.matches("<g class=\"edge cycle\">").count(), 64);
+        assert_eq!(svg.matches("<tspan").count(), 0);
+        assert_eq!(svg.matches("<title>rank ").count(), 128);
     }
 
     #[test]
