@@ -57,6 +57,10 @@ fn main() {
             a_class_page,
         ),
         with("run_and_check_write_their_pages", run_and_check_pages),
+        with(
+            "a_submission_s_markup_stays_text_in_the_browser",
+            hostile_markup,
+        ),
     ];
     let conclusion = libtest_mimic::run(&args, trials);
     let left = leftovers();
@@ -149,6 +153,11 @@ window.addEventListener("load", () => {
         return {w: r.width, h: r.height, inside: r.left >= o.left - 1 && r.right <= o.right + 1
           && r.top >= o.top - 1 && r.bottom <= o.bottom + 1}; });
   }
+  out.markup = {scripts: document.scripts.length, images: document.images.length,
+    svgHandlers: document.querySelectorAll("[onload],[onerror]").length,
+    refresh: document.querySelectorAll("meta[http-equiv=refresh]").length,
+    styles: document.querySelectorAll("style").length, pwned: window.pwned || null,
+    shown: getComputedStyle(document.body).display !== "none"};
   const pre = document.createElement("pre");
   pre.id = "boxes";
   pre.textContent = JSON.stringify(out);
@@ -463,6 +472,66 @@ fn a_class_page(browser: &Path) -> Result<(), Failed> {
     let boxes = measure(browser, &dir.join("rank-count-deadlock.html"))?;
     if rendered(&boxes, "svg.wait-for .edge.cycle")? < 2 {
         return Err(format!("the batch's deadlock page: {boxes}").into());
+    }
+    Ok(())
+}
+
+/// Markup a submission prints and panics with (tests/adversarial/html-injection) reaches the
+/// browser as text, on the page and in Gradescope's HTML output: no script of it runs (the
+/// checked copy allows inline scripts, so escaping alone stops them), no element of it exists.
+fn hostile_markup(browser: &Path) -> Result<(), Failed> {
+    let results = tmp().join("html-hostile-gradescope/results.json");
+    let results_text = results.to_string_lossy().into_owned();
+    let dir = tmp().join("html-hostile");
+    let _ = std::fs::remove_dir_all(&dir);
+    let dir_text = dir.to_string_lossy().into_owned();
+    let out = run(
+        mpi_grade(&[
+            "grade",
+            "tests/adversarial/html-injection",
+            "--config",
+            "tests/adversarial/challenges.toml",
+            "--html",
+            &dir_text,
+            "--gradescope",
+            &results_text,
+            "--gradescope-html",
+        ]),
+        Duration::from_secs(600),
+    );
+    if out.status.code() != Some(1) {
+        return Err(format!(
+            "grade: {}\n{}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .into());
+    }
+    let page = dir.join("index.html");
+    let html = std::fs::read_to_string(&page)?;
+    if !html.contains("html-injection fixture panicked")
+        || !html.contains("&lt;script&gt;window.pwned")
+    {
+        return Err(format!("the attack is not shown as text:\n{html}").into());
+    }
+    let value: Value = serde_json::from_str(&std::fs::read_to_string(&results)?)?;
+    let output = value["tests"][0]["output"].as_str().unwrap_or_default();
+    let gradescope = results.with_file_name("part2.html");
+    std::fs::write(
+        &gradescope,
+        mpi_grade::report::html::document("part2", output),
+    )?;
+    for page in [&page, &gradescope] {
+        let markup = &measure(browser, page)?["markup"];
+        // The one script is the check's, the one style the page's.
+        let clean = serde_json::json!({"scripts": 1, "images": 0, "svgHandlers": 0,
+            "refresh": 0, "styles": 1, "pwned": null, "shown": true});
+        let styles_ok = markup["styles"].as_u64().unwrap_or(0) >= 1;
+        let mut seen = markup.clone();
+        seen["styles"] = Value::from(1);
+        if seen != clean || !styles_ok {
+            return Err(format!("{}: {markup}", page.display()).into());
+        }
     }
     Ok(())
 }
