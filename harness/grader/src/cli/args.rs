@@ -142,6 +142,9 @@ pub struct CheckArgs {
     /// The crate to check.
     #[arg(default_value = ".")]
     pub crate_dir: PathBuf,
+    /// Also write the report as a self-contained HTML page to DIR/index.html.
+    #[arg(long, value_name = "DIR")]
+    pub html: Option<PathBuf>,
     /// The challenge and parts.
     #[command(flatten)]
     pub selection: Selection,
@@ -188,6 +191,10 @@ pub struct RunArgs {
     /// Write how the run ended (diagnosis, MPI calls) as JSON to FILE (`-` for stdout).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
+    /// Also write how the run ended, with a deadlock's or hang's wait-for graph drawn, to
+    /// DIR/index.html.
+    #[arg(long, value_name = "DIR")]
+    pub html: Option<PathBuf>,
     /// The MPI and the cache.
     #[command(flatten)]
     pub launch: Launch,
@@ -228,6 +235,15 @@ pub struct GradeArgs {
     /// Also write Gradescope's results.json (to FILE, or into DIR).
     #[arg(long, value_name = "FILE_OR_DIR", conflicts_with = "batch")]
     pub gradescope: Option<PathBuf>,
+    /// Gradescope: each test's output as HTML (the grid and the wait-for graphs drawn;
+    /// `output_format: "html"`) instead of plain text.
+    #[arg(long, requires = "gradescope")]
+    pub gradescope_html: bool,
+    /// Also write the report as a self-contained HTML page to DIR/index.html (grid, wait-for
+    /// graphs, plots); a batch writes DIR/<name>.html per submission and the class page
+    /// DIR/index.html.
+    #[arg(long, value_name = "DIR")]
+    pub html: Option<PathBuf>,
     /// Also give GitHub Classroom's result: a `result=` line appended to $GITHUB_OUTPUT, or
     /// printed after the report when that is unset.
     #[arg(long, conflicts_with = "batch")]

@@ -47,8 +47,16 @@ pub(crate) fn grade(args: GradeArgs) -> Result<ExitCode> {
     }
     if let Some(target) = &args.gradescope {
         let path = gradescope::results_path(target);
-        file::write(&path, |out| gradescope::write(&report, out))
+        let write = if args.gradescope_html {
+            gradescope::write_html
+        } else {
+            gradescope::write
+        };
+        file::write(&path, |out| write(&report, out))
             .map_err(Error::io(format!("cannot write {}", path.display())))?;
+    }
+    if let Some(dir) = &args.html {
+        write_html(dir, &report)?;
     }
     write_reports(&report, args.json.as_deref(), json_to_stdout, human::render)?;
     if args.classroom {
@@ -60,6 +68,15 @@ pub(crate) fn grade(args: GradeArgs) -> Result<ExitCode> {
             .map_err(Error::io(format!("cannot write {}", path.display())))?;
     }
     Ok(exit_code(&report))
+}
+
+/// `--html DIR`: the page of one submission, DIR/index.html.
+fn write_html(dir: &Path, report: &Report) -> Result<()> {
+    let path = dir.join(crate::report::html::INDEX);
+    file::write(&path, |out| {
+        out.write_all(crate::report::html::page(report).as_bytes())
+    })
+    .map_err(Error::io(format!("cannot write {}", path.display())))
 }
 
 /// Writes the JSON report (to a file, or stdout) and then the human one with `render` (to
@@ -100,6 +117,8 @@ fn grade_batch(
         out_dir: args.out.clone(),
         csv: args.csv.clone(),
         junit: args.junit.clone(),
+        html: args.html.clone(),
+        total: entries.len(),
         parts: options
             .challenge
             .parts
@@ -183,10 +202,14 @@ pub(crate) fn compare(args: CompareArgs) -> Result<ExitCode> {
 /// `mpi-grade check`: the learner's report.
 pub(crate) fn check(args: CheckArgs) -> Result<ExitCode> {
     let color = args.terminal.color;
+    let html = args.html.clone();
     let options = request::check(args)?;
     colour_the_table(color, false);
     supervise_children();
     let report = grade::grade(&options)?;
+    if let Some(dir) = &html {
+        write_html(dir, &report)?;
+    }
     human::render_for_learner(&report, &mut std::io::stdout().lock())
         .map_err(Error::io("cannot write the report"))?;
     Ok(exit_code(&report))
@@ -271,7 +294,35 @@ pub(crate) fn run(args: RunArgs) -> Result<ExitCode> {
                 .map_err(Error::io(format!("cannot write {}", path.display())))?;
         }
     }
+    if let Some(dir) = &args.html {
+        write_run_html(dir, &report)?;
+    }
     Ok(ExitCode::from(report.exit_code()))
+}
+
+/// `run --html DIR`: how the run ended, its graph drawn, in DIR/index.html.
+fn write_run_html(dir: &Path, report: &crate::commands::run::RunReport) -> Result<()> {
+    let mut command = vec![report.program.clone()];
+    command.extend(report.args.iter().cloned());
+    let facts = [
+        ("command", command.join(" ")),
+        ("ranks", report.ranks.to_string()),
+        ("zero-buffer", report.zero_buffer.to_string()),
+        ("outcome", report.outcome.clone()),
+        ("seconds", format!("{:.2}", report.seconds)),
+        (
+            "messages",
+            format!("{} ({} B)", report.messages, report.bytes),
+        ),
+    ];
+    let page = crate::report::html::run_page(
+        &format!("mpi-grade run: {}", report.outcome),
+        &facts,
+        report.diagnosis.as_ref(),
+    );
+    let path = dir.join(crate::report::html::INDEX);
+    file::write(&path, |out| out.write_all(page.as_bytes()))
+        .map_err(Error::io(format!("cannot write {}", path.display())))
 }
 
 /// 0 when every graded part passed, 1 otherwise.

@@ -153,3 +153,17 @@ fn shared_flags_keep_each_subcommands_wording() {
         "Where the tracer is built and runs are kept"
     );
 }
+
+#[test]
+fn html_goes_with_one_submission_or_a_batch_and_gradescope_html_needs_gradescope() {
+    accepted(&["grade", "a", "--html", "out"]);
+    accepted(&["grade", "a", "b", "--html", "out"]);
+    accepted(&["grade", "--batch", "root", "--html", "out"]);
+    accepted(&["check", "a", "--html", "out"]);
+    accepted(&["run", "-n", "2", "--html", "out", "--", "prog"]);
+    accepted(&["grade", "a", "--gradescope", "g", "--gradescope-html"]);
+    assert_eq!(
+        refused(&["grade", "a", "--gradescope-html"]),
+        ErrorKind::MissingRequiredArgument
+    );
+}

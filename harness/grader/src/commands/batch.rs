@@ -9,7 +9,7 @@ use crate::commands::grade::{self, GradeOptions, Prepared};
 use crate::error::{Error, Result};
 use crate::fmt;
 pub use crate::report::batch::{gradebook, Graded};
-use crate::report::{clean, file, human, json, junit, Report};
+use crate::report::{clean, file, html, human, json, junit, Report};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
@@ -179,6 +179,10 @@ pub struct Outputs {
     pub csv: Option<PathBuf>,
     /// JUnit XML, a test suite per submission.
     pub junit: Option<PathBuf>,
+    /// `DIR/<name>.html` per submission and the class page `DIR/index.html`.
+    pub html: Option<PathBuf>,
+    /// Submissions in the batch (the class page says how many are graded).
+    pub total: usize,
     /// Part names, the CSV's columns.
     pub parts: Vec<String>,
 }
@@ -203,6 +207,14 @@ impl Outputs {
         if let Some(path) = &self.junit {
             let reports: Vec<Report> = all.iter().map(|g| g.report.clone()).collect();
             file::write(path, |out| junit::write(&reports, out)).map_err(written(path))?;
+        }
+        if let Some(dir) = &self.html {
+            let page =
+                |text: String| move |out: &mut dyn std::io::Write| out.write_all(text.as_bytes());
+            let path = dir.join(html::class::page_name(&newest.name));
+            file::write(&path, page(html::page(&newest.report))).map_err(written(&path))?;
+            let path = dir.join(html::INDEX);
+            file::write(&path, page(html::class::page(all, self.total))).map_err(written(&path))?;
         }
         Ok(())
     }

@@ -46,6 +46,25 @@ pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(out)
 }
 
+/// Like [`write`], but each test's output (and the top-level output) is HTML
+/// (`output_format: "html"`, `--gradescope-html`): the part's section of the HTML report,
+/// its grid, wait-for graphs and plots, every student string escaped. Names stay text.
+pub fn write_html(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    let mut results = results(report);
+    results.output = format!("<pre>{}</pre>", super::html::escape(&results.output));
+    results.output_format = "html";
+    results.test_output_format = "html";
+    for (test, part) in results.tests.iter_mut().zip(&report.parts) {
+        test.output = format!(
+            "<style>{}</style>\n{}",
+            super::html::STYLE,
+            super::html::part_section(report, part, 3)
+        );
+    }
+    serde_json::to_writer_pretty(&mut *out, &results)?;
+    writeln!(out)
+}
+
 /// `--gradescope DIR_OR_FILE`: a directory (one that exists, or a path ending in `/`) means
 /// `DIR/results.json`; anything else is the file itself.
 pub fn results_path(target: &Path) -> PathBuf {
@@ -185,6 +204,14 @@ mod tests {
     }
 
     fn results_json(report: &Report) -> Value {
+        checked(report, write)
+    }
+
+    /// `write`'s document, checked against the documented specification.
+    fn checked(
+        report: &Report,
+        write: fn(&Report, &mut dyn Write) -> std::io::Result<()>,
+    ) -> Value {
         let mut out = Vec::new();
         write(report, &mut out).unwrap();
         let value: Value = serde_json::from_slice(&out).unwrap();
@@ -268,5 +295,24 @@ mod tests {
         assert_eq!(results_path(&slash), missing.join("results.json"));
         let file = dir.path().join("out.json");
         assert_eq!(results_path(&file), file);
+    }
+
+    #[test]
+    fn html_output_draws_the_part_and_escapes_the_student() {
+        let mut report = sample::graded();
+        report.parts[2].summary = "<img src=x onerror=alert(1)>".into();
+        let value = checked(&report, write_html);
+        assert_eq!(value["output_format"], "html");
+        assert_eq!(value["test_output_format"], "html");
+        assert_eq!(value["test_name_format"], "text");
+        let part3 = value["tests"][2]["output"].as_str().unwrap();
+        assert!(part3.contains("<table class=\"grid\">"), "{part3}");
+        assert!(part3.contains("<svg class=\"wait-for\""));
+        assert!(part3.contains("&lt;img src=x onerror=alert(1)&gt;"));
+        assert!(!part3.contains("<img"));
+        assert!(value["output"]
+            .as_str()
+            .unwrap()
+            .starts_with("<pre>mpi-grade "));
     }
 }

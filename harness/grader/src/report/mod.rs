@@ -10,6 +10,7 @@ pub mod classroom;
 pub mod clean;
 pub mod file;
 pub mod gradescope;
+pub mod html;
 pub mod human;
 pub mod json;
 pub mod junit;
