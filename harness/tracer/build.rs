@@ -17,7 +17,11 @@ fn main() {
     let Ok(lib) = build_probe_mpi::probe() else {
         return;
     };
-    if lib.include_paths.iter().any(|dir| declares_large_count(dir)) {
+    if lib
+        .include_paths
+        .iter()
+        .any(|dir| declares_large_count(dir))
+    {
         println!("cargo:rustc-cfg=mpi_large_count");
     }
 }
@@ -33,7 +37,6 @@ fn declares_large_count(dir: &Path) -> bool {
         let name = name.to_string_lossy();
         name.starts_with("mpi")
             && name.ends_with(".h")
-            && std::fs::read_to_string(entry.path())
-                .is_ok_and(|text| text.contains("PMPI_Send_c("))
+            && std::fs::read_to_string(entry.path()).is_ok_and(|text| text.contains("PMPI_Send_c("))
     })
 }

@@ -20,8 +20,9 @@
 //! installation: the first call then ends the process with a message (the tracer cannot give
 //! the call a meaning).
 //!
-//! The list below is the list of wrappers (`MPI_Cart_sub` included); its signatures are checked
-//! at compile time against the bindings' declarations.
+//! The list below is the list of wrappers (`MPI_Cart_sub` included), and `large` (where the
+//! library has them) that of the large-count ones; the signatures are checked at compile time
+//! against the bindings' declarations.
 
 #![allow(non_snake_case, clippy::missing_safety_doc, clippy::too_many_arguments)]
 

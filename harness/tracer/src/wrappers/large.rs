@@ -88,11 +88,7 @@ unsafe fn c_sum_bytes(counts: *const MPI_Count, n: c_int, datatype: MPI_Datatype
 }
 
 /// An `Alltoallw`'s blocks in bytes, each of its own datatype.
-unsafe fn c_typed_bytes(
-    counts: *const MPI_Count,
-    types: *const MPI_Datatype,
-    n: c_int,
-) -> u64 {
+unsafe fn c_typed_bytes(counts: *const MPI_Count, types: *const MPI_Datatype, n: c_int) -> u64 {
     if counts.is_null() || types.is_null() || n <= 0 {
         return 0;
     }
