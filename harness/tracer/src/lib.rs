@@ -20,11 +20,13 @@
 //! - [`stack`]: stack capture and the [`STACK_SIGNAL`](mpi_grade_protocol::trace::STACK_SIGNAL)
 //!   handler.
 //! - [`handle`]: MPI handles as bits, the same code for Open MPI (pointers) and MPICH (ints).
-//! - [`wrappers`]: the exported `MPI_*` functions.
+//! - [`wrappers`]: the exported `MPI_*` functions (and, where the library has them, the MPI-4
+//!   large-count `MPI_*_c` ones, traced as their int-count twins).
 //! - [`pmpi`]: the exported `PMPI_*` functions, and the library's, which the wrappers call.
 //!
-//! The hot path takes no locks, allocates nothing and makes no system call (the monotonic
-//! clock is read through the vDSO). It must never panic: a panic cannot cross the C boundary.
+//! The hot path takes no locks, allocates nothing (but for the large-count v/w collectives,
+//! which copy their count arrays) and makes no system call (the monotonic clock is read
+//! through the vDSO). It must never panic: a panic cannot cross the C boundary.
 
 pub mod comms;
 pub mod handle;

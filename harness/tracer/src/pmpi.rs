@@ -20,8 +20,9 @@
 //! installation: the first call then ends the process with a message (the tracer cannot give
 //! the call a meaning).
 //!
-//! The list below is the list of wrappers (`MPI_Cart_sub` included); its signatures are checked
-//! at compile time against the bindings' declarations.
+//! The list below is the list of wrappers (`MPI_Cart_sub` included), and `large` (where the
+//! library has them) that of the large-count ones; the signatures are checked at compile time
+//! against the bindings' declarations.
 
 #![allow(non_snake_case, clippy::missing_safety_doc, clippy::too_many_arguments)]
 
@@ -66,32 +67,57 @@ fn nested() -> bool {
     crate::tracer::inside_traced_call()
 }
 
-macro_rules! twins {
+/// The library's `PMPI_` functions of a list, looked up once (see the module).
+macro_rules! real_fns {
     ($($module:ident::$mpi:ident = $pmpi:ident($($arg:ident: $ty:ty),*);)*) => {
+        $(
+            #[doc = concat!("The library's `", stringify!($pmpi), "`.")]
+            #[inline(always)]
+            pub unsafe extern "C" fn $pmpi($($arg: $ty),*) -> c_int {
+                type F = unsafe extern "C" fn($($ty),*) -> c_int;
+                // The signature is the bindings' (a mismatch does not compile).
+                const _: F = mpi_sys::$pmpi;
+                static SLOT: AtomicPtr<c_void> = AtomicPtr::new(std::ptr::null_mut());
+                let mut p = SLOT.load(Acquire);
+                if p.is_null() {
+                    p = resolve(
+                        &SLOT,
+                        concat!(stringify!($pmpi), "\0").as_bytes(),
+                        super::exports::$pmpi as *const (),
+                    );
+                }
+                // SAFETY: `p` is the library's function of this name, with this signature.
+                let f = std::mem::transmute::<*mut c_void, F>(p);
+                f($($arg),*)
+            }
+        )*
+    };
+}
+
+/// This library's `PMPI_` exports of a list: the `MPI_` wrapper when called directly.
+macro_rules! export_fns {
+    ($($module:ident::$mpi:ident = $pmpi:ident($($arg:ident: $ty:ty),*);)*) => {
+        $(
+            #[doc = concat!("`", stringify!($pmpi), "`: `", stringify!($mpi),
+                            "` when called directly.")]
+            #[no_mangle]
+            pub unsafe extern "C" fn $pmpi($($arg: $ty),*) -> c_int {
+                if nested() {
+                    super::real::$pmpi($($arg),*)
+                } else {
+                    crate::wrappers::$module::$mpi($($arg),*)
+                }
+            }
+        )*
+    };
+}
+
+macro_rules! twins {
+    ($($list:tt)*) => {
         /// The MPI library's own `PMPI_` functions, looked up once (see the module).
         pub mod real {
             use super::*;
-            $(
-                #[doc = concat!("The library's `", stringify!($pmpi), "`.")]
-                #[inline(always)]
-                pub unsafe extern "C" fn $pmpi($($arg: $ty),*) -> c_int {
-                    type F = unsafe extern "C" fn($($ty),*) -> c_int;
-                    // The signature is the bindings' (a mismatch does not compile).
-                    const _: F = mpi_sys::$pmpi;
-                    static SLOT: AtomicPtr<c_void> = AtomicPtr::new(std::ptr::null_mut());
-                    let mut p = SLOT.load(Acquire);
-                    if p.is_null() {
-                        p = resolve(
-                            &SLOT,
-                            concat!(stringify!($pmpi), "\0").as_bytes(),
-                            super::exports::$pmpi as *const (),
-                        );
-                    }
-                    // SAFETY: `p` is the library's function of this name, with this signature.
-                    let f = std::mem::transmute::<*mut c_void, F>(p);
-                    f($($arg),*)
-                }
-            )*
+            real_fns! { $($list)* }
 
             /// The library's `PMPI_Pcontrol` (variadic; the levels the tracer passes on take
             /// no further argument).
@@ -118,18 +144,7 @@ macro_rules! twins {
         /// outside a traced call (see the module).
         pub mod exports {
             use super::*;
-            $(
-                #[doc = concat!("`", stringify!($pmpi), "`: `", stringify!($mpi),
-                                "` when called directly.")]
-                #[no_mangle]
-                pub unsafe extern "C" fn $pmpi($($arg: $ty),*) -> c_int {
-                    if nested() {
-                        super::real::$pmpi($($arg),*)
-                    } else {
-                        crate::wrappers::$module::$mpi($($arg),*)
-                    }
-                }
-            )*
+            export_fns! { $($list)* }
 
             /// `PMPI_Pcontrol`: `MPI_Pcontrol` when called directly (a student's mark is seen
             /// whichever name it uses). Variadic in C, like `MPI_Pcontrol` (see there).
@@ -221,4 +236,79 @@ twins! {
     p2p::MPI_Probe = PMPI_Probe(source: c_int, tag: c_int, comm: MPI_Comm, status: *mut MPI_Status);
     p2p::MPI_Mprobe = PMPI_Mprobe(source: c_int, tag: c_int, comm: MPI_Comm, message: *mut MPI_Message, status: *mut MPI_Status);
     p2p::MPI_Mrecv = PMPI_Mrecv(buf: *mut c_void, count: c_int, datatype: MPI_Datatype, message: *mut MPI_Message, status: *mut MPI_Status);
+}
+
+/// The MPI-4 large-count twins (`PMPI_X_c`, with `MPI_Count` counts and `MPI_Aint`
+/// displacements), where the library has them (see `build.rs`): the library's in `real`,
+/// this library's in `exports`, which run the `MPI_X_c` wrappers of
+/// [`crate::wrappers::large`].
+#[cfg(mpi_large_count)]
+pub mod large {
+    use super::*;
+
+    /// Passes the list of large-count twins to the macro `$m`.
+    macro_rules! large_list {
+        ($m:ident) => {
+            $m! {
+            large::MPI_Send_c = PMPI_Send_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm);
+            large::MPI_Ssend_c = PMPI_Ssend_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm);
+            large::MPI_Bsend_c = PMPI_Bsend_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm);
+            large::MPI_Rsend_c = PMPI_Rsend_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm);
+            large::MPI_Recv_c = PMPI_Recv_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, source: c_int, tag: c_int, comm: MPI_Comm, status: *mut MPI_Status);
+            large::MPI_Sendrecv_c = PMPI_Sendrecv_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, dest: c_int, sendtag: c_int, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status);
+            large::MPI_Sendrecv_replace_c = PMPI_Sendrecv_replace_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, sendtag: c_int, source: c_int, recvtag: c_int, comm: MPI_Comm, status: *mut MPI_Status);
+            large::MPI_Mrecv_c = PMPI_Mrecv_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, message: *mut MPI_Message, status: *mut MPI_Status);
+            large::MPI_Isend_c = PMPI_Isend_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request);
+            large::MPI_Issend_c = PMPI_Issend_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request);
+            large::MPI_Ibsend_c = PMPI_Ibsend_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request);
+            large::MPI_Irsend_c = PMPI_Irsend_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request);
+            large::MPI_Irecv_c = PMPI_Irecv_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, source: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request);
+            large::MPI_Imrecv_c = PMPI_Imrecv_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, message: *mut MPI_Message, request: *mut MPI_Request);
+            large::MPI_Bcast_c = PMPI_Bcast_c(buffer: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, root: c_int, comm: MPI_Comm);
+            large::MPI_Ibcast_c = PMPI_Ibcast_c(buffer: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request);
+            large::MPI_Reduce_c = PMPI_Reduce_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, root: c_int, comm: MPI_Comm);
+            large::MPI_Ireduce_c = PMPI_Ireduce_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, root: c_int, comm: MPI_Comm, request: *mut MPI_Request);
+            large::MPI_Allreduce_c = PMPI_Allreduce_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm);
+            large::MPI_Iallreduce_c = PMPI_Iallreduce_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request);
+            large::MPI_Gather_c = PMPI_Gather_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm);
+            large::MPI_Igather_c = PMPI_Igather_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request);
+            large::MPI_Gatherv_c = PMPI_Gatherv_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, displs: *const MPI_Aint, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm);
+            large::MPI_Igatherv_c = PMPI_Igatherv_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, displs: *const MPI_Aint, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request);
+            large::MPI_Scatter_c = PMPI_Scatter_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm);
+            large::MPI_Iscatter_c = PMPI_Iscatter_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request);
+            large::MPI_Scatterv_c = PMPI_Scatterv_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, displs: *const MPI_Aint, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm);
+            large::MPI_Iscatterv_c = PMPI_Iscatterv_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, displs: *const MPI_Aint, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request);
+            large::MPI_Allgather_c = PMPI_Allgather_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, comm: MPI_Comm);
+            large::MPI_Iallgather_c = PMPI_Iallgather_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request);
+            large::MPI_Allgatherv_c = PMPI_Allgatherv_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, displs: *const MPI_Aint, recvtype: MPI_Datatype, comm: MPI_Comm);
+            large::MPI_Iallgatherv_c = PMPI_Iallgatherv_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, displs: *const MPI_Aint, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request);
+            large::MPI_Alltoall_c = PMPI_Alltoall_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, comm: MPI_Comm);
+            large::MPI_Ialltoall_c = PMPI_Ialltoall_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request);
+            large::MPI_Alltoallv_c = PMPI_Alltoallv_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, sdispls: *const MPI_Aint, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, rdispls: *const MPI_Aint, recvtype: MPI_Datatype, comm: MPI_Comm);
+            large::MPI_Ialltoallv_c = PMPI_Ialltoallv_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, sdispls: *const MPI_Aint, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, rdispls: *const MPI_Aint, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request);
+            large::MPI_Alltoallw_c = PMPI_Alltoallw_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, sdispls: *const MPI_Aint, sendtypes: *const MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, rdispls: *const MPI_Aint, recvtypes: *const MPI_Datatype, comm: MPI_Comm);
+            large::MPI_Ialltoallw_c = PMPI_Ialltoallw_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, sdispls: *const MPI_Aint, sendtypes: *const MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, rdispls: *const MPI_Aint, recvtypes: *const MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request);
+            large::MPI_Reduce_scatter_c = PMPI_Reduce_scatter_c(sendbuf: *const c_void, recvbuf: *mut c_void, recvcounts: *const MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm);
+            large::MPI_Ireduce_scatter_c = PMPI_Ireduce_scatter_c(sendbuf: *const c_void, recvbuf: *mut c_void, recvcounts: *const MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request);
+            large::MPI_Reduce_scatter_block_c = PMPI_Reduce_scatter_block_c(sendbuf: *const c_void, recvbuf: *mut c_void, recvcount: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm);
+            large::MPI_Ireduce_scatter_block_c = PMPI_Ireduce_scatter_block_c(sendbuf: *const c_void, recvbuf: *mut c_void, recvcount: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request);
+            large::MPI_Scan_c = PMPI_Scan_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm);
+            large::MPI_Iscan_c = PMPI_Iscan_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request);
+            large::MPI_Exscan_c = PMPI_Exscan_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm);
+            large::MPI_Iexscan_c = PMPI_Iexscan_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request);
+            }
+        };
+    }
+
+    /// The library's `PMPI_X_c` functions.
+    pub mod real {
+        use super::*;
+        large_list!(real_fns);
+    }
+
+    /// This library's `PMPI_X_c` exports.
+    pub mod exports {
+        use super::*;
+        large_list!(export_fns);
+    }
 }

@@ -20,7 +20,7 @@ use std::os::raw::{c_int, c_void};
 impl Tracer {
     /// Runs a blocking collective on `comm`; `bytes` tells what this rank sends.
     #[inline(always)]
-    unsafe fn collective(
+    pub(super) unsafe fn collective(
         &self,
         func: Func,
         comm: MPI_Comm,
@@ -40,7 +40,7 @@ impl Tracer {
 
     /// Starts a non-blocking collective on `comm`; its request waits for the collective.
     #[inline(always)]
-    unsafe fn icollective(
+    pub(super) unsafe fn icollective(
         &self,
         func: Func,
         comm: MPI_Comm,

