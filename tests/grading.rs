@@ -44,6 +44,14 @@ fn main() {
             new_writes_a_starter,
         ),
         Trial::test(
+            "new_python_writes_a_starter_that_check_explains",
+            new_python_writes_a_starter,
+        ),
+        Trial::test(
+            "check_grades_the_tutorials_part_files_where_they_are",
+            check_grades_the_tutorial_shape,
+        ),
+        Trial::test(
             "a_malformed_config_is_exit_2_with_line_and_column",
             malformed_config,
         ),
@@ -366,6 +374,85 @@ fn new_writes_a_starter() -> Result<(), Failed> {
         part_of(&report, "part2").unwrap()["failure"],
         "not-implemented"
     );
+    Ok(())
+}
+
+/// `new --python` writes the Python starter, graded not-implemented with the learner's advice.
+fn new_python_writes_a_starter() -> Result<(), Failed> {
+    let dir = tempfile::tempdir_in(tmp()).unwrap();
+    let target = dir.path().join("my-alltoall");
+    let out = run(
+        mpi_grade(&["new", "--python", target.to_str().unwrap()]),
+        Duration::from_secs(30),
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() || !said.contains("mpi-grade check") {
+        return Err(format!(
+            "new --python: {said}{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .into());
+    }
+    let config = repo().join("tests/fixtures/challenges.toml");
+    let mut cmd = mpi_grade(&[
+        "check",
+        "--config",
+        config.to_str().unwrap(),
+        "--part",
+        "3",
+        "--color",
+        "never",
+        "-q",
+    ]);
+    cmd.current_dir(&target);
+    let output = run(cmd, GRADE_LIMIT);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for needle in [
+        "not-implemented",
+        "alltoall.py:",
+        "The function still raises NotImplementedError.",
+    ] {
+        if !stdout.contains(needle) {
+            return Err(format!("check of the starter does not say {needle:?}:\n{stdout}").into());
+        }
+    }
+    if output.status.code() != Some(1) {
+        return Err(format!("exit {:?}, expected 1:\n{stdout}", output.status).into());
+    }
+    Ok(())
+}
+
+/// A learner's folder in the tutorial's shape (`part1.py`, `part2.py`, `part3.py`, each with
+/// `alltoall`), checked where it is: every part graded, and all pass.
+fn check_grades_the_tutorial_shape() -> Result<(), Failed> {
+    let dir = tempfile::tempdir_in(tmp()).unwrap();
+    for part in ["part1", "part2", "part3"] {
+        let from = repo().join(format!("tests/fixtures/python/tutorial-shape/{part}.py"));
+        std::fs::copy(from, dir.path().join(format!("{part}.py"))).unwrap();
+    }
+    // The course's challenges.toml next to the files is the one `check` reads.
+    std::fs::copy(
+        repo().join("tests/fixtures/challenges.toml"),
+        dir.path().join("challenges.toml"),
+    )
+    .unwrap();
+    let mut cmd = mpi_grade(&["check", "--color", "never", "-q"]);
+    cmd.current_dir(dir.path());
+    let output = run(cmd, GRADE_LIMIT);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let graded = ["part1", "part2", "part3"].iter().all(|p| {
+        stdout
+            .lines()
+            .any(|l| l.starts_with(p) && l.contains("PASS"))
+    });
+    if output.status.code() != Some(0) || !graded || !stdout.contains("score: 6/6") {
+        return Err(format!(
+            "exit {:?}, expected every part to pass:\n{stdout}{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        )
+        .into());
+    }
     Ok(())
 }
 

@@ -116,7 +116,12 @@ pub fn read_manifest(dir: &Path) -> std::result::Result<String, String> {
         Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
             return Err("Cargo.toml is a symbolic link: the manifest must be a regular file".into())
         }
-        Err(_) => return Err("no Cargo.toml here: not a Rust crate".into()),
+        Err(_) => {
+            return Err(
+                "no Cargo.toml here: not a Rust crate (and no .py file: not a Python submission either)"
+                    .into(),
+            )
+        }
     };
     let meta = file
         .metadata()

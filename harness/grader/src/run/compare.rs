@@ -145,13 +145,13 @@ impl Measurer<'_> {
             }
         };
         let driver = match built {
-                BuildOutcome::Built(driver) if driver.problems.is_empty() => driver,
-                _ => {
-                    return Err(Error::Other(format!(
-                        "the bundled {solution:?} solution does not build"
-                    )))
-                }
-            };
+            BuildOutcome::Built(driver) if driver.problems.is_empty() => driver,
+            _ => {
+                return Err(Error::Other(format!(
+                    "the bundled {solution:?} solution does not build"
+                )))
+            }
+        };
         let parts: Vec<Part> = baselines
             .iter()
             .map(|&b| Part::ungraded(b.name(), source(b).1, b.description(), Expect::Complete))
