@@ -338,6 +338,14 @@ fn baselines_keep_the_names_reports_and_files_use() {
                 "Isend to all, then Recv (reference part 3)"
             ),
             ("MPI_Alltoall", "the library's MPI_Alltoall"),
+            (
+                "python-reference-part2",
+                "the same pairs in Python (mpi4py, Python reference part 2)"
+            ),
+            (
+                "python-reference-part3",
+                "Isend to all in Python (mpi4py, Python reference part 3)"
+            ),
         ]
     );
     for b in Baseline::ALL {
