@@ -140,6 +140,16 @@ pub struct CheckArgs {
     /// Colours and progress lines.
     #[command(flatten)]
     pub terminal: Terminal,
+    /// Also write the report as JSON to FILE (`-` for stdout; the explanations then go to
+    /// stderr).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Payload seed (decimal or 0x-hex, a report's `seed_string`), to reproduce a check.
+    #[arg(long, value_parser = parse_seed)]
+    pub seed: Option<u64>,
+    /// Do not compare the parts' times with the reference solutions and MPI_Alltoall.
+    #[arg(long)]
+    pub no_compare: bool,
 }
 
 /// `mpi-grade probe`.
@@ -228,7 +238,8 @@ pub struct GradeArgs {
     /// The challenge and parts.
     #[command(flatten)]
     pub selection: Selection,
-    /// Payload seed (decimal or 0x-hex), to reproduce a grade; random by default.
+    /// Payload seed (decimal or 0x-hex), to reproduce a grade: the JSON report's `seed_string`;
+    /// random by default.
     #[arg(long, value_parser = parse_seed)]
     pub seed: Option<u64>,
     /// Also write the report as JSON to FILE (`-` for stdout; the table then goes to stderr).
@@ -296,11 +307,16 @@ fn parse_mpi(text: &str) -> std::result::Result<Choice, String> {
         .ok_or_else(|| format!("`{text}` is not an MPI implementation (openmpi, mpich or auto)"))
 }
 
-/// A seed in decimal or 0x-hex.
+/// A seed in decimal or 0x-hex; the decimal may keep the double quotes of a JSON string (the
+/// report's `seed_string`, as `jq` without `-r` prints it).
 pub(crate) fn parse_seed(text: &str) -> std::result::Result<u64, String> {
-    let parsed = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+    let bare = text
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(text);
+    let parsed = match bare.strip_prefix("0x").or_else(|| bare.strip_prefix("0X")) {
         Some(hex) => u64::from_str_radix(hex, 16),
-        None => text.parse(),
+        None => bare.parse(),
     };
     parsed.map_err(|_| format!("`{text}` is not a seed (a decimal or 0x-hex 64-bit number)"))
 }

@@ -183,12 +183,18 @@ pub(crate) fn compare(args: CompareArgs) -> Result<ExitCode> {
 /// `mpi-grade check`: the learner's report.
 pub(crate) fn check(args: CheckArgs) -> Result<ExitCode> {
     let color = args.terminal.color;
+    let json = args.json.clone();
+    let json_to_stdout = json.as_deref() == Some(Path::new("-"));
     let options = request::check(args)?;
-    colour_the_table(color, false);
+    colour_the_table(color, json_to_stdout);
     supervise_children();
     let report = grade::grade(&options)?;
-    human::render_for_learner(&report, &mut std::io::stdout().lock())
-        .map_err(Error::io("cannot write the report"))?;
+    write_reports(
+        &report,
+        json.as_deref(),
+        json_to_stdout,
+        human::render_for_learner,
+    )?;
     Ok(exit_code(&report))
 }
 

@@ -373,6 +373,7 @@ fn empty_report(
         submission: submission.to_string(),
         challenge: options.challenge.name.clone(),
         seed,
+        seed_string: seed.to_string(),
         mpi: MpiInfo {
             implementation: launcher
                 .map(|l| l.implementation.display_name().to_string())
@@ -396,6 +397,8 @@ fn empty_report(
         comparison: None,
         warnings: Vec::new(),
         isolation: "off".to_string(),
+        config: options.challenge.source.clone(),
+        grader: report::Grader::this(),
     }
 }
 

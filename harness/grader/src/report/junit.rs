@@ -11,7 +11,8 @@
 //!   `run:RANKS:SIZE:MODE` = `OUTCOME` (`pass 12µs`, `deadlock: what happened`).
 //! - A case's `time` is the part's time in its function over its runs (the slowest rank's);
 //!   a suite's is the whole grade's wall time.
-//! - The suite's properties say what graded it (challenge, seed, MPI, points) and its
+//! - The suite's properties say what graded it (grader version and commit, challenge, config
+//!   path and SHA-256, seed, MPI, points) and its
 //!   `<system-err>` holds the grader's warnings.
 //!
 //! The XML is written by `quick-junit`, which escapes text and drops what XML cannot hold.
@@ -35,9 +36,12 @@ fn suite(report: &Report) -> TestSuite {
     suite.set_time(duration(report.seconds));
     let mpi = format!("{} {}", report.mpi.implementation, report.mpi.version);
     suite.add_properties([
-        Property::new("mpi-grade", env!("CARGO_PKG_VERSION")),
+        Property::new("mpi-grade", report.grader.version.as_str()),
+        Property::new("mpi-grade-commit", report.grader.commit.as_str()),
         Property::new("challenge", report.challenge.as_str()),
-        Property::new("seed", report.seed.to_string()),
+        Property::new("config", report.config.path.as_str()),
+        Property::new("config_sha256", report.config.sha256.as_str()),
+        Property::new("seed", report.seed_string.as_str()),
         Property::new("mpi", mpi),
         Property::new("points", crate::fmt::points(report.points)),
         Property::new("max_points", crate::fmt::points(report.max_points)),
@@ -222,6 +226,14 @@ mod tests {
                 crate::fmt::points(report.points)
             );
             assert_eq!(property(&suite.properties, "seed"), "42");
+            assert_eq!(
+                property(&suite.properties, "config_sha256"),
+                report.config.sha256
+            );
+            assert_eq!(
+                property(&suite.properties, "mpi-grade-commit"),
+                "0123456789ab"
+            );
         }
         let bob = &parsed.suites[1];
         assert_eq!(
