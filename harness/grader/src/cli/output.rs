@@ -20,8 +20,25 @@ fn supervise_children() {
     crate::run::interrupt::install();
 }
 
-/// `mpi-grade grade`: one submission, a batch, or a dry run.
+/// `mpi-grade grade`: one submission, a batch, or a dry run. With `--classroom`, a grade that
+/// cannot be made still gives GitHub Classroom a result (status `error`, the reason).
 pub(crate) fn grade(args: GradeArgs) -> Result<ExitCode> {
+    if !args.classroom {
+        return grade_with(args);
+    }
+    let selection = args.selection.clone();
+    grade_with(args).inspect_err(|e| {
+        let why = crate::report::clean::clean(&e.to_string(), crate::report::clean::ITEM_BYTES);
+        let max_score = request::load(&selection).map_or(0.0, |(_, challenge)| {
+            challenge.parts.iter().map(|p| p.points).sum::<f64>()
+        });
+        if let Err(io) = classroom::emit_line(&classroom::error_line(&why, max_score)) {
+            eprintln!("mpi-grade: cannot write the GitHub Classroom result: {io}");
+        }
+    })
+}
+
+fn grade_with(args: GradeArgs) -> Result<ExitCode> {
     let json_to_stdout = args.json.as_deref() == Some(Path::new("-"));
     let request = request::grade(&args)?;
     colour_the_table(args.terminal.color, json_to_stdout);
