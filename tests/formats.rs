@@ -10,12 +10,15 @@
 #[path = "support/mod.rs"]
 mod support;
 
+#[path = "support/classroom_reporter.rs"]
+mod classroom_reporter;
+
 use base64::Engine;
 use libtest_mimic::{Arguments, Failed, Trial};
 use mpi_grade::commands::grade::{grade, GradeOptions};
 use mpi_grade::config::Config;
 use mpi_grade::mpi::Choice;
-use mpi_grade::report::{classroom, gradescope, json, junit, Report};
+use mpi_grade::report::{classroom, gradescope, json, junit, text, Report};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
@@ -40,6 +43,10 @@ fn main() {
         Trial::test(
             "run_autograder_grades_a_lone_lib_rs_into_results_json",
             run_autograder,
+        ),
+        Trial::test(
+            "a_regrade_from_the_seed_string_a_javascript_reader_sees_reproduces_the_grade",
+            regrade_from_seed_string,
         ),
     ];
     let conclusion = libtest_mimic::run(&args, trials);
@@ -200,6 +207,138 @@ fn check_classroom(report: &Report) -> Result<(), Failed> {
         .map(|t| t["score"].as_f64().unwrap())
         .sum();
     assert!((sum - report.points).abs() < 1e-9);
+    // The reporter's own arithmetic: its log and the points it records are the grade.
+    let value = encoded.to_string();
+    let reporter = classroom_reporter::run("mpigrade", &move |name: &str| {
+        (name == "MPIGRADE_RESULTS").then(|| value.clone())
+    });
+    let (_, console, max) = reporter.console[0];
+    assert!(
+        (console - report.points).abs() < 1e-9,
+        "{}",
+        reporter.text()
+    );
+    assert_eq!(max, report.max_points);
+    assert_eq!(reporter.points, Some((report.points, report.max_points)));
+    let failed = if report.all_passed() {
+        None
+    } else {
+        Some("Some tests failed.")
+    };
+    assert_eq!(reporter.failed.as_deref(), failed);
+    for part in report.parts.iter().filter(|p| !p.passed) {
+        let shown = format!(
+            "Error: {}\n{}",
+            text::part_title(part),
+            text::verdict_line(part)
+        );
+        assert!(reporter.text().contains(&shown), "{}", reporter.text());
+    }
+    Ok(())
+}
+
+/// A seed above 2^53 (which JavaScript and jq 1.6 round): the JSON report read by node, the
+/// regrade from its `seed_string` gives every payload value and verdict again, and the regrade
+/// from the number node read does not (so that this test can fail).
+fn regrade_from_seed_string() -> Result<(), Failed> {
+    const SEED: &str = "16045690984503098046";
+    let dir = tempfile::tempdir()?;
+    let grade_json = |seed: &str, name: &str| -> Result<Value, Failed> {
+        let path = dir.path().join(name);
+        let out = run(
+            mpi_grade(&[
+                "grade",
+                "tests/fixtures/wrong-element",
+                "--config",
+                "tests/fixtures/challenges.toml",
+                "--part",
+                "2",
+                "--no-compare",
+                "-q",
+                "--seed",
+                seed,
+                "--json",
+                path.to_str().unwrap(),
+            ]),
+            Duration::from_secs(600),
+        );
+        if out.status.code() != Some(1) {
+            return Err(format!(
+                "expected exit 1 (part 2 has a wrong element), got {:?}: {}",
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr)
+            )
+            .into());
+        }
+        Ok(serde_json::from_str(&std::fs::read_to_string(&path)?)?)
+    };
+    let first = grade_json(SEED, "first.json")?;
+    assert_eq!(first["seed_string"], SEED);
+    assert!(
+        schema_errors(&first).is_empty(),
+        "{:?}",
+        schema_errors(&first)
+    );
+    // What a JavaScript consumer reads from the file.
+    let script = "const r = JSON.parse(require('fs').readFileSync(process.argv[1], 'utf8')); \
+                  console.log(r.seed_string); console.log(String(BigInt(r.seed)));";
+    let node = Command::new("node")
+        .args(["-e", script])
+        .arg(dir.path().join("first.json"))
+        .output()
+        .map_err(|e| format!("node (scripts/install-deps installs nodejs): {e}"))?;
+    assert!(
+        node.status.success(),
+        "{}",
+        String::from_utf8_lossy(&node.stderr)
+    );
+    let text = String::from_utf8(node.stdout)?;
+    let lines: Vec<&str> = text.lines().collect();
+    let (seed_string, rounded) = (lines[0], lines[1]);
+    assert_eq!(seed_string, SEED);
+    assert_ne!(rounded, SEED, "node is expected to round the number");
+    let again = grade_json(seed_string, "again.json")?;
+    let wrong = grade_json(rounded, "rounded.json")?;
+    // Every run's outcome and text (the payload values a wrong element quotes), every verdict.
+    let verdicts = |report: &Value| -> Vec<Value> {
+        let mut all = Vec::new();
+        for part in report["parts"].as_array().unwrap() {
+            all.push(serde_json::json!([
+                part["name"],
+                part["passed"],
+                part["failure"],
+                part["summary"],
+                part["points"]
+            ]));
+            for r in part["runs"].as_array().unwrap() {
+                all.push(serde_json::json!([
+                    r["ranks"],
+                    r["scaling_factor"],
+                    r["mode"],
+                    r["outcome"],
+                    r["detail"],
+                    r["messages"],
+                    r["bytes"]
+                ]));
+            }
+        }
+        all
+    };
+    assert_eq!(verdicts(&first), verdicts(&again));
+    let quoted = |report: &Value| report["parts"][0]["summary"].as_str().unwrap().to_string();
+    assert!(quoted(&first).contains("expected "), "{}", quoted(&first));
+    assert_ne!(
+        quoted(&first),
+        quoted(&wrong),
+        "the rounded seed grades other payloads"
+    );
+    assert_eq!(first["config"], again["config"]);
+    assert_eq!(first["config"]["path"], "tests/fixtures/challenges.toml");
+    let sha = first["config"]["sha256"].as_str().unwrap();
+    let expected = Command::new("sha256sum")
+        .arg(repo().join("tests/fixtures/challenges.toml"))
+        .output()?;
+    assert!(String::from_utf8(expected.stdout)?.starts_with(sha));
     Ok(())
 }
 
