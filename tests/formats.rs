@@ -13,6 +13,9 @@ mod support;
 #[path = "support/classroom_reporter.rs"]
 mod classroom_reporter;
 
+#[path = "support/gitlab_junit.rs"]
+mod gitlab_junit;
+
 use base64::Engine;
 use libtest_mimic::{Arguments, Failed, Trial};
 use mpi_grade::commands::grade::{grade, GradeOptions};
@@ -163,6 +166,40 @@ fn check_junit(reports: &[Report]) -> Result<(), Failed> {
         .filter_map(|n| n.text())
         .collect();
     assert!(body.contains("mismatched types"), "{body}");
+    check_gitlab(reports, &xml)
+}
+
+/// What GitLab shows of each failed part: its verdict first, and the submission's file.
+fn check_gitlab(reports: &[Report], xml: &str) -> Result<(), Failed> {
+    let cases = gitlab_junit::parse(xml)?;
+    let parts: Vec<(&Report, &mpi_grade::report::PartReport)> = reports
+        .iter()
+        .flat_map(|r| r.parts.iter().map(move |p| (r, p)))
+        .collect();
+    assert_eq!(cases.len(), parts.len());
+    for (case, (report, part)) in cases.iter().zip(parts) {
+        if part.passed {
+            assert_eq!(case.status, "success");
+            continue;
+        }
+        assert_eq!(case.status, "failed");
+        let shown = case.system_output.as_deref().unwrap_or("");
+        assert!(
+            shown.starts_with(&text::verdict_line(part)),
+            "GitLab shows:\n{shown}"
+        );
+        let file = case.file.as_deref().ok_or(format!("no file for {}", case.name))?;
+        let expected = format!("{}/src/lib.rs", report.submission);
+        assert_eq!(file, expected, "{}", case.name);
+    }
+    // The compile error's line, as the compiler gave it.
+    let doc = roxmltree::Document::parse(xml)?;
+    let lines: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .filter_map(|n| n.attribute("line"))
+        .collect();
+    assert!(lines.contains(&"39"), "{lines:?}");
     Ok(())
 }
 
