@@ -188,7 +188,10 @@ fn check_gitlab(reports: &[Report], xml: &str) -> Result<(), Failed> {
             shown.starts_with(&text::verdict_line(part)),
             "GitLab shows:\n{shown}"
         );
-        let file = case.file.as_deref().ok_or(format!("no file for {}", case.name))?;
+        let file = case
+            .file
+            .as_deref()
+            .ok_or(format!("no file for {}", case.name))?;
         let expected = format!("{}/src/lib.rs", report.submission);
         assert_eq!(file, expected, "{}", case.name);
     }
@@ -420,6 +423,15 @@ fn make_autograder() -> Result<(), Failed> {
         assert!(entry(file).is_some(), "no {file}:\n{listing}");
     }
     assert!(entry("mpi-grade/target/").is_none());
+    // setup.sh creates the sandbox user before the grade that warms the cache.
+    let setup = std::fs::read_to_string(repo().join("gradescope/setup.sh"))?;
+    let user = setup
+        .find("useradd --system")
+        .ok_or("setup.sh creates no user")?;
+    let warm = setup
+        .find("mpi-grade grade")
+        .ok_or("setup.sh grades nothing")?;
+    assert!(user < warm && setup[user..].starts_with("useradd --system --no-create-home"));
     let config = Command::new("unzip")
         .args(["-p"])
         .arg(&zip)
@@ -465,17 +477,62 @@ fn run_autograder() -> Result<(), Failed> {
     // part1 and part3 (1 + 3) and part 2's credit for its 2-rank runs (1 of 2).
     assert_eq!(results["score"].as_f64(), Some(5.0), "{text}");
 
-    // A submission with nothing to grade still leaves a results.json, saying so.
-    std::fs::remove_file(submission.join("lib.rs"))?;
-    let out = run(autograder(root.path()), Duration::from_secs(60));
+    // Cargo.toml and lib.rs side by side: graded as the crate it means.
+    std::fs::copy(
+        repo().join("tests/fixtures/rank-count-deadlock/Cargo.toml"),
+        submission.join("Cargo.toml"),
+    )?;
+    let out = run(autograder(root.path()), Duration::from_secs(600));
     assert_eq!(out.status.code(), Some(0));
-    let results: Value = serde_json::from_str(&std::fs::read_to_string(&results_path)?)?;
-    assert_eq!(results["score"], 0);
-    let output = results["output"].as_str().unwrap();
-    assert!(
-        output.contains("neither a Cargo.toml nor a lib.rs"),
-        "{output}"
-    );
+    let text = std::fs::read_to_string(&results_path)?;
+    let results: Value = serde_json::from_str(&text)?;
+    assert_eq!(results["score"].as_f64(), Some(5.0), "{text}");
+    assert_eq!(results["extra_data"]["seed"], "7", "{text}");
+
+    // Regression (a student-fixable upload was the grader's error, status 2, score 0 with
+    // "course staff can see why"): a workspace of two crates, and an upload with no crate at
+    // all, are graded build errors that say what to upload.
+    std::fs::remove_file(submission.join("lib.rs"))?;
+    std::fs::write(
+        submission.join("Cargo.toml"),
+        "[workspace]\nmembers = [\"a\", \"b\"]\n",
+    )?;
+    for member in ["a", "b"] {
+        std::fs::create_dir_all(submission.join(member).join("src"))?;
+        std::fs::write(
+            submission.join(member).join("Cargo.toml"),
+            format!("[package]\nname = \"{member}\"\nversion = \"0.1.0\"\n"),
+        )?;
+        std::fs::write(submission.join(member).join("src/lib.rs"), "")?;
+    }
+    for (layout, why) in [
+        ("workspace", "cargo workspace"),
+        ("nothing", "no Cargo.toml"),
+    ] {
+        if layout == "nothing" {
+            std::fs::remove_dir_all(&submission)?;
+            std::fs::create_dir_all(&submission)?;
+        }
+        let out = run(autograder(root.path()), Duration::from_secs(120));
+        assert_eq!(out.status.code(), Some(0));
+        let text = std::fs::read_to_string(&results_path)?;
+        let results: Value = serde_json::from_str(&text)?;
+        assert_eq!(results["score"], 0.0, "{layout}: {text}");
+        let tests = results["tests"].as_array().unwrap();
+        assert_eq!(tests.len(), 3, "{layout}: every part graded: {text}");
+        for test in tests {
+            assert_eq!(test["status"], "failed");
+            let output = test["output"].as_str().unwrap();
+            assert!(output.contains("(build-error)"), "{layout}: {output}");
+            assert!(output.contains(why), "{layout}: {output}");
+            assert!(output.contains("Upload your crate"), "{layout}: {output}");
+            assert!(
+                !output.contains("/autograder")
+                    && !output.contains(&root.path().display().to_string()),
+                "{layout}: the grader's paths stay out: {output}"
+            );
+        }
+    }
     Ok(())
 }
 

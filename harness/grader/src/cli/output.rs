@@ -56,7 +56,14 @@ fn grade_with(args: GradeArgs) -> Result<ExitCode> {
     if let Some(entries) = &request.batch {
         return grade_batch(&args, options, entries);
     }
-    let report = grade::grade(options)?;
+    let report = match grade::grade(options) {
+        // On Gradescope a submission laid out wrong is the student's to fix: a graded
+        // build error that says what to upload, not the grader's failure.
+        Err(Error::NotACrate { message, .. }) if args.gradescope.is_some() => {
+            grade::unusable(options, &format!("{message}. {}", gradescope::UPLOAD))
+        }
+        other => other?,
+    };
     // Course tooling's files first: a reader of the table must not delay them.
     if let Some(path) = &args.junit {
         file::write(path, |out| junit::write(std::slice::from_ref(&report), out))

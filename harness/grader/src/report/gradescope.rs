@@ -15,6 +15,11 @@ use serde::Serialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// What a student uploads, for a submission that is not a crate the grader can find.
+pub const UPLOAD: &str = "Upload your crate: its Cargo.toml and its src/lib.rs (with the part \
+    functions), at the top of the upload or in one folder of a zip; or only your lib.rs, which \
+    is graded in a fresh starter crate";
+
 /// The file Gradescope reads, inside its results directory.
 pub const RESULTS_FILE: &str = "results.json";
 
