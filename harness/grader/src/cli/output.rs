@@ -45,12 +45,21 @@ fn grade_with(args: GradeArgs) -> Result<ExitCode> {
     let options = &request.options;
     if args.dry_run {
         let mpi = args.machine.mpi.unwrap_or(request.config.mpi);
-        return dry_run(
+        let problems = check_submission(options)?;
+        dry_run(
             &request.config,
             &options.challenge,
             mpi,
             &options.submission,
-        );
+        )?;
+        if problems.is_empty() {
+            return Ok(ExitCode::SUCCESS);
+        }
+        // What a grade would report as every part's build error.
+        for problem in &problems {
+            println!("would fail every part (build-error): {problem}");
+        }
+        return Ok(ExitCode::from(1));
     }
     supervise_children();
     if let Some(entries) = &request.batch {
@@ -164,6 +173,27 @@ fn grade_batch(
     })
 }
 
+/// What a dry run checks before it prints: the submission is a crate (an error otherwise, as a
+/// grade's), the parts asked for exist, and its manifest against the challenge's rules (the
+/// problems a grade would report as build errors).
+fn check_submission(options: &GradeOptions) -> Result<Vec<String>> {
+    let submission = crate::build::compile::Submission::open(&options.submission)?;
+    for wanted in &options.parts {
+        if options.challenge.select_part(wanted).is_none() {
+            return Err(Error::Other(format!(
+                "no part `{wanted}` in challenge `{}`",
+                options.challenge.name
+            )));
+        }
+    }
+    let has_build_rs = std::fs::symlink_metadata(submission.dir.join("build.rs")).is_ok();
+    let manifest = crate::build::intake::read_manifest(&submission.dir).map_err(|why| vec![why]);
+    let checked = manifest.and_then(|text| {
+        crate::build::intake::check(&text, &options.challenge.submission, has_build_rs)
+    });
+    Ok(checked.err().unwrap_or_default())
+}
+
 /// Prints the command lines a grade would run, and runs nothing.
 fn dry_run(
     config: &Config,
@@ -228,7 +258,11 @@ pub(crate) fn probe(args: ProbeArgs) -> Result<ExitCode> {
     let launcher = crate::mpi::Launcher::detect(args.launch.mpi)?;
     let cache_dir = std::path::absolute(request::cache_dir(args.launch.cache_dir))
         .map_err(Error::io("cannot resolve the cache directory"))?;
-    let quiet = !std::io::stderr().is_terminal();
+    colored::control::set_override(use_color(
+        args.terminal.color,
+        std::io::stdout().is_terminal(),
+    ));
+    let quiet = args.terminal.quiet || !std::io::stderr().is_terminal();
     let report = crate::commands::probe::probe(&cache_dir, &launcher, &|text| {
         if !quiet {
             eprintln!("{text} ...");
@@ -253,7 +287,7 @@ pub(crate) fn probe(args: ProbeArgs) -> Result<ExitCode> {
 pub(crate) fn new(args: NewArgs) -> Result<ExitCode> {
     let name = crate::commands::new::write_starter(&args.kind, &args.dir)?;
     println!(
-        "created {} (package `{name}`): implement part1, part2 and part3 in src/lib.rs, then run\n  mpi-grade grade {}",
+        "created {} (package `{name}`): implement part1, part2 and part3 in src/lib.rs, then check them with\n  cd {} && mpi-grade check",
         args.dir.display(),
         args.dir.display()
     );
@@ -265,8 +299,14 @@ pub(crate) fn new(args: NewArgs) -> Result<ExitCode> {
 pub(crate) fn run(args: RunArgs) -> Result<ExitCode> {
     let options = request::run(&args);
     supervise_children();
+    colored::control::set_override(use_color(
+        args.terminal.color,
+        std::io::stderr().is_terminal(),
+    ));
     let report = crate::commands::run::run(&options)?;
     match &report.diagnosis {
+        // -q: nothing to add when the program simply exited.
+        None if args.terminal.quiet && report.outcome == "exited" => {}
         Some(d) => eprintln!(
             "mpi-grade: {} after {:.2} s\n{}",
             report.outcome, report.seconds, d.explanation
@@ -293,6 +333,35 @@ pub(crate) fn run(args: RunArgs) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::from(report.exit_code()))
+}
+
+/// `mpi-grade completions SHELL`: the completion script on stdout.
+pub(crate) fn completions(shell: clap_complete::Shell) -> Result<ExitCode> {
+    use clap::CommandFactory;
+    let mut command = super::args::Cli::command();
+    clap_complete::generate(shell, &mut command, "mpi-grade", &mut std::io::stdout());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `mpi-grade man`: the man page, roff, on stdout (every subcommand in it).
+pub(crate) fn man() -> Result<ExitCode> {
+    use clap::CommandFactory;
+    let command = super::args::Cli::command();
+    let mut out = std::io::stdout().lock();
+    clap_mangen::Man::new(command.clone())
+        .render(&mut out)
+        .map_err(Error::io("cannot write the man page"))?;
+    // Each subcommand's synopsis, description and options, as sections of the one page.
+    for sub in command.get_subcommands() {
+        let name = format!("mpi-grade {}", sub.get_name());
+        let page = clap_mangen::Man::new(sub.clone().name(name.clone()).bin_name(name.clone()));
+        writeln!(out, ".SH \"{}\"", name.to_uppercase())
+            .and_then(|()| page.render_synopsis_section(&mut out))
+            .and_then(|()| page.render_description_section(&mut out))
+            .and_then(|()| page.render_options_section(&mut out))
+            .map_err(Error::io("cannot write the man page"))?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// 0 when every graded part passed, 1 otherwise.
