@@ -3,7 +3,7 @@
 # `mpi-grade` that the grader, run as root, builds and runs submissions as.
 #
 #   docker build -t mpi-grade --build-arg MPI_GRADE_COMMIT="$(git rev-parse --short=12 HEAD)" .
-#   docker run --rm --privileged -v "$PWD/my-crate:/work" mpi-grade mpi-grade check
+#   docker run --rm --privileged -v "$PWD/my-crate:/crate" mpi-grade mpi-grade check
 #
 # The sandbox sets up PID, mount and network namespaces and a cgroup for every build and launch,
 # which a container may only do with the privileges to (`--privileged`, or at least
@@ -36,5 +36,5 @@ RUN MPI_GRADE_COMMIT="$MPI_GRADE_COMMIT" cargo install --locked --path harness/g
   && rm -rf target "$CARGO_HOME/registry/src"
 
 # Grades run where the submission is mounted (builds are cached in ~/.cache/mpi-grade).
-WORKDIR /work
+WORKDIR /crate
 CMD ["mpi-grade", "--help"]
