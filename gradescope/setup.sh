@@ -3,7 +3,8 @@
 # autograder zip that gradescope/make-autograder packs: this script, run_autograder, the
 # course's challenges.toml and mpi-grade's sources in mpi-grade/.
 #
-# It installs Open MPI, libclang and Rust, installs mpi-grade, and grades the reference solution
+# It installs Open MPI, libclang and Rust, installs mpi-grade, creates the sandbox user
+# mpi-grade, and grades the reference solution
 # once, so that the image's cache already holds rsmpi, the tracer, the probe of this MPI and the
 # baselines of the comparison: a student's grade then only builds their crate.
 set -euo pipefail
@@ -22,6 +23,13 @@ fi
 . "$HOME/.cargo/env"
 
 cargo install --locked --path "$here/mpi-grade/harness/grader" --root /usr/local
+
+# The unprivileged user the grader (run as root by Gradescope) builds and runs submissions as
+# (README, "Security model"): without it the grader falls back to `nobody`, whose files other
+# services may share.
+if ! id -u mpi-grade >/dev/null 2>&1; then
+  useradd --system --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin mpi-grade
+fi
 
 # Warm the cache (as root, like run_autograder: ~/.cache/mpi-grade). Exit 1 (a part of the
 # reference failing this course's rules) is a grade; anything else is a broken setup.

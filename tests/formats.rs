@@ -10,12 +10,18 @@
 #[path = "support/mod.rs"]
 mod support;
 
+#[path = "support/classroom_reporter.rs"]
+mod classroom_reporter;
+
+#[path = "support/gitlab_junit.rs"]
+mod gitlab_junit;
+
 use base64::Engine;
 use libtest_mimic::{Arguments, Failed, Trial};
 use mpi_grade::commands::grade::{grade, GradeOptions};
 use mpi_grade::config::Config;
 use mpi_grade::mpi::Choice;
-use mpi_grade::report::{classroom, gradescope, json, junit, Report};
+use mpi_grade::report::{classroom, gradescope, json, junit, text, Report};
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
@@ -40,6 +46,10 @@ fn main() {
         Trial::test(
             "run_autograder_grades_a_lone_lib_rs_into_results_json",
             run_autograder,
+        ),
+        Trial::test(
+            "a_regrade_from_the_seed_string_a_javascript_reader_sees_reproduces_the_grade",
+            regrade_from_seed_string,
         ),
     ];
     let conclusion = libtest_mimic::run(&args, trials);
@@ -157,6 +167,43 @@ fn check_junit(reports: &[Report]) -> Result<(), Failed> {
         .filter_map(|n| n.text())
         .collect();
     assert!(body.contains("mismatched types"), "{body}");
+    check_gitlab(reports, &xml)
+}
+
+/// What GitLab shows of each failed part: its verdict first, and the submission's file.
+fn check_gitlab(reports: &[Report], xml: &str) -> Result<(), Failed> {
+    let cases = gitlab_junit::parse(xml)?;
+    let parts: Vec<(&Report, &mpi_grade::report::PartReport)> = reports
+        .iter()
+        .flat_map(|r| r.parts.iter().map(move |p| (r, p)))
+        .collect();
+    assert_eq!(cases.len(), parts.len());
+    for (case, (report, part)) in cases.iter().zip(parts) {
+        if part.passed {
+            assert_eq!(case.status, "success");
+            continue;
+        }
+        assert_eq!(case.status, "failed");
+        let shown = case.system_output.as_deref().unwrap_or("");
+        assert!(
+            shown.starts_with(&text::verdict_line(part)),
+            "GitLab shows:\n{shown}"
+        );
+        let file = case
+            .file
+            .as_deref()
+            .ok_or(format!("no file for {}", case.name))?;
+        let expected = format!("{}/src/lib.rs", report.submission);
+        assert_eq!(file, expected, "{}", case.name);
+    }
+    // The compile error's line, as the compiler gave it.
+    let doc = roxmltree::Document::parse(xml)?;
+    let lines: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.has_tag_name("testcase"))
+        .filter_map(|n| n.attribute("line"))
+        .collect();
+    assert!(lines.contains(&"39"), "{lines:?}");
     Ok(())
 }
 
@@ -201,6 +248,138 @@ fn check_classroom(report: &Report) -> Result<(), Failed> {
         .map(|t| t["score"].as_f64().unwrap())
         .sum();
     assert!((sum - report.points).abs() < 1e-9);
+    // The reporter's own arithmetic: its log and the points it records are the grade.
+    let value = encoded.to_string();
+    let reporter = classroom_reporter::run("mpigrade", &move |name: &str| {
+        (name == "MPIGRADE_RESULTS").then(|| value.clone())
+    });
+    let (_, console, max) = reporter.console[0];
+    assert!(
+        (console - report.points).abs() < 1e-9,
+        "{}",
+        reporter.text()
+    );
+    assert_eq!(max, report.max_points);
+    assert_eq!(reporter.points, Some((report.points, report.max_points)));
+    let failed = if report.all_passed() {
+        None
+    } else {
+        Some("Some tests failed.")
+    };
+    assert_eq!(reporter.failed.as_deref(), failed);
+    for part in report.parts.iter().filter(|p| !p.passed) {
+        let shown = format!(
+            "Error: {}\n{}",
+            text::part_title(part),
+            text::verdict_line(part)
+        );
+        assert!(reporter.text().contains(&shown), "{}", reporter.text());
+    }
+    Ok(())
+}
+
+/// A seed above 2^53 (which JavaScript and jq 1.6 round): the JSON report read by node, the
+/// regrade from its `seed_string` gives every payload value and verdict again, and the regrade
+/// from the number node read does not (so that this test can fail).
+fn regrade_from_seed_string() -> Result<(), Failed> {
+    const SEED: &str = "16045690984503098046";
+    let dir = tempfile::tempdir()?;
+    let grade_json = |seed: &str, name: &str| -> Result<Value, Failed> {
+        let path = dir.path().join(name);
+        let out = run(
+            mpi_grade(&[
+                "grade",
+                "tests/fixtures/wrong-element",
+                "--config",
+                "tests/fixtures/challenges.toml",
+                "--part",
+                "2",
+                "--no-compare",
+                "-q",
+                "--seed",
+                seed,
+                "--json",
+                path.to_str().unwrap(),
+            ]),
+            Duration::from_secs(600),
+        );
+        if out.status.code() != Some(1) {
+            return Err(format!(
+                "expected exit 1 (part 2 has a wrong element), got {:?}: {}",
+                out.status.code(),
+                String::from_utf8_lossy(&out.stderr)
+            )
+            .into());
+        }
+        Ok(serde_json::from_str(&std::fs::read_to_string(&path)?)?)
+    };
+    let first = grade_json(SEED, "first.json")?;
+    assert_eq!(first["seed_string"], SEED);
+    assert!(
+        schema_errors(&first).is_empty(),
+        "{:?}",
+        schema_errors(&first)
+    );
+    // What a JavaScript consumer reads from the file.
+    let script = "const r = JSON.parse(require('fs').readFileSync(process.argv[1], 'utf8')); \
+                  console.log(r.seed_string); console.log(String(BigInt(r.seed)));";
+    let node = Command::new("node")
+        .args(["-e", script])
+        .arg(dir.path().join("first.json"))
+        .output()
+        .map_err(|e| format!("node (scripts/install-deps installs nodejs): {e}"))?;
+    assert!(
+        node.status.success(),
+        "{}",
+        String::from_utf8_lossy(&node.stderr)
+    );
+    let text = String::from_utf8(node.stdout)?;
+    let lines: Vec<&str> = text.lines().collect();
+    let (seed_string, rounded) = (lines[0], lines[1]);
+    assert_eq!(seed_string, SEED);
+    assert_ne!(rounded, SEED, "node is expected to round the number");
+    let again = grade_json(seed_string, "again.json")?;
+    let wrong = grade_json(rounded, "rounded.json")?;
+    // Every run's outcome and text (the payload values a wrong element quotes), every verdict.
+    let verdicts = |report: &Value| -> Vec<Value> {
+        let mut all = Vec::new();
+        for part in report["parts"].as_array().unwrap() {
+            all.push(serde_json::json!([
+                part["name"],
+                part["passed"],
+                part["failure"],
+                part["summary"],
+                part["points"]
+            ]));
+            for r in part["runs"].as_array().unwrap() {
+                all.push(serde_json::json!([
+                    r["ranks"],
+                    r["scaling_factor"],
+                    r["mode"],
+                    r["outcome"],
+                    r["detail"],
+                    r["messages"],
+                    r["bytes"]
+                ]));
+            }
+        }
+        all
+    };
+    assert_eq!(verdicts(&first), verdicts(&again));
+    let quoted = |report: &Value| report["parts"][0]["summary"].as_str().unwrap().to_string();
+    assert!(quoted(&first).contains("expected "), "{}", quoted(&first));
+    assert_ne!(
+        quoted(&first),
+        quoted(&wrong),
+        "the rounded seed grades other payloads"
+    );
+    assert_eq!(first["config"], again["config"]);
+    assert_eq!(first["config"]["path"], "tests/fixtures/challenges.toml");
+    let sha = first["config"]["sha256"].as_str().unwrap();
+    let expected = Command::new("sha256sum")
+        .arg(repo().join("tests/fixtures/challenges.toml"))
+        .output()?;
+    assert!(String::from_utf8(expected.stdout)?.starts_with(sha));
     Ok(())
 }
 
@@ -245,6 +424,15 @@ fn make_autograder() -> Result<(), Failed> {
         assert!(entry(file).is_some(), "no {file}:\n{listing}");
     }
     assert!(entry("mpi-grade/target/").is_none());
+    // setup.sh creates the sandbox user before the grade that warms the cache.
+    let setup = std::fs::read_to_string(repo().join("gradescope/setup.sh"))?;
+    let user = setup
+        .find("useradd --system")
+        .ok_or("setup.sh creates no user")?;
+    let warm = setup
+        .find("mpi-grade grade")
+        .ok_or("setup.sh grades nothing")?;
+    assert!(user < warm && setup[user..].starts_with("useradd --system --no-create-home"));
     let config = Command::new("unzip")
         .args(["-p"])
         .arg(&zip)
@@ -290,17 +478,62 @@ fn run_autograder() -> Result<(), Failed> {
     // part1 and part3 (1 + 3) and part 2's credit for its 2-rank runs (1 of 2).
     assert_eq!(results["score"].as_f64(), Some(5.0), "{text}");
 
-    // A submission with nothing to grade still leaves a results.json, saying so.
-    std::fs::remove_file(submission.join("lib.rs"))?;
-    let out = run(autograder(root.path()), Duration::from_secs(60));
+    // Cargo.toml and lib.rs side by side: graded as the crate it means.
+    std::fs::copy(
+        repo().join("tests/fixtures/rank-count-deadlock/Cargo.toml"),
+        submission.join("Cargo.toml"),
+    )?;
+    let out = run(autograder(root.path()), Duration::from_secs(600));
     assert_eq!(out.status.code(), Some(0));
-    let results: Value = serde_json::from_str(&std::fs::read_to_string(&results_path)?)?;
-    assert_eq!(results["score"], 0);
-    let output = results["output"].as_str().unwrap();
-    assert!(
-        output.contains("neither a Cargo.toml nor a lib.rs"),
-        "{output}"
-    );
+    let text = std::fs::read_to_string(&results_path)?;
+    let results: Value = serde_json::from_str(&text)?;
+    assert_eq!(results["score"].as_f64(), Some(5.0), "{text}");
+    assert_eq!(results["extra_data"]["seed"], "7", "{text}");
+
+    // Regression (a student-fixable upload was the grader's error, status 2, score 0 with
+    // "course staff can see why"): a workspace of two crates, and an upload with no crate at
+    // all, are graded build errors that say what to upload.
+    std::fs::remove_file(submission.join("lib.rs"))?;
+    std::fs::write(
+        submission.join("Cargo.toml"),
+        "[workspace]\nmembers = [\"a\", \"b\"]\n",
+    )?;
+    for member in ["a", "b"] {
+        std::fs::create_dir_all(submission.join(member).join("src"))?;
+        std::fs::write(
+            submission.join(member).join("Cargo.toml"),
+            format!("[package]\nname = \"{member}\"\nversion = \"0.1.0\"\n"),
+        )?;
+        std::fs::write(submission.join(member).join("src/lib.rs"), "")?;
+    }
+    for (layout, why) in [
+        ("workspace", "cargo workspace"),
+        ("nothing", "no Cargo.toml"),
+    ] {
+        if layout == "nothing" {
+            std::fs::remove_dir_all(&submission)?;
+            std::fs::create_dir_all(&submission)?;
+        }
+        let out = run(autograder(root.path()), Duration::from_secs(120));
+        assert_eq!(out.status.code(), Some(0));
+        let text = std::fs::read_to_string(&results_path)?;
+        let results: Value = serde_json::from_str(&text)?;
+        assert_eq!(results["score"], 0.0, "{layout}: {text}");
+        let tests = results["tests"].as_array().unwrap();
+        assert_eq!(tests.len(), 3, "{layout}: every part graded: {text}");
+        for test in tests {
+            assert_eq!(test["status"], "failed");
+            let output = test["output"].as_str().unwrap();
+            assert!(output.contains("(build-error)"), "{layout}: {output}");
+            assert!(output.contains(why), "{layout}: {output}");
+            assert!(output.contains("Upload your crate"), "{layout}: {output}");
+            assert!(
+                !output.contains("/autograder")
+                    && !output.contains(&root.path().display().to_string()),
+                "{layout}: the grader's paths stay out: {output}"
+            );
+        }
+    }
     Ok(())
 }
 

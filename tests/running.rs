@@ -18,7 +18,7 @@ fn main() {
     args.test_threads = Some(1);
     let _lock = mpi_lock();
     type Check = fn(&'static str) -> Result<(), Failed>;
-    let checks: [(&str, Check); 13] = [
+    let checks: [(&str, Check); 14] = [
         ("send_send_cycle_is_a_deadlock", send_send),
         ("recv_recv_cycle_is_a_deadlock", recv_recv),
         ("send_to_self_is_a_deadlock_of_one", self_send),
@@ -41,6 +41,10 @@ fn main() {
         ("different_collectives_are_a_deadlock", mismatch),
         ("a_killed_grader_leaves_nothing_behind", killed_grader),
         ("bad_flags_are_refused_by_clap", bad_flags),
+        (
+            "the_command_line_tools_version_completions_man_new_dry_run_check",
+            command_line_tools,
+        ),
     ];
     let trials: Vec<Trial> = IMPLEMENTATIONS
         .iter()
@@ -285,7 +289,7 @@ fn missing_program(mpi: &str) -> Result<(), Failed> {
 /// refuses flags (its `error:` line, exit status 2), whether clap or the request step judges
 /// them.
 fn bad_flags(mpi: &str) -> Result<(), Failed> {
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 10] = [
         (
             &["compare", "x", "--repetitions", "0"],
             "0 is not in 1..=1000",
@@ -304,6 +308,20 @@ fn bad_flags(mpi: &str) -> Result<(), Failed> {
             "are about one submission",
         ),
         (&["grade", "a", "--csv", "book.csv"], "are for batches"),
+        // Unknown values are listed with the valid ones.
+        (
+            &["new", "x", "--kind", "ring"],
+            "[possible values: alltoall]",
+        ),
+        (&["completions", "tcsh"], "[possible values: bash,"),
+        (
+            &["grade", "x", "--color", "sometimes"],
+            "[possible values: auto, always, never]",
+        ),
+        (
+            &["run", "-n", "2", "-q", "--color", "no", "--", "true"],
+            "[possible values:",
+        ),
     ];
     for (args, expected) in cases {
         let out = run(mpi_grade(args), Duration::from_secs(30));
@@ -319,6 +337,168 @@ fn bad_flags(mpi: &str) -> Result<(), Failed> {
             .into());
         }
     }
+    Ok(())
+}
+
+/// Output of a command that must succeed.
+fn stdout_of(args: &[&str]) -> Result<String, Failed> {
+    let out = run(mpi_grade(args), Duration::from_secs(600));
+    if !out.status.success() {
+        return Err(format!(
+            "{args:?}: exit {:?}: {}",
+            out.status.code(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+        .into());
+    }
+    Ok(String::from_utf8(out.stdout)?)
+}
+
+/// `--version` (commit, MPIs), completions, the man page, `new`'s starter and hint, what a dry
+/// run checks, and `check CRATE` with the crate's own challenges.toml, `--json -`, `--seed` and
+/// `--no-compare`.
+fn command_line_tools(mpi: &str) -> Result<(), Failed> {
+    let version = stdout_of(&["--version"])?;
+    let head = std::process::Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(repo())
+        .output()?;
+    let commit = String::from_utf8(head.stdout)?.trim().to_string();
+    let commit = if commit.is_empty() {
+        "unknown".to_string()
+    } else {
+        commit
+    };
+    assert!(
+        version.starts_with(&format!("mpi-grade {} (commit ", env!("CARGO_PKG_VERSION"))),
+        "{version}"
+    );
+    // The binary may be a build from before the last commit: a commit, or "unknown" only
+    // outside a checkout.
+    let named = version
+        .split("(commit ")
+        .nth(1)
+        .unwrap_or("")
+        .split(')')
+        .next()
+        .unwrap_or("");
+    assert!(
+        named.len() == 12 && named.chars().all(|c| c.is_ascii_hexdigit()) || commit == "unknown",
+        "{version}"
+    );
+    let line = format!("{}: ", implementation_name(mpi));
+    assert!(
+        version
+            .lines()
+            .any(|l| l.starts_with(&line) && !l.ends_with("not found")),
+        "{version}"
+    );
+
+    let bash = stdout_of(&["completions", "bash"])?;
+    let mut check = std::process::Command::new("bash");
+    check.arg("-n").stdin(std::process::Stdio::piped());
+    let mut child = check.spawn()?;
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), bash.as_bytes())?;
+    assert!(child.wait()?.success(), "the bash completion script parses");
+    assert!(bash.contains("completions") && bash.contains("--dry-run"));
+    for shell in ["zsh", "fish"] {
+        assert!(stdout_of(&["completions", shell])?.contains("grade"));
+    }
+    let man = stdout_of(&["man"])?;
+    assert!(
+        man.starts_with(".ie") || man.contains(".TH mpi-grade"),
+        "{}",
+        &man[..200.min(man.len())]
+    );
+    assert!(
+        man.contains(".SH \"MPI-GRADE GRADE\"") && man.contains("dry\\-run"),
+        "the subcommands' options are in it"
+    );
+
+    let dir = tempfile::tempdir_in(tmp())?;
+    let crate_dir = dir.path().join("starter");
+    let crate_arg = crate_dir.to_str().unwrap();
+    let created = stdout_of(&["new", crate_arg])?;
+    assert!(created.contains("mpi-grade check"), "{created}");
+    assert_eq!(
+        std::fs::read_to_string(crate_dir.join(".gitignore"))?,
+        "/target/\n"
+    );
+
+    // A dry run checks what it can without running: not a crate is an error, a manifest the
+    // rules refuse is every part's build error.
+    let missing = run(
+        mpi_grade(&["grade", "/nonexistent", "--dry-run", "--mpi", mpi]),
+        Duration::from_secs(60),
+    );
+    assert_eq!(missing.status.code(), Some(2));
+    let refused = run(
+        mpi_grade(&[
+            "grade",
+            "tests/adversarial/disallowed-dependency",
+            "--dry-run",
+            "--mpi",
+            mpi,
+            "--config",
+            "tests/fixtures/challenges.toml",
+        ]),
+        Duration::from_secs(60),
+    );
+    let text = String::from_utf8_lossy(&refused.stdout);
+    assert_eq!(refused.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("would fail every part (build-error): Cargo.toml: dependency `libc`"),
+        "{text}"
+    );
+    assert_eq!(
+        run(
+            mpi_grade(&["grade", crate_arg, "--dry-run", "--mpi", mpi]),
+            Duration::from_secs(60)
+        )
+        .status
+        .code(),
+        Some(0)
+    );
+
+    // check reads the crate's own challenges.toml (here: only part 1, one rank count).
+    let config = std::fs::read_to_string(repo().join("tests/fixtures/challenges.toml"))?;
+    let one_part = config.replace("ranks = [2, 3, 4]", "ranks = [2]");
+    let one_part = &one_part[..one_part
+        .find("[[challenge.part]]\nname = \"part2\"")
+        .unwrap()];
+    std::fs::write(crate_dir.join("challenges.toml"), one_part)?;
+    let out = run(
+        mpi_grade(&[
+            "check",
+            crate_arg,
+            "--json",
+            "-",
+            "--seed",
+            "5",
+            "--no-compare",
+            "--mpi",
+            mpi,
+            "-q",
+        ]),
+        Duration::from_secs(600),
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout)?;
+    assert_eq!(report["seed_string"], "5");
+    assert_eq!(report["comparison"], Value::Null);
+    assert_eq!(
+        report["config"]["path"],
+        format!("{crate_arg}/challenges.toml")
+    );
+    assert_eq!(report["parts"].as_array().unwrap().len(), 1);
+    assert_eq!(report["parts"][0]["failure"], "not-implemented");
+    // The learner's explanations went to stderr.
+    assert!(String::from_utf8_lossy(&out.stderr).contains("part1"));
     Ok(())
 }
 

@@ -8,11 +8,34 @@ use crate::mpi::Choice;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+/// `--version`'s first line: the crate's version and the commit it was built from.
+pub const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("MPI_GRADE_COMMIT"),
+    ")"
+);
+
+/// `--version` in full: [`VERSION`], then each MPI implementation found (or not) on this
+/// machine.
+pub fn long_version() -> String {
+    let mut text = format!("{VERSION}\n");
+    for implementation in crate::mpi::Implementation::ALL {
+        let found = crate::mpi::Launcher::detect(Choice::Only(implementation));
+        let line = match found {
+            Ok(l) => format!("{} ({})", l.version, l.mpiexec.display()),
+            Err(_) => "not found".to_string(),
+        };
+        text.push_str(&format!("{}: {line}\n", implementation.display_name()));
+    }
+    text
+}
+
 /// The whole command line.
 #[derive(Debug, Parser)]
 #[command(
     name = "mpi-grade",
-    version,
+    version = VERSION,
     about = "Auto-grader and self-checker for MPI message-passing exercises"
 )]
 pub struct Cli {
@@ -40,6 +63,19 @@ pub enum Command {
     /// Exits with the program's status, or 3 (deadlock), 4 (hang), 5 (time limit); 2 when
     /// mpi-grade itself cannot work.
     Run(RunArgs),
+    /// Print the completion script of SHELL on stdout (`mpi-grade completions bash >
+    /// ~/.local/share/bash-completion/completions/mpi-grade`).
+    Completions(CompletionsArgs),
+    /// Print the man page (roff) on stdout (`mpi-grade man > mpi-grade.1; man ./mpi-grade.1`).
+    Man,
+}
+
+/// `mpi-grade completions`.
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell.
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// Which challenges file, which challenge of it, which of its parts (`grade`, `check`,
@@ -154,6 +190,16 @@ pub struct CheckArgs {
     /// Colours and progress lines.
     #[command(flatten)]
     pub terminal: Terminal,
+    /// Also write the report as JSON to FILE (`-` for stdout; the explanations then go to
+    /// stderr).
+    #[arg(long, value_name = "FILE")]
+    pub json: Option<PathBuf>,
+    /// Payload seed (decimal or 0x-hex, a report's `seed_string`), to reproduce a check.
+    #[arg(long, value_parser = parse_seed)]
+    pub seed: Option<u64>,
+    /// Do not compare the parts' times with the reference solutions and MPI_Alltoall.
+    #[arg(long)]
+    pub no_compare: bool,
 }
 
 /// `mpi-grade probe`.
@@ -162,6 +208,9 @@ pub struct ProbeArgs {
     /// The MPI and the cache.
     #[command(flatten)]
     pub launch: Launch,
+    /// Colours and progress lines.
+    #[command(flatten)]
+    pub terminal: Terminal,
     /// Also write the findings as JSON to FILE (`-` for stdout).
     #[arg(long, value_name = "FILE")]
     pub json: Option<PathBuf>,
@@ -198,6 +247,9 @@ pub struct RunArgs {
     /// The MPI and the cache.
     #[command(flatten)]
     pub launch: Launch,
+    /// Colours, and (`-q`) no line on stderr when the program simply exits.
+    #[command(flatten)]
+    pub terminal: Terminal,
     /// The program and its arguments, after `--`.
     #[arg(required = true, last = true, value_name = "PROGRAM")]
     pub command: Vec<String>,
@@ -255,7 +307,8 @@ pub struct GradeArgs {
     /// The challenge and parts.
     #[command(flatten)]
     pub selection: Selection,
-    /// Payload seed (decimal or 0x-hex), to reproduce a grade; random by default.
+    /// Payload seed (decimal or 0x-hex), to reproduce a grade: the JSON report's `seed_string`;
+    /// random by default.
     #[arg(long, value_parser = parse_seed)]
     pub seed: Option<u64>,
     /// Also write the report as JSON to FILE (`-` for stdout; the table then goes to stderr).
@@ -277,7 +330,8 @@ pub struct GradeArgs {
     /// Do not compare the parts' times with the reference solutions and MPI_Alltoall.
     #[arg(long)]
     pub no_compare: bool,
-    /// Print the launch command line of each rank count, and run nothing.
+    /// Check the submission (a crate, its manifest against the challenge's rules) and the
+    /// configuration, print the launch command line of each rank count, and run nothing.
     #[arg(long)]
     pub dry_run: bool,
     /// Build and run the submission without isolation (no own PID, mount or network namespace,
@@ -296,7 +350,7 @@ pub struct NewArgs {
     /// Directory to create.
     pub dir: PathBuf,
     /// Challenge kind of the starter crate.
-    #[arg(long, default_value = "alltoall")]
+    #[arg(long, default_value = "alltoall", value_parser = starter_kinds())]
     pub kind: String,
     /// Write the Python starter (mpi4py and NumPy) instead of a Rust crate.
     #[arg(long)]
@@ -321,16 +375,30 @@ pub enum BuildAheadArg {
     Never,
 }
 
+/// The kinds `new` has a starter crate for (the embedded `templates/KIND`): clap lists them when
+/// `--kind` is given another.
+fn starter_kinds() -> clap::builder::PossibleValuesParser {
+    let kinds = crate::build::embedded::TREES
+        .iter()
+        .filter_map(|(name, _)| name.strip_prefix("templates/"));
+    clap::builder::PossibleValuesParser::new(kinds)
+}
+
 fn parse_mpi(text: &str) -> std::result::Result<Choice, String> {
     Choice::parse(text)
         .ok_or_else(|| format!("`{text}` is not an MPI implementation (openmpi, mpich or auto)"))
 }
 
-/// A seed in decimal or 0x-hex.
+/// A seed in decimal or 0x-hex; the decimal may keep the double quotes of a JSON string (the
+/// report's `seed_string`, as `jq` without `-r` prints it).
 pub(crate) fn parse_seed(text: &str) -> std::result::Result<u64, String> {
-    let parsed = match text.strip_prefix("0x").or_else(|| text.strip_prefix("0X")) {
+    let bare = text
+        .strip_prefix('"')
+        .and_then(|t| t.strip_suffix('"'))
+        .unwrap_or(text);
+    let parsed = match bare.strip_prefix("0x").or_else(|| bare.strip_prefix("0X")) {
         Some(hex) => u64::from_str_radix(hex, 16),
-        None => text.parse(),
+        None => bare.parse(),
     };
     parsed.map_err(|_| format!("`{text}` is not a seed (a decimal or 0x-hex 64-bit number)"))
 }

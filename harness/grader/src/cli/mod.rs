@@ -9,12 +9,17 @@ mod output;
 mod request;
 
 use args::{Cli, Command};
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use std::process::ExitCode;
 
 /// Runs the command line of this process.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut command = Cli::command();
+    // Looking for MPI takes a launcher's start: only for `--version`.
+    if std::env::args_os().any(|a| a == "--version") {
+        command = command.long_version(args::long_version());
+    }
+    let cli = Cli::from_arg_matches(&command.get_matches()).unwrap_or_else(|e| e.exit());
     if let Err(e) = request::usage(&cli) {
         e.exit();
     }
@@ -25,6 +30,8 @@ pub fn main() -> ExitCode {
         Command::Run(args) => output::run(args),
         Command::Compare(args) => output::compare(args),
         Command::Probe(args) => output::probe(args),
+        Command::Completions(args) => output::completions(args.shell),
+        Command::Man => output::man(),
     };
     match result {
         Ok(code) => code,

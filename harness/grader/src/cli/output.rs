@@ -20,26 +20,59 @@ fn supervise_children() {
     crate::run::interrupt::install();
 }
 
-/// `mpi-grade grade`: one submission, a batch, or a dry run.
+/// `mpi-grade grade`: one submission, a batch, or a dry run. With `--classroom`, a grade that
+/// cannot be made still gives GitHub Classroom a result (status `error`, the reason).
 pub(crate) fn grade(args: GradeArgs) -> Result<ExitCode> {
+    if !args.classroom {
+        return grade_with(args);
+    }
+    let selection = args.selection.clone();
+    grade_with(args).inspect_err(|e| {
+        let why = crate::report::clean::clean(&e.to_string(), crate::report::clean::ITEM_BYTES);
+        let max_score = request::load(&selection).map_or(0.0, |(_, challenge)| {
+            challenge.parts.iter().map(|p| p.points).sum::<f64>()
+        });
+        if let Err(io) = classroom::emit_line(&classroom::error_line(&why, max_score)) {
+            eprintln!("mpi-grade: cannot write the GitHub Classroom result: {io}");
+        }
+    })
+}
+
+fn grade_with(args: GradeArgs) -> Result<ExitCode> {
     let json_to_stdout = args.json.as_deref() == Some(Path::new("-"));
     let request = request::grade(&args)?;
     colour_the_table(args.terminal.color, json_to_stdout);
     let options = &request.options;
     if args.dry_run {
         let mpi = args.machine.mpi.unwrap_or(request.config.mpi);
-        return dry_run(
+        let problems = check_submission(options)?;
+        dry_run(
             &request.config,
             &options.challenge,
             mpi,
             &options.submission,
-        );
+        )?;
+        if problems.is_empty() {
+            return Ok(ExitCode::SUCCESS);
+        }
+        // What a grade would report as every part's build error.
+        for problem in &problems {
+            println!("would fail every part (build-error): {problem}");
+        }
+        return Ok(ExitCode::from(1));
     }
     supervise_children();
     if let Some(entries) = &request.batch {
         return grade_batch(&args, options, entries);
     }
-    let report = grade::grade(options)?;
+    let report = match grade::grade(options) {
+        // On Gradescope a submission laid out wrong is the student's to fix: a graded
+        // build error that says what to upload, not the grader's failure.
+        Err(Error::NotACrate { message, .. }) if args.gradescope.is_some() => {
+            grade::unusable(options, &format!("{message}. {}", gradescope::UPLOAD))
+        }
+        other => other?,
+    };
     // Course tooling's files first: a reader of the table must not delay them.
     if let Some(path) = &args.junit {
         file::write(path, |out| junit::write(std::slice::from_ref(&report), out))
@@ -159,6 +192,27 @@ fn grade_batch(
     })
 }
 
+/// What a dry run checks before it prints: the submission is a crate (an error otherwise, as a
+/// grade's), the parts asked for exist, and its manifest against the challenge's rules (the
+/// problems a grade would report as build errors).
+fn check_submission(options: &GradeOptions) -> Result<Vec<String>> {
+    let submission = crate::build::compile::Submission::open(&options.submission)?;
+    for wanted in &options.parts {
+        if options.challenge.select_part(wanted).is_none() {
+            return Err(Error::Other(format!(
+                "no part `{wanted}` in challenge `{}`",
+                options.challenge.name
+            )));
+        }
+    }
+    let has_build_rs = std::fs::symlink_metadata(submission.dir.join("build.rs")).is_ok();
+    let manifest = crate::build::intake::read_manifest(&submission.dir).map_err(|why| vec![why]);
+    let checked = manifest.and_then(|text| {
+        crate::build::intake::check(&text, &options.challenge.submission, has_build_rs)
+    });
+    Ok(checked.err().unwrap_or_default())
+}
+
 /// Prints the command lines a grade would run, and runs nothing.
 fn dry_run(
     config: &Config,
@@ -203,15 +257,21 @@ pub(crate) fn compare(args: CompareArgs) -> Result<ExitCode> {
 pub(crate) fn check(args: CheckArgs) -> Result<ExitCode> {
     let color = args.terminal.color;
     let html = args.html.clone();
+    let json = args.json.clone();
+    let json_to_stdout = json.as_deref() == Some(Path::new("-"));
     let options = request::check(args)?;
-    colour_the_table(color, false);
+    colour_the_table(color, json_to_stdout);
     supervise_children();
     let report = grade::grade(&options)?;
     if let Some(dir) = &html {
         write_html(dir, &report)?;
     }
-    human::render_for_learner(&report, &mut std::io::stdout().lock())
-        .map_err(Error::io("cannot write the report"))?;
+    write_reports(
+        &report,
+        json.as_deref(),
+        json_to_stdout,
+        human::render_for_learner,
+    )?;
     Ok(exit_code(&report))
 }
 
@@ -221,7 +281,11 @@ pub(crate) fn probe(args: ProbeArgs) -> Result<ExitCode> {
     let launcher = crate::mpi::Launcher::detect(args.launch.mpi)?;
     let cache_dir = std::path::absolute(request::cache_dir(args.launch.cache_dir))
         .map_err(Error::io("cannot resolve the cache directory"))?;
-    let quiet = !std::io::stderr().is_terminal();
+    colored::control::set_override(use_color(
+        args.terminal.color,
+        std::io::stdout().is_terminal(),
+    ));
+    let quiet = args.terminal.quiet || !std::io::stderr().is_terminal();
     let report = crate::commands::probe::probe(&cache_dir, &launcher, &|text| {
         if !quiet {
             eprintln!("{text} ...");
@@ -255,7 +319,7 @@ pub(crate) fn new(args: NewArgs) -> Result<ExitCode> {
     }
     let name = crate::commands::new::write_starter(&args.kind, &args.dir)?;
     println!(
-        "created {} (package `{name}`): implement part1, part2 and part3 in src/lib.rs, then run\n  mpi-grade grade {}",
+        "created {} (package `{name}`): implement part1, part2 and part3 in src/lib.rs, then check them with\n  cd {} && mpi-grade check",
         args.dir.display(),
         args.dir.display()
     );
@@ -267,8 +331,14 @@ pub(crate) fn new(args: NewArgs) -> Result<ExitCode> {
 pub(crate) fn run(args: RunArgs) -> Result<ExitCode> {
     let options = request::run(&args);
     supervise_children();
+    colored::control::set_override(use_color(
+        args.terminal.color,
+        std::io::stderr().is_terminal(),
+    ));
     let report = crate::commands::run::run(&options)?;
     match &report.diagnosis {
+        // -q: nothing to add when the program simply exited.
+        None if args.terminal.quiet && report.outcome == "exited" => {}
         Some(d) => eprintln!(
             "mpi-grade: {} after {:.2} s\n{}",
             report.outcome, report.seconds, d.explanation
@@ -323,6 +393,35 @@ fn write_run_html(dir: &Path, report: &crate::commands::run::RunReport) -> Resul
     let path = dir.join(crate::report::html::INDEX);
     file::write(&path, |out| out.write_all(page.as_bytes()))
         .map_err(Error::io(format!("cannot write {}", path.display())))
+}
+
+/// `mpi-grade completions SHELL`: the completion script on stdout.
+pub(crate) fn completions(shell: clap_complete::Shell) -> Result<ExitCode> {
+    use clap::CommandFactory;
+    let mut command = super::args::Cli::command();
+    clap_complete::generate(shell, &mut command, "mpi-grade", &mut std::io::stdout());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `mpi-grade man`: the man page, roff, on stdout (every subcommand in it).
+pub(crate) fn man() -> Result<ExitCode> {
+    use clap::CommandFactory;
+    let command = super::args::Cli::command();
+    let mut out = std::io::stdout().lock();
+    clap_mangen::Man::new(command.clone())
+        .render(&mut out)
+        .map_err(Error::io("cannot write the man page"))?;
+    // Each subcommand's synopsis, description and options, as sections of the one page.
+    for sub in command.get_subcommands() {
+        let name = format!("mpi-grade {}", sub.get_name());
+        let page = clap_mangen::Man::new(sub.clone().name(name.clone()).bin_name(name.clone()));
+        writeln!(out, ".SH \"{}\"", name.to_uppercase())
+            .and_then(|()| page.render_synopsis_section(&mut out))
+            .and_then(|()| page.render_description_section(&mut out))
+            .and_then(|()| page.render_options_section(&mut out))
+            .map_err(Error::io("cannot write the man page"))?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// 0 when every graded part passed, 1 otherwise.

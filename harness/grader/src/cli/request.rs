@@ -170,10 +170,23 @@ pub(crate) fn compare(args: CompareArgs) -> Result<GradeOptions> {
     })
 }
 
+/// The configuration `check CRATE_DIR` reads: `--config FILE`, else the crate's own
+/// `CRATE_DIR/challenges.toml` (the course's, beside the starter's Cargo.toml), else what
+/// `grade` reads.
+pub(crate) fn check_selection(selection: &Selection, crate_dir: &Path) -> Selection {
+    let own = crate_dir.join("challenges.toml");
+    let mut selection = selection.clone();
+    if selection.config.is_none() && own.is_file() {
+        selection.config = Some(own);
+    }
+    selection
+}
+
 /// `check`'s flags as a grade of the parts students may see (a note on stderr says how many
 /// are hidden).
 pub(crate) fn check(args: CheckArgs) -> Result<GradeOptions> {
-    let (config, mut challenge) = load(&args.selection)?;
+    let selection = check_selection(&args.selection, &args.crate_dir);
+    let (config, mut challenge) = load(&selection)?;
     // What the course hides from students is not checked here either.
     let all = challenge.parts.len();
     challenge
@@ -186,14 +199,18 @@ pub(crate) fn check(args: CheckArgs) -> Result<GradeOptions> {
             config.path.display()
         );
     }
-    Ok(grade_options(
-        &config,
-        challenge,
-        args.crate_dir,
-        &args.selection,
-        &args.machine,
-        args.terminal.quiet,
-    ))
+    Ok(GradeOptions {
+        seed: args.seed,
+        compare: !args.no_compare,
+        ..grade_options(
+            &config,
+            challenge,
+            args.crate_dir,
+            &selection,
+            &args.machine,
+            args.terminal.quiet,
+        )
+    })
 }
 
 /// `run`'s flags as the library's options.

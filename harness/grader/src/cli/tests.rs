@@ -27,6 +27,16 @@ fn seeds_parse_in_decimal_and_hex() {
     assert_eq!(parse_seed("42"), Ok(42));
     assert_eq!(parse_seed("0xff"), Ok(255));
     assert!(parse_seed("x").is_err());
+    // The report's seed_string, bare or as jq prints a JSON string; above 2^53 exactly.
+    assert_eq!(parse_seed("16045690984503098046"), Ok(16045690984503098046));
+    assert_eq!(
+        parse_seed("\"16045690984503098046\""),
+        Ok(16045690984503098046)
+    );
+    assert!(parse_seed("\"42").is_err());
+    assert!(parse_seed("18446744073709551616").is_err());
+    // What a double-rounding reader prints for a seed above 2^53 is refused, not truncated.
+    assert!(parse_seed("1.6045690984503098e19").is_err());
 }
 
 #[test]

@@ -400,6 +400,7 @@ fn empty_report(
         language: options.lang.unwrap_or(Lang::Rust).as_str().to_string(),
         challenge: options.challenge.name.clone(),
         seed,
+        seed_string: seed.to_string(),
         mpi: MpiInfo {
             implementation: launcher
                 .map(|l| l.implementation.display_name().to_string())
@@ -423,6 +424,8 @@ fn empty_report(
         comparison: None,
         warnings: Vec::new(),
         isolation: "off".to_string(),
+        config: options.challenge.source.clone(),
+        grader: report::Grader::this(),
     }
 }
 

@@ -33,6 +33,9 @@ fn refuse_non_empty(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// The starter crate's `.gitignore`.
+pub const GITIGNORE: &str = "/target/\n";
+
 /// Writes the starter crate of challenge kind `kind` into `dir`, which must not exist or be
 /// empty. The package is named after the directory.
 pub fn write_starter(kind: &str, dir: &Path) -> Result<String> {
@@ -58,6 +61,10 @@ pub fn write_starter(kind: &str, dir: &Path) -> Result<String> {
     );
     std::fs::write(&manifest, text)
         .map_err(Error::io(format!("cannot write {}", manifest.display())))?;
+    // cargo's build output stays out of the student's repository (and of their uploads).
+    let ignore = dir.join(".gitignore");
+    std::fs::write(&ignore, GITIGNORE)
+        .map_err(Error::io(format!("cannot write {}", ignore.display())))?;
     Ok(name)
 }
 
@@ -98,6 +105,8 @@ mod tests {
         assert!(manifest.contains("name = \"my-solution\""), "{manifest}");
         let lib = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap();
         assert!(lib.contains("pub fn part3"));
+        let ignore = std::fs::read_to_string(dir.join(".gitignore")).unwrap();
+        assert_eq!(ignore, "/target/\n");
         assert!(
             write_starter("alltoall", &dir).is_err(),
             "a non-empty directory is refused"

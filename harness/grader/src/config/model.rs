@@ -47,6 +47,30 @@ pub struct Challenge {
     pub submission: crate::build::intake::Policy,
     /// The graded parts, in file order.
     pub parts: Vec<Part>,
+    /// The file the challenge was read from, and the hash of its text (reports record both).
+    pub source: Source,
+}
+
+/// Which configuration a challenge comes from: what a report records so that a regrade can
+/// use the same one.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Source {
+    /// The file as given (`tests/fixtures/challenges.toml`), or `<bundled challenges.toml>`.
+    pub path: String,
+    /// SHA-256 of the file's bytes, in lowercase hex.
+    pub sha256: String,
+}
+
+impl Source {
+    /// The source of configuration `text` read from `path`.
+    pub fn of(path: &std::path::Path, text: &str) -> Source {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(text.as_bytes());
+        Source {
+            path: path.display().to_string(),
+            sha256: digest.iter().map(|b| format!("{b:02x}")).collect(),
+        }
+    }
 }
 
 /// Challenge kinds the runtime knows: each fixes a function signature and a payload.

@@ -55,7 +55,8 @@ impl Config {
         }
         let mut challenges: Vec<Challenge> = Vec::new();
         for c in raw.challenge {
-            let challenge = validate_challenge(c, &at)?;
+            let mut challenge = validate_challenge(c, &at)?;
+            challenge.source = Source::of(path, text);
             if challenges.iter().any(|other| other.name == challenge.name) {
                 return Err(at(
                     0..0,
@@ -194,6 +195,7 @@ fn validate_challenge(c: raw::Challenge, at: &At<'_>) -> Result<Challenge> {
         sandbox,
         submission,
         parts,
+        source: Source::default(),
     })
 }
 

@@ -30,13 +30,25 @@ impl Graded {
     }
 }
 
-/// The gradebook as CSV: a row per submission with the points of each part, the total, and
-/// why parts failed.
+/// The gradebook as CSV: a row per submission with the points of each part, the total, why
+/// parts failed, and what reproduces its grade (the seed, the grader's version and commit, the
+/// configuration's SHA-256).
 pub fn gradebook(parts: &[String], all: &[Graded]) -> Vec<u8> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     let mut header = vec!["submission".to_string()];
     header.extend(parts.iter().cloned());
-    header.extend(["total", "max_points", "status", "failures"].map(String::from));
+    header.extend(
+        [
+            "total",
+            "max_points",
+            "status",
+            "failures",
+            "seed",
+            "grader_version",
+            "config_sha256",
+        ]
+        .map(String::from),
+    );
     writer.write_record(&header).expect("writing to memory");
     for g in all {
         let r = &g.report;
@@ -64,6 +76,14 @@ pub fn gradebook(parts: &[String], all: &[Graded]) -> Vec<u8> {
                 .collect(),
         };
         row.push(clean::csv_cell(&failures.join("; ")));
+        // A seed as text: a spreadsheet would round it as a number.
+        row.push(if g.error.is_some() {
+            String::new()
+        } else {
+            r.seed_string.clone()
+        });
+        row.push(r.grader.describe());
+        row.push(r.config.sha256.clone());
         writer.write_record(&row).expect("writing to memory");
     }
     writer.into_inner().expect("writing to memory")
@@ -84,6 +104,33 @@ mod tests {
         let csv = String::from_utf8(gradebook(&["part1".into()], &[graded])).unwrap();
         let row = csv.lines().nth(1).unwrap();
         assert!(row.starts_with("'=cmd|' x,"), "{row}");
-        assert!(row.ends_with(",error,'-2+3 second line"), "{row}");
+        assert!(
+            row.contains(",error,'-2+3 second line,,0.1.0 (commit 0123456789ab),9f86d08"),
+            "{row}"
+        );
+    }
+
+    #[test]
+    fn each_row_says_what_reproduces_its_grade() {
+        let mut report = crate::report::sample::graded();
+        report.seed = 16045690984503098046;
+        report.seed_string = report.seed.to_string();
+        let graded = Graded {
+            name: "alice".into(),
+            report,
+            error: None,
+        };
+        let csv = gradebook(&["part1".into()], &[graded]);
+        let mut reader = csv::Reader::from_reader(&csv[..]);
+        let header = reader.headers().unwrap().clone();
+        let row = reader.records().next().unwrap().unwrap();
+        let cell = |name: &str| {
+            let i = header.iter().position(|h| h == name).unwrap();
+            row[i].to_string()
+        };
+        assert_eq!(cell("seed"), "16045690984503098046");
+        assert_eq!(cell("grader_version"), "0.1.0 (commit 0123456789ab)");
+        assert_eq!(cell("config_sha256").len(), 64);
+        assert_eq!(cell("status"), "fail");
     }
 }

@@ -15,6 +15,11 @@ use serde::Serialize;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+/// What a student uploads, for a submission that is not a crate the grader can find.
+pub const UPLOAD: &str = "Upload your crate: its Cargo.toml and its src/lib.rs (with the part \
+    functions), at the top of the upload or in one folder of a zip; or only your lib.rs, which \
+    is graded in a fresh starter crate";
+
 /// The file Gradescope reads, inside its results directory.
 pub const RESULTS_FILE: &str = "results.json";
 
@@ -27,6 +32,19 @@ struct Results {
     test_output_format: &'static str,
     test_name_format: &'static str,
     tests: Vec<Test>,
+    extra_data: ExtraData,
+}
+
+/// What reproduces the grade, for course tooling that reads Gradescope's results (students
+/// do not see `extra_data`).
+#[derive(Serialize)]
+struct ExtraData {
+    /// The seed in decimal, as a string (exact in any JSON reader).
+    seed: String,
+    grader_version: String,
+    grader_commit: String,
+    config: String,
+    config_sha256: String,
 }
 
 #[derive(Serialize)]
@@ -90,6 +108,13 @@ fn results(report: &Report) -> Results {
             .enumerate()
             .map(|(i, part)| test(report, part, i + 1))
             .collect(),
+        extra_data: ExtraData {
+            seed: report.seed_string.clone(),
+            grader_version: report.grader.version.clone(),
+            grader_commit: report.grader.commit.clone(),
+            config: report.config.path.clone(),
+            config_sha256: report.config.sha256.clone(),
+        },
     }
 }
 
@@ -110,7 +135,7 @@ fn output(report: &Report) -> String {
     let mut out = format!(
         "mpi-grade {} graded challenge {} with {} {} (seed {}: `mpi-grade grade --seed {}` \
          reproduces the payloads) in {:.1} s.\n",
-        env!("CARGO_PKG_VERSION"),
+        report.grader.describe(),
         report.challenge,
         report.mpi.implementation,
         report.mpi.version,
@@ -265,6 +290,13 @@ mod tests {
         assert!(output.contains("printed <Vec<i64>> & more"), "{output}");
         let top = results["output"].as_str().unwrap();
         assert!(top.contains("Open MPI 4.1.4 (seed 42"), "{top}");
+        assert!(top.starts_with("mpi-grade 0.1.0 (commit 0123456789ab) graded"));
+        assert_eq!(results["extra_data"]["seed"], "42");
+        assert_eq!(results["extra_data"]["grader_version"], "0.1.0");
+        assert_eq!(
+            results["extra_data"]["config_sha256"].as_str().unwrap(),
+            report.config.sha256
+        );
         // The total stays out of the text: Gradescope hides it while tests are hidden.
         assert!(!top.contains("1.5"), "{top}");
     }

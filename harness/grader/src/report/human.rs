@@ -108,6 +108,14 @@ fn render_header(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         fmt::seconds_fixed(report.build.seconds),
         fmt::seconds_fixed(report.build.tracer_seconds),
     )?;
+    // What a regrade needs besides the seed: the same configuration and grader.
+    writeln!(
+        out,
+        "  config {} (sha256 {}) · mpi-grade {}",
+        report.config.path,
+        report.config.sha256.get(..12).unwrap_or("-"),
+        report.grader.describe()
+    )?;
     Ok(())
 }
 
@@ -617,5 +625,11 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with("score: 1/1\n"), "{text}");
+        assert!(
+            text.contains(
+                "  config course/challenges.toml (sha256 9f86d081884c) · mpi-grade 0.1.0 (commit 0123456789ab)\n"
+            ),
+            "{text}"
+        );
     }
 }

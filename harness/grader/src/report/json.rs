@@ -1,12 +1,35 @@
 //! The JSON report: the `Report` as a pretty-printed document, keys in declaration order.
-//! `docs/report.schema.json` describes it (JSON Schema, draft 2020-12); the tests here and the
-//! end-to-end tests validate reports against it.
+//! `docs/report.schema.json` describes it (JSON Schema, draft 2020-12). The schema allows
+//! fields it does not describe (fields are added within a format version); the tests here and
+//! the end-to-end tests validate reports against [`strict_schema`], which refuses them, so the
+//! schema describes every field mpi-grade writes.
 
 use super::Report;
 use std::io::Write;
 
 /// The JSON Schema of the report (`docs/report.schema.json`).
 pub const SCHEMA: &str = include_str!("../../../../docs/report.schema.json");
+
+/// The schema with every object it describes closed (`additionalProperties: false` beside each
+/// `properties`): what mpi-grade checks its own reports against, so that a field the code
+/// writes and the schema does not describe fails a test. Readers use [`SCHEMA`] itself.
+pub fn strict_schema() -> serde_json::Value {
+    fn close(node: &mut serde_json::Value) {
+        match node {
+            serde_json::Value::Object(map) => {
+                if map.contains_key("properties") && !map.contains_key("additionalProperties") {
+                    map.insert("additionalProperties".into(), false.into());
+                }
+                map.values_mut().for_each(close);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(close),
+            _ => {}
+        }
+    }
+    let mut schema: serde_json::Value = serde_json::from_str(SCHEMA).expect("the schema is JSON");
+    close(&mut schema);
+    schema
+}
 
 /// Writes the report as JSON, with a trailing newline.
 pub fn write(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
@@ -24,12 +47,17 @@ mod tests {
         serde_json::from_str(SCHEMA).expect("the schema is JSON")
     }
 
-    fn errors(instance: &Value) -> Vec<String> {
-        let validator = jsonschema::draft202012::new(&schema()).expect("the schema is valid");
+    fn errors_against(schema: &Value, instance: &Value) -> Vec<String> {
+        let validator = jsonschema::draft202012::new(schema).expect("the schema is valid");
         validator
             .iter_errors(instance)
             .map(|e| format!("{e} at {}", e.instance_path()))
             .collect()
+    }
+
+    /// Departures from the strict schema (what mpi-grade writes must all be described).
+    fn errors(instance: &Value) -> Vec<String> {
+        errors_against(&strict_schema(), instance)
     }
 
     fn json(report: &Report) -> Value {
@@ -56,7 +84,14 @@ mod tests {
         let good = json(&sample::graded());
         let mut added = good.clone();
         added["parts"][0]["runs"][0]["rank_seconds"] = Value::from(1.0);
+        added["grader"]["built_on"] = Value::from("a later v1 field");
         assert!(!errors(&added).is_empty());
+        // A reader's schema accepts what a later mpi-grade of format version 1 adds.
+        let published = errors_against(&schema(), &added);
+        assert!(published.is_empty(), "{published:#?}");
+        let mut missing = good.clone();
+        missing.as_object_mut().unwrap().remove("seed_string");
+        assert!(!errors_against(&schema(), &missing).is_empty());
         let mut renamed = good.clone();
         let diagnosis = renamed["parts"][0]["runs"][2]["diagnosis"]
             .as_object_mut()
@@ -74,6 +109,7 @@ mod tests {
 
     /// Every field a report has is always written (`null` when absent), so the schema requires
     /// every property it describes: one it documents as optional would be one the code lost.
+    /// And no object of it is closed: a v1 reader must accept later v1 fields.
     #[test]
     fn the_schema_requires_every_property_it_describes() {
         fn check(path: &str, node: &Value, problems: &mut Vec<String>) {
@@ -87,7 +123,10 @@ mod tests {
                 sorted.sort_unstable();
                 let mut keys = described.clone();
                 keys.sort_unstable();
-                if sorted != keys && node.get("additionalProperties") == Some(&Value::Bool(false)) {
+                if node.get("additionalProperties") == Some(&Value::Bool(false)) {
+                    problems.push(format!("{path}: refuses fields it does not describe"));
+                }
+                if sorted != keys {
                     problems.push(format!("{path}: requires {sorted:?}, describes {keys:?}"));
                 }
             }

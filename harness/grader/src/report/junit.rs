@@ -2,16 +2,22 @@
 //! actions): one `<testsuite>` per graded submission, one `<testcase>` per part.
 //!
 //! - A part that failed is a `<failure>`: `message` is its summary, `type` its failure
-//!   (`"deadlock"`, `"build-error"`, ...), and the body the rest of its text (compiler message,
-//!   partial credit, the matrix of runs, the deadlock explained, the runs that failed). The
-//!   output of the job that decided goes to the case's `<system-out>`.
+//!   (`"deadlock"`, `"build-error"`, ...), and the body its whole text, starting with the
+//!   verdict line and the deadlock explained (GitLab shows the body only, never `message`),
+//!   then the compiler message, partial credit, the matrix of runs and the runs that failed.
+//!   The output of the job that decided goes to the case's `<system-out>`.
+//! - A failed case has `file` and `line` attributes when the failure points into the
+//!   submission: the source line of a rank in the deadlock or hang (in the student's code), else
+//!   the first `FILE.rs:LINE` in the part's texts (a panic, the compiler's message), relative to
+//!   where the grader was run (GitLab links `file`; test-report actions annotate `file:line`).
 //! - A part not run because the grade was interrupted is `<skipped>`.
 //! - Each case's `<properties>` hold the part's points, `max_points`, `expect`, `visibility`,
 //!   `failure`, its credit groups (`credit:NAME` = `points/max`) and one property per run:
 //!   `run:RANKS:SIZE:MODE` = `OUTCOME` (`pass 12µs`, `deadlock: what happened`).
 //! - A case's `time` is the part's time in its function over its runs (the slowest rank's);
 //!   a suite's is the whole grade's wall time.
-//! - The suite's properties say what graded it (challenge, seed, MPI, points) and its
+//! - The suite's properties say what graded it (grader version and commit, challenge, config
+//!   path and SHA-256, seed, MPI, points) and its
 //!   `<system-err>` holds the grader's warnings.
 //!
 //! The XML is written by `quick-junit`, which escapes text and drops what XML cannot hold.
@@ -35,9 +41,12 @@ fn suite(report: &Report) -> TestSuite {
     suite.set_time(duration(report.seconds));
     let mpi = format!("{} {}", report.mpi.implementation, report.mpi.version);
     suite.add_properties([
-        Property::new("mpi-grade", env!("CARGO_PKG_VERSION")),
+        Property::new("mpi-grade", report.grader.version.as_str()),
+        Property::new("mpi-grade-commit", report.grader.commit.as_str()),
         Property::new("challenge", report.challenge.as_str()),
-        Property::new("seed", report.seed.to_string()),
+        Property::new("config", report.config.path.as_str()),
+        Property::new("config_sha256", report.config.sha256.as_str()),
+        Property::new("seed", report.seed_string.as_str()),
         Property::new("mpi", mpi),
         Property::new("points", crate::fmt::points(report.points)),
         Property::new("max_points", crate::fmt::points(report.max_points)),
@@ -58,9 +67,91 @@ fn suite(report: &Report) -> TestSuite {
     suite
 }
 
+/// The failure's body: the verdict line, the explanation of the deciding stall (when the
+/// summary does not already quote it), then the rest of the part's text. The job's output goes
+/// to the case's `<system-out>`, not twice.
+fn failure_body(report: &Report, part: &PartReport) -> String {
+    let mut body = text::part_body(report, part, false);
+    let mut head = format!("{}\n", text::verdict_line(part));
+    if let Some((run, explanation)) = text::explained_run(part) {
+        let section = format!(
+            "at {}: {}\n",
+            text::cell_name(run),
+            super::clean::continued(explanation, &format!("  {}", super::clean::GUTTER))
+        );
+        if let Some(at) = body.find(&section) {
+            body.replace_range(at..at + section.len(), "");
+            head.push_str(&section);
+        }
+    }
+    let body = body.replace("\n\n\n", "\n\n");
+    if body.trim().is_empty() {
+        head
+    } else {
+        format!("{head}\n{}", body.trim_start_matches('\n'))
+    }
+}
+
+/// The first `FILE.rs:LINE` in a text whose file is in the submission `dir` (as given): a
+/// relative path that does not leave it, or an absolute one under an absolute `dir`. The
+/// grader's own files (its cache, the registry) are elsewhere.
+fn source_line(text: &str, dir: &str) -> Option<(String, u32)> {
+    static PATTERN: std::sync::OnceLock<regex::Regex> = std::sync::OnceLock::new();
+    let pattern = PATTERN.get_or_init(|| {
+        regex::Regex::new(r"(?:^|[\s(])([A-Za-z0-9_./][A-Za-z0-9_./-]*\.rs):([0-9]+)").unwrap()
+    });
+    pattern.captures_iter(text).find_map(|c| {
+        let path = c[1].trim_start_matches("./");
+        let line = c[2].parse().ok()?;
+        let inside = if path.starts_with('/') {
+            dir.starts_with('/') && path.starts_with(&format!("{}/", dir.trim_end_matches('/')))
+        } else {
+            !path.split('/').any(|c| c == "..")
+        };
+        inside.then(|| (path.to_string(), line))
+    })
+}
+
+/// Where a failed part points into the submission (see the module's documentation).
+fn location(report: &Report, part: &PartReport) -> Option<(String, u32)> {
+    let dir = report
+        .submission
+        .trim_start_matches("./")
+        .trim_end_matches('/');
+    let in_crate = |path: String| {
+        if dir.is_empty() || dir == "." {
+            path
+        } else {
+            format!("{dir}/{path}")
+        }
+    };
+    let stalled = text::explained_run(part)
+        .and_then(|(run, _)| run.diagnosis.as_ref())
+        .and_then(|d| {
+            d.ranks
+                .iter()
+                .filter(|r| r.in_student_code)
+                .find_map(|r| source_line(r.location.as_deref()?, "."))
+        })
+        .map(|(path, line)| (in_crate(path), line));
+    let build = (part.failure == Some(FailureKind::BuildError))
+        .then_some(report.build.details.as_deref())
+        .flatten();
+    let decided = part
+        .runs
+        .iter()
+        .filter(|r| part.decided_by(r))
+        .filter_map(|r| r.detail.as_deref());
+    stalled.or_else(|| {
+        std::iter::once(part.summary.as_str())
+            .chain(part.details.as_deref())
+            .chain(build)
+            .chain(decided)
+            .find_map(|text| source_line(text, dir))
+    })
+}
+
 fn case(report: &Report, part: &PartReport, classname: &str) -> TestCase {
-    // The job's output goes to the case's <system-out>, not twice.
-    let body = text::part_body(report, part, false);
     let status = match part.failure {
         None => TestCaseStatus::success(),
         Some(FailureKind::NOT_RUN) => {
@@ -73,12 +164,16 @@ fn case(report: &Report, part: &PartReport, classname: &str) -> TestCase {
             status
                 .set_message(part.summary.as_str())
                 .set_type(failure.name())
-                .set_description(body.as_str());
+                .set_description(failure_body(report, part));
             status
         }
     };
     let mut case = TestCase::new(text::part_title(part), status);
     case.set_classname(classname);
+    if let Some((file, line)) = location(report, part).filter(|_| !part.passed) {
+        case.extra.insert("file".into(), file.into());
+        case.extra.insert("line".into(), line.to_string().into());
+    }
     case.set_time(duration(part.runs.iter().filter_map(|r| r.seconds).sum()));
     case.add_properties([
         Property::new("points", crate::fmt::points(part.points)),
@@ -145,11 +240,101 @@ fn duration(seconds: f64) -> Duration {
     Duration::try_from_secs_f64(seconds).unwrap_or_default()
 }
 
+/// GitLab's JUnit parser, ported (shared with `tests/formats.rs`).
+#[cfg(test)]
+#[path = "../../../../tests/support/gitlab_junit.rs"]
+pub(crate) mod gitlab;
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::report::sample;
     use junit_parser::TestStatus;
+
+    /// Regression (issue: GitLab shows the failure's text, not its `message`, and the text left
+    /// the summary out): what GitLab shows of a failed part starts with its verdict and the
+    /// deadlock explained, and its `file` is the submission's source.
+    #[test]
+    fn gitlab_shows_the_verdict_and_the_explanation_first() {
+        let report = sample::graded();
+        let mut out = Vec::new();
+        write(std::slice::from_ref(&report), &mut out).unwrap();
+        let xml = String::from_utf8(out).unwrap();
+        let cases = gitlab::parse(&xml).unwrap();
+        assert_eq!(cases.len(), 3);
+        assert_eq!(cases[0].status, "success");
+        assert_eq!(cases[0].file, None, "a passed part points nowhere");
+        let part3 = &cases[2];
+        assert_eq!(part3.status, "failed");
+        let shown = part3.system_output.as_deref().unwrap();
+        let mut lines = shown.lines();
+        assert_eq!(
+            lines.next(),
+            Some(text::verdict_line(&report.parts[2]).as_str())
+        );
+        assert!(
+            lines
+                .next()
+                .unwrap()
+                .starts_with("at 2 ranks, 10 000 elements per block: Deadlock"),
+            "{shown}"
+        );
+        assert_eq!(
+            shown.matches("Deadlock: rank 0 is blocked").count(),
+            1,
+            "{shown}"
+        );
+        assert!(
+            shown.contains("ranks \\ size"),
+            "the matrix follows: {shown}"
+        );
+        assert_eq!(part3.file.as_deref(), Some("submissions/alice/src/lib.rs"));
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        let line = doc
+            .descendants()
+            .filter(|n| n.has_tag_name("testcase"))
+            .find_map(|n| n.attribute("line"));
+        assert_eq!(line, Some("12"));
+        let part2 = &cases[1];
+        assert!(part2
+            .system_output
+            .as_deref()
+            .unwrap()
+            .starts_with("FAIL 0.5/2 (wrong-result): rank 1"));
+        assert!(part2
+            .system_output
+            .as_deref()
+            .unwrap()
+            .contains("System Out:\n\nthread 'main' printed"));
+    }
+
+    #[test]
+    fn source_lines_are_found_in_the_submission_only() {
+        assert_eq!(
+            source_line("panicked at sub/src/lib.rs:41:22: index", "sub"),
+            Some(("sub/src/lib.rs".into(), 41))
+        );
+        assert_eq!(
+            source_line("  --> ./src/lib.rs:3:5", "."),
+            Some(("src/lib.rs".into(), 3))
+        );
+        assert_eq!(source_line("at /root/.cargo/registry/x.rs:3", "sub"), None);
+        assert_eq!(
+            source_line("at /root/.cargo/registry/x.rs:3", "/home/a"),
+            None
+        );
+        assert_eq!(
+            source_line("at /home/a/src/lib.rs:3", "/home/a"),
+            Some(("/home/a/src/lib.rs".into(), 3))
+        );
+        assert_eq!(source_line("at ../elsewhere.rs:3", "."), None);
+        assert_eq!(source_line("no location", "."), None);
+        let mut report = sample::build_failure();
+        report.submission = "./".into();
+        let part = report.parts[0].clone();
+        let (file, line) = location(&report, &part).unwrap();
+        assert!(file.ends_with("src/lib.rs") && line > 0, "{file}:{line}");
+    }
 
     /// Writes `reports` and reads them back with `junit-parser`, an independent JUnit reader.
     /// (It drops the escaped characters of element texts, `&lt;` and the like, so texts are
@@ -222,6 +407,14 @@ mod tests {
                 crate::fmt::points(report.points)
             );
             assert_eq!(property(&suite.properties, "seed"), "42");
+            assert_eq!(
+                property(&suite.properties, "config_sha256"),
+                report.config.sha256
+            );
+            assert_eq!(
+                property(&suite.properties, "mpi-grade-commit"),
+                "0123456789ab"
+            );
         }
         let bob = &parsed.suites[1];
         assert_eq!(

@@ -43,8 +43,12 @@ pub struct Report {
     pub language: String,
     /// The challenge graded (its `name` in `challenges.toml`).
     pub challenge: String,
-    /// The grade's seed: `--seed` with this value reproduces the payloads.
+    /// The grade's seed: `--seed` with this value reproduces the payloads. JSON readers that
+    /// hold numbers as doubles (JavaScript, jq 1.6) round seeds above 2^53: read
+    /// [`Report::seed_string`] instead.
     pub seed: u64,
+    /// The seed in decimal, as a string: what `--seed` takes, exact in every JSON reader.
+    pub seed_string: String,
     /// The MPI implementation the grade ran under.
     pub mpi: MpiInfo,
     /// The build of the submission and the tracer.
@@ -67,6 +71,34 @@ pub struct Report {
     pub warnings: Vec<String>,
     /// What isolated the submission's build and ranks (`"off"` with `--no-sandbox`).
     pub isolation: String,
+    /// The configuration graded with: its path and the SHA-256 of its text.
+    pub config: crate::config::Source,
+    /// The grader that graded: its version and commit.
+    pub grader: Grader,
+}
+
+/// Which mpi-grade wrote a report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Grader {
+    /// The crate's version (`0.1.0`).
+    pub version: String,
+    /// The git commit it was built from (12 hex digits), or `unknown`.
+    pub commit: String,
+}
+
+impl Grader {
+    /// This grader.
+    pub fn this() -> Grader {
+        Grader {
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            commit: env!("MPI_GRADE_COMMIT").to_string(),
+        }
+    }
+
+    /// `0.1.0 (commit 1234abcd5678)`.
+    pub fn describe(&self) -> String {
+        format!("{} (commit {})", self.version, self.commit)
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -109,6 +109,7 @@ pub fn report(parts: Vec<PartReport>) -> Report {
         language: "rust".into(),
         challenge: "alltoall".into(),
         seed: 42,
+        seed_string: "42".into(),
         mpi: MpiInfo {
             implementation: "Open MPI".into(),
             version: "4.1.4".into(),
@@ -132,6 +133,14 @@ pub fn report(parts: Vec<PartReport>) -> Report {
         isolation:
             "network namespace (loopback only), private /tmp and /dev/shm, user mpi-grade, limits"
                 .into(),
+        config: crate::config::Source {
+            path: "course/challenges.toml".into(),
+            sha256: "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08".into(),
+        },
+        grader: super::Grader {
+            version: "0.1.0".into(),
+            commit: "0123456789ab".into(),
+        },
     }
 }
 

@@ -176,7 +176,7 @@ pub fn cell_name(run: &RunReport) -> String {
 
 /// A stall's explanation worth showing: the deciding run's for a failed part, the first
 /// standard deadlock for a part that passed by deadlocking.
-fn explained_run(part: &PartReport) -> Option<(&RunReport, &str)> {
+pub fn explained_run(part: &PartReport) -> Option<(&RunReport, &str)> {
     let run = if part.passed {
         part.runs
             .iter()

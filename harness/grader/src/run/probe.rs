@@ -150,6 +150,7 @@ fn challenge() -> Challenge {
             .iter()
             .map(|&function| Part::ungraded(function, function, "", Expect::Deadlock))
             .collect(),
+        source: Default::default(),
     }
 }
 
