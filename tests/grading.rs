@@ -73,6 +73,10 @@ fn main() {
             "a_missing_mpi_is_exit_2_with_the_install_command",
             missing_mpi,
         ),
+        Trial::test(
+            "a_missing_python_is_exit_2_with_the_install_command",
+            missing_python,
+        ),
         Trial::test("dot_writes_the_deadlock_graph", dot_graph),
         Trial::test(
             "compare_shows_ratios_against_every_baseline",
@@ -552,6 +556,22 @@ fn missing_mpi() -> Result<(), Failed> {
         let out = run(cmd, Duration::from_secs(60));
         let stderr = String::from_utf8_lossy(&out.stderr);
         if out.status.code() != Some(2) || !stderr.contains("install it with: apt-get install") {
+            return Err(format!("{mpi}: exit {:?}: {stderr}", out.status.code()).into());
+        }
+    }
+    Ok(())
+}
+
+/// Without the grader's Python for an implementation, a Python grade is exit 2 with the command
+/// that installs it (the environment variable points at nothing, as on a machine without it).
+fn missing_python() -> Result<(), Failed> {
+    for mpi in IMPLEMENTATIONS {
+        let var = format!("MPI_GRADE_PYTHON_{}", mpi.to_uppercase());
+        let mut cmd = mpi_grade(&["grade", "solutions/python/reference", "--mpi", mpi]);
+        cmd.env(&var, "/nonexistent/bin/python");
+        let out = run(cmd, Duration::from_secs(60));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.code() != Some(2) || !stderr.contains("run scripts/install-python") {
             return Err(format!("{mpi}: exit {:?}: {stderr}", out.status.code()).into());
         }
     }

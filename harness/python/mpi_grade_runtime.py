@@ -88,11 +88,11 @@ def main(argv):
     emit({"event": "ready", "rank": rank, "size": size, "pid": os.getpid(),
           "library": MPI.Get_library_version().rstrip("\0"), "run_id": plan["run_id"]})
     # Every rank has deleted its key and become non-dumpable: student code may run.
-    world.Barrier()
-    functions = import_parts(parts, {c["function"] for c in plan["cells"]})
-
+    # The runtime's own modules come first: a student's numpy.py must not stand in for NumPy.
     import numpy as np
 
+    world.Barrier()
+    functions = import_parts(parts, {c["function"] for c in plan["cells"]})
     for cell in plan["cells"]:
         run_cell(MPI, np, world, key, size, cell, functions[cell["function"]], results)
     world.Barrier()
@@ -123,9 +123,15 @@ def run_cell(MPI, np, world, key, size, cell, function, results):
             flush_and_exit(exit_status(e))
         times.append(time.perf_counter() - started)
         pcontrol(0)
-        _cell = None
         del values
-        blocks, offset = append(np, results, result, size, length, offset, cell["function"])
+        # Still this cell's: a result that is not a list of blocks fails the cell it came from.
+        try:
+            blocks, offset = append(np, results, result, size, length, offset, cell["function"])
+        except TypeError as e:
+            # The wrong return is the function's: located at its definition.
+            e.mpi_grade_location = definition(function)
+            raise
+        _cell = None
         returned.append(blocks)
     emit({"event": "done", "cell": index, "seconds": times[0], "times": times, "results": returned})
     comm.Free()
@@ -278,11 +284,22 @@ def student_location(tb):
     return found
 
 
+def definition(function):
+    """file:line of a function's `def`, relative to the submission."""
+    code = getattr(function, "__code__", None)
+    if code is None or not _submission:
+        return None
+    path = os.path.realpath(code.co_filename)
+    if not path.startswith(_submission + os.sep):
+        return None
+    return f"{os.path.relpath(path, _submission)}:{code.co_firstlineno}"
+
+
 def excepthook(kind, error, tb):
     """An uncaught exception: one traceback on stderr, a panic event, MPI_Abort."""
     cause = error.error if isinstance(error, ImportFailed) else error
     cause_tb = cause.__traceback__ if isinstance(error, ImportFailed) else tb
-    location = student_location(cause_tb)
+    location = getattr(error, "mpi_grade_location", None) or student_location(cause_tb)
     if isinstance(error, ImportFailed):
         message = f"{error}" + import_hint(error, cause)
     elif isinstance(error, NotImplementedError):

@@ -159,6 +159,9 @@ impl Diagnosis {
         for (rank, location) in locations {
             if let Some(a) = self.ranks.iter_mut().find(|a| a.rank == *rank) {
                 a.location = Some(location.clone());
+                // A line of the submission on the stack is the student's code calling, also
+                // outside the marks (a Python file's code outside functions, at import).
+                a.in_student_code = true;
             }
         }
         self.explanation = self.explain();

@@ -152,6 +152,10 @@ pub fn pick(frames: &[PyFrame], submission: Option<&Path>) -> Option<String> {
         .and_then(|root| Path::new(&frame.file).strip_prefix(root).ok())
         .map(|rel| rel.display().to_string())
         .unwrap_or_else(|| frame.file.clone());
+    if frame.function == "<module>" {
+        // Code outside functions: in a grade it runs while the runtime imports the file.
+        return Some(format!("{file}:{} (code outside functions)", frame.line));
+    }
     Some(format!("{file}:{} ({})", frame.line, frame.function))
 }
 
@@ -182,6 +186,15 @@ mod tests {
         assert_eq!(
             pick(&frames, None).as_deref(),
             Some("/scratch/submission/part1.py:12 (alltoall)")
+        );
+    }
+
+    #[test]
+    fn module_level_code_is_named_as_such() {
+        let dump = "Current thread 0x1 (most recent call first):\n  File \"/s/submission/alltoall.py\", line 5 in <module>\n  File \"/s/python/mpi_grade_runtime.py\", line 180 in import_parts\n";
+        assert_eq!(
+            pick(&frames(dump), Some(Path::new("/s/submission"))).as_deref(),
+            Some("alltoall.py:5 (code outside functions)")
         );
     }
 
