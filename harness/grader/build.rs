@@ -91,19 +91,7 @@ fn commit(here: &Path) {
 /// tree without a manifest (Python), its `.py` files.
 fn collect(root: &Path, dir: &Path, files: &mut Vec<String>) {
     if !root.join("Cargo.toml").exists() {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            let rel = path
-                .strip_prefix(root)
-                .unwrap()
-                .to_string_lossy()
-                .into_owned();
-            if path.is_dir() && !rel.starts_with('.') && !rel.starts_with("__") {
-                collect_python(root, &path, files);
-            } else if rel.ends_with(".py") {
-                files.push(rel);
-            }
-        }
+        collect_python(root, dir, files);
         return;
     }
     for entry in std::fs::read_dir(dir).unwrap() {
@@ -124,6 +112,7 @@ fn collect(root: &Path, dir: &Path, files: &mut Vec<String>) {
     }
 }
 
+/// The `.py` files below `dir` (not in `__pycache__` or other `__` folders).
 fn collect_python(root: &Path, dir: &Path, files: &mut Vec<String>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
