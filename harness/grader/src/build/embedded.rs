@@ -32,9 +32,51 @@ pub fn write_tree(name: &str, dest: &Path) -> Result<()> {
     Ok(())
 }
 
+/// [`write_tree`], then removes every file under `dest` that the tree does not have: a cache
+/// written by another version of the grader (a `build.rs` its tracer had, say) must not leave
+/// a file that changes what cargo builds.
+pub fn write_tree_exact(name: &str, dest: &Path) -> Result<()> {
+    write_tree(name, dest)?;
+    let files: std::collections::BTreeSet<&str> = tree(name).iter().map(|(rel, _)| *rel).collect();
+    prune(dest, dest, &files)
+}
+
+fn prune(root: &Path, dir: &Path, keep: &std::collections::BTreeSet<&str>) -> Result<()> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let Ok(kind) = entry.file_type() else {
+            continue;
+        };
+        if kind.is_dir() {
+            prune(root, &path, keep)?;
+        } else if let Some(rel) = path.strip_prefix(root).ok().and_then(Path::to_str) {
+            if !keep.contains(rel) {
+                std::fs::remove_file(&path)
+                    .map_err(Error::io(format!("cannot remove {}", path.display())))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_exact_tree_loses_the_files_of_another_version() {
+        let dir = tempfile::tempdir().unwrap();
+        write_tree("support/protocol", dir.path()).unwrap();
+        std::fs::write(dir.path().join("build.rs"), "fn main() {}").unwrap();
+        std::fs::write(dir.path().join("src/old.rs"), "").unwrap();
+        write_tree_exact("support/protocol", dir.path()).unwrap();
+        assert!(!dir.path().join("build.rs").exists());
+        assert!(!dir.path().join("src/old.rs").exists());
+        assert!(dir.path().join("src/lib.rs").exists());
+    }
 
     #[test]
     fn support_trees_are_complete_crates() {
