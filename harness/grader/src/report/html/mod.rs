@@ -160,13 +160,24 @@ pub fn part_section(report: &Report, part: &PartReport, level: u8) -> String {
 /// What graded the submission, and how to reproduce it.
 fn about(report: &Report) -> String {
     let mut rows = vec![
-        ("grader", format!("mpi-grade {}", env!("CARGO_PKG_VERSION"))),
+        (
+            "grader",
+            format!(
+                "mpi-grade {} (commit {})",
+                report.grader.version, report.grader.commit
+            ),
+        ),
         ("challenge", report.challenge.clone()),
+        (
+            "config",
+            format!("{} (sha256 {})", report.config.path, report.config.sha256),
+        ),
+        ("language", report.language.clone()),
         (
             "seed",
             format!(
                 "{} (mpi-grade grade --seed {} reproduces the payloads)",
-                report.seed, report.seed
+                report.seed_string, report.seed_string
             ),
         ),
         (
@@ -292,6 +303,19 @@ mod tests {
         assert!(html.contains("<h1>mpi-grade run ./a.out &lt;x&gt;</h1>"));
         assert_eq!(html.matches("<g class=\"edge cycle\">").count(), 2);
         assert!(!run_page("t", &[], None).contains("<svg"));
+    }
+
+    #[test]
+    fn the_page_says_what_graded_it_and_how_to_regrade() {
+        let report = sample::graded();
+        let html = page(&report);
+        for needle in [
+            format!("sha256 {}", report.config.sha256),
+            format!("--seed {}", report.seed_string),
+            format!("commit {}", report.grader.commit),
+        ] {
+            assert!(html.contains(&needle), "{needle} not on the page");
+        }
     }
 
     #[test]
