@@ -380,7 +380,9 @@ pub enum BuildAheadArg {
 fn starter_kinds() -> clap::builder::PossibleValuesParser {
     let kinds = crate::build::embedded::TREES
         .iter()
-        .filter_map(|(name, _)| name.strip_prefix("templates/"));
+        .filter_map(|(name, _)| name.strip_prefix("templates/"))
+        // templates/python holds the Python starters (`new --python`), one file per kind.
+        .filter(|kind| *kind != "python");
     clap::builder::PossibleValuesParser::new(kinds)
 }
 
