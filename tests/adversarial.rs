@@ -414,7 +414,17 @@ fn grade_wrapped(
     })?;
     let report: Value =
         serde_json::from_str(&text).map_err(|e| format!("bad JSON report: {e}\n{text}"))?;
-    let leaked = secrets.leaked_in(&format!("{text}{human}{stderr}"));
+    // The report names the config it was graded with (`config.path`, the human header), by
+    // design: the secret config's path is the teacher's, and is only a secret to the ranks. What
+    // the ranks found is in the part's message (secret-reader: "found: []").
+    let all = format!("{text}{human}{stderr}");
+    let all = match report["config"]["path"].as_str() {
+        Some(path) => all
+            .replace(path, "<config>")
+            .replace(&path.replace('/', "\\/"), "<config>"),
+        None => all,
+    };
+    let leaked = secrets.leaked_in(&all);
     if !leaked.is_empty() {
         return Err(format!("the report shows the values of {leaked:?}").into());
     }
@@ -1610,7 +1620,17 @@ exec setpriv --reuid="${user%:*}" --regid="${user#*:}" --clear-groups -- "$@""#;
         })?;
         let report: Value =
             serde_json::from_str(&text).map_err(|e| format!("bad JSON report: {e}\n{text}"))?;
-        let leaked = secrets.leaked_in(&format!("{text}{human}{stderr}"));
+        // The report names the config it was graded with (`config.path`, the human header), by
+        // design: the secret config's path is the teacher's, and is only a secret to the ranks. What
+        // the ranks found is in the part's message (secret-reader: "found: []").
+        let all = format!("{text}{human}{stderr}");
+        let all = match report["config"]["path"].as_str() {
+            Some(path) => all
+                .replace(path, "<config>")
+                .replace(&path.replace('/', "\\/"), "<config>"),
+            None => all,
+        };
+        let leaked = secrets.leaked_in(&all);
         if !leaked.is_empty() {
             return Err(format!("{name}: the report shows the values of {leaked:?}").into());
         }
