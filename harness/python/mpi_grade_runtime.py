@@ -348,23 +348,23 @@ def student_exit(status):
     """The student's sys.exit: C's exit(), as a Rust rank's std::process::exit, so that the
     tracer's exit handler records which rank ended itself and with what status (os._exit would
     skip it, and a launcher that does not name the rank would leave the grader guessing)."""
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except Exception:
-            pass
+    flush()
     try:
         ctypes.CDLL(None).exit(ctypes.c_int(status))
     finally:
         os._exit(status)
 
 
-def flush_and_exit(status):
+def flush():
     for stream in (sys.stdout, sys.stderr):
         try:
             stream.flush()
         except Exception:
             pass
+
+
+def flush_and_exit(status):
+    flush()
     os._exit(status)
 
 
