@@ -41,6 +41,9 @@ pub struct Consts {
     pub proc_null: c_int,
     /// Value of `MPI_UNDEFINED`.
     pub undefined: c_int,
+    /// Bits of the predefined reduction operations, in the order of
+    /// [`OP_NAMES`](mpi_grade_protocol::trace::OP_NAMES).
+    pub ops: [u64; 10],
 }
 
 impl Consts {
@@ -59,6 +62,19 @@ impl Consts {
             any_tag: mpi_sys::RSMPI_ANY_TAG,
             proc_null: mpi_sys::RSMPI_PROC_NULL,
             undefined: mpi_sys::RSMPI_UNDEFINED,
+            ops: [
+                mpi_sys::RSMPI_MAX,
+                mpi_sys::RSMPI_MIN,
+                mpi_sys::RSMPI_SUM,
+                mpi_sys::RSMPI_PROD,
+                mpi_sys::RSMPI_LAND,
+                mpi_sys::RSMPI_BAND,
+                mpi_sys::RSMPI_LOR,
+                mpi_sys::RSMPI_BOR,
+                mpi_sys::RSMPI_LXOR,
+                mpi_sys::RSMPI_BXOR,
+            ]
+            .map(|op| crate::handle::RawHandle::bits(op.0)),
         }
     }
 }
