@@ -433,6 +433,7 @@ mod tests {
             zero_buffer: false,
             stalled: false,
             explanation: "deadlock".into(),
+            mismatch: None,
         }))
     }
 

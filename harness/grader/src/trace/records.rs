@@ -153,6 +153,49 @@ pub struct Comm {
     pub members: Option<Vec<u32>>,
     /// Collectives this rank entered on it.
     pub coll_count: u64,
+    /// The last of them the record keeps, oldest first.
+    pub recent: Vec<Coll>,
+}
+
+/// A collective a rank entered, as the ring of its communicator keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Coll {
+    /// Which collective on the communicator (1 = the first).
+    pub seq: u64,
+    /// The MPI function.
+    pub func: Func,
+    /// Its root (a rank of the communicator), when it has one the tracer noted.
+    pub root: Option<i32>,
+    /// Its reduction operation (1 + an index of `OP_NAMES`), when predefined.
+    pub op: Option<u32>,
+    /// The bytes of its type signature, where compared.
+    pub sig: Option<u64>,
+    /// The cell of the student's code it belongs to.
+    pub cell: Option<u32>,
+}
+
+impl Coll {
+    /// The entry, when it is whole (not being rewritten) and in use.
+    fn read(e: &layout::CollEntry) -> Option<Coll> {
+        let seq = e.seq.load(Acquire);
+        if seq == 0 {
+            return None;
+        }
+        let func = Func::from_index(e.func.load(Relaxed).checked_sub(1)?)?;
+        let root = e.root.load(Relaxed);
+        let op = e.op.load(Relaxed);
+        let sig = e.sig.load(Relaxed);
+        let cell = e.cell.load(Relaxed);
+        std::sync::atomic::fence(Acquire);
+        (e.seq.load(Relaxed) == seq).then_some(Coll {
+            seq,
+            func,
+            root: (root != layout::NO_ROOT).then_some(root),
+            op: (op != layout::NO_OP && op != layout::OTHER_OP).then_some(op),
+            sig: (sig != layout::ANY_SIG).then_some(sig),
+            cell: u32::try_from(cell).ok(),
+        })
+    }
 }
 
 /// One rank's record, read at one moment.
@@ -223,6 +266,11 @@ impl RankSnapshot {
                                 .collect()
                         }),
                         coll_count: c.coll_count.load(Relaxed),
+                        recent: {
+                            let mut r: Vec<Coll> = c.recent.iter().filter_map(Coll::read).collect();
+                            r.sort_by_key(|c| c.seq);
+                            r
+                        },
                     }
                 })
                 .collect::<Vec<_>>()
