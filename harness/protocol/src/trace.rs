@@ -451,6 +451,13 @@ pub struct CellCounters {
     /// exactly two per call of the student function (enter, leave), so any other number means
     /// the student's code called `MPI_Pcontrol` too.
     pub marks: AtomicU64,
+    /// Collectives of the cell on communicators of every world rank (which every rank must
+    /// call alike).
+    pub colls: AtomicU64,
+    /// Their signature: the wrapping sum over them of a hash of (communicator id, number on
+    /// it, function). Equal on every rank that made the same collectives, whatever the
+    /// interleaving of different communicators; unlike the rings, never overwritten.
+    pub coll_sig: AtomicU64,
 }
 
 /// Where a function was first called in a cell: return addresses, innermost first.

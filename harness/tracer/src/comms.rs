@@ -528,6 +528,13 @@ impl Tracer {
         r.sig.store(m.sig, Relaxed);
         r.type_size.store(m.type_size, Relaxed);
         r.seq.store(seq, Release);
+        if e.size.load(Relaxed) == self.world_size {
+            if let Some(cell) = self.counting_cell().and_then(|c| self.rec.cells.get(c)) {
+                bump(&cell.colls, 1);
+                let term = mix(mix(e.id.load(Relaxed), seq), func as u64);
+                bump(&cell.coll_sig, term);
+            }
+        }
     }
 
     /// The number the record gives reduction operation `op` (see

@@ -1101,4 +1101,12 @@ fn collectives_are_noted_for_matching() {
             "rank {r}"
         );
     }
+    // The cell's signature: the same four collectives on the world, alike on both ranks.
+    let sig = |r: usize| {
+        let c = &recs[r].rec().cells[0];
+        (c.colls.load(Relaxed), c.coll_sig.load(Relaxed))
+    };
+    assert_eq!(sig(0).0, 4);
+    assert_ne!(sig(0).1, 0);
+    assert_eq!(sig(0), sig(1));
 }

@@ -95,7 +95,7 @@ impl RunFinding {
         match &d.mismatch {
             Some(m) => RunFinding {
                 kind: format!("{}-mismatch", m.kind),
-                ranks: m.calls.iter().map(|c| c.rank).collect(),
+                ranks: m.ranks.clone(),
                 summary: m.summary.clone(),
             },
             None => RunFinding {
@@ -184,7 +184,15 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
     // (or to an error) before a poll saw them: the records still hold them.
     let late = match &diagnosis {
         Some(d) if d.mismatch.is_some() => None,
-        _ => trace.mismatch().map(|(_, d)| d),
+        _ => {
+            // The signature of cell 0 compares only when every rank made all its calls.
+            let all_done = trace
+                .dir
+                .snapshot()
+                .iter()
+                .all(|s| s.state == mpi_grade_protocol::trace::RankState::Finalized);
+            trace.mismatch(u32::from(all_done)).map(|(_, d)| d)
+        }
     };
     let findings = late.iter().chain(&diagnosis).map(RunFinding::of).collect();
     Ok(RunReport {

@@ -121,7 +121,7 @@ fn after_the_fact(evidence: &mut Evidence, trace: &LaunchTrace) {
     if matches!(evidence.ending, Ending::Stalled(_) | Ending::Interrupted) {
         return;
     }
-    let Some((Some(cell), diagnosis)) = trace.mismatch() else {
+    let Some((Some(cell), diagnosis)) = trace.mismatch(evidence.completed.len() as u32) else {
         return;
     };
     let cell = cell as usize;

@@ -149,7 +149,7 @@ impl Diagnosis {
 
     /// The diagnosis of a collective mismatch: the ranks of the two calls as they are now.
     pub fn mismatch(snapshot: &[RankSnapshot], mismatch: Mismatch, now_ns: u64) -> Diagnosis {
-        let involved: Vec<u32> = mismatch.calls.iter().map(|c| c.rank).collect();
+        let involved = mismatch.ranks.clone();
         let analysis = super::graph::analyze(
             snapshot,
             &vec![super::graph::Presence::Alive; snapshot.len()],

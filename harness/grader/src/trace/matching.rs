@@ -6,7 +6,7 @@
 //! The tracer keeps the last few collectives of each communicator in the record (`recent`);
 //! this compares the ranks' entries of the same number.
 
-use super::records::{Coll, RankSnapshot};
+use super::records::{Coll, RankSnapshot, TraceDir};
 use crate::fmt::ordinal;
 use mpi_grade_protocol::trace::OP_NAMES;
 use serde::Serialize;
@@ -33,8 +33,10 @@ pub struct Mismatch {
     pub kind: &'static str,
     /// The communicator's cross-rank id (1 = `MPI_COMM_WORLD`).
     pub comm: u64,
-    /// Which collective on it (1 = the first).
+    /// Which collective on it (1 = the first); 0 when only the cell's signature shows it.
     pub seq: u64,
+    /// The two ranks whose calls differ.
+    pub ranks: Vec<u32>,
     /// The two calls that differ: the lowest rank's, and the first rank's that differs.
     pub calls: Vec<MismatchedCall>,
     /// Cell of the student's code the first call belongs to, if in one.
@@ -95,6 +97,43 @@ pub fn find(snapshot: &[RankSnapshot]) -> Option<Mismatch> {
     best.map(|(_, m)| m)
 }
 
+/// Two ranks whose collectives in `cell` differ by the cell's signature (the cell's counters,
+/// which the rings' overwriting cannot lose): the numbers of their collectives, and theirs.
+pub fn cell_signatures_differ(dir: &TraceDir, cell: u32) -> Option<Mismatch> {
+    use std::sync::atomic::Ordering::Relaxed;
+    let sig = |r: u32| {
+        let rec = dir.record(r);
+        let c = rec.cells.get(cell as usize)?;
+        rec.is_initialised()
+            .then(|| (c.colls.load(Relaxed), c.coll_sig.load(Relaxed)))
+    };
+    let first = sig(0)?;
+    let (other, theirs) =
+        (1..dir.ranks()).find_map(|r| Some((r, sig(r)?)).filter(|(_, s)| *s != first))?;
+    let summary = format!(
+        "rank 0 and rank {other} made different collective calls (rank 0 {}, rank {other} {}); which ones was not kept, so many collectives followed",
+        plural(first.0),
+        plural(theirs.0)
+    );
+    Some(Mismatch {
+        kind: "collective",
+        comm: 0,
+        seq: 0,
+        ranks: vec![0, other],
+        calls: vec![],
+        cell: Some(cell),
+        summary,
+    })
+}
+
+fn plural(n: u64) -> String {
+    if n == 1 {
+        "1 collective".to_string()
+    } else {
+        format!("{n} collectives")
+    }
+}
+
 fn call(rank: u32, c: &Coll) -> MismatchedCall {
     MismatchedCall {
         rank,
@@ -144,6 +183,7 @@ fn describe(comm: u64, (ra, a): (u32, &Coll), (rb, b): (u32, &Coll), what: &str)
         kind: "collective",
         comm,
         seq: a.seq,
+        ranks: vec![ra, rb],
         calls: vec![ca, cb],
         cell: a.cell,
         summary,

@@ -131,10 +131,15 @@ impl LaunchTrace {
 
     /// The first collective mismatch the records show once the launch is over (the library
     /// may have paired the calls and the program gone on, or ended, before a poll saw them),
-    /// as the diagnosis a stall would carry.
-    pub fn mismatch(&self) -> Option<(Option<u32>, diagnosis::Diagnosis)> {
+    /// as the diagnosis a stall would carry: from the rings of recent calls, else from the
+    /// signatures of the first `completed` cells (which every rank completed).
+    pub fn mismatch(&self, completed: u32) -> Option<(Option<u32>, diagnosis::Diagnosis)> {
         let snapshot = self.dir.snapshot();
-        let m = matching::find(&snapshot)?;
+        let m = matching::find(&snapshot)
+            .filter(|m| m.cell.is_some())
+            .or_else(|| {
+                (0..completed).find_map(|c| matching::cell_signatures_differ(&self.dir, c))
+            })?;
         let cell = m.cell;
         Some((
             cell,
