@@ -56,6 +56,8 @@ pub const OP_NAMES: [&str; 10] = [
     "MPI_MAX", "MPI_MIN", "MPI_SUM", "MPI_PROD", "MPI_LAND", "MPI_BAND", "MPI_LOR", "MPI_BOR",
     "MPI_LXOR", "MPI_BXOR",
 ];
+/// Last point-to-point sends remembered per rank, to explain a receive they overflowed.
+pub const SEND_RING: usize = 16;
 /// Bytes of the executable's path kept.
 pub const EXE_PATH_LEN: usize = 512;
 
@@ -406,6 +408,23 @@ pub struct CollEntry {
     pub type_size: AtomicU64,
 }
 
+/// A point-to-point send a rank started, kept in a ring of the last [`SEND_RING`] (written
+/// like [`CollEntry`]: `seq` cleared, the fields, then `seq` with release).
+#[repr(C)]
+#[derive(Default)]
+pub struct SendEntry {
+    /// Which send of the rank this is (1 = the first); 0 for an empty entry.
+    pub seq: AtomicU64,
+    /// World rank of the destination.
+    pub peer: AtomicI32,
+    /// Tag.
+    pub tag: AtomicI32,
+    /// [`CommEntry::id`] of the communicator, 0 if unknown.
+    pub comm: AtomicU64,
+    /// Payload bytes.
+    pub bytes: AtomicU64,
+}
+
 /// A communicator known to the tracer.
 #[repr(C)]
 pub struct CommEntry {
@@ -555,6 +574,10 @@ pub struct Record {
     pub sites: [CallSite; MAX_SITES],
     /// Call counters per cell.
     pub cells: [CellCounters; MAX_CELLS],
+    /// Sends started so far (the last one's [`SendEntry::seq`]).
+    pub sends_count: AtomicU64,
+    /// The last sends, send `n` at index `n % SEND_RING`.
+    pub sends: [SendEntry; SEND_RING],
 }
 
 /// Size of a record file: the record rounded up to whole 4 KiB pages.

@@ -15,7 +15,7 @@ use crate::comms::CommLocal;
 use crate::requests::RequestLocal;
 use mpi_grade_protocol::trace::{
     pcontrol, write_guarded, CallSlot, Func, RankState, Record, WaitEntry, WaitKind, WaitMode,
-    NO_PEER,
+    NO_PEER, SEND_RING,
 };
 use std::cell::Cell;
 use std::os::raw::c_int;
@@ -332,6 +332,20 @@ impl Tracer {
         if let Some(c) = self.rec.cells.get(cell) {
             bump(&c.sent_to_others, bytes);
         }
+    }
+
+    /// Notes a point-to-point send in the ring of recent ones.
+    #[inline]
+    pub fn note_send(&self, w: &Wait) {
+        let seq = bump(&self.rec.sends_count, 1);
+        let e = &self.rec.sends[(seq % SEND_RING as u64) as usize];
+        e.seq.store(0, Relaxed);
+        std::sync::atomic::fence(Release);
+        e.peer.store(w.peer, Relaxed);
+        e.tag.store(w.tag, Relaxed);
+        e.comm.store(w.comm, Relaxed);
+        e.bytes.store(w.bytes, Relaxed);
+        e.seq.store(seq, Release);
     }
 
     /// Notes that an operation started or completed.

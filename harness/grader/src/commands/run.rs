@@ -94,7 +94,10 @@ impl RunFinding {
     pub fn of(d: &Diagnosis) -> RunFinding {
         match &d.mismatch {
             Some(m) => RunFinding {
-                kind: format!("{}-mismatch", m.kind),
+                kind: match m.kind {
+                    "collective" => "collective-mismatch".to_string(),
+                    other => other.to_string(),
+                },
                 ranks: m.ranks.clone(),
                 summary: m.summary.clone(),
             },
@@ -126,7 +129,13 @@ impl RunReport {
             "deadlock" => EXIT_DEADLOCK,
             "hang" => EXIT_HANG,
             "timeout" => EXIT_TIMEOUT,
-            _ if self.findings.iter().any(|f| f.kind.ends_with("-mismatch")) => EXIT_CALL_MISMATCH,
+            _ if self
+                .findings
+                .iter()
+                .any(|f| !matches!(f.kind.as_str(), "deadlock" | "hang" | "crash")) =>
+            {
+                EXIT_CALL_MISMATCH
+            }
             _ => self.status.map_or(1, |s| s.clamp(0, 255) as u8),
         }
     }

@@ -7,7 +7,7 @@
 //! this compares the ranks' entries of the same number.
 
 use super::records::{Coll, RankSnapshot, TraceDir};
-use crate::fmt::ordinal;
+use crate::fmt::{ordinal, thousands};
 use mpi_grade_protocol::trace::OP_NAMES;
 use serde::Serialize;
 
@@ -29,7 +29,7 @@ pub struct MismatchedCall {
 /// Two ranks whose n-th collective on a communicator differ.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Mismatch {
-    /// `"collective"`: the one kind checked so far.
+    /// `"collective"`, or `"truncation"` (a message larger than the receive's buffer).
     pub kind: &'static str,
     /// The communicator's cross-rank id (1 = `MPI_COMM_WORLD`).
     pub comm: u64,
@@ -95,6 +95,49 @@ pub fn find(snapshot: &[RankSnapshot]) -> Option<Mismatch> {
         }
     }
     best.map(|(_, m)| m)
+}
+
+/// A rank that ended inside a receive from a peer whose last send to it with that tag was
+/// larger than the receive's buffer: the truncation (`MPI_ERR_TRUNCATE`) the library aborted
+/// with, explained.
+pub fn truncation(dir: &TraceDir) -> Option<Mismatch> {
+    use mpi_grade_protocol::trace::WaitKind;
+    (0..dir.ranks()).find_map(|r| {
+        let call = super::records::last_call(dir.record(r))?;
+        call.waits.iter().find_map(|w| {
+            let super::records::Peer::Rank(from) = w.peer else {
+                return None;
+            };
+            if w.kind != WaitKind::Recv || from >= dir.ranks() {
+                return None;
+            }
+            let sent = super::records::recent_sends(dir.record(from))
+                .into_iter()
+                .find(|s| s.peer == r && s.comm == w.comm && w.tag.is_none_or(|t| t == s.tag))?;
+            (sent.bytes > w.bytes).then(|| {
+                let part = if sent.bytes == 2 * w.bytes {
+                    "half the message".to_string()
+                } else {
+                    format!("{} B of it", thousands(w.bytes))
+                };
+                Mismatch {
+                    kind: "truncation",
+                    comm: w.comm,
+                    seq: 0,
+                    ranks: vec![from, r],
+                    calls: vec![],
+                    cell: call.cell,
+                    summary: format!(
+                        "rank {from} sent {} B with tag {}; rank {r} received into {} B ({}): the buffer holds {part}",
+                        thousands(sent.bytes),
+                        sent.tag,
+                        thousands(w.bytes),
+                        call.func.name()
+                    ),
+                }
+            })
+        })
+    })
 }
 
 /// Two ranks whose collectives in `cell` differ by the cell's signature (the cell's counters,
@@ -165,11 +208,7 @@ fn describe(comm: u64, (ra, a): (u32, &Coll), (rb, b): (u32, &Coll), what: &str)
             c.function,
             c.op.as_deref().unwrap_or("another operation")
         ),
-        "bytes" => format!(
-            "{} of {} B",
-            c.function,
-            crate::fmt::thousands(c.bytes.unwrap_or(0))
-        ),
+        "bytes" => format!("{} of {} B", c.function, thousands(c.bytes.unwrap_or(0))),
         _ => c.function.clone(),
     };
     let summary = format!(

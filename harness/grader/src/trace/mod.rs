@@ -137,9 +137,8 @@ impl LaunchTrace {
         let snapshot = self.dir.snapshot();
         let m = matching::find(&snapshot)
             .filter(|m| m.cell.is_some())
-            .or_else(|| {
-                (0..completed).find_map(|c| matching::cell_signatures_differ(&self.dir, c))
-            })?;
+            .or_else(|| (0..completed).find_map(|c| matching::cell_signatures_differ(&self.dir, c)))
+            .or_else(|| matching::truncation(&self.dir))?;
         let cell = m.cell;
         Some((
             cell,

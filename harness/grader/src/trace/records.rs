@@ -305,6 +305,46 @@ impl RankSnapshot {
     }
 }
 
+/// The call the rank was in when it last wrote its record, whatever its state since (a rank
+/// that a library's error handler ended inside a call still shows that call).
+pub fn last_call(record: &Record) -> Option<Call> {
+    read_consistent(&record.call.seq, READ_ATTEMPTS, || read_call(&record.call)).0
+}
+
+/// A point-to-point send a rank started, from the ring of its last ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    /// World rank of the destination.
+    pub peer: u32,
+    /// Tag.
+    pub tag: i32,
+    /// Cross-rank communicator id, 0 if unknown.
+    pub comm: u64,
+    /// Payload bytes.
+    pub bytes: u64,
+}
+
+/// The last sends of a rank, newest first.
+pub fn recent_sends(record: &Record) -> Vec<Sent> {
+    let mut sends: Vec<(u64, Sent)> = record
+        .sends
+        .iter()
+        .filter_map(|e| {
+            let seq = e.seq.load(Acquire);
+            let sent = Sent {
+                peer: u32::try_from(e.peer.load(Relaxed)).ok()?,
+                tag: e.tag.load(Relaxed),
+                comm: e.comm.load(Relaxed),
+                bytes: e.bytes.load(Relaxed),
+            };
+            std::sync::atomic::fence(Acquire);
+            (seq != 0 && e.seq.load(Relaxed) == seq).then_some((seq, sent))
+        })
+        .collect();
+    sends.sort_by_key(|(seq, _)| std::cmp::Reverse(*seq));
+    sends.into_iter().map(|(_, s)| s).collect()
+}
+
 fn read_call(slot: &layout::CallSlot) -> Option<Call> {
     let func = Func::from_index(slot.func.load(Relaxed).checked_sub(1)?)?;
     let n = (slot.nwait.load(Relaxed) as usize).min(layout::MAX_WAIT);
