@@ -18,7 +18,7 @@ fn main() {
     args.test_threads = Some(1);
     let _lock = mpi_lock();
     type Check = fn(&'static str) -> Result<(), Failed>;
-    let checks: [(&str, Check); 16] = [
+    let checks: [(&str, Check); 17] = [
         ("send_send_cycle_is_a_deadlock", send_send),
         ("recv_recv_cycle_is_a_deadlock", recv_recv),
         ("send_to_self_is_a_deadlock_of_one", self_send),
@@ -44,6 +44,7 @@ fn main() {
             op_mismatch,
         ),
         ("a_correct_program_has_no_findings", no_findings),
+        ("a_truncated_message_is_explained", truncation),
         ("a_killed_grader_leaves_nothing_behind", killed_grader),
         ("bad_flags_are_refused_by_clap", bad_flags),
         (
@@ -628,6 +629,20 @@ fn op_mismatch(mpi: &str) -> Result<(), Failed> {
     expect(
         r["findings"][0]["kind"] == "collective-mismatch",
         "its kind",
+        &r,
+    )
+}
+
+/// A message larger than the receive's buffer: the library aborts (MPI_ERR_TRUNCATE, its own
+/// exit status), and the finding says which send overflowed which receive.
+fn truncation(mpi: &str) -> Result<(), Failed> {
+    let (code, r) = run_mode(mpi, 2, "truncate", &[])?;
+    let summary = "rank 0 sent 40 B with tag 0; rank 1 received into 20 B (MPI_Recv): the buffer holds half the message";
+    expect(
+        code == 240
+            && r["findings"]
+                == serde_json::json!([{"kind": "truncation", "ranks": [0, 1], "summary": summary}]),
+        "the truncation explained",
         &r,
     )
 }
