@@ -18,7 +18,7 @@ fn main() {
     args.test_threads = Some(1);
     let _lock = mpi_lock();
     type Check = fn(&'static str) -> Result<(), Failed>;
-    let checks: [(&str, Check); 14] = [
+    let checks: [(&str, Check); 17] = [
         ("send_send_cycle_is_a_deadlock", send_send),
         ("recv_recv_cycle_is_a_deadlock", recv_recv),
         ("send_to_self_is_a_deadlock_of_one", self_send),
@@ -38,7 +38,13 @@ fn main() {
             "probe_finds_the_limit_a_hand_test_finds",
             probe_agrees_with_a_hand_test,
         ),
-        ("different_collectives_are_a_deadlock", mismatch),
+        ("different_collectives_are_a_call_mismatch", mismatch),
+        (
+            "different_reduction_operations_are_found_though_the_program_completes",
+            op_mismatch,
+        ),
+        ("a_correct_program_has_no_findings", no_findings),
+        ("a_truncated_message_is_explained", truncation),
         ("a_killed_grader_leaves_nothing_behind", killed_grader),
         ("bad_flags_are_refused_by_clap", bad_flags),
         (
@@ -145,7 +151,7 @@ fn explanation(report: &Value) -> &str {
 
 fn send_send(mpi: &str) -> Result<(), Failed> {
     let (code, r) = run_mode(mpi, 3, "send-send", &[])?;
-    expect(code == 3, "exit code 3 (deadlock)", &r)?;
+    expect(code == 241, "exit code 241 (deadlock)", &r)?;
     expect(r["outcome"] == "deadlock", "outcome deadlock", &r)?;
     expect(
         r["diagnosis"]["cycle"] == serde_json::json!([0, 1]),
@@ -171,7 +177,7 @@ fn send_send(mpi: &str) -> Result<(), Failed> {
 
 fn recv_recv(mpi: &str) -> Result<(), Failed> {
     let (code, r) = run_mode(mpi, 2, "recv-recv", &[])?;
-    expect(code == 3 && r["outcome"] == "deadlock", "deadlock", &r)?;
+    expect(code == 241 && r["outcome"] == "deadlock", "deadlock", &r)?;
     expect(
         r["diagnosis"]["cycle"] == serde_json::json!([0, 1]),
         "cycle 0 -> 1",
@@ -192,7 +198,7 @@ fn recv_recv(mpi: &str) -> Result<(), Failed> {
 
 fn self_send(mpi: &str) -> Result<(), Failed> {
     let (code, r) = run_mode(mpi, 2, "self-send", &[])?;
-    expect(code == 3 && r["outcome"] == "deadlock", "deadlock", &r)?;
+    expect(code == 241 && r["outcome"] == "deadlock", "deadlock", &r)?;
     expect(
         r["diagnosis"]["cycle"] == serde_json::json!([0]),
         "a cycle of one",
@@ -231,7 +237,7 @@ fn zero_buffer(mpi: &str) -> Result<(), Failed> {
     // ... and deadlocks when no send is buffered.
     let (code, report) = run_mode(mpi, 2, "send-send 1", &["--zero-buffer"])?;
     expect(
-        code == 3 && report["outcome"] == "deadlock",
+        code == 241 && report["outcome"] == "deadlock",
         "zero-buffer: deadlock",
         &report,
     )?;
@@ -244,7 +250,7 @@ fn zero_buffer(mpi: &str) -> Result<(), Failed> {
 
 fn spin(mpi: &str) -> Result<(), Failed> {
     let (code, r) = run_mode(mpi, 3, "spin", &[])?;
-    expect(code == 4 && r["outcome"] == "hang", "hang", &r)?;
+    expect(code == 242 && r["outcome"] == "hang", "hang", &r)?;
     expect(
         r["diagnosis"]["culprits"] == serde_json::json!([1]),
         "rank 1 is the culprit",
@@ -589,18 +595,64 @@ fn probe_agrees_with_a_hand_test(mpi: &str) -> Result<(), Failed> {
     Ok(())
 }
 
+/// Found from the calls as soon as both are made, on both MPIs (MPICH keeps the two apart and
+/// blocks; Open MPI lets the barrier take the broadcast's message), not by waiting for a stall.
 fn mismatch(mpi: &str) -> Result<(), Failed> {
     let (code, r) = run_mode(mpi, 2, "mismatch", &[])?;
-    expect(code == 3 && r["outcome"] == "deadlock", "deadlock", &r)?;
-    // MPICH keeps the two collectives apart: both ranks stay in them, and the graph names the
-    // mismatch. Open MPI lets the barrier take the broadcast's message: the ranks move on into
-    // calls that look matched but never complete, caught as a stall.
-    let e = explanation(&r);
     expect(
-        e.contains("Rank 0 is in MPI_Barrier and rank 1 in MPI_Bcast on the same communicator")
-            || e.contains("No rank has completed an MPI call")
-                && e.contains("collective calls made in a different order"),
-        "the mismatch explained",
+        code == 240 && r["outcome"] == "call-mismatch",
+        "call mismatch",
+        &r,
+    )?;
+    let summary = "rank 0's 1st collective on MPI_COMM_WORLD is MPI_Barrier, rank 1's is MPI_Bcast";
+    expect(
+        r["findings"]
+            == serde_json::json!([
+                {"kind": "collective-mismatch", "ranks": [0, 1], "summary": summary}
+            ]),
+        "one finding",
+        &r,
+    )?;
+    expect(explanation(&r).contains(summary), "explained", &r)
+}
+
+/// The library pairs reductions with different operations and the program exits 0: still an
+/// error, with its own exit code.
+fn op_mismatch(mpi: &str) -> Result<(), Failed> {
+    let (code, r) = run_mode(mpi, 2, "op-mismatch", &[])?;
+    let summary = "rank 0's 1st collective on MPI_COMM_WORLD is MPI_Allreduce with MPI_SUM, rank 1's is MPI_Allreduce with MPI_MAX";
+    expect(
+        code == 240 && r["findings"][0]["summary"] == summary,
+        "the operations named",
+        &r,
+    )?;
+    expect(
+        r["findings"][0]["kind"] == "collective-mismatch",
+        "its kind",
+        &r,
+    )
+}
+
+/// A message larger than the receive's buffer: the library aborts (MPI_ERR_TRUNCATE, its own
+/// exit status), and the finding says which send overflowed which receive.
+fn truncation(mpi: &str) -> Result<(), Failed> {
+    let (code, r) = run_mode(mpi, 2, "truncate", &[])?;
+    let summary = "rank 0 sent 40 B with tag 0; rank 1 received into 20 B (MPI_Recv): the buffer holds half the message";
+    expect(
+        code == 240
+            && r["findings"]
+                == serde_json::json!([{"kind": "truncation", "ranks": [0, 1], "summary": summary}]),
+        "the truncation explained",
+        &r,
+    )
+}
+
+/// A correct program has no findings.
+fn no_findings(mpi: &str) -> Result<(), Failed> {
+    let (code, r) = run_mode(mpi, 3, "any-source", &[])?;
+    expect(
+        code == 0 && r["findings"] == serde_json::json!([]),
+        "no findings",
         &r,
     )
 }

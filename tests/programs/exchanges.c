@@ -6,6 +6,8 @@
  *   spin        rank 1 loops forever outside MPI while rank 0 waits for it: hang
  *   sleepy      ranks sleep between the steps of a correct ring exchange: correct, slow
  *   mismatch    rank 0 calls MPI_Barrier while the others call MPI_Bcast: deadlock
+ *   op-mismatch rank 0 reduces with MPI_SUM, the others with MPI_MAX: completes, wrongly
+ *   truncate    rank 0 sends 5 longs, rank 1 receives them into 5 ints: MPI_ERR_TRUNCATE
  * Messages are 1 MiB, well above any eager limit, unless a size is given as second argument. */
 #include <mpi.h>
 #include <stdio.h>
@@ -50,6 +52,14 @@ int main(int argc, char **argv) {
             MPI_Barrier(MPI_COMM_WORLD);
         else
             MPI_Bcast(out, 1, MPI_DOUBLE, 1, MPI_COMM_WORLD);
+    } else if (strcmp(mode, "op-mismatch") == 0) {
+        double one = 1, r;
+        MPI_Allreduce(&one, &r, 1, MPI_DOUBLE, rank == 0 ? MPI_SUM : MPI_MAX, MPI_COMM_WORLD);
+    } else if (strcmp(mode, "truncate") == 0 && rank < 2) {
+        long l[5] = {1, 2, 3, 4, 5};
+        int i[5];
+        if (rank == 0) MPI_Send(l, 5, MPI_LONG, 1, 0, MPI_COMM_WORLD);
+        else MPI_Recv(i, 5, MPI_INT, 0, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     } else if (strcmp(mode, "sleepy") == 0) {
         /* A ring in which each rank naps before it receives: senders wait on a sleeping rank,
          * which is slow but not stuck. */

@@ -16,6 +16,18 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// `1` as `"1st"`, `12` as `"12th"`, `23` as `"23rd"`.
+pub fn ordinal(n: u64) -> String {
+    let suffix = match (n % 10, n % 100) {
+        (_, 11..=13) => "th",
+        (1, _) => "st",
+        (2, _) => "nd",
+        (3, _) => "rd",
+        _ => "th",
+    };
+    format!("{n}{suffix}")
+}
+
 /// `3 ranks, 1 000 elements per block`: a cell's rank count and size, for people.
 pub fn ranks_and_size(ranks: u32, scaling_factor: u64) -> String {
     let elements = if scaling_factor == 1 {
@@ -80,6 +92,20 @@ pub fn bytes(bytes: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ordinals() {
+        let got: Vec<String> = [1, 2, 3, 4, 11, 12, 13, 21, 22, 103, 111]
+            .map(ordinal)
+            .into();
+        assert_eq!(
+            got,
+            [
+                "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "103rd",
+                "111th"
+            ]
+        );
+    }
 
     #[test]
     fn sizes_and_seconds_read_well() {

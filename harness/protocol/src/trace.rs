@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicU8, Ordering};
 /// `b"MPIGTRC1"`: written last by the tracer once the record is initialised.
 pub const MAGIC: u64 = u64::from_le_bytes(*b"MPIGTRC1");
 /// Bumped whenever the layout below changes.
-pub const LAYOUT_VERSION: u32 = 3;
+pub const LAYOUT_VERSION: u32 = 4;
 
 /// Cells per launch that get their own counters (`MPI_Pcontrol` marks cells `0..MAX_CELLS`).
 pub const MAX_CELLS: usize = 64;
@@ -40,6 +40,24 @@ pub const MAX_STACK: usize = 64;
 pub const MAX_SITES: usize = 128;
 /// Frames kept per call site.
 pub const SITE_DEPTH: usize = 32;
+/// Last collectives remembered per communicator, to compare the ranks' calls.
+pub const COLL_RING: usize = 8;
+/// [`CollEntry::root`] of a collective without a root, or whose root the tracer did not note.
+pub const NO_ROOT: i32 = -1;
+/// [`CollEntry::op`] of a collective without a reduction operation.
+pub const NO_OP: u32 = 0;
+/// [`CollEntry::op`] of a reduction operation that is not one of the predefined ones the
+/// tracer names (a user-defined one, `MPI_MINLOC`, ...): not comparable across ranks.
+pub const OTHER_OP: u32 = u32::MAX;
+/// [`CollEntry::sig`] when the call's type signature is not compared (the v/w forms).
+pub const ANY_SIG: u64 = u64::MAX;
+/// Names of the predefined reduction operations, by [`CollEntry::op`] - 1.
+pub const OP_NAMES: [&str; 10] = [
+    "MPI_MAX", "MPI_MIN", "MPI_SUM", "MPI_PROD", "MPI_LAND", "MPI_BAND", "MPI_LOR", "MPI_BOR",
+    "MPI_LXOR", "MPI_BXOR",
+];
+/// Last point-to-point sends remembered per rank, to explain a receive they overflowed.
+pub const SEND_RING: usize = 16;
 /// Bytes of the executable's path kept.
 pub const EXE_PATH_LEN: usize = 512;
 
@@ -364,6 +382,49 @@ pub struct RequestEntry {
     pub wait: WaitEntry,
 }
 
+/// One collective a rank entered on a communicator, kept so that the grader can check that
+/// every member's n-th collective on it is the same call (MPI's matching rule, which the
+/// libraries do not check).
+///
+/// The writer clears `seq`, writes the other fields, then stores `seq` with release; a reader
+/// takes an entry only when it read the same non-zero `seq` before and after the fields.
+#[repr(C)]
+#[derive(Default)]
+pub struct CollEntry {
+    /// Which collective on the communicator this is (1 = the first); 0 for an empty entry.
+    pub seq: AtomicU64,
+    /// 1 + [`Func`] number.
+    pub func: AtomicU32,
+    /// Root, as a rank of the communicator; [`NO_ROOT`] if none.
+    pub root: AtomicI32,
+    /// The reduction operation: [`NO_OP`], 1 + an index of [`OP_NAMES`], or [`OTHER_OP`].
+    pub op: AtomicU32,
+    /// Cell of the student's code the call belongs to, -1 outside it.
+    pub cell: AtomicI32,
+    /// The bytes of the type signature every member must give alike (the block of an
+    /// `Allgather`, the buffer of a `Bcast` or `Reduce`, ...), or [`ANY_SIG`].
+    pub sig: AtomicU64,
+    /// The size of the call's datatype (the one `sig` counts), 0 if not noted.
+    pub type_size: AtomicU64,
+}
+
+/// A point-to-point send a rank started, kept in a ring of the last [`SEND_RING`] (written
+/// like [`CollEntry`]: `seq` cleared, the fields, then `seq` with release).
+#[repr(C)]
+#[derive(Default)]
+pub struct SendEntry {
+    /// Which send of the rank this is (1 = the first); 0 for an empty entry.
+    pub seq: AtomicU64,
+    /// World rank of the destination.
+    pub peer: AtomicI32,
+    /// Tag.
+    pub tag: AtomicI32,
+    /// [`CommEntry::id`] of the communicator, 0 if unknown.
+    pub comm: AtomicU64,
+    /// Payload bytes.
+    pub bytes: AtomicU64,
+}
+
 /// A communicator known to the tracer.
 #[repr(C)]
 pub struct CommEntry {
@@ -383,6 +444,8 @@ pub struct CommEntry {
     pub coll_count: AtomicU64,
     /// World rank of each member, in communicator rank order.
     pub members: [AtomicI32; MAX_COMM_MEMBERS],
+    /// The last [`COLL_RING`] collectives, collective `n` at index `n % COLL_RING`.
+    pub recent: [CollEntry; COLL_RING],
 }
 
 /// Calls and payload bytes of one function in one cell.
@@ -407,6 +470,13 @@ pub struct CellCounters {
     /// exactly two per call of the student function (enter, leave), so any other number means
     /// the student's code called `MPI_Pcontrol` too.
     pub marks: AtomicU64,
+    /// Collectives of the cell on communicators of every world rank (which every rank must
+    /// call alike).
+    pub colls: AtomicU64,
+    /// Their signature: the wrapping sum over them of a hash of (communicator id, number on
+    /// it, function). Equal on every rank that made the same collectives, whatever the
+    /// interleaving of different communicators; unlike the rings, never overwritten.
+    pub coll_sig: AtomicU64,
 }
 
 /// Where a function was first called in a cell: return addresses, innermost first.
@@ -504,6 +574,10 @@ pub struct Record {
     pub sites: [CallSite; MAX_SITES],
     /// Call counters per cell.
     pub cells: [CellCounters; MAX_CELLS],
+    /// Sends started so far (the last one's [`SendEntry::seq`]).
+    pub sends_count: AtomicU64,
+    /// The last sends, send `n` at index `n % SEND_RING`.
+    pub sends: [SendEntry; SEND_RING],
 }
 
 /// Size of a record file: the record rounded up to whole 4 KiB pages.

@@ -15,11 +15,36 @@
 use crate::handle::comm_bits;
 use crate::tracer::{bump, Tracer};
 use mpi_grade_protocol::trace::{
-    write_guarded, CommEntry, Record, ANY_SOURCE, MAX_COMMS, MAX_COMM_MEMBERS, PROC_NULL,
+    write_guarded, CommEntry, Func, Record, ANY_SIG, ANY_SOURCE, COLL_RING, MAX_COMMS,
+    MAX_COMM_MEMBERS, NO_OP, NO_ROOT, OTHER_OP, PROC_NULL,
 };
 use mpi_sys::{MPI_Comm, MPI_Group};
 use std::os::raw::c_int;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::*};
+
+/// What every member of a communicator must give alike in a collective, beyond the function:
+/// the root, the reduction operation and the bytes of the type signature.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Matching {
+    /// Root as a rank of the communicator, or `NO_ROOT`.
+    pub root: i32,
+    /// Operation code (`NO_OP`, a predefined one, `OTHER_OP`).
+    pub op: u32,
+    /// Type-signature bytes, or `ANY_SIG`.
+    pub sig: u64,
+    /// Size of the datatype `sig` counts (0: not noted).
+    pub type_size: u64,
+}
+
+impl Matching {
+    /// Only the function is compared (calls whose other arguments the tracer does not note).
+    pub const UNKNOWN: Matching = Matching {
+        root: NO_ROOT,
+        op: NO_OP,
+        sig: ANY_SIG,
+        type_size: 0,
+    };
+}
 
 /// Id of `MPI_COMM_WORLD` on every rank.
 pub const WORLD_ID: u64 = 1;
@@ -261,6 +286,7 @@ impl CommLocal {
             e.members_truncated
                 .store(u32::from(members.truncated()), Relaxed);
             e.coll_count.store(0, Relaxed);
+            e.recent.iter().for_each(|r| r.seq.store(0, Relaxed));
             let listed = if members.world_order {
                 0
             } else {
@@ -290,6 +316,7 @@ impl CommLocal {
             e.is_world_order.store(0, Relaxed);
             e.members_truncated.store(0, Relaxed);
             e.coll_count.store(0, Relaxed);
+            e.recent.iter().for_each(|r| r.seq.store(0, Relaxed));
         });
         if self.cache_handle.load(Relaxed) == handle {
             self.cache_handle.store(0, Relaxed);
@@ -480,6 +507,45 @@ impl Tracer {
         c.slot
             .and_then(|s| self.rec.comms.get(s))
             .map_or(0, |e| bump(&e.coll_count, 1))
+    }
+
+    /// Notes collective `seq` on the communicator (its entry of the ring of recent ones).
+    #[inline]
+    pub fn note_coll(&self, c: &CommRef, seq: u64, func: Func, m: &Matching) {
+        let Some(e) = c.slot.and_then(|s| self.rec.comms.get(s)) else {
+            return;
+        };
+        if seq == 0 {
+            return;
+        }
+        let r = &e.recent[(seq % COLL_RING as u64) as usize];
+        r.seq.store(0, Relaxed);
+        std::sync::atomic::fence(Release);
+        r.func.store(func as u32 + 1, Relaxed);
+        r.root.store(m.root, Relaxed);
+        r.op.store(m.op, Relaxed);
+        r.cell.store(self.rec.header.cell.load(Relaxed), Relaxed);
+        r.sig.store(m.sig, Relaxed);
+        r.type_size.store(m.type_size, Relaxed);
+        r.seq.store(seq, Release);
+        if e.size.load(Relaxed) == self.world_size {
+            if let Some(cell) = self.counting_cell().and_then(|c| self.rec.cells.get(c)) {
+                bump(&cell.colls, 1);
+                let term = mix(mix(e.id.load(Relaxed), seq), func as u64);
+                bump(&cell.coll_sig, term);
+            }
+        }
+    }
+
+    /// The number the record gives reduction operation `op` (see
+    /// [`CollEntry::op`](mpi_grade_protocol::trace::CollEntry::op)).
+    #[inline]
+    pub fn op_code(&self, op: u64) -> u32 {
+        self.consts
+            .ops
+            .iter()
+            .position(|&o| o == op)
+            .map_or(OTHER_OP, |i| i as u32 + 1)
     }
 
     /// The size of `comm` (its local group).

@@ -19,6 +19,9 @@ const CONSTS: Consts = Consts {
     any_tag: -1,
     proc_null: -2,
     undefined: -32766,
+    ops: [
+        0x500, 0x501, 0x502, 0x503, 0x504, 0x505, 0x506, 0x507, 0x508, 0x509,
+    ],
 };
 
 /// A zeroed record that lives for the rest of the test process.

@@ -15,7 +15,7 @@ use crate::comms::CommLocal;
 use crate::requests::RequestLocal;
 use mpi_grade_protocol::trace::{
     pcontrol, write_guarded, CallSlot, Func, RankState, Record, WaitEntry, WaitKind, WaitMode,
-    NO_PEER,
+    NO_PEER, SEND_RING,
 };
 use std::cell::Cell;
 use std::os::raw::c_int;
@@ -41,6 +41,9 @@ pub struct Consts {
     pub proc_null: c_int,
     /// Value of `MPI_UNDEFINED`.
     pub undefined: c_int,
+    /// Bits of the predefined reduction operations, in the order of
+    /// [`OP_NAMES`](mpi_grade_protocol::trace::OP_NAMES).
+    pub ops: [u64; 10],
 }
 
 impl Consts {
@@ -59,6 +62,19 @@ impl Consts {
             any_tag: mpi_sys::RSMPI_ANY_TAG,
             proc_null: mpi_sys::RSMPI_PROC_NULL,
             undefined: mpi_sys::RSMPI_UNDEFINED,
+            ops: [
+                mpi_sys::RSMPI_MAX,
+                mpi_sys::RSMPI_MIN,
+                mpi_sys::RSMPI_SUM,
+                mpi_sys::RSMPI_PROD,
+                mpi_sys::RSMPI_LAND,
+                mpi_sys::RSMPI_BAND,
+                mpi_sys::RSMPI_LOR,
+                mpi_sys::RSMPI_BOR,
+                mpi_sys::RSMPI_LXOR,
+                mpi_sys::RSMPI_BXOR,
+            ]
+            .map(|op| crate::handle::RawHandle::bits(op.0)),
         }
     }
 }
@@ -316,6 +332,20 @@ impl Tracer {
         if let Some(c) = self.rec.cells.get(cell) {
             bump(&c.sent_to_others, bytes);
         }
+    }
+
+    /// Notes a point-to-point send in the ring of recent ones.
+    #[inline]
+    pub fn note_send(&self, w: &Wait) {
+        let seq = bump(&self.rec.sends_count, 1);
+        let e = &self.rec.sends[(seq % SEND_RING as u64) as usize];
+        e.seq.store(0, Relaxed);
+        std::sync::atomic::fence(Release);
+        e.peer.store(w.peer, Relaxed);
+        e.tag.store(w.tag, Relaxed);
+        e.comm.store(w.comm, Relaxed);
+        e.bytes.store(w.bytes, Relaxed);
+        e.seq.store(seq, Release);
     }
 
     /// Notes that an operation started or completed.

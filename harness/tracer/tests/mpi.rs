@@ -1046,3 +1046,67 @@ fn a_students_pmpi_pcontrol_shows_as_extra_marks() {
         assert_eq!(calls(rec, 0, Func::Sendrecv), 1);
     }
 }
+
+const MATCHING: &str = r#"
+#include <mpi.h>
+int main(int argc, char **argv) {
+    MPI_Init(&argc, &argv);
+    int rank;
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    int x[4] = {0}, y[8];
+    double d = 1, e;
+    MPI_Barrier(MPI_COMM_WORLD);
+    MPI_Bcast(x, 4, MPI_INT, 1, MPI_COMM_WORLD);
+    /* Different operations on the two ranks: no library notices. */
+    MPI_Allreduce(&d, &e, 1, MPI_DOUBLE, rank == 0 ? MPI_SUM : MPI_MAX, MPI_COMM_WORLD);
+    MPI_Allgather(x, 4, MPI_INT, y, 4, MPI_INT, MPI_COMM_WORLD);
+    MPI_Finalize();
+    return 0;
+}
+"#;
+
+/// Every collective on a communicator is noted in its ring: the function, the root, the
+/// reduction operation (by a number that is the same on every rank, whatever the library's
+/// handles) and the bytes of the type signature.
+#[test]
+fn collectives_are_noted_for_matching() {
+    use mpi_grade_protocol::trace::{COLL_RING, NO_OP, NO_ROOT, OP_NAMES};
+    let (_, recs) = run_counts("matching", MATCHING);
+    let ring = |r: usize| -> Vec<(u64, Func, i32, u32, u64)> {
+        let world = &recs[r].rec().comms[0];
+        (1..=4u64)
+            .map(|seq| {
+                let e = &world.recent[(seq % COLL_RING as u64) as usize];
+                assert_eq!(e.seq.load(Acquire), seq);
+                (
+                    seq,
+                    Func::from_index(e.func.load(Relaxed) - 1).unwrap(),
+                    e.root.load(Relaxed),
+                    e.op.load(Relaxed),
+                    e.sig.load(Relaxed),
+                )
+            })
+            .collect()
+    };
+    let op = |name: &str| OP_NAMES.iter().position(|&n| n == name).unwrap() as u32 + 1;
+    for (r, reduce_op) in [(0, op("MPI_SUM")), (1, op("MPI_MAX"))] {
+        assert_eq!(
+            ring(r),
+            vec![
+                (1, Func::Barrier, NO_ROOT, NO_OP, 0),
+                (2, Func::Bcast, 1, NO_OP, 16),
+                (3, Func::Allreduce, NO_ROOT, reduce_op, 8),
+                (4, Func::Allgather, NO_ROOT, NO_OP, 16),
+            ],
+            "rank {r}"
+        );
+    }
+    // The cell's signature: the same four collectives on the world, alike on both ranks.
+    let sig = |r: usize| {
+        let c = &recs[r].rec().cells[0];
+        (c.colls.load(Relaxed), c.coll_sig.load(Relaxed))
+    };
+    assert_eq!(sig(0).0, 4);
+    assert_ne!(sig(0).1, 0);
+    assert_eq!(sig(0), sig(1));
+}

@@ -60,8 +60,10 @@ pub enum Command {
     Probe(ProbeArgs),
     /// Run any MPI program under the tracer and explain it if it deadlocks or hangs.
     ///
-    /// Exits with the program's status, or 3 (deadlock), 4 (hang), 5 (time limit); 2 when
-    /// mpi-grade itself cannot work.
+    /// Exits with 240 (collectives called differently on different ranks, even if the
+    /// program then completed), 241 (deadlock), 242 (hang) or 243 (time limit); else with the
+    /// program's own status (an MPI library's fatal error exits with its error class, below
+    /// 100); 2 when mpi-grade itself cannot work.
     Run(RunArgs),
     /// Print the completion script of SHELL on stdout (`mpi-grade completions bash >
     /// ~/.local/share/bash-completion/completions/mpi-grade`).

@@ -355,6 +355,20 @@ pub(crate) fn run(args: RunArgs) -> Result<ExitCode> {
             report.outcome, report.seconds
         ),
     }
+    // A mismatch found after the program went on (the diagnosis, if any, is another stall).
+    for f in &report.findings {
+        let told = report
+            .diagnosis
+            .as_ref()
+            .is_some_and(|d| d.mismatch.is_some());
+        let said = report
+            .diagnosis
+            .as_ref()
+            .is_some_and(|d| d.explanation == f.summary);
+        if !told && !said {
+            eprintln!("mpi-grade: {}: {}", f.kind, f.summary);
+        }
+    }
     if let Some(path) = &args.json {
         let text = serde_json::to_string_pretty(&report).expect("reports serialise") + "\n";
         if path == Path::new("-") {

@@ -69,6 +69,17 @@ const HANG: Advice = Advice {
     tutorial: "\"The Basic Terminology\": every send needs a matching receive",
 };
 
+/// Ranks called a communicator's collectives differently.
+const CALL_MISMATCH: Advice = Advice {
+    meaning: "Two ranks made different collective calls at the same point: another function, \
+              root, operation or amount of data. MPI does not check this; the library pairs \
+              the calls anyway.",
+    next: "Every rank must call the same collectives on a communicator in the same order: \
+           look for a collective inside an `if` on the rank, and give the root, operation \
+           and counts alike on every rank.",
+    tutorial: "the MPI standard, \"Collective Communication\": the order of calls",
+};
+
 /// A rank stopped before returning.
 const CRASH: Advice = Advice {
     meaning: "A rank stopped before returning: a panic, an exit, or an MPI error. MPI \
@@ -192,6 +203,7 @@ pub fn advise(part: &PartReport) -> Option<&'static Advice> {
         FailureKind::Outcome(OutcomeKind::Deadlock) if must_deadlock => &EARLY_DEADLOCK,
         FailureKind::Outcome(OutcomeKind::Deadlock) => &DEADLOCK,
         FailureKind::Outcome(OutcomeKind::Hang) => &HANG,
+        FailureKind::Outcome(OutcomeKind::CallMismatch) => &CALL_MISMATCH,
         FailureKind::Outcome(OutcomeKind::Crash) => &CRASH,
         FailureKind::Outcome(OutcomeKind::WrongResult) => &WRONG_RESULT,
         FailureKind::Outcome(OutcomeKind::NotImplemented) => &NOT_IMPLEMENTED,

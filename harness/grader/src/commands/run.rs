@@ -13,12 +13,17 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+// Exit codes of the run's own verdicts: above every MPI error class (Open MPI's and MPICH's
+// fatal error handlers exit with the class: `MPI_ERR_TYPE` = 3, ...; the classes stay below
+// 100) and above the shells' 128 + signal, so that none is taken for the program's own status.
+/// Exit code when ranks called collectives differently (whatever the program then did).
+pub const EXIT_CALL_MISMATCH: u8 = 240;
 /// Exit code when the program deadlocked.
-pub const EXIT_DEADLOCK: u8 = 3;
+pub const EXIT_DEADLOCK: u8 = 241;
 /// Exit code when the program hung.
-pub const EXIT_HANG: u8 = 4;
+pub const EXIT_HANG: u8 = 242;
 /// Exit code when the program reached the time limit.
-pub const EXIT_TIMEOUT: u8 = 5;
+pub const EXIT_TIMEOUT: u8 = 243;
 
 /// What to run.
 pub struct RunOptions {
@@ -54,7 +59,8 @@ pub struct RunReport {
     /// Whether sends were zero-buffer.
     pub zero_buffer: bool,
     /// `"exited"`, `"deadlock"`, `"hang"`, `"crash"` (a rank vanished while others waited),
-    /// `"timeout"` or `"interrupted"`.
+    /// `"call-mismatch"` (stopped at collectives called differently), `"timeout"` or
+    /// `"interrupted"`.
     pub outcome: String,
     /// `mpiexec`'s exit code, when it exited by itself.
     pub status: Option<i32>,
@@ -68,15 +74,68 @@ pub struct RunReport {
     pub messages: u64,
     /// Payload bytes of those messages.
     pub bytes: u64,
+    /// Every error the tracer found, whatever the program then did; empty when none.
+    pub findings: Vec<RunFinding>,
+}
+
+/// One error found in a run.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct RunFinding {
+    /// `"collective-mismatch"`, `"deadlock"`, `"hang"` or `"crash"`.
+    pub kind: String,
+    /// The ranks involved.
+    pub ranks: Vec<u32>,
+    /// One sentence.
+    pub summary: String,
+}
+
+impl RunFinding {
+    /// The finding a diagnosis states.
+    pub fn of(d: &Diagnosis) -> RunFinding {
+        match &d.mismatch {
+            Some(m) => RunFinding {
+                kind: match m.kind {
+                    "collective" => "collective-mismatch".to_string(),
+                    other => other.to_string(),
+                },
+                ranks: m.ranks.clone(),
+                summary: m.summary.clone(),
+            },
+            None => RunFinding {
+                kind: stall_name(d.kind).to_string(),
+                ranks: d.ranks.iter().map(|a| a.rank).collect(),
+                summary: d.explanation.clone(),
+            },
+        }
+    }
+}
+
+/// The outcome name of a stall.
+fn stall_name(kind: StallKind) -> &'static str {
+    match kind {
+        StallKind::Deadlock => "deadlock",
+        StallKind::Hang => "hang",
+        StallKind::Gone => "crash",
+        StallKind::CallMismatch => "call-mismatch",
+    }
 }
 
 impl RunReport {
-    /// The exit code of `mpi-grade run`: the program's own, or one saying why it was stopped.
+    /// The exit code of `mpi-grade run`: one saying what was found or why the program was
+    /// stopped, else the program's own.
     pub fn exit_code(&self) -> u8 {
         match self.outcome.as_str() {
+            "call-mismatch" => EXIT_CALL_MISMATCH,
             "deadlock" => EXIT_DEADLOCK,
             "hang" => EXIT_HANG,
             "timeout" => EXIT_TIMEOUT,
+            _ if self
+                .findings
+                .iter()
+                .any(|f| !matches!(f.kind.as_str(), "deadlock" | "hang" | "crash")) =>
+            {
+                EXIT_CALL_MISMATCH
+            }
             _ => self.status.map_or(1, |s| s.clamp(0, 255) as u8),
         }
     }
@@ -125,18 +184,26 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
     let usage = trace.usage(0);
     let (outcome, diagnosis) = match record.ending {
         Ending::Exited => ("exited", None),
-        Ending::Stalled(finding) => {
-            let name = match finding.diagnosis.kind {
-                StallKind::Deadlock => "deadlock",
-                StallKind::Hang => "hang",
-                StallKind::Gone => "crash",
-            };
-            (name, Some(finding.diagnosis))
-        }
+        Ending::Stalled(finding) => (stall_name(finding.diagnosis.kind), Some(finding.diagnosis)),
         Ending::LaunchTimeout { .. } | Ending::CellTimeout { .. } => ("timeout", None),
         Ending::Interrupted => ("interrupted", None),
         Ending::ScratchFull { .. } => ("crash", None),
     };
+    // The library may have paired mismatched collectives and the program gone on to the end
+    // (or to an error) before a poll saw them: the records still hold them.
+    let late = match &diagnosis {
+        Some(d) if d.mismatch.is_some() => None,
+        _ => {
+            // The signature of cell 0 compares only when every rank made all its calls.
+            let all_done = trace
+                .dir
+                .snapshot()
+                .iter()
+                .all(|s| s.state == mpi_grade_protocol::trace::RankState::Finalized);
+            trace.mismatch(u32::from(all_done)).map(|(_, d)| d)
+        }
+    };
+    let findings = late.iter().chain(&diagnosis).map(RunFinding::of).collect();
     Ok(RunReport {
         format_version: 1,
         program: options.program.display().to_string(),
@@ -150,5 +217,6 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
         calls: usage.by_name(),
         messages: Usage::messages(&usage),
         bytes: usage.message_bytes(),
+        findings,
     })
 }

@@ -211,6 +211,9 @@ fn ended_early(ending: &Ending) -> Result<Outcome, Option<u32>> {
             StallKind::Deadlock => Ok(Outcome::Deadlock(Box::new(finding.diagnosis.clone()))),
             StallKind::Hang => Ok(Outcome::Hang(Box::new(finding.diagnosis.clone()))),
             StallKind::Gone => Err(finding.diagnosis.culprits.first().copied()),
+            StallKind::CallMismatch => {
+                Ok(Outcome::CallMismatch(Box::new(finding.diagnosis.clone())))
+            }
         },
         Ending::CellTimeout { seconds, .. } => Ok(Outcome::Timeout(Timeout {
             limit: TimeLimit::Cell,

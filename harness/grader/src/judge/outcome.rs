@@ -51,6 +51,9 @@ pub enum Outcome {
     Deadlock(Box<Diagnosis>),
     /// Ranks waiting for ranks that stay outside MPI (seen by the tracer).
     Hang(Box<Diagnosis>),
+    /// Ranks that called a communicator's collectives differently (seen by the tracer, whether
+    /// the library then blocked, aborted or completed); the diagnosis's `mismatch` says how.
+    CallMismatch(Box<Diagnosis>),
     /// The cell ran past its time limit without the tracer finding a deadlock or a hang.
     Timeout(Timeout),
     /// The cell was not run: an earlier failure made it pointless, or the grade was interrupted.
@@ -262,6 +265,8 @@ pub enum OutcomeKind {
     Deadlock,
     /// See [`Outcome::Hang`].
     Hang,
+    /// See [`Outcome::CallMismatch`].
+    CallMismatch,
     /// See [`Outcome::Timeout`].
     Timeout,
     /// See [`Outcome::NotRun`].
@@ -270,13 +275,14 @@ pub enum OutcomeKind {
 
 impl OutcomeKind {
     /// Every kind, in the order of [`Outcome`]'s variants.
-    pub const ALL: [OutcomeKind; 8] = [
+    pub const ALL: [OutcomeKind; 9] = [
         OutcomeKind::Pass,
         OutcomeKind::WrongResult,
         OutcomeKind::Crash,
         OutcomeKind::NotImplemented,
         OutcomeKind::Deadlock,
         OutcomeKind::Hang,
+        OutcomeKind::CallMismatch,
         OutcomeKind::Timeout,
         OutcomeKind::NotRun,
     ];
@@ -290,6 +296,7 @@ impl OutcomeKind {
             OutcomeKind::NotImplemented => "not-implemented",
             OutcomeKind::Deadlock => "deadlock",
             OutcomeKind::Hang => "hang",
+            OutcomeKind::CallMismatch => "call-mismatch",
             OutcomeKind::Timeout => "timeout",
             OutcomeKind::NotRun => "not-run",
         }
@@ -304,6 +311,7 @@ impl OutcomeKind {
             OutcomeKind::NotImplemented => '?',
             OutcomeKind::Deadlock => 'D',
             OutcomeKind::Hang => 'H',
+            OutcomeKind::CallMismatch => 'M',
             OutcomeKind::Timeout => 'T',
             OutcomeKind::NotRun => '·',
         }
@@ -331,6 +339,7 @@ impl Outcome {
             Outcome::NotImplemented(_) => OutcomeKind::NotImplemented,
             Outcome::Deadlock(_) => OutcomeKind::Deadlock,
             Outcome::Hang(_) => OutcomeKind::Hang,
+            Outcome::CallMismatch(_) => OutcomeKind::CallMismatch,
             Outcome::Timeout(_) => OutcomeKind::Timeout,
             Outcome::NotRun(_) => OutcomeKind::NotRun,
         }
@@ -349,7 +358,7 @@ impl Outcome {
     /// The tracer's diagnosis, for a deadlock or a hang.
     pub fn diagnosis(&self) -> Option<&Diagnosis> {
         match self {
-            Outcome::Deadlock(d) | Outcome::Hang(d) => Some(d),
+            Outcome::Deadlock(d) | Outcome::Hang(d) | Outcome::CallMismatch(d) => Some(d),
             Outcome::Pass
             | Outcome::WrongResult(_)
             | Outcome::Crash(_)
@@ -374,7 +383,9 @@ impl Outcome {
                     .map(|l| format!(" at {l}"))
                     .unwrap_or_default()
             )),
-            Outcome::Deadlock(d) | Outcome::Hang(d) => Some(d.explanation.clone()),
+            Outcome::Deadlock(d) | Outcome::Hang(d) | Outcome::CallMismatch(d) => {
+                Some(d.explanation.clone())
+            }
             Outcome::Timeout(t) => Some(match t.limit {
                 TimeLimit::Cell => format!(
                     "still running after {} s (the cell time limit), stopped",
@@ -517,6 +528,7 @@ mod tests {
                 "\"not-implemented\"",
                 "\"deadlock\"",
                 "\"hang\"",
+                "\"call-mismatch\"",
                 "\"timeout\"",
                 "\"not-run\"",
             ]

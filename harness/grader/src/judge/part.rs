@@ -137,9 +137,11 @@ fn ran_verdict(part: &Part, ran: &Ran<'_>) -> (Option<Failure>, String) {
 }
 
 /// The failure and sentence from the outcomes of the part's cells and (when traced) the MPI
-/// calls they made. A call the part may not make decides over everything else: the rule is part
-/// of the task. A required call it never made decides only when nothing else failed (a part that
-/// crashed before its first send is better explained by the crash).
+/// calls they made. Collectives called differently on different ranks decide first: an error
+/// in MPI's own terms, whatever the part's rules. Then a call the part may not make decides over
+/// everything else: the rule is part of the task. A required call it never made decides only
+/// when nothing else failed (a part that crashed before its first send is better explained by
+/// the crash).
 fn decide(
     part: &Part,
     cells: &BTreeMap<Cell, Outcome>,
@@ -150,6 +152,12 @@ fn decide(
         Expect::Complete => decide_complete(&mine),
         Expect::Deadlock => decide_deadlock(&mine),
     };
+    let mismatch = mine
+        .iter()
+        .find(|(_, o)| matches!(o, Outcome::CallMismatch(_)));
+    if let Some((cell, outcome)) = mismatch {
+        return failed_at(cell, outcome);
+    }
     match usage {
         None => functional(),
         Some(usage) => match forbidden_calls(part, usage) {
@@ -433,6 +441,7 @@ mod tests {
             zero_buffer: false,
             stalled: false,
             explanation: "deadlock".into(),
+            mismatch: None,
         }))
     }
 

@@ -30,9 +30,10 @@ impl FailureKind {
 
     /// Every kind a report can give (every outcome but a pass), in the order the report's
     /// documentation lists them.
-    pub const ALL: [FailureKind; 11] = [
+    pub const ALL: [FailureKind; 12] = [
         FailureKind::Outcome(OutcomeKind::Deadlock),
         FailureKind::Outcome(OutcomeKind::Hang),
+        FailureKind::Outcome(OutcomeKind::CallMismatch),
         FailureKind::Outcome(OutcomeKind::Crash),
         FailureKind::Outcome(OutcomeKind::WrongResult),
         FailureKind::Outcome(OutcomeKind::NotImplemented),
@@ -105,6 +106,7 @@ mod tests {
         let expected = [
             "deadlock",
             "hang",
+            "call-mismatch",
             "crash",
             "wrong-result",
             "not-implemented",

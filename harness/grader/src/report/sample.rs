@@ -79,6 +79,7 @@ pub fn diagnosis(zero_buffer: bool) -> Diagnosis {
         explanation: "Deadlock: rank 0 is blocked in MPI_Send to rank 1 at src/lib.rs:12 \
                       while rank 1 is blocked in MPI_Send to rank 0: a cycle."
             .into(),
+        mismatch: None,
     }
 }
 

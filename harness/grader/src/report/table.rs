@@ -56,6 +56,7 @@ pub fn legend_words(outcome: OutcomeKind) -> &'static str {
         OutcomeKind::NotImplemented => "not implemented",
         OutcomeKind::Deadlock => "deadlock",
         OutcomeKind::Hang => "hang",
+        OutcomeKind::CallMismatch => "call mismatch",
         OutcomeKind::Timeout => "time limit",
         OutcomeKind::NotRun => "not run",
     }

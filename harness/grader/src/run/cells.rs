@@ -93,6 +93,9 @@ impl Launches for MpiLaunches<'_> {
         record.self_exit = trace.as_ref().and_then(LaunchTrace::self_exit);
         record.aborted = trace.as_ref().and_then(LaunchTrace::aborted);
         let mut evidence = gather(&run_dir, &record, self.launcher);
+        if let Some(trace) = &trace {
+            after_the_fact(&mut evidence, trace);
+        }
         if !evidence.started && evidence.ending != Ending::Interrupted {
             // The job did not start: the run directory stays as it is, for the error.
             return Ok(evidence);
@@ -109,6 +112,25 @@ impl Launches for MpiLaunches<'_> {
         }
         Ok(evidence)
     }
+}
+
+/// A collective mismatch the records show after the launch, in a cell that completed or in
+/// the one the launch ended in, is that cell's failure (the watcher stops a launch at one it
+/// sees; a quick program may complete or abort in between).
+fn after_the_fact(evidence: &mut Evidence, trace: &LaunchTrace) {
+    if matches!(evidence.ending, Ending::Stalled(_) | Ending::Interrupted) {
+        return;
+    }
+    let Some((Some(cell), diagnosis)) = trace.mismatch(evidence.completed.len() as u32) else {
+        return;
+    };
+    let cell = cell as usize;
+    if cell > evidence.completed.len() {
+        return;
+    }
+    evidence.completed.truncate(cell);
+    evidence.panic = None;
+    evidence.ending = Ending::Stalled(Box::new(crate::trace::detect::Finding { diagnosis }));
 }
 
 /// Everything `record` and `run_dir` say about the launch: the cells every rank completed

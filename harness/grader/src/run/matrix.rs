@@ -480,6 +480,7 @@ mod tests {
                 zero_buffer: false,
                 stalled: false,
                 explanation: "scripted".into(),
+                mismatch: None,
             }
         }
 

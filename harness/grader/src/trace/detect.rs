@@ -1,7 +1,8 @@
 //! Watching a running launch through the tracer's records: a deadlock is a set of blocked ranks
 //! that the wait-for graph says can never be released, unchanged and without progress for a
 //! quiet window, checked twice; a hang is ranks that others wait on and that stay outside MPI
-//! for `hang_after`; a gone rank is one whose process vanished while others wait on it.
+//! for `hang_after`; a gone rank is one whose process vanished while others wait on it. A
+//! collective mismatch (`matching`) is certain at once.
 
 use super::diagnosis::{Diagnosis, StallKind};
 use super::graph::{analyze, Analysis, Presence};
@@ -59,8 +60,13 @@ impl<'a> Detector<'a> {
         // processes of the running launches.
         let hosts = crate::run::procs::launch_pids();
         let presence: Vec<Presence> = snapshot.iter().map(|s| presence(s, &hosts)).collect();
-        let analysis = analyze(&snapshot, &presence);
         let now_ns = monotonic_ns();
+        // Found from the calls, the moment both are made: the library may pair them anyway.
+        if let Some(m) = super::matching::find(&snapshot) {
+            let diagnosis = Diagnosis::mismatch(&snapshot, m, now_ns);
+            return Some(Finding { diagnosis });
+        }
+        let analysis = analyze(&snapshot, &presence);
 
         if !analysis.waits_on_gone.is_empty() {
             let gone: BTreeSet<u32> = analysis.waits_on_gone.iter().map(|&(_, g)| g).collect();

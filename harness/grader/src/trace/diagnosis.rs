@@ -2,6 +2,7 @@
 //! for, the cycle, and (once stacks are symbolised) where in the source each one is.
 
 use super::graph::{Analysis, Status};
+use super::matching::Mismatch;
 use super::records::{Call, Peer, RankSnapshot, Wait};
 use crate::fmt::thousands;
 use mpi_grade_protocol::trace::{Func, WaitKind};
@@ -17,6 +18,9 @@ pub enum StallKind {
     Hang,
     /// Blocked ranks waiting on a rank whose process is gone.
     Gone,
+    /// Ranks that called a communicator's collectives differently (whether or not the
+    /// library then blocked): [`Diagnosis::mismatch`] says how.
+    CallMismatch,
 }
 
 /// One rank's part in a stall.
@@ -74,6 +78,8 @@ pub struct Diagnosis {
     pub stalled: bool,
     /// The explanation in a few sentences.
     pub explanation: String,
+    /// For a call mismatch: the two calls that differ.
+    pub mismatch: Option<Mismatch>,
 }
 
 impl Diagnosis {
@@ -135,7 +141,32 @@ impl Diagnosis {
             zero_buffer,
             stalled: false,
             explanation: String::new(),
+            mismatch: None,
         };
+        d.explanation = d.explain();
+        d
+    }
+
+    /// The diagnosis of a collective mismatch: the ranks of the two calls as they are now.
+    pub fn mismatch(snapshot: &[RankSnapshot], mismatch: Mismatch, now_ns: u64) -> Diagnosis {
+        let involved = mismatch.ranks.clone();
+        let analysis = super::graph::analyze(
+            snapshot,
+            &vec![super::graph::Presence::Alive; snapshot.len()],
+        );
+        let mut d = Diagnosis::new(
+            StallKind::CallMismatch,
+            snapshot,
+            &Analysis {
+                deadlocked: Default::default(),
+                edges: Vec::new(),
+                cycle: None,
+                ..analysis
+            },
+            involved,
+            now_ns,
+        );
+        d.mismatch = Some(mismatch);
         d.explanation = d.explain();
         d
     }
@@ -168,6 +199,22 @@ impl Diagnosis {
     }
 
     fn explain(&self) -> String {
+        if let Some(m) = &self.mismatch {
+            let now: Vec<String> = self
+                .ranks
+                .iter()
+                .filter_map(|a| Some(format!("rank {} is at {}", a.rank, a.location.as_deref()?)))
+                .collect();
+            let now = if now.is_empty() {
+                String::new()
+            } else {
+                format!(" Since then, {}.", now.join(", "))
+            };
+            return format!(
+                "Collective calls do not match: {}. MPI requires every rank of a communicator to make its collective calls in the same order, with the same root, operation and amount of data; the library does not check this, and pairs the calls anyway (wrong data, an unrelated error or a hang follow).{now}",
+                m.summary
+            );
+        }
         let describe = |a: &RankActivity| {
             let at = a
                 .location
@@ -216,6 +263,7 @@ impl Diagnosis {
                 "{} exited while others still wait for it",
                 rank_list(&self.culprits)
             ),
+            StallKind::CallMismatch => "their collective calls do not match".to_string(),
         };
         format!(
             "{}{text}. {}.",
@@ -237,6 +285,7 @@ impl Diagnosis {
             }
             (StallKind::Hang, _) => "hang: ".to_string(),
             (StallKind::Gone, _) => "crash: ".to_string(),
+            (StallKind::CallMismatch, _) => "call mismatch: ".to_string(),
         }
     }
 
@@ -498,6 +547,7 @@ mod tests {
                 size: 2,
                 members: None,
                 coll_count: 0,
+                recent: Vec::new(),
             }],
         }
     }

@@ -433,6 +433,7 @@ mod tests {
                 size: 0,
                 members: None,
                 coll_count: 0,
+                recent: Vec::new(),
             }],
         }
     }

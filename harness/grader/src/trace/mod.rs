@@ -4,6 +4,7 @@
 //! - [`graph`]: the AND/OR wait-for graph of one snapshot and who can never be released;
 //! - [`detect`]: deadlocks, hangs and vanished ranks, confirmed over time;
 //! - [`diagnosis`]: the explanation of a stall (and its Graphviz form);
+//! - [`matching`]: collectives that the ranks called differently (MPI's matching rule);
 //! - [`stacks`]: stacks captured on request, symbolised to source lines;
 //! - [`pystacks`]: the Python stacks of Python ranks, dumped on request;
 //! - [`usage`]: which MPI functions each cell called, how often, and where.
@@ -11,6 +12,7 @@
 pub mod detect;
 pub mod diagnosis;
 pub mod graph;
+pub mod matching;
 pub mod pystacks;
 pub mod records;
 pub mod stacks;
@@ -125,6 +127,23 @@ impl LaunchTrace {
             .into_iter()
             .find(|s| s.state == mpi_grade_protocol::trace::RankState::Aborted)
             .map(|s| (s.rank, s.exit_code))
+    }
+
+    /// The first collective mismatch the records show once the launch is over (the library
+    /// may have paired the calls and the program gone on, or ended, before a poll saw them),
+    /// as the diagnosis a stall would carry: from the rings of recent calls, else from the
+    /// signatures of the first `completed` cells (which every rank completed).
+    pub fn mismatch(&self, completed: u32) -> Option<(Option<u32>, diagnosis::Diagnosis)> {
+        let snapshot = self.dir.snapshot();
+        let m = matching::find(&snapshot)
+            .filter(|m| m.cell.is_some())
+            .or_else(|| (0..completed).find_map(|c| matching::cell_signatures_differ(&self.dir, c)))
+            .or_else(|| matching::truncation(&self.dir))?;
+        let cell = m.cell;
+        Some((
+            cell,
+            diagnosis::Diagnosis::mismatch(&snapshot, m, records::monotonic_ns()),
+        ))
     }
 
     /// What plan cell `cell` called, over all ranks.

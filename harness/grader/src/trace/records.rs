@@ -153,6 +153,49 @@ pub struct Comm {
     pub members: Option<Vec<u32>>,
     /// Collectives this rank entered on it.
     pub coll_count: u64,
+    /// The last of them the record keeps, oldest first.
+    pub recent: Vec<Coll>,
+}
+
+/// A collective a rank entered, as the ring of its communicator keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Coll {
+    /// Which collective on the communicator (1 = the first).
+    pub seq: u64,
+    /// The MPI function.
+    pub func: Func,
+    /// Its root (a rank of the communicator), when it has one the tracer noted.
+    pub root: Option<i32>,
+    /// Its reduction operation (1 + an index of `OP_NAMES`), when predefined.
+    pub op: Option<u32>,
+    /// The bytes of its type signature, where compared.
+    pub sig: Option<u64>,
+    /// The cell of the student's code it belongs to.
+    pub cell: Option<u32>,
+}
+
+impl Coll {
+    /// The entry, when it is whole (not being rewritten) and in use.
+    fn read(e: &layout::CollEntry) -> Option<Coll> {
+        let seq = e.seq.load(Acquire);
+        if seq == 0 {
+            return None;
+        }
+        let func = Func::from_index(e.func.load(Relaxed).checked_sub(1)?)?;
+        let root = e.root.load(Relaxed);
+        let op = e.op.load(Relaxed);
+        let sig = e.sig.load(Relaxed);
+        let cell = e.cell.load(Relaxed);
+        std::sync::atomic::fence(Acquire);
+        (e.seq.load(Relaxed) == seq).then_some(Coll {
+            seq,
+            func,
+            root: (root != layout::NO_ROOT).then_some(root),
+            op: (op != layout::NO_OP && op != layout::OTHER_OP).then_some(op),
+            sig: (sig != layout::ANY_SIG).then_some(sig),
+            cell: u32::try_from(cell).ok(),
+        })
+    }
 }
 
 /// One rank's record, read at one moment.
@@ -223,6 +266,11 @@ impl RankSnapshot {
                                 .collect()
                         }),
                         coll_count: c.coll_count.load(Relaxed),
+                        recent: {
+                            let mut r: Vec<Coll> = c.recent.iter().filter_map(Coll::read).collect();
+                            r.sort_by_key(|c| c.seq);
+                            r
+                        },
                     }
                 })
                 .collect::<Vec<_>>()
@@ -255,6 +303,46 @@ impl RankSnapshot {
     pub fn comm(&self, id: u64) -> Option<&Comm> {
         self.comms.iter().find(|c| c.id == id)
     }
+}
+
+/// The call the rank was in when it last wrote its record, whatever its state since (a rank
+/// that a library's error handler ended inside a call still shows that call).
+pub fn last_call(record: &Record) -> Option<Call> {
+    read_consistent(&record.call.seq, READ_ATTEMPTS, || read_call(&record.call)).0
+}
+
+/// A point-to-point send a rank started, from the ring of its last ones.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    /// World rank of the destination.
+    pub peer: u32,
+    /// Tag.
+    pub tag: i32,
+    /// Cross-rank communicator id, 0 if unknown.
+    pub comm: u64,
+    /// Payload bytes.
+    pub bytes: u64,
+}
+
+/// The last sends of a rank, newest first.
+pub fn recent_sends(record: &Record) -> Vec<Sent> {
+    let mut sends: Vec<(u64, Sent)> = record
+        .sends
+        .iter()
+        .filter_map(|e| {
+            let seq = e.seq.load(Acquire);
+            let sent = Sent {
+                peer: u32::try_from(e.peer.load(Relaxed)).ok()?,
+                tag: e.tag.load(Relaxed),
+                comm: e.comm.load(Relaxed),
+                bytes: e.bytes.load(Relaxed),
+            };
+            std::sync::atomic::fence(Acquire);
+            (seq != 0 && e.seq.load(Relaxed) == seq).then_some((seq, sent))
+        })
+        .collect();
+    sends.sort_by_key(|(seq, _)| std::cmp::Reverse(*seq));
+    sends.into_iter().map(|(_, s)| s).collect()
 }
 
 fn read_call(slot: &layout::CallSlot) -> Option<Call> {

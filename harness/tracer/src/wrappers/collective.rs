@@ -10,20 +10,23 @@
 //! or an in-place root `Gather`).
 
 use super::{comm_rank, in_place, scaled, sum_counts, type_bytes, type_size};
-use crate::comms::CommRef;
+use crate::comms::{CommRef, Matching};
+use crate::handle::RawHandle;
 use crate::pmpi::real;
 use crate::tracer::Tracer;
-use mpi_grade_protocol::trace::{Func, WaitMode};
+use mpi_grade_protocol::trace::{Func, WaitMode, NO_OP, NO_ROOT};
 use mpi_sys::*;
 use std::os::raw::{c_int, c_void};
 
 impl Tracer {
-    /// Runs a blocking collective on `comm`; `bytes` tells what this rank sends.
+    /// Runs a blocking collective on `comm`; `m` is what every member must give alike, `bytes`
+    /// what this rank sends.
     #[inline(always)]
     pub(super) unsafe fn collective(
         &self,
         func: Func,
         comm: MPI_Comm,
+        m: Matching,
         bytes: impl FnOnce(&CommRef) -> u64,
         call: impl FnOnce() -> c_int,
     ) -> c_int {
@@ -34,6 +37,7 @@ impl Tracer {
             self.sent(None, bytes);
         }
         let seq = self.next_coll(&c);
+        self.note_coll(&c, seq, func, &m);
         let w = self.coll(&c, seq, bytes);
         self.blocking(func, WaitMode::All, &[w], call)
     }
@@ -44,6 +48,7 @@ impl Tracer {
         &self,
         func: Func,
         comm: MPI_Comm,
+        m: Matching,
         bytes: impl FnOnce(&CommRef) -> u64,
         request: *mut MPI_Request,
         call: impl FnOnce() -> c_int,
@@ -55,12 +60,95 @@ impl Tracer {
             self.sent(None, bytes);
         }
         let seq = self.next_coll(&c);
+        self.note_coll(&c, seq, func, &m);
         let w = self.coll(&c, seq, bytes);
         let rc = call();
         if rc == 0 {
             self.add_request(request, &w);
         }
         rc
+    }
+}
+
+/// A collective with neither root, operation nor data (`Barrier`).
+fn none() -> Matching {
+    Matching {
+        sig: 0,
+        ..Matching::UNKNOWN
+    }
+}
+
+/// `count` elements of `datatype` that every member gives alike.
+unsafe fn sig(root: c_int, op: u32, count: c_int, datatype: MPI_Datatype) -> Matching {
+    let size = if count > 0 { type_size(datatype) } else { 0 };
+    Matching {
+        root,
+        op,
+        sig: (count.max(0) as u64).saturating_mul(size),
+        type_size: size,
+    }
+}
+
+/// A rooted collective over one buffer (`Bcast`).
+unsafe fn rooted(root: c_int, count: c_int, datatype: MPI_Datatype) -> Matching {
+    sig(root, NO_OP, count, datatype)
+}
+
+/// A reduction (`Reduce`, `Allreduce`, `Scan`, ...): its operation too.
+unsafe fn reduction(
+    t: &Tracer,
+    op: MPI_Op,
+    root: c_int,
+    count: c_int,
+    datatype: MPI_Datatype,
+) -> Matching {
+    sig(root, t.op_code(op.0.bits()), count, datatype)
+}
+
+/// The block every member gives (`Allgather`, `Alltoall`): in place, the receive block.
+unsafe fn block(
+    sendbuf: *const c_void,
+    sendcount: c_int,
+    sendtype: MPI_Datatype,
+    recvcount: c_int,
+    recvtype: MPI_Datatype,
+) -> Matching {
+    if in_place(sendbuf) {
+        sig(NO_ROOT, NO_OP, recvcount, recvtype)
+    } else {
+        sig(NO_ROOT, NO_OP, sendcount, sendtype)
+    }
+}
+
+/// `Gather`: every member's send block, an in-place root's receive block.
+unsafe fn gather_matching(
+    sendbuf: *const c_void,
+    sendcount: c_int,
+    sendtype: MPI_Datatype,
+    recvcount: c_int,
+    recvtype: MPI_Datatype,
+    root: c_int,
+) -> Matching {
+    if in_place(sendbuf) {
+        sig(root, NO_OP, recvcount, recvtype)
+    } else {
+        sig(root, NO_OP, sendcount, sendtype)
+    }
+}
+
+/// `Scatter`: every member's receive block, an in-place root's send block.
+unsafe fn scatter_matching(
+    sendcount: c_int,
+    sendtype: MPI_Datatype,
+    recvbuf: *mut c_void,
+    recvcount: c_int,
+    recvtype: MPI_Datatype,
+    root: c_int,
+) -> Matching {
+    if in_place(recvbuf) {
+        sig(root, NO_OP, sendcount, sendtype)
+    } else {
+        sig(root, NO_OP, recvcount, recvtype)
     }
 }
 
@@ -209,16 +297,19 @@ unsafe fn alltoallw_bytes(
 /// ```text
 /// MPI_Bcast = PMPI_Bcast / MPI_Ibcast = PMPI_Ibcast as Bcast / Ibcast,
 ///     (buffer: *mut c_void, ..., comm: MPI_Comm) on comm sends |t, c| <bytes>;
+///     matches |t| <matching>;
 /// ```
 ///
 /// `<bytes>` is what this rank sends, from the arguments, the tracer `t` and the
-/// communicator's record `c` (for its size); it is evaluated once per call.
+/// communicator's record `c` (for its size); it is evaluated once per call. `matches |t|
+/// <matching>` is what every member must give alike (root, operation, type signature).
 macro_rules! collectives {
     ($(
         $blocking:ident = $pblocking:ident / $nonblocking:ident = $pnonblocking:ident
         as $func:ident / $ifunc:ident,
         ($($arg:ident: $ty:ty),* $(,)?) on $comm:ident
         sends |$t:pat_param, $c:pat_param| $bytes:expr;
+        matches |$mt:pat_param| $m:expr;
     )*) => {$(
         #[doc = concat!("`", stringify!($blocking), "`.")]
         #[no_mangle]
@@ -228,6 +319,7 @@ macro_rules! collectives {
             t.collective(
                 Func::$func,
                 $comm,
+                (|$mt: &Tracer| $m)(t),
                 |c| (|$t: &Tracer, $c: &CommRef| $bytes)(t, c),
                 || real::$pblocking($($arg),*),
             )
@@ -241,6 +333,7 @@ macro_rules! collectives {
             t.icollective(
                 Func::$ifunc,
                 $comm,
+                (|$mt: &Tracer| $m)(t),
                 |c| (|$t: &Tracer, $c: &CommRef| $bytes)(t, c),
                 request,
                 || real::$pnonblocking($($arg,)* request),
@@ -254,60 +347,71 @@ collectives! {
         as Barrier / Ibarrier,
         (comm: MPI_Comm) on comm
         sends |_, _| 0;
+        matches |_| none();
     MPI_Bcast = PMPI_Bcast / MPI_Ibcast = PMPI_Ibcast
         as Bcast / Ibcast,
         (buffer: *mut c_void, count: c_int, datatype: MPI_Datatype, root: c_int,
          comm: MPI_Comm) on comm
         sends |_, _| bcast_bytes(count, datatype, root, comm);
+        matches |_| rooted(root, count, datatype);
     MPI_Reduce = PMPI_Reduce / MPI_Ireduce = PMPI_Ireduce
         as Reduce / Ireduce,
         (sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype,
          op: MPI_Op, root: c_int, comm: MPI_Comm) on comm
         sends |_, _| type_bytes(count, datatype);
+        matches |t| reduction(t, op, root, count, datatype);
     MPI_Allreduce = PMPI_Allreduce / MPI_Iallreduce = PMPI_Iallreduce
         as Allreduce / Iallreduce,
         (sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype,
          op: MPI_Op, comm: MPI_Comm) on comm
         sends |_, _| type_bytes(count, datatype);
+        matches |t| reduction(t, op, NO_ROOT, count, datatype);
     MPI_Gather = PMPI_Gather / MPI_Igather = PMPI_Igather
         as Gather / Igather,
         (sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void,
          recvcount: c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm) on comm
         sends |_, _| gather_bytes(sendbuf, sendcount, sendtype);
+        matches |_| gather_matching(sendbuf, sendcount, sendtype, recvcount, recvtype, root);
     MPI_Gatherv = PMPI_Gatherv / MPI_Igatherv = PMPI_Igatherv
         as Gatherv / Igatherv,
         (sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void,
          recvcounts: *const c_int, displs: *const c_int, recvtype: MPI_Datatype, root: c_int,
          comm: MPI_Comm) on comm
         sends |_, _| gather_bytes(sendbuf, sendcount, sendtype);
+        matches |_| Matching { root, ..Matching::UNKNOWN };
     MPI_Scatter = PMPI_Scatter / MPI_Iscatter = PMPI_Iscatter
         as Scatter / Iscatter,
         (sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void,
          recvcount: c_int, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm) on comm
         sends |t, c| scatter_bytes(sendcount, sendtype, root, comm, t.comm_size(c, comm));
+        matches |_| scatter_matching(sendcount, sendtype, recvbuf, recvcount, recvtype, root);
     MPI_Scatterv = PMPI_Scatterv / MPI_Iscatterv = PMPI_Iscatterv
         as Scatterv / Iscatterv,
         (sendbuf: *const c_void, sendcounts: *const c_int, displs: *const c_int,
          sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: c_int, recvtype: MPI_Datatype,
          root: c_int, comm: MPI_Comm) on comm
         sends |t, c| scatterv_bytes(sendcounts, sendtype, root, comm, t.comm_size(c, comm));
+        matches |_| Matching { root, ..Matching::UNKNOWN };
     MPI_Allgather = PMPI_Allgather / MPI_Iallgather = PMPI_Iallgather
         as Allgather / Iallgather,
         (sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void,
          recvcount: c_int, recvtype: MPI_Datatype, comm: MPI_Comm) on comm
         sends |_, _| allgather_bytes(sendbuf, sendcount, sendtype, recvcount, recvtype);
+        matches |_| block(sendbuf, sendcount, sendtype, recvcount, recvtype);
     MPI_Allgatherv = PMPI_Allgatherv / MPI_Iallgatherv = PMPI_Iallgatherv
         as Allgatherv / Iallgatherv,
         (sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void,
          recvcounts: *const c_int, displs: *const c_int, recvtype: MPI_Datatype,
          comm: MPI_Comm) on comm
         sends |_, _| allgatherv_bytes(sendbuf, sendcount, sendtype, recvcounts, recvtype, comm);
+        matches |_| Matching::UNKNOWN;
     MPI_Alltoall = PMPI_Alltoall / MPI_Ialltoall = PMPI_Ialltoall
         as Alltoall / Ialltoall,
         (sendbuf: *const c_void, sendcount: c_int, sendtype: MPI_Datatype, recvbuf: *mut c_void,
          recvcount: c_int, recvtype: MPI_Datatype, comm: MPI_Comm) on comm
         sends |t, c|
             alltoall_bytes(sendbuf, sendcount, sendtype, recvcount, recvtype, t.comm_size(c, comm));
+        matches |_| block(sendbuf, sendcount, sendtype, recvcount, recvtype);
     MPI_Alltoallv = PMPI_Alltoallv / MPI_Ialltoallv = PMPI_Ialltoallv
         as Alltoallv / Ialltoallv,
         (sendbuf: *const c_void, sendcounts: *const c_int, sdispls: *const c_int,
@@ -318,6 +422,7 @@ collectives! {
                 sendbuf, sendcounts, sendtype, recvcounts, recvtype,
                 t.comm_size(c, comm),
             );
+        matches |_| Matching::UNKNOWN;
     MPI_Alltoallw = PMPI_Alltoallw / MPI_Ialltoallw = PMPI_Ialltoallw
         as Alltoallw / Ialltoallw,
         (sendbuf: *const c_void, sendcounts: *const c_int, sdispls: *const c_int,
@@ -328,11 +433,13 @@ collectives! {
                 sendbuf, sendcounts, sendtypes, recvcounts, recvtypes,
                 t.comm_size(c, comm),
             );
+        matches |_| Matching::UNKNOWN;
     MPI_Reduce_scatter = PMPI_Reduce_scatter / MPI_Ireduce_scatter = PMPI_Ireduce_scatter
         as ReduceScatter / IreduceScatter,
         (sendbuf: *const c_void, recvbuf: *mut c_void, recvcounts: *const c_int,
          datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm) on comm
         sends |t, c| scaled(sum_counts(recvcounts, t.comm_size(c, comm)), datatype);
+        matches |t| Matching { op: t.op_code(op.0.bits()), ..Matching::UNKNOWN };
     MPI_Reduce_scatter_block = PMPI_Reduce_scatter_block
         / MPI_Ireduce_scatter_block = PMPI_Ireduce_scatter_block
         as ReduceScatterBlock / IreduceScatterBlock,
@@ -340,14 +447,17 @@ collectives! {
          op: MPI_Op, comm: MPI_Comm) on comm
         sends |t, c|
             type_bytes(recvcount, datatype).saturating_mul(t.comm_size(c, comm).max(0) as u64);
+        matches |t| reduction(t, op, NO_ROOT, recvcount, datatype);
     MPI_Scan = PMPI_Scan / MPI_Iscan = PMPI_Iscan
         as Scan / Iscan,
         (sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype,
          op: MPI_Op, comm: MPI_Comm) on comm
         sends |_, _| type_bytes(count, datatype);
+        matches |t| reduction(t, op, NO_ROOT, count, datatype);
     MPI_Exscan = PMPI_Exscan / MPI_Iexscan = PMPI_Iexscan
         as Exscan / Iexscan,
         (sendbuf: *const c_void, recvbuf: *mut c_void, count: c_int, datatype: MPI_Datatype,
          op: MPI_Op, comm: MPI_Comm) on comm
         sends |_, _| type_bytes(count, datatype);
+        matches |t| reduction(t, op, NO_ROOT, count, datatype);
 }

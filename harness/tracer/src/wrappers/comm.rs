@@ -33,7 +33,9 @@ unsafe fn create(
         Some(func) => {
             t.count(func, 0);
             if how.uses_counter() {
-                let w = t.coll(&parent, t.next_coll(&parent), 0);
+                let seq = t.next_coll(&parent);
+                t.note_coll(&parent, seq, func, &crate::comms::Matching::UNKNOWN);
+                let w = t.coll(&parent, seq, 0);
                 t.blocking(func, WaitMode::All, &[w], call)
             } else {
                 t.blocking(func, WaitMode::All, &[], call)

@@ -18,6 +18,7 @@
 //! stuck rather than as a cycle.
 
 use super::{comm_rank, comm_size, in_place, scaled, type_size};
+use crate::comms::Matching;
 use crate::pmpi::large::real;
 use crate::tracer::{Tracer, Wait};
 use crate::wrappers::{collective, nonblocking, p2p};
@@ -319,147 +320,147 @@ large! {
 
     MPI_Bcast_c = PMPI_Bcast_c(buffer: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, root: c_int, comm: MPI_Comm)
         if (count = int(count)) => collective::MPI_Bcast(buffer, count, datatype, root, comm);
-        else |t, call| t.collective(Func::Bcast, comm, |_| at_root(c_bytes(count, datatype), root, comm), call);
+        else |t, call| t.collective(Func::Bcast, comm, Matching::UNKNOWN, |_| at_root(c_bytes(count, datatype), root, comm), call);
 
     MPI_Ibcast_c = PMPI_Ibcast_c(buffer: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request)
         if (count = int(count)) => collective::MPI_Ibcast(buffer, count, datatype, root, comm, request);
-        else |t, call| t.icollective(Func::Ibcast, comm, |_| at_root(c_bytes(count, datatype), root, comm), request, call);
+        else |t, call| t.icollective(Func::Ibcast, comm, Matching::UNKNOWN, |_| at_root(c_bytes(count, datatype), root, comm), request, call);
 
     MPI_Reduce_c = PMPI_Reduce_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, root: c_int, comm: MPI_Comm)
         if (count = int(count)) => collective::MPI_Reduce(sendbuf, recvbuf, count, datatype, op, root, comm);
-        else |t, call| t.collective(Func::Reduce, comm, |_| c_bytes(count, datatype), call);
+        else |t, call| t.collective(Func::Reduce, comm, Matching::UNKNOWN, |_| c_bytes(count, datatype), call);
 
     MPI_Ireduce_c = PMPI_Ireduce_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, root: c_int, comm: MPI_Comm, request: *mut MPI_Request)
         if (count = int(count)) => collective::MPI_Ireduce(sendbuf, recvbuf, count, datatype, op, root, comm, request);
-        else |t, call| t.icollective(Func::Ireduce, comm, |_| c_bytes(count, datatype), request, call);
+        else |t, call| t.icollective(Func::Ireduce, comm, Matching::UNKNOWN, |_| c_bytes(count, datatype), request, call);
 
     MPI_Allreduce_c = PMPI_Allreduce_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm)
         if (count = int(count)) => collective::MPI_Allreduce(sendbuf, recvbuf, count, datatype, op, comm);
-        else |t, call| t.collective(Func::Allreduce, comm, |_| c_bytes(count, datatype), call);
+        else |t, call| t.collective(Func::Allreduce, comm, Matching::UNKNOWN, |_| c_bytes(count, datatype), call);
 
     MPI_Iallreduce_c = PMPI_Iallreduce_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request)
         if (count = int(count)) => collective::MPI_Iallreduce(sendbuf, recvbuf, count, datatype, op, comm, request);
-        else |t, call| t.icollective(Func::Iallreduce, comm, |_| c_bytes(count, datatype), request, call);
+        else |t, call| t.icollective(Func::Iallreduce, comm, Matching::UNKNOWN, |_| c_bytes(count, datatype), request, call);
 
     MPI_Gather_c = PMPI_Gather_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm)
         if (sendcount = int(sendcount), recvcount = int(recvcount)) => collective::MPI_Gather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm);
-        else |t, call| t.collective(Func::Gather, comm, |_| c_gather_bytes(sendbuf, sendcount, sendtype), call);
+        else |t, call| t.collective(Func::Gather, comm, Matching::UNKNOWN, |_| c_gather_bytes(sendbuf, sendcount, sendtype), call);
 
     MPI_Igather_c = PMPI_Igather_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request)
         if (sendcount = int(sendcount), recvcount = int(recvcount)) => collective::MPI_Igather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, request);
-        else |t, call| t.icollective(Func::Igather, comm, |_| c_gather_bytes(sendbuf, sendcount, sendtype), request, call);
+        else |t, call| t.icollective(Func::Igather, comm, Matching::UNKNOWN, |_| c_gather_bytes(sendbuf, sendcount, sendtype), request, call);
 
     MPI_Gatherv_c = PMPI_Gatherv_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, displs: *const MPI_Aint, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm)
         if (n = intra_size(comm), sendcount = int(sendcount),
             root_reads = Some(is_root(root, comm)),
             recvcounts = ints(recvcounts, n, root_reads), displs = ints(displs, n, root_reads)) => collective::MPI_Gatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts.ptr(), displs.ptr(), recvtype, root, comm);
-        else |t, call| t.collective(Func::Gatherv, comm, |_| c_gather_bytes(sendbuf, sendcount, sendtype), call);
+        else |t, call| t.collective(Func::Gatherv, comm, Matching::UNKNOWN, |_| c_gather_bytes(sendbuf, sendcount, sendtype), call);
 
     MPI_Igatherv_c = PMPI_Igatherv_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, displs: *const MPI_Aint, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request)
         if (n = intra_size(comm), sendcount = int(sendcount),
             root_reads = Some(is_root(root, comm)),
             recvcounts = ints(recvcounts, n, root_reads), displs = ints(displs, n, root_reads)) => collective::MPI_Igatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts.ptr(), displs.ptr(), recvtype, root, comm, request);
-        else |t, call| t.icollective(Func::Igatherv, comm, |_| c_gather_bytes(sendbuf, sendcount, sendtype), request, call);
+        else |t, call| t.icollective(Func::Igatherv, comm, Matching::UNKNOWN, |_| c_gather_bytes(sendbuf, sendcount, sendtype), request, call);
 
     MPI_Scatter_c = PMPI_Scatter_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm)
         if (sendcount = int(sendcount), recvcount = int(recvcount)) => collective::MPI_Scatter(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm);
-        else |t, call| t.collective(Func::Scatter, comm, |_| at_root(per_member(c_bytes(sendcount, sendtype), comm), root, comm), call);
+        else |t, call| t.collective(Func::Scatter, comm, Matching::UNKNOWN, |_| at_root(per_member(c_bytes(sendcount, sendtype), comm), root, comm), call);
 
     MPI_Iscatter_c = PMPI_Iscatter_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request)
         if (sendcount = int(sendcount), recvcount = int(recvcount)) => collective::MPI_Iscatter(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, root, comm, request);
-        else |t, call| t.icollective(Func::Iscatter, comm, |_| at_root(per_member(c_bytes(sendcount, sendtype), comm), root, comm), request, call);
+        else |t, call| t.icollective(Func::Iscatter, comm, Matching::UNKNOWN, |_| at_root(per_member(c_bytes(sendcount, sendtype), comm), root, comm), request, call);
 
     MPI_Scatterv_c = PMPI_Scatterv_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, displs: *const MPI_Aint, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm)
         if (n = intra_size(comm), root_reads = Some(is_root(root, comm)),
             sendcounts = ints(sendcounts, n, root_reads), displs = ints(displs, n, root_reads),
             recvcount = int(recvcount)) => collective::MPI_Scatterv(sendbuf, sendcounts.ptr(), displs.ptr(), sendtype, recvbuf, recvcount, recvtype, root, comm);
-        else |t, call| t.collective(Func::Scatterv, comm, |_| at_root(c_sum_bytes(sendcounts, comm_size(comm), sendtype), root, comm), call);
+        else |t, call| t.collective(Func::Scatterv, comm, Matching::UNKNOWN, |_| at_root(c_sum_bytes(sendcounts, comm_size(comm), sendtype), root, comm), call);
 
     MPI_Iscatterv_c = PMPI_Iscatterv_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, displs: *const MPI_Aint, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, root: c_int, comm: MPI_Comm, request: *mut MPI_Request)
         if (n = intra_size(comm), root_reads = Some(is_root(root, comm)),
             sendcounts = ints(sendcounts, n, root_reads), displs = ints(displs, n, root_reads),
             recvcount = int(recvcount)) => collective::MPI_Iscatterv(sendbuf, sendcounts.ptr(), displs.ptr(), sendtype, recvbuf, recvcount, recvtype, root, comm, request);
-        else |t, call| t.icollective(Func::Iscatterv, comm, |_| at_root(c_sum_bytes(sendcounts, comm_size(comm), sendtype), root, comm), request, call);
+        else |t, call| t.icollective(Func::Iscatterv, comm, Matching::UNKNOWN, |_| at_root(c_sum_bytes(sendcounts, comm_size(comm), sendtype), root, comm), request, call);
 
     MPI_Allgather_c = PMPI_Allgather_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, comm: MPI_Comm)
         if (sendcount = int(sendcount), recvcount = int(recvcount)) => collective::MPI_Allgather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm);
-        else |t, call| t.collective(Func::Allgather, comm, |_| c_allgather_bytes(sendbuf, sendcount, sendtype, recvcount, recvtype), call);
+        else |t, call| t.collective(Func::Allgather, comm, Matching::UNKNOWN, |_| c_allgather_bytes(sendbuf, sendcount, sendtype, recvcount, recvtype), call);
 
     MPI_Iallgather_c = PMPI_Iallgather_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request)
         if (sendcount = int(sendcount), recvcount = int(recvcount)) => collective::MPI_Iallgather(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, request);
-        else |t, call| t.icollective(Func::Iallgather, comm, |_| c_allgather_bytes(sendbuf, sendcount, sendtype, recvcount, recvtype), request, call);
+        else |t, call| t.icollective(Func::Iallgather, comm, Matching::UNKNOWN, |_| c_allgather_bytes(sendbuf, sendcount, sendtype, recvcount, recvtype), request, call);
 
     MPI_Allgatherv_c = PMPI_Allgatherv_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, displs: *const MPI_Aint, recvtype: MPI_Datatype, comm: MPI_Comm)
         if (n = intra_size(comm), sendcount = int(sendcount),
             recvcounts = ints(recvcounts, n, true), displs = ints(displs, n, true)) => collective::MPI_Allgatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts.ptr(), displs.ptr(), recvtype, comm);
-        else |t, call| t.collective(Func::Allgatherv, comm, |_| c_gather_bytes(sendbuf, sendcount, sendtype), call);
+        else |t, call| t.collective(Func::Allgatherv, comm, Matching::UNKNOWN, |_| c_gather_bytes(sendbuf, sendcount, sendtype), call);
 
     MPI_Iallgatherv_c = PMPI_Iallgatherv_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, displs: *const MPI_Aint, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request)
         if (n = intra_size(comm), sendcount = int(sendcount),
             recvcounts = ints(recvcounts, n, true), displs = ints(displs, n, true)) => collective::MPI_Iallgatherv(sendbuf, sendcount, sendtype, recvbuf, recvcounts.ptr(), displs.ptr(), recvtype, comm, request);
-        else |t, call| t.icollective(Func::Iallgatherv, comm, |_| c_gather_bytes(sendbuf, sendcount, sendtype), request, call);
+        else |t, call| t.icollective(Func::Iallgatherv, comm, Matching::UNKNOWN, |_| c_gather_bytes(sendbuf, sendcount, sendtype), request, call);
 
     MPI_Alltoall_c = PMPI_Alltoall_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, comm: MPI_Comm)
         if (sendcount = int(sendcount), recvcount = int(recvcount)) => collective::MPI_Alltoall(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm);
-        else |t, call| t.collective(Func::Alltoall, comm, |_| per_member(c_alltoall_block(sendbuf, sendcount, sendtype, recvcount, recvtype), comm), call);
+        else |t, call| t.collective(Func::Alltoall, comm, Matching::UNKNOWN, |_| per_member(c_alltoall_block(sendbuf, sendcount, sendtype, recvcount, recvtype), comm), call);
 
     MPI_Ialltoall_c = PMPI_Ialltoall_c(sendbuf: *const c_void, sendcount: MPI_Count, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcount: MPI_Count, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request)
         if (sendcount = int(sendcount), recvcount = int(recvcount)) => collective::MPI_Ialltoall(sendbuf, sendcount, sendtype, recvbuf, recvcount, recvtype, comm, request);
-        else |t, call| t.icollective(Func::Ialltoall, comm, |_| per_member(c_alltoall_block(sendbuf, sendcount, sendtype, recvcount, recvtype), comm), request, call);
+        else |t, call| t.icollective(Func::Ialltoall, comm, Matching::UNKNOWN, |_| per_member(c_alltoall_block(sendbuf, sendcount, sendtype, recvcount, recvtype), comm), request, call);
 
     MPI_Alltoallv_c = PMPI_Alltoallv_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, sdispls: *const MPI_Aint, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, rdispls: *const MPI_Aint, recvtype: MPI_Datatype, comm: MPI_Comm)
         if (n = intra_size(comm), sends = Some(!in_place(sendbuf)),
             sendcounts = ints(sendcounts, n, sends), sdispls = ints(sdispls, n, sends),
             recvcounts = ints(recvcounts, n, true), rdispls = ints(rdispls, n, true)) => collective::MPI_Alltoallv(sendbuf, sendcounts.ptr(), sdispls.ptr(), sendtype, recvbuf, recvcounts.ptr(), rdispls.ptr(), recvtype, comm);
-        else |t, call| t.collective(Func::Alltoallv, comm, |_| c_alltoallv_bytes(sendbuf, sendcounts, sendtype, recvcounts, recvtype, comm), call);
+        else |t, call| t.collective(Func::Alltoallv, comm, Matching::UNKNOWN, |_| c_alltoallv_bytes(sendbuf, sendcounts, sendtype, recvcounts, recvtype, comm), call);
 
     MPI_Ialltoallv_c = PMPI_Ialltoallv_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, sdispls: *const MPI_Aint, sendtype: MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, rdispls: *const MPI_Aint, recvtype: MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request)
         if (n = intra_size(comm), sends = Some(!in_place(sendbuf)),
             sendcounts = ints(sendcounts, n, sends), sdispls = ints(sdispls, n, sends),
             recvcounts = ints(recvcounts, n, true), rdispls = ints(rdispls, n, true)) => collective::MPI_Ialltoallv(sendbuf, sendcounts.ptr(), sdispls.ptr(), sendtype, recvbuf, recvcounts.ptr(), rdispls.ptr(), recvtype, comm, request);
-        else |t, call| t.icollective(Func::Ialltoallv, comm, |_| c_alltoallv_bytes(sendbuf, sendcounts, sendtype, recvcounts, recvtype, comm), request, call);
+        else |t, call| t.icollective(Func::Ialltoallv, comm, Matching::UNKNOWN, |_| c_alltoallv_bytes(sendbuf, sendcounts, sendtype, recvcounts, recvtype, comm), request, call);
 
     MPI_Alltoallw_c = PMPI_Alltoallw_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, sdispls: *const MPI_Aint, sendtypes: *const MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, rdispls: *const MPI_Aint, recvtypes: *const MPI_Datatype, comm: MPI_Comm)
         if (n = intra_size(comm), sends = Some(!in_place(sendbuf)),
             sendcounts = ints(sendcounts, n, sends), sdispls = ints(sdispls, n, sends),
             recvcounts = ints(recvcounts, n, true), rdispls = ints(rdispls, n, true)) => collective::MPI_Alltoallw(sendbuf, sendcounts.ptr(), sdispls.ptr(), sendtypes, recvbuf, recvcounts.ptr(), rdispls.ptr(), recvtypes, comm);
-        else |t, call| t.collective(Func::Alltoallw, comm, |_| c_alltoallw_bytes(sendbuf, sendcounts, sendtypes, recvcounts, recvtypes, comm), call);
+        else |t, call| t.collective(Func::Alltoallw, comm, Matching::UNKNOWN, |_| c_alltoallw_bytes(sendbuf, sendcounts, sendtypes, recvcounts, recvtypes, comm), call);
 
     MPI_Ialltoallw_c = PMPI_Ialltoallw_c(sendbuf: *const c_void, sendcounts: *const MPI_Count, sdispls: *const MPI_Aint, sendtypes: *const MPI_Datatype, recvbuf: *mut c_void, recvcounts: *const MPI_Count, rdispls: *const MPI_Aint, recvtypes: *const MPI_Datatype, comm: MPI_Comm, request: *mut MPI_Request)
         if (n = intra_size(comm), sends = Some(!in_place(sendbuf)),
             sendcounts = ints(sendcounts, n, sends), sdispls = ints(sdispls, n, sends),
             recvcounts = ints(recvcounts, n, true), rdispls = ints(rdispls, n, true)) => collective::MPI_Ialltoallw(sendbuf, sendcounts.ptr(), sdispls.ptr(), sendtypes, recvbuf, recvcounts.ptr(), rdispls.ptr(), recvtypes, comm, request);
-        else |t, call| t.icollective(Func::Ialltoallw, comm, |_| c_alltoallw_bytes(sendbuf, sendcounts, sendtypes, recvcounts, recvtypes, comm), request, call);
+        else |t, call| t.icollective(Func::Ialltoallw, comm, Matching::UNKNOWN, |_| c_alltoallw_bytes(sendbuf, sendcounts, sendtypes, recvcounts, recvtypes, comm), request, call);
 
     MPI_Reduce_scatter_c = PMPI_Reduce_scatter_c(sendbuf: *const c_void, recvbuf: *mut c_void, recvcounts: *const MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm)
         if (n = intra_size(comm), recvcounts = ints(recvcounts, n, true)) => collective::MPI_Reduce_scatter(sendbuf, recvbuf, recvcounts.ptr(), datatype, op, comm);
-        else |t, call| t.collective(Func::ReduceScatter, comm, |_| c_sum_bytes(recvcounts, comm_size(comm), datatype), call);
+        else |t, call| t.collective(Func::ReduceScatter, comm, Matching::UNKNOWN, |_| c_sum_bytes(recvcounts, comm_size(comm), datatype), call);
 
     MPI_Ireduce_scatter_c = PMPI_Ireduce_scatter_c(sendbuf: *const c_void, recvbuf: *mut c_void, recvcounts: *const MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request)
         if (n = intra_size(comm), recvcounts = ints(recvcounts, n, true)) => collective::MPI_Ireduce_scatter(sendbuf, recvbuf, recvcounts.ptr(), datatype, op, comm, request);
-        else |t, call| t.icollective(Func::IreduceScatter, comm, |_| c_sum_bytes(recvcounts, comm_size(comm), datatype), request, call);
+        else |t, call| t.icollective(Func::IreduceScatter, comm, Matching::UNKNOWN, |_| c_sum_bytes(recvcounts, comm_size(comm), datatype), request, call);
 
     MPI_Reduce_scatter_block_c = PMPI_Reduce_scatter_block_c(sendbuf: *const c_void, recvbuf: *mut c_void, recvcount: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm)
         if (recvcount = int(recvcount)) => collective::MPI_Reduce_scatter_block(sendbuf, recvbuf, recvcount, datatype, op, comm);
-        else |t, call| t.collective(Func::ReduceScatterBlock, comm, |_| per_member(c_bytes(recvcount, datatype), comm), call);
+        else |t, call| t.collective(Func::ReduceScatterBlock, comm, Matching::UNKNOWN, |_| per_member(c_bytes(recvcount, datatype), comm), call);
 
     MPI_Ireduce_scatter_block_c = PMPI_Ireduce_scatter_block_c(sendbuf: *const c_void, recvbuf: *mut c_void, recvcount: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request)
         if (recvcount = int(recvcount)) => collective::MPI_Ireduce_scatter_block(sendbuf, recvbuf, recvcount, datatype, op, comm, request);
-        else |t, call| t.icollective(Func::IreduceScatterBlock, comm, |_| per_member(c_bytes(recvcount, datatype), comm), request, call);
+        else |t, call| t.icollective(Func::IreduceScatterBlock, comm, Matching::UNKNOWN, |_| per_member(c_bytes(recvcount, datatype), comm), request, call);
 
     MPI_Scan_c = PMPI_Scan_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm)
         if (count = int(count)) => collective::MPI_Scan(sendbuf, recvbuf, count, datatype, op, comm);
-        else |t, call| t.collective(Func::Scan, comm, |_| c_bytes(count, datatype), call);
+        else |t, call| t.collective(Func::Scan, comm, Matching::UNKNOWN, |_| c_bytes(count, datatype), call);
 
     MPI_Iscan_c = PMPI_Iscan_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request)
         if (count = int(count)) => collective::MPI_Iscan(sendbuf, recvbuf, count, datatype, op, comm, request);
-        else |t, call| t.icollective(Func::Iscan, comm, |_| c_bytes(count, datatype), request, call);
+        else |t, call| t.icollective(Func::Iscan, comm, Matching::UNKNOWN, |_| c_bytes(count, datatype), request, call);
 
     MPI_Exscan_c = PMPI_Exscan_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm)
         if (count = int(count)) => collective::MPI_Exscan(sendbuf, recvbuf, count, datatype, op, comm);
-        else |t, call| t.collective(Func::Exscan, comm, |_| c_bytes(count, datatype), call);
+        else |t, call| t.collective(Func::Exscan, comm, Matching::UNKNOWN, |_| c_bytes(count, datatype), call);
 
     MPI_Iexscan_c = PMPI_Iexscan_c(sendbuf: *const c_void, recvbuf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, op: MPI_Op, comm: MPI_Comm, request: *mut MPI_Request)
         if (count = int(count)) => collective::MPI_Iexscan(sendbuf, recvbuf, count, datatype, op, comm, request);
-        else |t, call| t.icollective(Func::Iexscan, comm, |_| c_bytes(count, datatype), request, call);
+        else |t, call| t.icollective(Func::Iexscan, comm, Matching::UNKNOWN, |_| c_bytes(count, datatype), request, call);
 }

@@ -128,14 +128,18 @@ impl Tracer {
         tag: c_int,
         bytes: u64,
     ) -> Wait {
-        Wait {
+        let w = Wait {
             kind: kind as u32,
             peer: self.peer(c, comm, rank),
             tag: self.tag(tag),
             comm: c.id,
             bytes,
             coll_seq: 0,
+        };
+        if kind == WaitKind::Send && w.peer >= 0 {
+            self.note_send(&w);
         }
+        w
     }
 
     /// The condition of the `seq`-th collective on a communicator.

@@ -71,6 +71,7 @@ fn kind_title(d: &Diagnosis) -> &'static str {
         StallKind::Deadlock => "Deadlock",
         StallKind::Hang => "Hang",
         StallKind::Gone => "A rank is gone",
+        StallKind::CallMismatch => "Call mismatch",
     }
 }
 
