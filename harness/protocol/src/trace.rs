@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicU8, Ordering};
 /// `b"MPIGTRC1"`: written last by the tracer once the record is initialised.
 pub const MAGIC: u64 = u64::from_le_bytes(*b"MPIGTRC1");
 /// Bumped whenever the layout below changes.
-pub const LAYOUT_VERSION: u32 = 4;
+pub const LAYOUT_VERSION: u32 = 5;
 
 /// Cells per launch that get their own counters (`MPI_Pcontrol` marks cells `0..MAX_CELLS`).
 pub const MAX_CELLS: usize = 64;
@@ -58,6 +58,14 @@ pub const OP_NAMES: [&str; 10] = [
 ];
 /// Last point-to-point sends remembered per rank, to explain a receive they overflowed.
 pub const SEND_RING: usize = 16;
+/// World ranks whose messages are counted per cell (sent to, received from), so that the
+/// grader can tell the messages that were sent and never received.
+pub const MAX_PEERS: usize = 64;
+/// [`CellCounters::unpaired`] bit: the cell used persistent requests, whose messages the tracer
+/// does not count, so its counts cannot be compared.
+pub const UNPAIRED_PERSISTENT: u32 = 1;
+/// [`CellCounters::unpaired`] bit: the cell cancelled a request.
+pub const UNPAIRED_CANCEL: u32 = 2;
 /// Bytes of the executable's path kept.
 pub const EXE_PATH_LEN: usize = 512;
 
@@ -154,6 +162,13 @@ funcs! {
     Iprobe = "MPI_Iprobe": NonBlockingPointToPoint,
     Improbe = "MPI_Improbe": NonBlockingPointToPoint,
     Imrecv = "MPI_Imrecv": NonBlockingPointToPoint,
+    SendInit = "MPI_Send_init": NonBlockingPointToPoint,
+    SsendInit = "MPI_Ssend_init": NonBlockingPointToPoint,
+    BsendInit = "MPI_Bsend_init": NonBlockingPointToPoint,
+    RsendInit = "MPI_Rsend_init": NonBlockingPointToPoint,
+    RecvInit = "MPI_Recv_init": NonBlockingPointToPoint,
+    Start = "MPI_Start": NonBlockingPointToPoint,
+    Startall = "MPI_Startall": NonBlockingPointToPoint,
 
     Wait = "MPI_Wait": Completion,
     Waitall = "MPI_Waitall": Completion,
@@ -477,6 +492,19 @@ pub struct CellCounters {
     /// it, function). Equal on every rank that made the same collectives, whatever the
     /// interleaving of different communicators; unlike the rings, never overwritten.
     pub coll_sig: AtomicU64,
+    /// Point-to-point messages sent to each world rank (below [`MAX_PEERS`]), counted when the
+    /// send starts.
+    pub msgs_to: [AtomicU64; MAX_PEERS],
+    /// Messages received from each world rank, counted when the receive completes (a
+    /// matched probe `MPI_Mprobe`/`MPI_Improbe` counts as the receive).
+    pub msgs_from: [AtomicU64; MAX_PEERS],
+    /// Messages received whose source the tracer did not learn (a non-blocking receive from
+    /// `MPI_ANY_SOURCE`, a receive request freed before it completed).
+    pub msgs_from_unknown: AtomicU64,
+    /// `UNPAIRED_*` bits: why the counts of this cell cannot be compared.
+    pub unpaired: AtomicU32,
+    /// Padding to keep the layout 8-byte aligned.
+    pub _pad: AtomicU32,
 }
 
 /// Where a function was first called in a cell: return addresses, innermost first.

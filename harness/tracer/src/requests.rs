@@ -238,6 +238,16 @@ impl Tracer {
         (n, truncated)
     }
 
+    /// Removes the entry in `slot` of a request that completed (or was freed, which MPI lets
+    /// complete on its own); a receive counts its message as received.
+    pub fn completed(&self, slot: usize) {
+        let w = Wait::load(&self.rec.requests[slot].wait);
+        if w.kind == WaitKind::Recv as u32 {
+            self.received(w.peer);
+        }
+        self.requests.remove_slot(self.rec, slot);
+    }
+
     /// Removes the entries of the tracked requests that completed (their handle changed).
     ///
     /// # Safety
@@ -248,7 +258,7 @@ impl Tracer {
             let Some(r) = now.get(i) else { continue };
             let before = self.rec.requests[slot].handle.load(Relaxed);
             if request_bits(*r) != before {
-                self.requests.remove_slot(self.rec, slot);
+                self.completed(slot);
             }
         }
     }

@@ -15,7 +15,7 @@ use crate::comms::CommLocal;
 use crate::requests::RequestLocal;
 use mpi_grade_protocol::trace::{
     pcontrol, write_guarded, CallSlot, Func, RankState, Record, WaitEntry, WaitKind, WaitMode,
-    NO_PEER, SEND_RING,
+    ANY_SOURCE, NO_PEER, SEND_RING,
 };
 use std::cell::Cell;
 use std::os::raw::c_int;
@@ -334,9 +334,15 @@ impl Tracer {
         }
     }
 
-    /// Notes a point-to-point send in the ring of recent ones.
+    /// Notes a point-to-point send in the ring of recent ones, and counts it as a message to
+    /// its destination.
     #[inline]
     pub fn note_send(&self, w: &Wait) {
+        if let Some(c) = self.counting_cell().and_then(|c| self.rec.cells.get(c)) {
+            if let Some(n) = c.msgs_to.get(w.peer as usize) {
+                bump(n, 1);
+            }
+        }
         let seq = bump(&self.rec.sends_count, 1);
         let e = &self.rec.sends[(seq % SEND_RING as u64) as usize];
         e.seq.store(0, Relaxed);
@@ -346,6 +352,28 @@ impl Tracer {
         e.comm.store(w.comm, Relaxed);
         e.bytes.store(w.bytes, Relaxed);
         e.seq.store(seq, Release);
+    }
+
+    /// Counts a message received from world rank `peer` ([`ANY_SOURCE`] when the tracer did
+    /// not learn the source; nothing for `MPI_PROC_NULL`).
+    #[inline]
+    pub fn received(&self, peer: i32) {
+        let Some(c) = self.counting_cell().and_then(|c| self.rec.cells.get(c)) else {
+            return;
+        };
+        if peer == ANY_SOURCE {
+            bump(&c.msgs_from_unknown, 1);
+        } else if let Some(n) = usize::try_from(peer).ok().and_then(|p| c.msgs_from.get(p)) {
+            bump(n, 1);
+        }
+    }
+
+    /// Marks the counting cell's message counts as not comparable (`UNPAIRED_*` bits).
+    #[inline]
+    pub fn unpaired(&self, why: u32) {
+        if let Some(c) = self.counting_cell().and_then(|c| self.rec.cells.get(c)) {
+            c.unpaired.fetch_or(why, Relaxed);
+        }
     }
 
     /// Notes that an operation started or completed.

@@ -81,7 +81,8 @@ pub struct RunReport {
 /// One error found in a run.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct RunFinding {
-    /// `"collective-mismatch"`, `"deadlock"`, `"hang"` or `"crash"`.
+    /// `"collective-mismatch"`, `"truncation"`, `"unmatched"` (a message sent and never
+    /// received, a request never completed), `"deadlock"`, `"hang"` or `"crash"`.
     pub kind: String,
     /// The ranks involved.
     pub ranks: Vec<u32>,
@@ -200,7 +201,10 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
                 .snapshot()
                 .iter()
                 .all(|s| s.state == mpi_grade_protocol::trace::RankState::Finalized);
-            trace.mismatch(u32::from(all_done)).map(|(_, d)| d)
+            trace
+                .mismatch(u32::from(all_done))
+                .map(|(_, d)| d)
+                .or_else(|| all_done.then(|| trace.pending_at_finalize()).flatten())
         }
     };
     let findings = late.iter().chain(&diagnosis).map(RunFinding::of).collect();

@@ -140,6 +140,99 @@ pub fn truncation(dir: &TraceDir) -> Option<Mismatch> {
     })
 }
 
+/// Messages of `cell` that were sent and never received: per pair of ranks, the sends the
+/// sender's counters show against the receives the receiver's show (a receive whose source the
+/// tracer did not learn covers any one sender's). `None` when the counts pair up, or cannot be
+/// compared (persistent requests or a cancel in the cell, more ranks than are counted).
+pub fn unmatched(dir: &TraceDir, cell: u32) -> Option<Mismatch> {
+    use mpi_grade_protocol::trace::MAX_PEERS;
+    use std::sync::atomic::Ordering::Relaxed;
+    let ranks = dir.ranks();
+    if ranks as usize > MAX_PEERS {
+        return None;
+    }
+    let counters = |r: u32| {
+        let rec = dir.record(r);
+        rec.is_initialised()
+            .then(|| rec.cells.get(cell as usize))
+            .flatten()
+    };
+    let all: Vec<_> = (0..ranks).map(counters).collect::<Option<_>>()?;
+    if all.iter().any(|c| c.unpaired.load(Relaxed) != 0) {
+        return None;
+    }
+    (0..ranks).find_map(|to| {
+        let mine = all[to as usize];
+        let mut slack = mine.msgs_from_unknown.load(Relaxed);
+        let mut first = None;
+        for from in 0..ranks {
+            let sent = all[from as usize].msgs_to[to as usize].load(Relaxed);
+            let got = mine.msgs_from[from as usize].load(Relaxed);
+            let lost = sent.saturating_sub(got);
+            let covered = lost.min(slack);
+            slack -= covered;
+            if lost > covered && first.is_none() {
+                first = Some((from, lost - covered, sent));
+            }
+        }
+        let (from, lost, sent) = first?;
+        let last = super::records::recent_sends(dir.record(from))
+            .into_iter()
+            .find(|s| s.peer == to);
+        let what = if lost == 1 && sent == 1 {
+            "a message".to_string()
+        } else {
+            format!("{lost} of its {sent} messages")
+        };
+        let comm = last.as_ref().map_or(0, |s| s.comm);
+        let detail = last
+            .map(|s| format!(" (its last one to rank {to}: {} B with tag {} on {})", thousands(s.bytes), s.tag, comm_name(s.comm)))
+            .unwrap_or_default();
+        Some(Mismatch {
+            kind: "unmatched",
+            comm,
+            seq: 0,
+            ranks: vec![from, to],
+            calls: vec![],
+            cell: Some(cell),
+            summary: format!(
+                "rank {from} sent {what} to rank {to} that rank {to} never received{detail}: every send needs a matching receive before MPI_Finalize"
+            ),
+        })
+    })
+}
+
+/// Non-blocking operations still pending when every rank had finalized: a receive that was
+/// never matched, or a request nobody completed with `MPI_Wait`/`MPI_Test`.
+pub fn pending_at_finalize(snapshot: &[RankSnapshot]) -> Option<Mismatch> {
+    use super::records::Peer;
+    use mpi_grade_protocol::trace::WaitKind;
+    snapshot.iter().find_map(|s| {
+        let w = s.pending.iter().find(|w| matches!(w.kind, WaitKind::Send | WaitKind::Recv))?;
+        let peer = match w.peer {
+            Peer::Rank(p) => format!("rank {p}"),
+            Peer::Any => "any rank".to_string(),
+            _ => "nobody".to_string(),
+        };
+        let tag = w.tag.map_or("any tag".to_string(), |t| format!("tag {t}"));
+        let (what, ranks) = match (w.kind, w.peer) {
+            (WaitKind::Recv, Peer::Rank(p)) => (format!("a non-blocking receive from {peer} ({tag}) that was never completed: no message matched it, or no MPI_Wait/MPI_Test completed it"), vec![s.rank, p]),
+            (WaitKind::Recv, _) => (format!("a non-blocking receive from {peer} ({tag}) that was never completed"), vec![s.rank]),
+            (_, Peer::Rank(p)) => (format!("a non-blocking send to {peer} ({tag}, {} B) that no MPI_Wait/MPI_Test completed", thousands(w.bytes)), vec![s.rank, p]),
+            _ => (format!("a non-blocking send ({tag}) that no MPI_Wait/MPI_Test completed"), vec![s.rank]),
+        };
+        Some(Mismatch {
+            kind: "unmatched",
+            comm: w.comm,
+            seq: 0,
+            ranks,
+            calls: vec![],
+            cell: None,
+            summary: format!("rank {} reached MPI_Finalize with {what}", s.rank),
+        })
+    })
+}
+
 /// Two ranks whose collectives in `cell` differ by the cell's signature (the cell's counters,
 /// which the rings' overwriting cannot lose): the numbers of their collectives, and theirs.
 pub fn cell_signatures_differ(dir: &TraceDir, cell: u32) -> Option<Mismatch> {

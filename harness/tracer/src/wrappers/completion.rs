@@ -213,7 +213,9 @@ pub unsafe extern "C" fn MPI_Request_free(request: *mut MPI_Request) -> c_int {
     let t = a.t;
     t.count(Func::RequestFree, 0);
     if let Some(r) = request.as_ref() {
-        t.requests.remove(t.rec, crate::handle::request_bits(*r));
+        if let Some(slot) = t.requests.find(t.rec, crate::handle::request_bits(*r)) {
+            t.completed(slot);
+        }
     }
     real::PMPI_Request_free(request)
 }
@@ -223,5 +225,7 @@ pub unsafe extern "C" fn MPI_Request_free(request: *mut MPI_Request) -> c_int {
 pub unsafe extern "C" fn MPI_Cancel(request: *mut MPI_Request) -> c_int {
     let a = traced!(real::PMPI_Cancel(request));
     a.t.count(Func::Cancel, 0);
+    // A cancelled send is never received: the cell's message counts no longer pair up.
+    a.t.unpaired(mpi_grade_protocol::trace::UNPAIRED_CANCEL);
     real::PMPI_Cancel(request)
 }

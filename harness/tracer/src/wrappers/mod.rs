@@ -12,8 +12,8 @@
 use crate::comms::CommRef;
 use crate::handle::RawHandle;
 use crate::tracer::{Tracer, Wait};
-use mpi_grade_protocol::trace::{WaitKind, ANY_TAG, NO_PEER};
-use mpi_sys::{MPI_Comm, MPI_Datatype};
+use mpi_grade_protocol::trace::{WaitKind, ANY_SOURCE, ANY_TAG, NO_PEER};
+use mpi_sys::{MPI_Comm, MPI_Datatype, MPI_Status};
 use std::os::raw::{c_int, c_void};
 
 /// Returns the tracer guard of an outermost traced call, or returns `$forward` from the
@@ -106,7 +106,45 @@ fn in_place(buf: *const c_void) -> bool {
     buf == crate::handle::in_place()
 }
 
+/// A status to pass to the library in place of `status`: `status` itself, or `own` when the
+/// caller passed `MPI_STATUS_IGNORE` (the tracer reads the source of what was received).
+#[inline]
+unsafe fn status_or(
+    status: *mut MPI_Status,
+    own: &mut std::mem::MaybeUninit<MPI_Status>,
+) -> *mut MPI_Status {
+    if status == mpi_sys::RSMPI_STATUS_IGNORE || status.is_null() {
+        own.as_mut_ptr()
+    } else {
+        status
+    }
+}
+
 impl Tracer {
+    /// Counts a completed receive of `comm` (see [`Tracer::received`]): from `source`, or when
+    /// that is `MPI_ANY_SOURCE` from the source the library wrote into `status`.
+    ///
+    /// # Safety
+    /// `status` must be the status the library just filled for this receive.
+    #[inline]
+    unsafe fn received_in(
+        &self,
+        c: &CommRef,
+        comm: MPI_Comm,
+        source: c_int,
+        status: *const MPI_Status,
+    ) {
+        let source = if source == self.consts.any_source {
+            (*status).MPI_SOURCE
+        } else {
+            source
+        };
+        let peer = self.peer(c, comm, source);
+        if peer >= 0 || peer == ANY_SOURCE {
+            self.received(peer);
+        }
+    }
+
     /// The tag as the record writes it.
     #[inline]
     fn tag(&self, tag: c_int) -> i32 {

@@ -2,11 +2,12 @@
 //! (with what it needs to complete) and is progress; `Iprobe`/`Improbe` are polls: progress
 //! only when they find a message.
 
-use super::type_bytes;
+use super::{status_or, type_bytes};
 use crate::pmpi::real;
 use crate::tracer::Wait;
-use mpi_grade_protocol::trace::{Func, WaitKind};
+use mpi_grade_protocol::trace::{Func, WaitKind, UNPAIRED_PERSISTENT};
 use mpi_sys::*;
+use std::mem::MaybeUninit;
 use std::os::raw::{c_int, c_void};
 
 type IsendFn = unsafe extern "C" fn(
@@ -19,10 +20,13 @@ type IsendFn = unsafe extern "C" fn(
     *mut MPI_Request,
 ) -> c_int;
 
+/// The common body of the non-blocking sends; `zero_buffer_to_issend` (for `MPI_Isend` only)
+/// makes the send synchronous while zero-buffer mode is on, as `MPI_Send` is.
 #[inline(always)]
 unsafe fn isend(
     func: Func,
     pmpi: IsendFn,
+    zero_buffer_to_issend: bool,
     buf: *const c_void,
     count: c_int,
     datatype: MPI_Datatype,
@@ -38,6 +42,13 @@ unsafe fn isend(
     let c = t.comm(comm);
     let w = t.p2p(WaitKind::Send, &c, comm, dest, tag, bytes);
     t.sent(Some(w.peer), bytes);
+    // Zero-buffer mode: an `Isend` + `Wait` cycle must deadlock as a `Send` cycle does, so the
+    // standard non-blocking send completes only once matched (`MPI_Issend`).
+    let pmpi: IsendFn = if zero_buffer_to_issend && t.zero_buffer() {
+        real::PMPI_Issend
+    } else {
+        pmpi
+    };
     let rc = pmpi(buf, count, datatype, dest, tag, comm, request);
     if rc == 0 {
         t.add_request(request, &w);
@@ -45,7 +56,7 @@ unsafe fn isend(
     rc
 }
 
-/// `MPI_Isend`.
+/// `MPI_Isend` (executed as `PMPI_Issend` while zero-buffer mode is on).
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Isend(
     buf: *const c_void,
@@ -59,6 +70,7 @@ pub unsafe extern "C" fn MPI_Isend(
     isend(
         Func::Isend,
         real::PMPI_Isend,
+        true,
         buf,
         count,
         datatype,
@@ -83,6 +95,7 @@ pub unsafe extern "C" fn MPI_Issend(
     isend(
         Func::Issend,
         real::PMPI_Issend,
+        false,
         buf,
         count,
         datatype,
@@ -107,6 +120,7 @@ pub unsafe extern "C" fn MPI_Ibsend(
     isend(
         Func::Ibsend,
         real::PMPI_Ibsend,
+        false,
         buf,
         count,
         datatype,
@@ -131,6 +145,7 @@ pub unsafe extern "C" fn MPI_Irsend(
     isend(
         Func::Irsend,
         real::PMPI_Irsend,
+        false,
         buf,
         count,
         datatype,
@@ -199,8 +214,13 @@ pub unsafe extern "C" fn MPI_Improbe(
     let a = traced!(real::PMPI_Improbe(source, tag, comm, flag, message, status));
     let t = a.t;
     t.count(Func::Improbe, 0);
-    let rc = real::PMPI_Improbe(source, tag, comm, flag, message, status);
+    let c = t.comm(comm);
+    let mut own = MaybeUninit::uninit();
+    let st = status_or(status, &mut own);
+    let rc = real::PMPI_Improbe(source, tag, comm, flag, message, st);
     if rc == 0 && flag.as_ref().is_some_and(|&f| f != 0) {
+        // A matched probe takes the message: it counts as received.
+        t.received_in(&c, comm, source, st);
         t.progress();
     }
     rc
@@ -229,4 +249,137 @@ pub unsafe extern "C" fn MPI_Imrecv(
         t.add_request(request, &w);
     }
     rc
+}
+
+/// The common body of the persistent sends: counted, and the cell's message counts marked as
+/// not comparable (the tracer does not follow persistent requests); `zero_buffer_to_ssend`
+/// (for `MPI_Send_init` only) makes the send synchronous while zero-buffer mode is on.
+#[inline(always)]
+unsafe fn send_init(
+    func: Func,
+    pmpi: IsendFn,
+    zero_buffer_to_ssend: bool,
+    args: (
+        *const c_void,
+        c_int,
+        MPI_Datatype,
+        c_int,
+        c_int,
+        MPI_Comm,
+        *mut MPI_Request,
+    ),
+) -> c_int {
+    let (buf, count, datatype, dest, tag, comm, request) = args;
+    let a = traced!(pmpi(buf, count, datatype, dest, tag, comm, request));
+    let t = a.t;
+    t.count(func, type_bytes(count, datatype));
+    t.unpaired(UNPAIRED_PERSISTENT);
+    let pmpi: IsendFn = if zero_buffer_to_ssend && t.zero_buffer() {
+        real::PMPI_Ssend_init
+    } else {
+        pmpi
+    };
+    pmpi(buf, count, datatype, dest, tag, comm, request)
+}
+
+/// `MPI_Send_init` (a persistent `MPI_Ssend_init` while zero-buffer mode is on).
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Send_init(
+    buf: *const c_void,
+    count: c_int,
+    datatype: MPI_Datatype,
+    dest: c_int,
+    tag: c_int,
+    comm: MPI_Comm,
+    request: *mut MPI_Request,
+) -> c_int {
+    let args = (buf, count, datatype, dest, tag, comm, request);
+    send_init(Func::SendInit, real::PMPI_Send_init, true, args)
+}
+
+/// `MPI_Ssend_init`.
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Ssend_init(
+    buf: *const c_void,
+    count: c_int,
+    datatype: MPI_Datatype,
+    dest: c_int,
+    tag: c_int,
+    comm: MPI_Comm,
+    request: *mut MPI_Request,
+) -> c_int {
+    let args = (buf, count, datatype, dest, tag, comm, request);
+    send_init(Func::SsendInit, real::PMPI_Ssend_init, false, args)
+}
+
+/// `MPI_Bsend_init`.
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Bsend_init(
+    buf: *const c_void,
+    count: c_int,
+    datatype: MPI_Datatype,
+    dest: c_int,
+    tag: c_int,
+    comm: MPI_Comm,
+    request: *mut MPI_Request,
+) -> c_int {
+    let args = (buf, count, datatype, dest, tag, comm, request);
+    send_init(Func::BsendInit, real::PMPI_Bsend_init, false, args)
+}
+
+/// `MPI_Rsend_init`.
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Rsend_init(
+    buf: *const c_void,
+    count: c_int,
+    datatype: MPI_Datatype,
+    dest: c_int,
+    tag: c_int,
+    comm: MPI_Comm,
+    request: *mut MPI_Request,
+) -> c_int {
+    let args = (buf, count, datatype, dest, tag, comm, request);
+    send_init(Func::RsendInit, real::PMPI_Rsend_init, false, args)
+}
+
+/// `MPI_Recv_init`: counted; the cell's message counts are marked as not comparable.
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Recv_init(
+    buf: *mut c_void,
+    count: c_int,
+    datatype: MPI_Datatype,
+    source: c_int,
+    tag: c_int,
+    comm: MPI_Comm,
+    request: *mut MPI_Request,
+) -> c_int {
+    let a = traced!(real::PMPI_Recv_init(
+        buf, count, datatype, source, tag, comm, request
+    ));
+    let t = a.t;
+    t.count(Func::RecvInit, type_bytes(count, datatype));
+    t.unpaired(UNPAIRED_PERSISTENT);
+    real::PMPI_Recv_init(buf, count, datatype, source, tag, comm, request)
+}
+
+/// `MPI_Start`: starts a persistent request (progress; its completion is not followed).
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Start(request: *mut MPI_Request) -> c_int {
+    let a = traced!(real::PMPI_Start(request));
+    let t = a.t;
+    t.count(Func::Start, 0);
+    t.unpaired(UNPAIRED_PERSISTENT);
+    t.progress();
+    real::PMPI_Start(request)
+}
+
+/// `MPI_Startall`: starts persistent requests (progress; their completion is not followed).
+#[no_mangle]
+pub unsafe extern "C" fn MPI_Startall(count: c_int, array_of_requests: *mut MPI_Request) -> c_int {
+    let a = traced!(real::PMPI_Startall(count, array_of_requests));
+    let t = a.t;
+    t.count(Func::Startall, 0);
+    t.unpaired(UNPAIRED_PERSISTENT);
+    t.progress();
+    real::PMPI_Startall(count, array_of_requests)
 }

@@ -2,12 +2,15 @@
 //!
 //! Counted bytes are those the call sends, or for receive-only calls the size of the receive
 //! buffer. The call slot lists a `Send` and/or `Recv` condition with the peer as a world rank.
+//! Every send counts a message to its destination and every completed receive one from its
+//! source (learnt from the status where the call named `MPI_ANY_SOURCE`).
 
-use super::type_bytes;
+use super::{status_or, type_bytes};
 use crate::pmpi::real;
 use crate::tracer::Wait;
 use mpi_grade_protocol::trace::{Func, WaitKind, WaitMode};
 use mpi_sys::*;
+use std::mem::MaybeUninit;
 use std::os::raw::{c_int, c_void};
 
 type SendFn =
@@ -157,9 +160,15 @@ pub unsafe extern "C" fn MPI_Recv(
     t.count(Func::Recv, bytes);
     let c = t.comm(comm);
     let w = t.p2p(WaitKind::Recv, &c, comm, source, tag, bytes);
-    t.blocking(Func::Recv, WaitMode::All, &[w], || {
-        real::PMPI_Recv(buf, count, datatype, source, tag, comm, status)
-    })
+    let mut own = MaybeUninit::uninit();
+    let st = status_or(status, &mut own);
+    let rc = t.blocking(Func::Recv, WaitMode::All, &[w], || {
+        real::PMPI_Recv(buf, count, datatype, source, tag, comm, st)
+    });
+    if rc == 0 {
+        t.received_in(&c, comm, source, st);
+    }
+    rc
 }
 
 /// `MPI_Sendrecv`: waits for both its send and its receive; counts the bytes sent.
@@ -198,12 +207,18 @@ pub unsafe extern "C" fn MPI_Sendrecv(
         ),
     ];
     t.sent(Some(waits[0].peer), sent);
-    t.blocking(Func::Sendrecv, WaitMode::All, &waits, || {
+    let mut own = MaybeUninit::uninit();
+    let st = status_or(status, &mut own);
+    let rc = t.blocking(Func::Sendrecv, WaitMode::All, &waits, || {
         real::PMPI_Sendrecv(
             sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source,
-            recvtag, comm, status,
+            recvtag, comm, st,
         )
-    })
+    });
+    if rc == 0 {
+        t.received_in(&c, comm, source, st);
+    }
+    rc
 }
 
 /// `MPI_Sendrecv_replace`: like `MPI_Sendrecv` with one buffer.
@@ -231,11 +246,17 @@ pub unsafe extern "C" fn MPI_Sendrecv_replace(
         t.p2p(WaitKind::Recv, &c, comm, source, recvtag, bytes),
     ];
     t.sent(Some(waits[0].peer), bytes);
-    t.blocking(Func::SendrecvReplace, WaitMode::All, &waits, || {
+    let mut own = MaybeUninit::uninit();
+    let st = status_or(status, &mut own);
+    let rc = t.blocking(Func::SendrecvReplace, WaitMode::All, &waits, || {
         real::PMPI_Sendrecv_replace(
-            buf, count, datatype, dest, sendtag, source, recvtag, comm, status,
+            buf, count, datatype, dest, sendtag, source, recvtag, comm, st,
         )
-    })
+    });
+    if rc == 0 {
+        t.received_in(&c, comm, source, st);
+    }
+    rc
 }
 
 /// `MPI_Probe`: waits like a receive of 0 bytes.
@@ -270,9 +291,16 @@ pub unsafe extern "C" fn MPI_Mprobe(
     t.count(Func::Mprobe, 0);
     let c = t.comm(comm);
     let w = t.p2p(WaitKind::Recv, &c, comm, source, tag, 0);
-    t.blocking(Func::Mprobe, WaitMode::All, &[w], || {
-        real::PMPI_Mprobe(source, tag, comm, message, status)
-    })
+    let mut own = MaybeUninit::uninit();
+    let st = status_or(status, &mut own);
+    let rc = t.blocking(Func::Mprobe, WaitMode::All, &[w], || {
+        real::PMPI_Mprobe(source, tag, comm, message, st)
+    });
+    // The message is matched now (it is no longer anybody else's to receive).
+    if rc == 0 {
+        t.received_in(&c, comm, source, st);
+    }
+    rc
 }
 
 /// `MPI_Mrecv`: the message is already matched, so the call waits on nothing.
