@@ -18,7 +18,7 @@ fn main() {
     args.test_threads = Some(1);
     let _lock = mpi_lock();
     type Check = fn(&'static str) -> Result<(), Failed>;
-    let checks: [(&str, Check); 17] = [
+    let checks: [(&str, Check); 22] = [
         ("send_send_cycle_is_a_deadlock", send_send),
         ("recv_recv_cycle_is_a_deadlock", recv_recv),
         ("send_to_self_is_a_deadlock_of_one", self_send),
@@ -45,6 +45,17 @@ fn main() {
         ),
         ("a_correct_program_has_no_findings", no_findings),
         ("a_truncated_message_is_explained", truncation),
+        (
+            "a_same_size_type_mismatch_is_found_though_the_program_completes",
+            same_size,
+        ),
+        ("a_message_never_received_is_found", unreceived),
+        ("a_receive_never_matched_is_found", pending_receive),
+        (
+            "zero_buffer_makes_an_isend_wait_cycle_deadlock",
+            isend_cycle,
+        ),
+        ("an_mpi_error_is_explained_by_its_call_and_class", mpi_error),
         ("a_killed_grader_leaves_nothing_behind", killed_grader),
         ("bad_flags_are_refused_by_clap", bad_flags),
         (
@@ -260,6 +271,12 @@ fn spin(mpi: &str) -> Result<(), Failed> {
     expect(
         e.contains("rank 1 has been running outside MPI"),
         "rank 1 outside MPI",
+        &r,
+    )?;
+    // What was seen, not a prophecy: how long, and who waits.
+    expect(
+        e.contains("Rank 1 has not called MPI for ") && e.contains(" s while rank 0 waits for it"),
+        "the hang said as seen",
         &r,
     )?;
     expect(
@@ -637,12 +654,84 @@ fn op_mismatch(mpi: &str) -> Result<(), Failed> {
 /// exit status), and the finding says which send overflowed which receive.
 fn truncation(mpi: &str) -> Result<(), Failed> {
     let (code, r) = run_mode(mpi, 2, "truncate", &[])?;
-    let summary = "rank 0 sent 40 B with tag 0; rank 1 received into 20 B (MPI_Recv): the buffer holds half the message";
+    let summary = "rank 0 sent 5 x MPI_LONG = 40 B with tag 0; rank 1 received into 5 x MPI_INT = 20 B (MPI_Recv): the buffer holds half the message";
     expect(
         code == 240
             && r["findings"]
                 == serde_json::json!([{"kind": "truncation", "ranks": [0, 1], "summary": summary}]),
         "the truncation explained",
+        &r,
+    )
+}
+
+/// Ten `MPI_INT` received as five `MPI_LONG`: the bytes agree and the library completes, the
+/// types do not (MPI requires them to match).
+fn same_size(mpi: &str) -> Result<(), Failed> {
+    let (code, r) = run_mode(mpi, 2, "same-size", &[])?;
+    let summary = "rank 0 sent 10 x MPI_INT = 40 B with tag 4 on MPI_COMM_WORLD; rank 1 received it as 5 x MPI_LONG = 40 B: the datatypes of a send and its receive must match, the library only copied the bytes";
+    expect(
+        code == 240
+            && r["outcome"] == "exited"
+            && r["findings"]
+                == serde_json::json!([{"kind": "type", "ranks": [0, 1], "summary": summary}]),
+        "the type mismatch found",
+        &r,
+    )
+}
+
+/// A small send nobody receives: the library buffers it and finalizes; the counts show it.
+fn unreceived(mpi: &str) -> Result<(), Failed> {
+    let (code, r) = run_mode(mpi, 3, "unreceived", &[])?;
+    let summary = "rank 0 sent a message to rank 1 that rank 1 never received (its last one to rank 1: 1 x MPI_INT = 4 B with tag 9 on MPI_COMM_WORLD): every send needs a matching receive before MPI_Finalize";
+    expect(
+        code == 240
+            && r["findings"]
+                == serde_json::json!([{"kind": "unmatched", "ranks": [0, 1], "summary": summary}]),
+        "the message never received",
+        &r,
+    )
+}
+
+/// A receive posted and never matched nor completed when the program finalizes.
+fn pending_receive(mpi: &str) -> Result<(), Failed> {
+    let (code, r) = run_mode(mpi, 2, "pending", &[])?;
+    let summary = "rank 1 reached MPI_Finalize with a non-blocking receive from rank 0 (tag 5) that was never completed: no message matched it, or no MPI_Wait/MPI_Test completed it";
+    expect(
+        code == 240
+            && r["findings"]
+                == serde_json::json!([{"kind": "unmatched", "ranks": [1, 0], "summary": summary}]),
+        "the receive never matched",
+        &r,
+    )
+}
+
+/// `MPI_Isend` + `MPI_Wait` before the receive on both sides: passes while the library buffers
+/// the small message, deadlocks once zero-buffer mode makes the send synchronous.
+fn isend_cycle(mpi: &str) -> Result<(), Failed> {
+    let (code, r) = run_mode(mpi, 2, "isend-cycle", &[])?;
+    expect(
+        code == 0 && r["findings"] == serde_json::json!([]),
+        "buffered: correct",
+        &r,
+    )?;
+    let (code, r) = run_mode(mpi, 2, "isend-cycle", &["--zero-buffer"])?;
+    expect(
+        code == 241 && r["outcome"] == "deadlock",
+        "a deadlock in zero-buffer mode",
+        &r,
+    )
+}
+
+/// A negative tag: the library's fatal error handler ends the program from `MPI_Send` with
+/// `MPI_ERR_TAG` (4 in both libraries); the finding names the call and the class.
+fn mpi_error(mpi: &str) -> Result<(), Failed> {
+    let (code, r) = run_mode(mpi, 2, "bad-tag", &[])?;
+    let summary = "rank 0 ended inside MPI_Send and the program exited with status 4 (MPI_ERR_TAG, the error class the library's fatal error handler exits with): the call's arguments were refused";
+    expect(
+        code == 244
+            && r["findings"]
+                == serde_json::json!([{"kind": "mpi-error", "ranks": [0], "summary": summary}]),
+        "the MPI error explained",
         &r,
     )
 }

@@ -8,6 +8,12 @@
  *   mismatch    rank 0 calls MPI_Barrier while the others call MPI_Bcast: deadlock
  *   op-mismatch rank 0 reduces with MPI_SUM, the others with MPI_MAX: completes, wrongly
  *   truncate    rank 0 sends 5 longs, rank 1 receives them into 5 ints: MPI_ERR_TRUNCATE
+ *   same-size   rank 0 sends 10 int32, rank 1 receives them as 5 int64: completes, wrongly
+ *   unreceived  rank 0 sends a small message that rank 1 never receives: completes
+ *   pending     rank 1 posts an MPI_Irecv that nothing matches and finalizes: completes
+ *   bad-tag     rank 0 sends with tag -5: the library ends the program with MPI_ERR_TAG
+ *   isend-cycle rank 0 and 1 MPI_Isend to each other and MPI_Wait before receiving: only
+ *               correct while the library buffers (deadlock with --zero-buffer)
  * Messages are 1 MiB, well above any eager limit, unless a size is given as second argument. */
 #include <mpi.h>
 #include <stdio.h>
@@ -60,6 +66,25 @@ int main(int argc, char **argv) {
         int i[5];
         if (rank == 0) MPI_Send(l, 5, MPI_LONG, 1, 0, MPI_COMM_WORLD);
         else MPI_Recv(i, 5, MPI_INT, 0, 0, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    } else if (strcmp(mode, "same-size") == 0 && rank < 2) {
+        int a[10] = {0};
+        long b[5];
+        if (rank == 0) MPI_Send(a, 10, MPI_INT, 1, 4, MPI_COMM_WORLD);
+        else MPI_Recv(b, 5, MPI_LONG, 0, 4, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    } else if (strcmp(mode, "unreceived") == 0 && rank == 0) {
+        int x = 42;
+        MPI_Send(&x, 1, MPI_INT, 1, 9, MPI_COMM_WORLD);
+    } else if (strcmp(mode, "pending") == 0 && rank == 1) {
+        int x;
+        MPI_Request r;
+        MPI_Irecv(&x, 1, MPI_INT, 0, 5, MPI_COMM_WORLD, &r);
+    } else if (strcmp(mode, "bad-tag") == 0 && rank == 0) {
+        MPI_Send(out, 1, MPI_DOUBLE, 1, -5, MPI_COMM_WORLD);
+    } else if (strcmp(mode, "isend-cycle") == 0 && rank < 2) {
+        MPI_Request r;
+        MPI_Isend(out, 4, MPI_DOUBLE, peer, 2, MPI_COMM_WORLD, &r);
+        MPI_Wait(&r, MPI_STATUS_IGNORE);
+        MPI_Recv(in, 4, MPI_DOUBLE, peer, 2, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
     } else if (strcmp(mode, "sleepy") == 0) {
         /* A ring in which each rank naps before it receives: senders wait on a sleeping rank,
          * which is slow but not stuck. */

@@ -19,6 +19,58 @@ pub enum Implementation {
     Mpich,
 }
 
+impl Implementation {
+    /// The name of the MPI error class `class` in this implementation (the numbers differ
+    /// between libraries past `MPI_ERR_RANK`); `None` beyond the classes named here.
+    pub fn error_class(self, class: i32) -> Option<&'static str> {
+        const COMMON: [&str; 6] = [
+            "MPI_ERR_BUFFER",
+            "MPI_ERR_COUNT",
+            "MPI_ERR_TYPE",
+            "MPI_ERR_TAG",
+            "MPI_ERR_COMM",
+            "MPI_ERR_RANK",
+        ];
+        // Open MPI 4.1's mpi.h and MPICH 4.0's mpi.h, from 7 on.
+        const OPEN_MPI: [&str; 11] = [
+            "MPI_ERR_REQUEST",
+            "MPI_ERR_ROOT",
+            "MPI_ERR_GROUP",
+            "MPI_ERR_OP",
+            "MPI_ERR_TOPOLOGY",
+            "MPI_ERR_DIMS",
+            "MPI_ERR_ARG",
+            "MPI_ERR_UNKNOWN",
+            "MPI_ERR_TRUNCATE",
+            "MPI_ERR_OTHER",
+            "MPI_ERR_INTERN",
+        ];
+        const MPICH: [&str; 13] = [
+            "MPI_ERR_ROOT",
+            "MPI_ERR_GROUP",
+            "MPI_ERR_OP",
+            "MPI_ERR_TOPOLOGY",
+            "MPI_ERR_DIMS",
+            "MPI_ERR_ARG",
+            "MPI_ERR_UNKNOWN",
+            "MPI_ERR_TRUNCATE",
+            "MPI_ERR_OTHER",
+            "MPI_ERR_INTERN",
+            "MPI_ERR_IN_STATUS",
+            "MPI_ERR_PENDING",
+            "MPI_ERR_REQUEST",
+        ];
+        let i = usize::try_from(class).ok()?.checked_sub(1)?;
+        COMMON.get(i).copied().or_else(|| {
+            let rest: &[&str] = match self {
+                Implementation::OpenMpi => &OPEN_MPI,
+                Implementation::Mpich => &MPICH,
+            };
+            rest.get(i - COMMON.len()).copied()
+        })
+    }
+}
+
 /// Which implementation to use: one, or the first one installed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Choice {

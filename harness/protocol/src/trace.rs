@@ -56,8 +56,102 @@ pub const OP_NAMES: [&str; 10] = [
     "MPI_MAX", "MPI_MIN", "MPI_SUM", "MPI_PROD", "MPI_LAND", "MPI_BAND", "MPI_LOR", "MPI_BOR",
     "MPI_LXOR", "MPI_BXOR",
 ];
+/// What a predefined datatype holds, to compare the two sides of a message: MPI requires the
+/// type signatures to match, and a send of `MPI_INT` received as `MPI_LONG` completes with
+/// wrong values when the byte counts agree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypeClass {
+    /// Signed integers (`MPI_INT`, `MPI_LONG`, `MPI_INT32_T`, `MPI_CHAR`, ...).
+    Signed,
+    /// Unsigned integers.
+    Unsigned,
+    /// Floating point.
+    Float,
+    /// Complex numbers.
+    Complex,
+    /// Booleans.
+    Bool,
+    /// `MPI_BYTE` and `MPI_PACKED`: match any data, never compared.
+    Bytes,
+    /// Pairs for `MPI_MINLOC`/`MPI_MAXLOC` (`MPI_2INT`, ...): compared by name.
+    Pair,
+}
+
+/// The predefined datatypes the tracer names, with what they hold ([`WaitEntry::dtype`] is
+/// 1 + an index). Sizes come from the library (`MPI_Type_size`), not from this table.
+pub const DATATYPES: [(&str, TypeClass); 44] = {
+    use TypeClass::*;
+    [
+        ("MPI_CHAR", Signed),
+        ("MPI_SIGNED_CHAR", Signed),
+        ("MPI_UNSIGNED_CHAR", Unsigned),
+        ("MPI_BYTE", Bytes),
+        ("MPI_PACKED", Bytes),
+        ("MPI_SHORT", Signed),
+        ("MPI_UNSIGNED_SHORT", Unsigned),
+        ("MPI_INT", Signed),
+        ("MPI_UNSIGNED", Unsigned),
+        ("MPI_LONG", Signed),
+        ("MPI_UNSIGNED_LONG", Unsigned),
+        ("MPI_LONG_LONG_INT", Signed),
+        ("MPI_LONG_LONG", Signed),
+        ("MPI_UNSIGNED_LONG_LONG", Unsigned),
+        ("MPI_FLOAT", Float),
+        ("MPI_DOUBLE", Float),
+        ("MPI_LONG_DOUBLE", Float),
+        ("MPI_WCHAR", Unsigned),
+        ("MPI_INT8_T", Signed),
+        ("MPI_INT16_T", Signed),
+        ("MPI_INT32_T", Signed),
+        ("MPI_INT64_T", Signed),
+        ("MPI_UINT8_T", Unsigned),
+        ("MPI_UINT16_T", Unsigned),
+        ("MPI_UINT32_T", Unsigned),
+        ("MPI_UINT64_T", Unsigned),
+        ("MPI_C_BOOL", Bool),
+        ("MPI_CXX_BOOL", Bool),
+        ("MPI_C_COMPLEX", Complex),
+        ("MPI_C_FLOAT_COMPLEX", Complex),
+        ("MPI_C_DOUBLE_COMPLEX", Complex),
+        ("MPI_C_LONG_DOUBLE_COMPLEX", Complex),
+        ("MPI_AINT", Signed),
+        ("MPI_OFFSET", Signed),
+        ("MPI_COUNT", Signed),
+        ("MPI_FLOAT_INT", Pair),
+        ("MPI_DOUBLE_INT", Pair),
+        ("MPI_LONG_INT", Pair),
+        ("MPI_2INT", Pair),
+        ("MPI_SHORT_INT", Pair),
+        ("MPI_LONG_DOUBLE_INT", Pair),
+        ("MPI_UNSIGNED_LONG_LONG_INT", Unsigned),
+        ("MPI_CXX_FLOAT_COMPLEX", Complex),
+        ("MPI_CXX_DOUBLE_COMPLEX", Complex),
+    ]
+};
+
+/// The [`WaitEntry::dtype`] code of a predefined datatype's name (`"MPI_INT"`) and size in
+/// bytes: 1 + its index in [`DATATYPES`] in the low byte, the size (below 256) above it; 0
+/// for a name that is not a predefined one.
+pub fn dtype_code(name: &[u8], size: u64) -> u32 {
+    let Some(i) = DATATYPES.iter().position(|(n, _)| n.as_bytes() == name) else {
+        return 0;
+    };
+    (i as u32 + 1) | ((size.min(255) as u32) << 8)
+}
+
+/// The name, class and size in bytes of a [`WaitEntry::dtype`] code; `None` for 0.
+pub fn dtype(code: u32) -> Option<(&'static str, TypeClass, u64)> {
+    let (name, class) = DATATYPES
+        .get(((code & 0xff) as usize).checked_sub(1)?)
+        .copied()?;
+    Some((name, class, u64::from(code >> 8)))
+}
+
 /// Last point-to-point sends remembered per rank, to explain a receive they overflowed.
-pub const SEND_RING: usize = 16;
+pub const SEND_RING: usize = 32;
+/// Last completed point-to-point receives remembered per rank, to pair them with the sends
+/// they matched and compare their datatypes.
+pub const RECV_RING: usize = 32;
 /// World ranks whose messages are counted per cell (sent to, received from), so that the
 /// grader can tell the messages that were sent and never received.
 pub const MAX_PEERS: usize = 64;
@@ -66,6 +160,8 @@ pub const MAX_PEERS: usize = 64;
 pub const UNPAIRED_PERSISTENT: u32 = 1;
 /// [`CellCounters::unpaired`] bit: the cell cancelled a request.
 pub const UNPAIRED_CANCEL: u32 = 2;
+/// [`CellCounters::unpaired`] bit: the cell made a large-count call the tracer does not follow.
+pub const UNPAIRED_LARGE: u32 = 4;
 /// Bytes of the executable's path kept.
 pub const EXE_PATH_LEN: usize = 512;
 
@@ -354,8 +450,9 @@ pub struct WaitEntry {
     pub peer: AtomicI32,
     /// Tag, or [`ANY_TAG`].
     pub tag: AtomicI32,
-    /// Padding to keep the layout 8-byte aligned.
-    pub _pad: AtomicU32,
+    /// For a point-to-point operation, its datatype as [`dtype_code`] packs it, 0 when it is
+    /// not a predefined one (or not noted).
+    pub dtype: AtomicU32,
     /// [`CommEntry::id`] of the communicator, 0 if unknown.
     pub comm: AtomicU64,
     /// Payload bytes of this operation.
@@ -423,21 +520,31 @@ pub struct CollEntry {
     pub type_size: AtomicU64,
 }
 
-/// A point-to-point send a rank started, kept in a ring of the last [`SEND_RING`] (written
-/// like [`CollEntry`]: `seq` cleared, the fields, then `seq` with release).
+/// A point-to-point message as one side saw it: a send a rank started, or a receive that
+/// completed; each kept in a ring of the last ones (`sends`, `recvs`). Written like
+/// [`CollEntry`]: `seq` cleared, the fields, then `seq` with release.
 #[repr(C)]
 #[derive(Default)]
-pub struct SendEntry {
-    /// Which send of the rank this is (1 = the first); 0 for an empty entry.
+pub struct MsgEntry {
+    /// Which send (receive) of the rank this is (1 = the first); 0 for an empty entry.
     pub seq: AtomicU64,
-    /// World rank of the destination.
+    /// World rank of the other side: the destination of a send, the source of a receive
+    /// ([`ANY_SOURCE`] when the tracer did not learn it).
     pub peer: AtomicI32,
-    /// Tag.
+    /// The tag ([`ANY_TAG`] for a receive whose tag the tracer did not learn).
     pub tag: AtomicI32,
     /// [`CommEntry::id`] of the communicator, 0 if unknown.
     pub comm: AtomicU64,
-    /// Payload bytes.
+    /// Payload bytes of a send, bytes of the buffer of a receive.
     pub bytes: AtomicU64,
+    /// The datatype, as [`WaitEntry::dtype`].
+    pub dtype: AtomicU32,
+    /// Cell of the student's code it belongs to, -1 outside it.
+    pub cell: AtomicI32,
+    /// Which message to (from) `peer` in that cell this is (1 = the first), as
+    /// [`CellCounters::msgs_to`] ([`CellCounters::msgs_from`]) counts them; 0 when the source
+    /// of a receive is not known.
+    pub nth: AtomicU64,
 }
 
 /// A communicator known to the tracer.
@@ -602,10 +709,14 @@ pub struct Record {
     pub sites: [CallSite; MAX_SITES],
     /// Call counters per cell.
     pub cells: [CellCounters; MAX_CELLS],
-    /// Sends started so far (the last one's [`SendEntry::seq`]).
+    /// Sends started so far (the last one's [`MsgEntry::seq`]).
     pub sends_count: AtomicU64,
     /// The last sends, send `n` at index `n % SEND_RING`.
-    pub sends: [SendEntry; SEND_RING],
+    pub sends: [MsgEntry; SEND_RING],
+    /// Receives completed so far (the last one's [`MsgEntry::seq`]).
+    pub recvs_count: AtomicU64,
+    /// The last completed receives, receive `n` at index `n % RECV_RING`.
+    pub recvs: [MsgEntry; RECV_RING],
 }
 
 /// Size of a record file: the record rounded up to whole 4 KiB pages.

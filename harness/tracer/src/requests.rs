@@ -243,7 +243,9 @@ impl Tracer {
     pub fn completed(&self, slot: usize) {
         let w = Wait::load(&self.rec.requests[slot].wait);
         if w.kind == WaitKind::Recv as u32 {
-            self.received(w.peer);
+            // The source and tag the library chose for a wildcard receive are in a status
+            // the caller may not have asked for: such a receive stays "from anyone".
+            self.received(&w);
         }
         self.requests.remove_slot(self.rec, slot);
     }

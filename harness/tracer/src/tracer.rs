@@ -15,7 +15,7 @@ use crate::comms::CommLocal;
 use crate::requests::RequestLocal;
 use mpi_grade_protocol::trace::{
     pcontrol, write_guarded, CallSlot, Func, RankState, Record, WaitEntry, WaitKind, WaitMode,
-    ANY_SOURCE, NO_PEER, SEND_RING,
+    ANY_SOURCE, NO_PEER, RECV_RING, SEND_RING,
 };
 use std::cell::Cell;
 use std::os::raw::c_int;
@@ -195,6 +195,8 @@ pub struct Wait {
     pub bytes: u64,
     /// For a collective: which one on `comm` this is (1 = the first).
     pub coll_seq: u64,
+    /// For a point-to-point operation: its datatype's code (`DATATYPES`), 0 if not named.
+    pub dtype: u32,
 }
 
 impl Wait {
@@ -207,6 +209,7 @@ impl Wait {
             comm: 0,
             bytes: 0,
             coll_seq: 0,
+            dtype: 0,
         }
     }
 
@@ -219,6 +222,7 @@ impl Wait {
         e.comm.store(self.comm, Relaxed);
         e.bytes.store(self.bytes, Relaxed);
         e.coll_seq.store(self.coll_seq, Relaxed);
+        e.dtype.store(self.dtype, Relaxed);
     }
 
     /// Reads a condition from a record entry.
@@ -231,6 +235,7 @@ impl Wait {
             comm: e.comm.load(Relaxed),
             bytes: e.bytes.load(Relaxed),
             coll_seq: e.coll_seq.load(Relaxed),
+            dtype: e.dtype.load(Relaxed),
         }
     }
 }
@@ -338,11 +343,11 @@ impl Tracer {
     /// its destination.
     #[inline]
     pub fn note_send(&self, w: &Wait) {
-        if let Some(c) = self.counting_cell().and_then(|c| self.rec.cells.get(c)) {
-            if let Some(n) = c.msgs_to.get(w.peer as usize) {
-                bump(n, 1);
-            }
-        }
+        let cell = self.counting_cell();
+        let nth = cell
+            .and_then(|c| self.rec.cells.get(c))
+            .and_then(|c| c.msgs_to.get(w.peer as usize))
+            .map_or(0, |n| bump(n, 1));
         let seq = bump(&self.rec.sends_count, 1);
         let e = &self.rec.sends[(seq % SEND_RING as u64) as usize];
         e.seq.store(0, Relaxed);
@@ -351,21 +356,41 @@ impl Tracer {
         e.tag.store(w.tag, Relaxed);
         e.comm.store(w.comm, Relaxed);
         e.bytes.store(w.bytes, Relaxed);
+        e.dtype.store(w.dtype, Relaxed);
+        e.cell.store(cell.map_or(-1, |c| c as i32), Relaxed);
+        e.nth.store(nth, Relaxed);
         e.seq.store(seq, Release);
     }
 
-    /// Counts a message received from world rank `peer` ([`ANY_SOURCE`] when the tracer did
-    /// not learn the source; nothing for `MPI_PROC_NULL`).
+    /// Counts a completed receive, `w` with the message's source and tag where the tracer
+    /// learnt them (`w.peer` is [`ANY_SOURCE`] when it did not; nothing for `MPI_PROC_NULL`),
+    /// and notes it in the ring of recent receives.
     #[inline]
-    pub fn received(&self, peer: i32) {
-        let Some(c) = self.counting_cell().and_then(|c| self.rec.cells.get(c)) else {
+    pub fn received(&self, w: &Wait) {
+        if w.peer < 0 && w.peer != ANY_SOURCE {
             return;
-        };
-        if peer == ANY_SOURCE {
-            bump(&c.msgs_from_unknown, 1);
-        } else if let Some(n) = usize::try_from(peer).ok().and_then(|p| c.msgs_from.get(p)) {
-            bump(n, 1);
         }
+        let cell = self.counting_cell();
+        let nth = match cell.and_then(|c| self.rec.cells.get(c)) {
+            None => 0,
+            Some(c) if w.peer == ANY_SOURCE => {
+                bump(&c.msgs_from_unknown, 1);
+                0
+            }
+            Some(c) => c.msgs_from.get(w.peer as usize).map_or(0, |n| bump(n, 1)),
+        };
+        let seq = bump(&self.rec.recvs_count, 1);
+        let e = &self.rec.recvs[(seq % RECV_RING as u64) as usize];
+        e.seq.store(0, Relaxed);
+        std::sync::atomic::fence(Release);
+        e.peer.store(w.peer, Relaxed);
+        e.tag.store(w.tag, Relaxed);
+        e.comm.store(w.comm, Relaxed);
+        e.bytes.store(w.bytes, Relaxed);
+        e.dtype.store(w.dtype, Relaxed);
+        e.cell.store(cell.map_or(-1, |c| c as i32), Relaxed);
+        e.nth.store(nth, Relaxed);
+        e.seq.store(seq, Release);
     }
 
     /// Marks the counting cell's message counts as not comparable (`UNPAIRED_*` bits).

@@ -60,10 +60,12 @@ pub enum Command {
     Probe(ProbeArgs),
     /// Run any MPI program under the tracer and explain it if it deadlocks or hangs.
     ///
-    /// Exits with 240 (collectives called differently on different ranks, even if the
-    /// program then completed), 241 (deadlock), 242 (hang) or 243 (time limit); else with the
-    /// program's own status (an MPI library's fatal error exits with its error class, below
-    /// 100); 2 when mpi-grade itself cannot work.
+    /// Exits with 240 (the ranks' calls do not match, even if the program then completed:
+    /// collectives called differently, a message truncated, received as another datatype or
+    /// never received), 241 (deadlock), 242 (hang), 243 (time limit) or 244 (the MPI library
+    /// ended the program from inside a call: an argument it refused); else with the program's
+    /// own status; 2 when mpi-grade itself cannot work. MPI error classes (which the
+    /// libraries' fatal error handlers exit with) stay below 100.
     Run(RunArgs),
     /// Print the completion script of SHELL on stdout (`mpi-grade completions bash >
     /// ~/.local/share/bash-completion/completions/mpi-grade`).
@@ -233,8 +235,11 @@ pub struct RunArgs {
     /// because the library buffers small messages deadlocks at any size.
     #[arg(long)]
     pub zero_buffer: bool,
-    /// A rank outside MPI this long while others wait for it is a hang.
-    #[arg(long, value_name = "SECONDS", default_value_t = 5.0, value_parser = parse_seconds)]
+    /// A rank outside MPI this long while others wait for it is a hang. A program may
+    /// compute for long between calls, so the default is long (a grade uses its challenge's
+    /// own limit); every rank blocked in MPI with nothing completing is a stall after 5 s or
+    /// this, whichever is shorter.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60.0, value_parser = parse_seconds)]
     pub hang_after: f64,
     /// Stop the program after this long.
     #[arg(long, value_name = "SECONDS", default_value_t = 600.0, value_parser = parse_seconds)]

@@ -69,15 +69,19 @@ const HANG: Advice = Advice {
     tutorial: "\"The Basic Terminology\": every send needs a matching receive",
 };
 
-/// Ranks called a communicator's collectives differently.
+/// Ranks' calls do not match: collectives called differently, a message larger than its
+/// receive, a send and receive of different datatypes, or a message never received.
 const CALL_MISMATCH: Advice = Advice {
-    meaning: "Two ranks made different collective calls at the same point: another function, \
-              root, operation or amount of data. MPI does not check this; the library pairs \
-              the calls anyway.",
-    next: "Every rank must call the same collectives on a communicator in the same order: \
-           look for a collective inside an `if` on the rank, and give the root, operation \
-           and counts alike on every rank.",
-    tutorial: "the MPI standard, \"Collective Communication\": the order of calls",
+    meaning: "The ranks' calls do not match, although the library let them pass: two ranks \
+              made different collective calls at the same point (another function, root, \
+              operation or amount of data), or a message and its receive disagree (the \
+              receive's buffer is too small, or its datatype is another one), or a message \
+              was sent and never received. The explanation says which.",
+    next: "Every rank must call the same collectives on a communicator in the same order \
+           (look for a collective inside an `if` on the rank) with the root, operation and \
+           counts alike; every send needs one receive with the same datatype and a buffer \
+           at least as large, before MPI_Finalize.",
+    tutorial: "the MPI standard, \"Collective Communication\" and \"Type Matching Rules\"",
 };
 
 /// A rank stopped before returning.

@@ -16,7 +16,9 @@ use std::time::Duration;
 // Exit codes of the run's own verdicts: above every MPI error class (Open MPI's and MPICH's
 // fatal error handlers exit with the class: `MPI_ERR_TYPE` = 3, ...; the classes stay below
 // 100) and above the shells' 128 + signal, so that none is taken for the program's own status.
-/// Exit code when ranks called collectives differently (whatever the program then did).
+/// Exit code when the ranks' calls do not match (whatever the program then did): collectives
+/// called differently, a message truncated or received as another datatype, a message never
+/// received.
 pub const EXIT_CALL_MISMATCH: u8 = 240;
 /// Exit code when the program deadlocked.
 pub const EXIT_DEADLOCK: u8 = 241;
@@ -24,6 +26,9 @@ pub const EXIT_DEADLOCK: u8 = 241;
 pub const EXIT_HANG: u8 = 242;
 /// Exit code when the program reached the time limit.
 pub const EXIT_TIMEOUT: u8 = 243;
+/// Exit code when the MPI library ended the program from inside a call (an argument it
+/// refused) and no mismatch explains it.
+pub const EXIT_MPI_ERROR: u8 = 244;
 
 /// What to run.
 pub struct RunOptions {
@@ -81,8 +86,10 @@ pub struct RunReport {
 /// One error found in a run.
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct RunFinding {
-    /// `"collective-mismatch"`, `"truncation"`, `"unmatched"` (a message sent and never
-    /// received, a request never completed), `"deadlock"`, `"hang"` or `"crash"`.
+    /// `"collective-mismatch"`, `"truncation"`, `"type"` (a message received as another
+    /// datatype), `"unmatched"` (a message sent and never received, a request never
+    /// completed), `"mpi-error"` (the library ended the program from inside a call),
+    /// `"deadlock"`, `"hang"` or `"crash"`.
     pub kind: String,
     /// The ranks involved.
     pub ranks: Vec<u32>,
@@ -130,6 +137,7 @@ impl RunReport {
             "deadlock" => EXIT_DEADLOCK,
             "hang" => EXIT_HANG,
             "timeout" => EXIT_TIMEOUT,
+            _ if self.findings.iter().any(|f| f.kind == "mpi-error") => EXIT_MPI_ERROR,
             _ if self
                 .findings
                 .iter()
@@ -153,6 +161,40 @@ fn python_path(scratch: &Path) -> Result<(String, String)> {
         path.push_str(&old.to_string_lossy());
     }
     Ok(("PYTHONPATH".to_string(), path))
+}
+
+/// A program that ended with an error status while a rank was still inside an MPI call: the
+/// library's fatal error handler ended it from that call, and (Open MPI, MPICH) exits with the
+/// error class. Said with the call and the class's name.
+fn mpi_error(
+    trace: &LaunchTrace,
+    status: Option<i32>,
+    mpi: crate::mpi::Implementation,
+) -> Option<RunFinding> {
+    let status = status.filter(|&s| s != 0)?;
+    let (rank, call) = (0..trace.dir.ranks()).find_map(|r| {
+        let rec = trace.dir.record(r);
+        let state = mpi_grade_protocol::trace::RankState::from_u32(
+            rec.header.state.load(std::sync::atomic::Ordering::Acquire),
+        );
+        (state == mpi_grade_protocol::trace::RankState::InCall)
+            .then(|| crate::trace::records::last_call(rec).map(|c| (r, c)))
+            .flatten()
+    })?;
+    let class = match mpi.error_class(status) {
+        Some(name) => {
+            format!(" ({name}, the error class the library's fatal error handler exits with)")
+        }
+        None => String::new(),
+    };
+    Some(RunFinding {
+        kind: "mpi-error".to_string(),
+        ranks: vec![rank],
+        summary: format!(
+            "rank {rank} ended inside {} and the program exited with status {status}{class}: the call's arguments were refused",
+            call.func.name()
+        ),
+    })
 }
 
 /// Runs the program and reports how it ended. Its output goes straight to the terminal.
@@ -207,7 +249,11 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
                 .or_else(|| all_done.then(|| trace.pending_at_finalize()).flatten())
         }
     };
-    let findings = late.iter().chain(&diagnosis).map(RunFinding::of).collect();
+    let mut findings: Vec<RunFinding> = late.iter().chain(&diagnosis).map(RunFinding::of).collect();
+    let status = record.status.and_then(|s| s.code());
+    if findings.is_empty() && outcome == "exited" {
+        findings.extend(mpi_error(&trace, status, launcher.implementation));
+    }
     Ok(RunReport {
         format_version: 1,
         program: options.program.display().to_string(),
@@ -215,7 +261,7 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
         ranks: options.ranks,
         zero_buffer: options.zero_buffer,
         outcome: outcome.to_string(),
-        status: record.status.and_then(|s| s.code()),
+        status,
         seconds: record.seconds,
         diagnosis,
         calls: usage.by_name(),

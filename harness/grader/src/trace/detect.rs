@@ -16,6 +16,10 @@ use std::time::{Duration, Instant};
 pub const QUIET: Duration = Duration::from_millis(150);
 /// How long the launcher gets to end the job by itself after a rank vanished (it reports why).
 const GONE_GRACE: Duration = Duration::from_millis(1500);
+/// The longest every rank may stay blocked in MPI with nothing completing before that is a
+/// stall, whatever the hang limit: a rank in a call is not computing, so a long limit meant for
+/// compute phases (`mpi-grade run`'s) does not apply.
+pub const STALL_AFTER: Duration = Duration::from_secs(5);
 
 /// A stall the detector is sure of.
 #[derive(Debug, Clone, PartialEq)]
@@ -37,17 +41,20 @@ struct Candidate {
 pub struct Detector<'a> {
     traces: &'a TraceDir,
     hang_after: Duration,
+    stall_after: Duration,
     candidate: Option<Candidate>,
     gone_since: Option<(BTreeSet<u32>, Instant)>,
 }
 
 impl<'a> Detector<'a> {
     /// A detector over `traces`. `hang_after` is how long ranks others wait on may stay outside
-    /// MPI, or every rank stay blocked without progress, before that is reported as a stall.
+    /// MPI before that is a hang; every rank blocked without progress is a stall after that
+    /// long or [`STALL_AFTER`], whichever is shorter.
     pub fn new(traces: &'a TraceDir, hang_after: Duration) -> Detector<'a> {
         Detector {
             traces,
             hang_after,
+            stall_after: hang_after.min(STALL_AFTER),
             candidate: None,
             gone_since: None,
         }
@@ -94,7 +101,7 @@ impl<'a> Detector<'a> {
             .or_else(|| self.stall(&snapshot, &analysis, now_ns))
     }
 
-    /// Every rank blocked in MPI and none completing anything for `hang_after`: nobody can act
+    /// Every rank blocked in MPI and none completing anything for `stall_after`: nobody can act
     /// any more, whatever the graph says (a message of one collective taken by another, after
     /// collectives were called in a different order, leaves calls that look matched but never
     /// complete).
@@ -104,7 +111,7 @@ impl<'a> Detector<'a> {
         analysis: &Analysis,
         now_ns: u64,
     ) -> Option<Finding> {
-        let quiet = self.hang_after.as_nanos() as u64;
+        let quiet = self.stall_after.as_nanos() as u64;
         let blocked: Vec<u32> = analysis
             .status
             .iter()

@@ -255,21 +255,58 @@ impl Diagnosis {
                 )
             }
             StallKind::Deadlock => self.deadlock_reason(),
-            StallKind::Hang => {
-                let who = rank_list(&self.culprits);
-                format!("the others wait for {who}, which never calls MPI again (a busy loop, a sleep or I/O that does not end)")
-            }
+            StallKind::Hang => self.hang_reason(),
             StallKind::Gone => format!(
                 "{} exited while others still wait for it",
                 rank_list(&self.culprits)
             ),
-            StallKind::CallMismatch => "their collective calls do not match".to_string(),
+            StallKind::CallMismatch => match self.mismatch.as_ref().map(|m| m.kind) {
+                Some("type") => "the datatypes of a send and its receive do not match".to_string(),
+                Some("truncation") => "a message is larger than the receive's buffer".to_string(),
+                Some("unmatched") => {
+                    "a message or request was left unmatched at the end".to_string()
+                }
+                _ => "their collective calls do not match".to_string(),
+            },
         };
         format!(
             "{}{text}. {}.",
             capitalise_first(&self.headline()),
             capitalise_first(&why)
         )
+    }
+
+    /// What was seen of a hang: how long the culprits have not called MPI, who waits for them.
+    fn hang_reason(&self) -> String {
+        let who = rank_list(&self.culprits);
+        let idle = self
+            .ranks
+            .iter()
+            .filter(|a| self.culprits.contains(&a.rank))
+            .map(|a| a.seconds)
+            .fold(f64::INFINITY, f64::min);
+        let waiting: Vec<u32> = self
+            .ranks
+            .iter()
+            .filter(|a| a.state == "blocked")
+            .map(|a| a.rank)
+            .collect();
+        let verb = if self.culprits.len() == 1 {
+            "has"
+        } else {
+            "have"
+        };
+        let since = if idle.is_finite() {
+            format!(" for {idle:.1} s")
+        } else {
+            String::new()
+        };
+        let whom = match waiting.len() {
+            0 => String::new(),
+            1 => format!(" while rank {} waits for it", waiting[0]),
+            _ => format!(" while {} wait for it", rank_list(&waiting)),
+        };
+        format!("{who} {verb} not called MPI{since}{whom}, longer than the hang limit (a busy loop, a sleep, I/O that does not end, or a compute phase longer than the limit)")
     }
 
     fn headline(&self) -> String {
@@ -535,6 +572,7 @@ mod tests {
                     comm: 1,
                     bytes: 800_000,
                     coll_seq: 0,
+                    dtype: 0,
                 }],
                 truncated: false,
                 since_ns: 1_000_000_000,

@@ -446,6 +446,7 @@ mod tests {
             comm: WORLD,
             bytes: 8000,
             coll_seq: 0,
+            dtype: 0,
         }
     }
 
@@ -649,6 +650,7 @@ mod tests {
             comm: WORLD,
             bytes: 0,
             coll_seq: seq,
+            dtype: 0,
         };
         let entered = |mut s: RankSnapshot, count| {
             s.comms[0].coll_count = count;
@@ -690,6 +692,7 @@ mod tests {
             comm: WORLD,
             bytes: 0,
             coll_seq: seq,
+            dtype: 0,
         };
         let entered = |mut s: RankSnapshot| {
             s.comms[0].coll_count = 4;
@@ -727,6 +730,7 @@ mod tests {
             comm: 0,
             bytes: 0,
             coll_seq: 0,
+            dtype: 0,
         };
         let a = run(vec![
             blocked(0, Func::Recv, vec![recv(Peer::Rank(1))]),

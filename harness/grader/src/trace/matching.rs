@@ -101,11 +101,12 @@ pub fn find(snapshot: &[RankSnapshot]) -> Option<Mismatch> {
 /// larger than the receive's buffer: the truncation (`MPI_ERR_TRUNCATE`) the library aborted
 /// with, explained.
 pub fn truncation(dir: &TraceDir) -> Option<Mismatch> {
+    use super::records::Peer;
     use mpi_grade_protocol::trace::WaitKind;
     (0..dir.ranks()).find_map(|r| {
         let call = super::records::last_call(dir.record(r))?;
         call.waits.iter().find_map(|w| {
-            let super::records::Peer::Rank(from) = w.peer else {
+            let Peer::Rank(from) = w.peer else {
                 return None;
             };
             if w.kind != WaitKind::Recv || from >= dir.ranks() {
@@ -113,7 +114,9 @@ pub fn truncation(dir: &TraceDir) -> Option<Mismatch> {
             }
             let sent = super::records::recent_sends(dir.record(from))
                 .into_iter()
-                .find(|s| s.peer == r && s.comm == w.comm && w.tag.is_none_or(|t| t == s.tag))?;
+                .find(|s| {
+                    s.peer == Some(r) && s.comm == w.comm && w.tag.is_none_or(|t| Some(t) == s.tag)
+                })?;
             (sent.bytes > w.bytes).then(|| {
                 let part = if sent.bytes == 2 * w.bytes {
                     "half the message".to_string()
@@ -128,13 +131,104 @@ pub fn truncation(dir: &TraceDir) -> Option<Mismatch> {
                     calls: vec![],
                     cell: call.cell,
                     summary: format!(
-                        "rank {from} sent {} B with tag {}; rank {r} received into {} B ({}): the buffer holds {part}",
-                        thousands(sent.bytes),
-                        sent.tag,
-                        thousands(w.bytes),
+                        "rank {from} sent {} with tag {}; rank {r} received into {} ({}): the buffer holds {part}",
+                        amount(sent.bytes, sent.dtype),
+                        sent.tag.unwrap_or(0),
+                        amount(w.bytes, w.dtype),
                         call.func.name()
                     ),
                 }
+            })
+        })
+    })
+}
+
+/// `5 x MPI_LONG = 40 B`, or `40 B` when the datatype is not a predefined one.
+pub fn amount(bytes: u64, dtype: u32) -> String {
+    match mpi_grade_protocol::trace::dtype(dtype) {
+        Some((name, _, size)) if size > 0 && bytes % size == 0 => {
+            format!(
+                "{} x {name} = {} B",
+                thousands(bytes / size),
+                thousands(bytes)
+            )
+        }
+        _ => format!("{} B", thousands(bytes)),
+    }
+}
+
+/// Whether the two sides of a message disagree on what it holds: both predefined, neither
+/// `MPI_BYTE`/`MPI_PACKED`, and of another kind or size (`MPI_INT` against `MPI_LONG`, or
+/// against `MPI_FLOAT`). Types of the same kind and size (`MPI_INT`, `MPI_INT32_T`) agree.
+fn types_differ(a: u32, b: u32) -> bool {
+    use mpi_grade_protocol::trace::{dtype, TypeClass};
+    let (Some((na, ca, sa)), Some((nb, cb, sb))) = (dtype(a), dtype(b)) else {
+        return false;
+    };
+    if ca == TypeClass::Bytes || cb == TypeClass::Bytes {
+        return false;
+    }
+    ca != cb || sa != sb || (ca == TypeClass::Pair && na != nb)
+}
+
+/// The first message of `cell` whose send and receive name datatypes of another kind or size
+/// (MPI requires the type signatures to match; the library delivers the bytes anyway). A
+/// receive is paired with its send only where that is certain: the rings hold every message
+/// between the two ranks in the cell, each receive's source and tag are known, and MPI's
+/// order (per communicator and tag, messages from one sender arrive in the order sent) then
+/// pairs them.
+pub fn types(dir: &TraceDir, cell: u32) -> Option<Mismatch> {
+    use super::records::{recent_recvs, recent_sends};
+    use std::sync::atomic::Ordering::Relaxed;
+    let ranks = dir.ranks();
+    if ranks as usize > mpi_grade_protocol::trace::MAX_PEERS {
+        return None;
+    }
+    let in_cell = |v: Vec<super::records::Message>| -> Vec<_> {
+        let mut v: Vec<_> = v.into_iter().filter(|m| m.cell == Some(cell)).collect();
+        v.reverse(); // oldest first
+        v
+    };
+    let sends: Vec<_> = (0..ranks)
+        .map(|r| in_cell(recent_sends(dir.record(r))))
+        .collect();
+    (0..ranks).find_map(|to| {
+        let rec = dir.record(to);
+        let counters = rec.cells.get(cell as usize)?;
+        if !rec.is_initialised() || counters.msgs_from_unknown.load(Relaxed) != 0 {
+            return None;
+        }
+        let recvs = in_cell(recent_recvs(rec));
+        (0..ranks).find_map(|from| {
+            let out: Vec<_> = sends[from as usize].iter().filter(|m| m.peer == Some(to)).collect();
+            let got: Vec<_> = recvs.iter().filter(|m| m.peer == Some(from)).collect();
+            let sent_all = dir.record(from).cells.get(cell as usize)?.msgs_to[to as usize].load(Relaxed);
+            let got_all = counters.msgs_from[from as usize].load(Relaxed);
+            let whole = out.len() as u64 == sent_all && got.len() as u64 == got_all;
+            if !whole || got.iter().any(|m| m.tag.is_none()) {
+                return None;
+            }
+            let mut taken = vec![false; out.len()];
+            got.iter().find_map(|r| {
+                let i = (0..out.len())
+                    .find(|&i| !taken[i] && out[i].comm == r.comm && out[i].tag == r.tag)?;
+                taken[i] = true;
+                let s = out[i];
+                types_differ(s.dtype, r.dtype).then(|| Mismatch {
+                    kind: "type",
+                    comm: r.comm,
+                    seq: 0,
+                    ranks: vec![from, to],
+                    calls: vec![],
+                    cell: Some(cell),
+                    summary: format!(
+                        "rank {from} sent {} with tag {} on {}; rank {to} received it as {}: the datatypes of a send and its receive must match, the library only copied the bytes",
+                        amount(s.bytes, s.dtype),
+                        s.tag.unwrap_or(0),
+                        comm_name(s.comm),
+                        amount(r.bytes, r.dtype),
+                    ),
+                })
             })
         })
     })
@@ -178,7 +272,7 @@ pub fn unmatched(dir: &TraceDir, cell: u32) -> Option<Mismatch> {
         let (from, lost, sent) = first?;
         let last = super::records::recent_sends(dir.record(from))
             .into_iter()
-            .find(|s| s.peer == to);
+            .find(|s| s.peer == Some(to));
         let what = if lost == 1 && sent == 1 {
             "a message".to_string()
         } else {
@@ -186,7 +280,7 @@ pub fn unmatched(dir: &TraceDir, cell: u32) -> Option<Mismatch> {
         };
         let comm = last.as_ref().map_or(0, |s| s.comm);
         let detail = last
-            .map(|s| format!(" (its last one to rank {to}: {} B with tag {} on {})", thousands(s.bytes), s.tag, comm_name(s.comm)))
+            .map(|s| format!(" (its last one to rank {to}: {} with tag {} on {})", amount(s.bytes, s.dtype), s.tag.unwrap_or(0), comm_name(s.comm)))
             .unwrap_or_default();
         Some(Mismatch {
             kind: "unmatched",
@@ -362,6 +456,25 @@ mod tests {
                 recent,
             }],
         }
+    }
+
+    #[test]
+    fn datatypes_differ_by_kind_or_size_not_by_name() {
+        use mpi_grade_protocol::trace::dtype_code;
+        let int = dtype_code(b"MPI_INT", 4);
+        let int32 = dtype_code(b"MPI_INT32_T", 4);
+        let long = dtype_code(b"MPI_LONG", 8);
+        let float = dtype_code(b"MPI_FLOAT", 4);
+        let byte = dtype_code(b"MPI_BYTE", 1);
+        assert!(!types_differ(int, int32));
+        assert!(types_differ(int, long));
+        assert!(types_differ(int, float));
+        // MPI_BYTE matches anything; a derived type (0) is not compared.
+        assert!(!types_differ(byte, long));
+        assert!(!types_differ(0, long));
+        assert_eq!(amount(40, long), "5 x MPI_LONG = 40 B");
+        assert_eq!(amount(40, 0), "40 B");
+        assert_eq!(amount(6, int), "6 B");
     }
 
     #[test]

@@ -133,13 +133,15 @@ impl LaunchTrace {
     /// may have paired the calls and the program gone on, or ended, before a poll saw them),
     /// as the diagnosis a stall would carry: from the rings of recent calls, else from the
     /// signatures of the first `completed` cells (which every rank completed); then a
-    /// truncated receive, then messages of those cells sent and never received.
+    /// truncated receive, then a message of those cells received as another datatype, then
+    /// messages of those cells sent and never received.
     pub fn mismatch(&self, completed: u32) -> Option<(Option<u32>, diagnosis::Diagnosis)> {
         let snapshot = self.dir.snapshot();
         let m = matching::find(&snapshot)
             .filter(|m| m.cell.is_some())
             .or_else(|| (0..completed).find_map(|c| matching::cell_signatures_differ(&self.dir, c)))
             .or_else(|| matching::truncation(&self.dir))
+            .or_else(|| (0..completed).find_map(|c| matching::types(&self.dir, c)))
             .or_else(|| (0..completed).find_map(|c| matching::unmatched(&self.dir, c)))?;
         let cell = m.cell;
         Some((

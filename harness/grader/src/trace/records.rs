@@ -109,6 +109,8 @@ pub struct Wait {
     pub bytes: u64,
     /// For a collective: which one on `comm` this is (1 = the first), to match the ranks' calls.
     pub coll_seq: u64,
+    /// For a point-to-point operation: its datatype's code, 0 if not a predefined one.
+    pub dtype: u32,
 }
 
 impl Wait {
@@ -121,6 +123,7 @@ impl Wait {
             comm: w.comm.load(Relaxed),
             bytes: w.bytes.load(Relaxed),
             coll_seq: w.coll_seq.load(Relaxed),
+            dtype: w.dtype.load(Relaxed),
         }
     }
 }
@@ -311,38 +314,57 @@ pub fn last_call(record: &Record) -> Option<Call> {
     read_consistent(&record.call.seq, READ_ATTEMPTS, || read_call(&record.call)).0
 }
 
-/// A point-to-point send a rank started, from the ring of its last ones.
+/// A point-to-point message as one rank's ring keeps it: a send it started or a receive
+/// that completed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sent {
-    /// World rank of the destination.
-    pub peer: u32,
-    /// Tag.
-    pub tag: i32,
+pub struct Message {
+    /// World rank of the other side; `None` for a receive whose source is not known.
+    pub peer: Option<u32>,
+    /// The tag; `None` for a receive whose tag is not known.
+    pub tag: Option<i32>,
     /// Cross-rank communicator id, 0 if unknown.
     pub comm: u64,
-    /// Payload bytes.
+    /// Payload bytes (of a send), bytes of the buffer (of a receive).
     pub bytes: u64,
+    /// The datatype's code (`mpi_grade_protocol::trace::dtype`), 0 if not a predefined one.
+    pub dtype: u32,
+    /// Cell of the student's code.
+    pub cell: Option<u32>,
+    /// Which message to (from) `peer` in the cell (1 = the first); 0 if not known.
+    pub nth: u64,
 }
 
 /// The last sends of a rank, newest first.
-pub fn recent_sends(record: &Record) -> Vec<Sent> {
-    let mut sends: Vec<(u64, Sent)> = record
-        .sends
+pub fn recent_sends(record: &Record) -> Vec<Message> {
+    ring(&record.sends)
+}
+
+/// The last completed receives of a rank, newest first.
+pub fn recent_recvs(record: &Record) -> Vec<Message> {
+    ring(&record.recvs)
+}
+
+fn ring(entries: &[layout::MsgEntry]) -> Vec<Message> {
+    let mut all: Vec<(u64, Message)> = entries
         .iter()
         .filter_map(|e| {
             let seq = e.seq.load(Acquire);
-            let sent = Sent {
-                peer: u32::try_from(e.peer.load(Relaxed)).ok()?,
-                tag: e.tag.load(Relaxed),
+            let tag = e.tag.load(Relaxed);
+            let m = Message {
+                peer: u32::try_from(e.peer.load(Relaxed)).ok(),
+                tag: (tag != layout::ANY_TAG).then_some(tag),
                 comm: e.comm.load(Relaxed),
                 bytes: e.bytes.load(Relaxed),
+                dtype: e.dtype.load(Relaxed),
+                cell: u32::try_from(e.cell.load(Relaxed)).ok(),
+                nth: e.nth.load(Relaxed),
             };
             std::sync::atomic::fence(Acquire);
-            (seq != 0 && e.seq.load(Relaxed) == seq).then_some((seq, sent))
+            (seq != 0 && e.seq.load(Relaxed) == seq).then_some((seq, m))
         })
         .collect();
-    sends.sort_by_key(|(seq, _)| std::cmp::Reverse(*seq));
-    sends.into_iter().map(|(_, s)| s).collect()
+    all.sort_by_key(|(seq, _)| std::cmp::Reverse(*seq));
+    all.into_iter().map(|(_, m)| m).collect()
 }
 
 fn read_call(slot: &layout::CallSlot) -> Option<Call> {
@@ -459,7 +481,8 @@ mod tests {
                 tag: None,
                 comm: 7,
                 bytes: 800,
-                coll_seq: 0
+                coll_seq: 0,
+                dtype: 0,
             }]
         );
         assert_eq!(s.comm(7).unwrap().members, Some(vec![1, 0]));

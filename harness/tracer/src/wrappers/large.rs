@@ -200,6 +200,7 @@ impl Tracer {
         call: impl FnOnce() -> c_int,
     ) -> c_int {
         self.count(func, bytes);
+        self.unpaired(mpi_grade_protocol::trace::UNPAIRED_LARGE);
         match request {
             None => self.blocking(func, WaitMode::All, &[] as &[Wait], call),
             Some(request) => {

@@ -12,7 +12,7 @@
 use crate::comms::CommRef;
 use crate::handle::RawHandle;
 use crate::tracer::{Tracer, Wait};
-use mpi_grade_protocol::trace::{WaitKind, ANY_SOURCE, ANY_TAG, NO_PEER};
+use mpi_grade_protocol::trace::{WaitKind, ANY_TAG, NO_PEER};
 use mpi_sys::{MPI_Comm, MPI_Datatype, MPI_Status};
 use std::os::raw::{c_int, c_void};
 
@@ -120,6 +120,23 @@ unsafe fn status_or(
     }
 }
 
+/// The code of a datatype the library names (`MPI_Type_get_name`) with a predefined name:
+/// its index in `DATATYPES` and its size, packed by `dtype_code`.
+#[cold]
+unsafe fn named_dtype(datatype: MPI_Datatype) -> u32 {
+    let mut name = [0 as std::os::raw::c_char; 128];
+    let mut len: c_int = 0;
+    if mpi_sys::PMPI_Type_get_name(datatype, name.as_mut_ptr(), &mut len) != 0 {
+        return 0;
+    }
+    let n = (len.max(0) as usize).min(name.len());
+    let mut bytes = [0u8; 128];
+    for (b, &c) in bytes.iter_mut().zip(&name[..n]) {
+        *b = c as u8;
+    }
+    mpi_grade_protocol::trace::dtype_code(&bytes[..n], type_size(datatype))
+}
+
 impl Tracer {
     /// Counts a completed receive of `comm` (see [`Tracer::received`]): from `source`, or when
     /// that is `MPI_ANY_SOURCE` from the source the library wrote into `status`.
@@ -131,18 +148,41 @@ impl Tracer {
         &self,
         c: &CommRef,
         comm: MPI_Comm,
-        source: c_int,
+        (source, w): (c_int, &Wait),
         status: *const MPI_Status,
     ) {
-        let source = if source == self.consts.any_source {
-            (*status).MPI_SOURCE
-        } else {
-            source
-        };
-        let peer = self.peer(c, comm, source);
-        if peer >= 0 || peer == ANY_SOURCE {
-            self.received(peer);
+        let mut got = *w;
+        if source == self.consts.any_source {
+            got.peer = self.peer(c, comm, (*status).MPI_SOURCE);
         }
+        if got.tag == ANY_TAG {
+            got.tag = self.tag((*status).MPI_TAG);
+        }
+        self.received(&got);
+    }
+
+    /// The code of a predefined datatype (`dtype_code`), 0 for a derived one. The library
+    /// names its predefined types (`MPI_Type_get_name`); the last few answers are kept, so a
+    /// program that sends one type over and over asks once.
+    #[inline]
+    unsafe fn dtype(&self, datatype: MPI_Datatype) -> u32 {
+        use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+        const KEY: u64 = 0x0000_ffff_ffff_ffff;
+        static CACHE: [AtomicU64; 8] = [const { AtomicU64::new(0) }; 8];
+        let bits = datatype.0.bits();
+        if bits == mpi_sys::RSMPI_DATATYPE_NULL.0.bits() {
+            return 0;
+        }
+        // An entry is the handle's low 48 bits and the code in the top 16.
+        let key = bits & KEY;
+        let slot = &CACHE[(key as usize ^ (key as usize >> 7)) % CACHE.len()];
+        let cached = slot.load(Relaxed);
+        if cached != 0 && cached & KEY == key {
+            return (cached >> 48) as u32;
+        }
+        let code = named_dtype(datatype);
+        slot.store(key | (u64::from(code) << 48), Relaxed);
+        code
     }
 
     /// The tag as the record writes it.
@@ -162,9 +202,8 @@ impl Tracer {
         kind: WaitKind,
         c: &CommRef,
         comm: MPI_Comm,
-        rank: c_int,
-        tag: c_int,
-        bytes: u64,
+        (rank, tag): (c_int, c_int),
+        (bytes, datatype): (u64, Option<MPI_Datatype>),
     ) -> Wait {
         let w = Wait {
             kind: kind as u32,
@@ -173,6 +212,7 @@ impl Tracer {
             comm: c.id,
             bytes,
             coll_seq: 0,
+            dtype: datatype.map_or(0, |d| self.dtype(d)),
         };
         if kind == WaitKind::Send && w.peer >= 0 {
             self.note_send(&w);
@@ -190,6 +230,7 @@ impl Tracer {
             comm: c.id,
             bytes,
             coll_seq: seq,
+            dtype: 0,
         }
     }
 }

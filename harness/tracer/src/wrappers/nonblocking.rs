@@ -40,7 +40,13 @@ unsafe fn isend(
     let bytes = type_bytes(count, datatype);
     t.count(func, bytes);
     let c = t.comm(comm);
-    let w = t.p2p(WaitKind::Send, &c, comm, dest, tag, bytes);
+    let w = t.p2p(
+        WaitKind::Send,
+        &c,
+        comm,
+        (dest, tag),
+        (bytes, Some(datatype)),
+    );
     t.sent(Some(w.peer), bytes);
     // Zero-buffer mode: an `Isend` + `Wait` cycle must deadlock as a `Send` cycle does, so the
     // standard non-blocking send completes only once matched (`MPI_Issend`).
@@ -174,7 +180,13 @@ pub unsafe extern "C" fn MPI_Irecv(
     let bytes = type_bytes(count, datatype);
     t.count(Func::Irecv, bytes);
     let c = t.comm(comm);
-    let w = t.p2p(WaitKind::Recv, &c, comm, source, tag, bytes);
+    let w = t.p2p(
+        WaitKind::Recv,
+        &c,
+        comm,
+        (source, tag),
+        (bytes, Some(datatype)),
+    );
     let rc = real::PMPI_Irecv(buf, count, datatype, source, tag, comm, request);
     if rc == 0 {
         t.add_request(request, &w);
@@ -220,7 +232,8 @@ pub unsafe extern "C" fn MPI_Improbe(
     let rc = real::PMPI_Improbe(source, tag, comm, flag, message, st);
     if rc == 0 && flag.as_ref().is_some_and(|&f| f != 0) {
         // A matched probe takes the message: it counts as received.
-        t.received_in(&c, comm, source, st);
+        let w = t.p2p(WaitKind::Recv, &c, comm, (source, tag), (0, None));
+        t.received_in(&c, comm, (source, &w), st);
         t.progress();
     }
     rc

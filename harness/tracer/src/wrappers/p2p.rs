@@ -35,7 +35,13 @@ unsafe fn send(
     let bytes = type_bytes(count, datatype);
     t.count(func, bytes);
     let c = t.comm(comm);
-    let w = t.p2p(WaitKind::Send, &c, comm, dest, tag, bytes);
+    let w = t.p2p(
+        WaitKind::Send,
+        &c,
+        comm,
+        (dest, tag),
+        (bytes, Some(datatype)),
+    );
     t.sent(Some(w.peer), bytes);
     // Zero-buffer mode: a standard send becomes synchronous, so that a program relying on
     // the library buffering small messages deadlocks (visibly) at any size.
@@ -159,14 +165,20 @@ pub unsafe extern "C" fn MPI_Recv(
     let bytes = type_bytes(count, datatype);
     t.count(Func::Recv, bytes);
     let c = t.comm(comm);
-    let w = t.p2p(WaitKind::Recv, &c, comm, source, tag, bytes);
+    let w = t.p2p(
+        WaitKind::Recv,
+        &c,
+        comm,
+        (source, tag),
+        (bytes, Some(datatype)),
+    );
     let mut own = MaybeUninit::uninit();
     let st = status_or(status, &mut own);
     let rc = t.blocking(Func::Recv, WaitMode::All, &[w], || {
         real::PMPI_Recv(buf, count, datatype, source, tag, comm, st)
     });
     if rc == 0 {
-        t.received_in(&c, comm, source, st);
+        t.received_in(&c, comm, (source, &w), st);
     }
     rc
 }
@@ -196,14 +208,19 @@ pub unsafe extern "C" fn MPI_Sendrecv(
     t.count(Func::Sendrecv, sent);
     let c = t.comm(comm);
     let waits = [
-        t.p2p(WaitKind::Send, &c, comm, dest, sendtag, sent),
+        t.p2p(
+            WaitKind::Send,
+            &c,
+            comm,
+            (dest, sendtag),
+            (sent, Some(sendtype)),
+        ),
         t.p2p(
             WaitKind::Recv,
             &c,
             comm,
-            source,
-            recvtag,
-            type_bytes(recvcount, recvtype),
+            (source, recvtag),
+            (type_bytes(recvcount, recvtype), Some(recvtype)),
         ),
     ];
     t.sent(Some(waits[0].peer), sent);
@@ -216,7 +233,7 @@ pub unsafe extern "C" fn MPI_Sendrecv(
         )
     });
     if rc == 0 {
-        t.received_in(&c, comm, source, st);
+        t.received_in(&c, comm, (source, &waits[1]), st);
     }
     rc
 }
@@ -242,8 +259,20 @@ pub unsafe extern "C" fn MPI_Sendrecv_replace(
     t.count(Func::SendrecvReplace, bytes);
     let c = t.comm(comm);
     let waits = [
-        t.p2p(WaitKind::Send, &c, comm, dest, sendtag, bytes),
-        t.p2p(WaitKind::Recv, &c, comm, source, recvtag, bytes),
+        t.p2p(
+            WaitKind::Send,
+            &c,
+            comm,
+            (dest, sendtag),
+            (bytes, Some(datatype)),
+        ),
+        t.p2p(
+            WaitKind::Recv,
+            &c,
+            comm,
+            (source, recvtag),
+            (bytes, Some(datatype)),
+        ),
     ];
     t.sent(Some(waits[0].peer), bytes);
     let mut own = MaybeUninit::uninit();
@@ -254,7 +283,7 @@ pub unsafe extern "C" fn MPI_Sendrecv_replace(
         )
     });
     if rc == 0 {
-        t.received_in(&c, comm, source, st);
+        t.received_in(&c, comm, (source, &waits[1]), st);
     }
     rc
 }
@@ -271,7 +300,7 @@ pub unsafe extern "C" fn MPI_Probe(
     let t = a.t;
     t.count(Func::Probe, 0);
     let c = t.comm(comm);
-    let w = t.p2p(WaitKind::Recv, &c, comm, source, tag, 0);
+    let w = t.p2p(WaitKind::Recv, &c, comm, (source, tag), (0, None));
     t.blocking(Func::Probe, WaitMode::All, &[w], || {
         real::PMPI_Probe(source, tag, comm, status)
     })
@@ -290,7 +319,7 @@ pub unsafe extern "C" fn MPI_Mprobe(
     let t = a.t;
     t.count(Func::Mprobe, 0);
     let c = t.comm(comm);
-    let w = t.p2p(WaitKind::Recv, &c, comm, source, tag, 0);
+    let w = t.p2p(WaitKind::Recv, &c, comm, (source, tag), (0, None));
     let mut own = MaybeUninit::uninit();
     let st = status_or(status, &mut own);
     let rc = t.blocking(Func::Mprobe, WaitMode::All, &[w], || {
@@ -298,7 +327,7 @@ pub unsafe extern "C" fn MPI_Mprobe(
     });
     // The message is matched now (it is no longer anybody else's to receive).
     if rc == 0 {
-        t.received_in(&c, comm, source, st);
+        t.received_in(&c, comm, (source, &w), st);
     }
     rc
 }
