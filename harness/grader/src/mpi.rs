@@ -306,23 +306,45 @@ impl Launcher {
         cmd
     }
 
-    /// `srun` inside a Slurm allocation: the job step's tasks get the whole environment, the
-    /// preload included (srun itself is not an MPI program, so preloading it is harmless).
+    /// `srun` inside a Slurm allocation (or for a job of its own): the job step's tasks get
+    /// the whole environment, the preload included (srun itself is not an MPI program, so
+    /// preloading it is harmless). The step is named after the launch's marker, so that
+    /// [`crate::run::slurm::cancel_steps`] finds it; a task that fails ends the step;
+    /// `--overcommit` lets a matrix have more ranks than the allocation has CPUs, as mpiexec's
+    /// `--oversubscribe` does.
     fn srun_command(&self, spec: &LaunchSpec<'_>) -> Command {
         let mut cmd = Command::new("srun");
         cmd.arg(format!("--ntasks={}", spec.ranks)).arg("--label");
-        cmd.arg(match self.implementation {
-            Implementation::OpenMpi => "--mpi=pmix",
-            Implementation::Mpich => "--mpi=pmi2",
-        });
+        cmd.arg(self.srun_mpi_plugin());
+        cmd.args(["--kill-on-bad-exit=1", "--overcommit", "--quiet"]);
+        if let Some((_, marker)) = spec
+            .env
+            .iter()
+            .find(|(k, _)| k == crate::run::procs::LAUNCH_MARKER_VAR)
+        {
+            cmd.arg(format!("--job-name={marker}"));
+        }
         let mut export = String::from("--export=ALL");
         if let Some(lib) = spec.preload {
             export.push_str(&format!(",LD_PRELOAD={}", lib.display()));
         }
         cmd.arg(export);
+        if self.implementation == Implementation::OpenMpi && is_root() {
+            cmd.env("OMPI_ALLOW_RUN_AS_ROOT", "1");
+            cmd.env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
+        }
         cmd.envs(spec.env.iter().map(|(k, v)| (k, v)));
         cmd.arg(spec.program).args(spec.args);
         cmd
+    }
+
+    /// The `--mpi` plugin the implementation's ranks start with under `srun`: Debian's Open
+    /// MPI 4.1 needs PMIx (its PMI-2 support is not built in), Debian's MPICH 4.0 speaks PMI-2.
+    pub fn srun_mpi_plugin(&self) -> &'static str {
+        match self.implementation {
+            Implementation::OpenMpi => "--mpi=pmix",
+            Implementation::Mpich => "--mpi=pmi2",
+        }
     }
 
     /// A command as a shell line, its environment first (for `--dry-run`).

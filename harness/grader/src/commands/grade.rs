@@ -92,6 +92,9 @@ pub fn prepare(options: &GradeOptions) -> Result<Prepared> {
             "launcher = \"srun\" but no srun on PATH: grade inside a Slurm allocation".into(),
         ));
     }
+    if launcher.runner == Runner::Srun && options.sandbox {
+        return Err(Error::Other(crate::run::slurm::SANDBOX_REFUSED.into()));
+    }
     let seed = options.seed.unwrap_or_else(random_seed);
     let note = |text: String| options.note(&text);
 

@@ -195,6 +195,17 @@ pub fn run(
     // Even after a clean exit: a rank may have left a forked process behind (outside a PID
     // namespace; inside one, it died with the launcher).
     let survivors = job.stop(GRACE, KILL_DEADLINE).err();
+    if launch.launcher.runner == crate::mpi::Runner::Srun {
+        // srun may have been killed before its step ended: the step's tasks belong to
+        // slurmstepd, not to the job just stopped.
+        let left = crate::run::slurm::cancel_steps(&marker, KILL_DEADLINE);
+        if !left.is_empty() {
+            eprintln!(
+                "error: Slurm still lists {} of this launch after cancelling it",
+                left.join(", ")
+            );
+        }
+    }
     if let Some(group) = jail.as_ref().and_then(|j| j.confinement.cgroup.as_ref()) {
         group.kill_all(KILL_DEADLINE);
     }
