@@ -352,10 +352,13 @@ fn partitions_merge_into_the_unsplit_gradebook() -> Result<(), Failed> {
     }
     let merged_csv = base.join("merged.csv");
     let junit = base.join("merged.xml");
+    let html = base.join("html");
     let mut cmd = mpi_grade(&["merge", "--csv"]);
     cmd.arg(&merged_csv)
         .arg("--junit")
         .arg(&junit)
+        .arg("--html")
+        .arg(&html)
         .args(&shards);
     let out = run(cmd, LIMIT);
     if out.status.code() != Some(1) {
@@ -391,11 +394,17 @@ fn partitions_merge_into_the_unsplit_gradebook() -> Result<(), Failed> {
     if suites != 4 {
         return Err(format!("the merged JUnit has {suites} test suites, not 4").into());
     }
-    // The summary names every submission.
+    // The summary and the class page name every submission; each has its page.
     let summary = String::from_utf8_lossy(&out.stdout);
+    let index = std::fs::read_to_string(html.join("index.html"))?;
     for name in ["alice", "carol", "dave", "erin"] {
-        if !summary.contains(name) {
-            return Err(format!("merge's summary does not name {name}:\n{summary}").into());
+        if !summary.contains(name) || !index.contains(&format!("{name}.html")) {
+            return Err(
+                format!("merge's summary or class page does not name {name}:\n{summary}").into(),
+            );
+        }
+        if !html.join(format!("{name}.html")).is_file() {
+            return Err(format!("merge wrote no page for {name}").into());
         }
     }
     Ok(())

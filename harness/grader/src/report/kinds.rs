@@ -111,13 +111,6 @@ pub(super) fn expect_from_name<'de, D: Deserializer<'de>>(
         .ok_or_else(|| serde::de::Error::custom(format!("a part expects no {name:?}")))
 }
 
-/// A string a report holds as `&'static str` (a rank's state, a wait's kind, always one
-/// of a few words the grader wrote), read back: the string is kept for the rest of the process, which
-/// reads a bounded number of reports (`mpi-grade merge`).
-pub fn leak(text: String) -> &'static str {
-    Box::leak(text.into_boxed_str())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -509,8 +509,14 @@ pub fn dot<'a>(runs: impl IntoIterator<Item = (String, &'a Diagnosis)>) -> Strin
 /// The stall's records as a report holds them, read back (`mpi-grade merge`): the words kept
 /// as `&'static str` are read as strings and kept for the rest of the process.
 mod read {
-    use crate::report::kinds::leak;
     use serde::{Deserialize, Deserializer};
+
+    /// A word kept as `&'static str` (a rank's state, a wait's kind, always one of a few the
+    /// grader wrote), read back: kept for the rest of the process, which reads a bounded
+    /// number of reports.
+    fn leak(text: String) -> &'static str {
+        Box::leak(text.into_boxed_str())
+    }
 
     impl<'de> Deserialize<'de> for super::RankActivity {
         fn deserialize<D: Deserializer<'de>>(d: D) -> Result<super::RankActivity, D::Error> {
