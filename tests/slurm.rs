@@ -230,6 +230,7 @@ fn srun_grades_like_mpiexec(mpi: &str) -> Result<(), Failed> {
         }
         nothing_left()?;
         if how == "srun" {
+            srun_time_out_leaves_nothing(&args, alloc.as_slice(), &dir)?;
             // The 4-rank runs' tasks were on both nodes: srun names each node's tasks.
             let output: String = part2["runs"]
                 .as_array()
@@ -255,6 +256,33 @@ fn srun_grades_like_mpiexec(mpi: &str) -> Result<(), Failed> {
         return Err("rank-count-deadlock's part 2 has no deadlocked run".into());
     }
     Ok(())
+}
+
+/// Without the tracer a deadlock is a time-out: the grader kills `srun` at the cell time
+/// limit, and the step's tasks, which are slurmstepd's, must go too.
+fn srun_time_out_leaves_nothing(args: &[&str], alloc: &[&str], dir: &Path) -> Result<(), Failed> {
+    let json = dir.join("srun-timeout.json");
+    let mut with = args.to_vec();
+    with.extend([
+        "--no-trace",
+        "--part",
+        "2",
+        "tests/fixtures/rank-count-deadlock",
+    ]);
+    let (code, report) = grade_in_allocation(alloc, &with, &json)?;
+    let timed_out = part(&report, "part2")["runs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .any(|r| r["outcome"] == "timeout");
+    if code != 1 || !timed_out {
+        return Err(format!(
+            "srun --no-trace: no run of part 2 timed out (exit {code}): {}",
+            part(&report, "part2")["summary"]
+        )
+        .into());
+    }
+    nothing_left()
 }
 
 /// Four fixtures (a pass, a wrong result, a build error, a deadlock) graded as one batch, and

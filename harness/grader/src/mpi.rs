@@ -609,11 +609,24 @@ mod tests {
         };
         let mut srun = launcher(Implementation::OpenMpi);
         srun.runner = Runner::Srun;
-        let line = Launcher::describe(&srun.command(&spec));
+        let mut marked = spec.clone();
+        marked
+            .env
+            .push((crate::run::procs::LAUNCH_MARKER_VAR.into(), "77-3".into()));
+        let command = srun.command(&marked);
+        // The step is named after the launch's marker (it is cancelled by that name).
         assert_eq!(
-            line,
-            "MPI_GRADE_RUN_DIR=/shared/run srun --ntasks=16 --label --mpi=pmix --export=ALL,LD_PRELOAD=/shared/libtracer.so /shared/driver"
+            args_of(&command).join(" "),
+            "--ntasks=16 --label --mpi=pmix --kill-on-bad-exit=1 --overcommit --quiet --job-name=77-3 --export=ALL,LD_PRELOAD=/shared/libtracer.so /shared/driver"
         );
+        let root_vars = command
+            .get_envs()
+            .filter(|(k, _)| k.to_string_lossy().starts_with("OMPI_ALLOW_RUN_AS_ROOT"))
+            .count();
+        assert_eq!(root_vars, if is_root() { 2 } else { 0 });
+        let mut mpich = launcher(Implementation::Mpich);
+        mpich.runner = Runner::Srun;
+        assert!(args_of(&mpich.command(&spec)).contains(&"--mpi=pmi2".to_string()));
         let mut hosts = launcher(Implementation::Mpich);
         hosts.runner = Runner::Hostfile("/shared/hosts".into());
         let args = args_of(&hosts.command(&spec));

@@ -227,6 +227,38 @@ mod tests {
     }
 
     #[test]
+    fn a_submission_that_could_not_be_graded_reads_back_as_the_same_gradebook_row() {
+        // What `grade::unusable` makes of a grade that could not be made, and the batch's
+        // error beside it.
+        let why = "not a crate: no Cargo.toml";
+        let mut report = crate::report::sample::graded();
+        report.launches = 0;
+        report.build.ok = false;
+        report.build.summary = Some(why.to_string());
+        for part in &mut report.parts {
+            part.summary = format!("cannot be graded: {why}");
+        }
+        let batch = Graded {
+            name: "bob".into(),
+            report: report.clone(),
+            error: Some(clean::line(why, clean::ITEM_BYTES)),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bob.json");
+        let mut text = Vec::new();
+        crate::report::json::write(&report, &mut text).unwrap();
+        std::fs::write(&path, &text).unwrap();
+        let read = read_graded(&path).unwrap();
+        let parts: Vec<String> = report.parts.iter().map(|p| p.name.clone()).collect();
+        let row = |g: &Graded| crate::report::batch::gradebook(&parts, std::slice::from_ref(g));
+        assert_eq!(
+            String::from_utf8(row(&read)),
+            String::from_utf8(row(&batch))
+        );
+        assert!(String::from_utf8(row(&read)).unwrap().contains(",error,"));
+    }
+
+    #[test]
     fn the_same_submission_twice_or_two_configurations_are_refused() {
         let graded = |name: &str, sha: &str| {
             let mut report = crate::report::sample::graded();
