@@ -90,12 +90,19 @@ fn config(name: &str, launcher: &str) -> Result<PathBuf, Failed> {
 }
 
 /// Runs `mpi-grade grade ARGS --json FILE` inside `salloc` with `alloc` (the allocation's
-/// flags) and returns the exit code and the report.
+/// flags) and returns the exit code and the report. Before the allocation ends (which would
+/// end every step of it anyway), the job's steps are listed: the grader's must all be gone.
 fn grade_in_allocation(alloc: &[&str], args: &[&str], json: &Path) -> Result<(i32, Value), Failed> {
     let grader = mpi_grade(&[]);
+    let steps = json.with_extension("steps");
+    let _ = std::fs::remove_file(&steps);
+    let script = format!(
+        "\"$0\" \"$@\"; code=$?; squeue --steps --noheader --format='%i %j' --jobs=\"$SLURM_JOB_ID\" > '{}'; exit $code",
+        steps.display()
+    );
     let mut cmd = Command::new("salloc");
     cmd.args(alloc)
-        .args(["--quiet", "--"])
+        .args(["--quiet", "--", "sh", "-c", &script])
         .arg(grader.get_program())
         .args(["grade", "--seed", SEED, "--json"])
         .arg(json)
@@ -115,28 +122,52 @@ fn grade_in_allocation(alloc: &[&str], args: &[&str], json: &Path) -> Result<(i3
             String::from_utf8_lossy(&out.stderr)
         )
     })?)?;
+    let listed = std::fs::read_to_string(&steps)
+        .map_err(|e| format!("the job's steps were not listed ({e})"))?;
+    if !listed.trim().is_empty() {
+        return Err(format!("steps left in the allocation after the grade:\n{listed}").into());
+    }
     Ok((out.status.code().unwrap_or(-1), report))
 }
 
-/// Nothing of a grade may be left: no job or step in `squeue`, no process of this test.
+/// Nothing of a grade may be left: no step in `squeue`, no job but one completing (an
+/// allocation just released; waited for, at most a minute), no process of this test.
 fn nothing_left() -> Result<(), Failed> {
-    for steps in [false, true] {
+    let listing = |steps: bool| -> Result<String, Failed> {
         let mut cmd = Command::new("squeue");
         cmd.args(["--noheader", "--format=%i %j %T"]);
         if steps {
             cmd.arg("--steps");
         }
         let out = cmd.output()?;
-        let text = String::from_utf8_lossy(&out.stdout);
-        if !out.status.success() || !text.trim().is_empty() {
-            return Err(format!("squeue (steps: {steps}) still lists:\n{text}").into());
+        if !out.status.success() {
+            return Err(format!("squeue failed: {}", String::from_utf8_lossy(&out.stderr)).into());
         }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let steps = listing(true)?;
+    if !steps.trim().is_empty() {
+        return Err(format!("squeue still lists steps:\n{steps}").into());
     }
-    let left = leftovers();
-    if !left.is_empty() {
-        return Err(format!("processes left: {left:?}").into());
+    for _ in 0..600 {
+        let jobs = listing(false)?;
+        if jobs.trim().is_empty() {
+            let left = leftovers();
+            if !left.is_empty() {
+                return Err(format!("processes left: {left:?}").into());
+            }
+            return Ok(());
+        }
+        if jobs.lines().any(|l| !l.ends_with(" COMPLETING")) {
+            return Err(format!("squeue still lists:\n{jobs}").into());
+        }
+        std::thread::sleep(Duration::from_millis(100));
     }
-    Ok(())
+    Err(format!(
+        "a job is still completing after a minute:\n{}",
+        listing(false)?
+    )
+    .into())
 }
 
 fn part<'a>(report: &'a Value, name: &str) -> &'a Value {
