@@ -358,23 +358,45 @@ impl Launcher {
         cmd
     }
 
-    /// `srun` inside a Slurm allocation: the job step's tasks get the whole environment, the
-    /// preload included (srun itself is not an MPI program, so preloading it is harmless).
+    /// `srun` inside a Slurm allocation (or for a job of its own): the job step's tasks get
+    /// the whole environment, the preload included (srun itself is not an MPI program, so
+    /// preloading it is harmless). The step is named after the launch's marker, so that
+    /// [`crate::run::slurm::cancel_steps`] finds it; a task that fails ends the step;
+    /// `--overcommit` lets a matrix have more ranks than the allocation has CPUs, as mpiexec's
+    /// `--oversubscribe` does.
     fn srun_command(&self, spec: &LaunchSpec<'_>) -> Command {
         let mut cmd = Command::new("srun");
         cmd.arg(format!("--ntasks={}", spec.ranks)).arg("--label");
-        cmd.arg(match self.implementation {
-            Implementation::OpenMpi => "--mpi=pmix",
-            Implementation::Mpich => "--mpi=pmi2",
-        });
+        cmd.arg(self.srun_mpi_plugin());
+        cmd.args(["--kill-on-bad-exit=1", "--overcommit", "--quiet"]);
+        if let Some((_, marker)) = spec
+            .env
+            .iter()
+            .find(|(k, _)| k == crate::run::procs::LAUNCH_MARKER_VAR)
+        {
+            cmd.arg(format!("--job-name={marker}"));
+        }
         let mut export = String::from("--export=ALL");
         if let Some(lib) = spec.preload {
             export.push_str(&format!(",LD_PRELOAD={}", lib.display()));
         }
         cmd.arg(export);
+        if self.implementation == Implementation::OpenMpi && is_root() {
+            cmd.env("OMPI_ALLOW_RUN_AS_ROOT", "1");
+            cmd.env("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1");
+        }
         cmd.envs(spec.env.iter().map(|(k, v)| (k, v)));
         cmd.arg(spec.program).args(spec.args);
         cmd
+    }
+
+    /// The `--mpi` plugin the implementation's ranks start with under `srun`: Debian's Open
+    /// MPI 4.1 needs PMIx (its PMI-2 support is not built in), Debian's MPICH 4.0 speaks PMI-2.
+    pub fn srun_mpi_plugin(&self) -> &'static str {
+        match self.implementation {
+            Implementation::OpenMpi => "--mpi=pmix",
+            Implementation::Mpich => "--mpi=pmi2",
+        }
     }
 
     /// A command as a shell line, its environment first (for `--dry-run`).
@@ -639,11 +661,24 @@ mod tests {
         };
         let mut srun = launcher(Implementation::OpenMpi);
         srun.runner = Runner::Srun;
-        let line = Launcher::describe(&srun.command(&spec));
+        let mut marked = spec.clone();
+        marked
+            .env
+            .push((crate::run::procs::LAUNCH_MARKER_VAR.into(), "77-3".into()));
+        let command = srun.command(&marked);
+        // The step is named after the launch's marker (it is cancelled by that name).
         assert_eq!(
-            line,
-            "MPI_GRADE_RUN_DIR=/shared/run srun --ntasks=16 --label --mpi=pmix --export=ALL,LD_PRELOAD=/shared/libtracer.so /shared/driver"
+            args_of(&command).join(" "),
+            "--ntasks=16 --label --mpi=pmix --kill-on-bad-exit=1 --overcommit --quiet --job-name=77-3 --export=ALL,LD_PRELOAD=/shared/libtracer.so /shared/driver"
         );
+        let root_vars = command
+            .get_envs()
+            .filter(|(k, _)| k.to_string_lossy().starts_with("OMPI_ALLOW_RUN_AS_ROOT"))
+            .count();
+        assert_eq!(root_vars, if is_root() { 2 } else { 0 });
+        let mut mpich = launcher(Implementation::Mpich);
+        mpich.runner = Runner::Srun;
+        assert!(args_of(&mpich.command(&spec)).contains(&"--mpi=pmi2".to_string()));
         let mut hosts = launcher(Implementation::Mpich);
         hosts.runner = Runner::Hostfile("/shared/hosts".into());
         let args = args_of(&hosts.command(&spec));

@@ -58,6 +58,10 @@ pub enum Command {
     /// What the local MPI does: implementation, start-up time, and the eager limit (the
     /// largest message a standard send completes without a matching receive).
     Probe(ProbeArgs),
+    /// Join the JSON reports of a class graded in shards (`grade --batch ROOT --partition K/N`,
+    /// each with `--out DIR`) into one gradebook, JUnit file, HTML class page and summary, as
+    /// one unsplit batch writes them. Exits 0 when every part of every submission passed.
+    Merge(MergeArgs),
     /// Run any MPI program under the tracer and explain it if it deadlocks or hangs.
     ///
     /// Exits with 240 (the ranks' calls do not match, even if the program then completed:
@@ -287,6 +291,11 @@ pub struct GradeArgs {
     /// Batch: the gradebook (points per part, total, failures), rewritten after each submission.
     #[arg(long, value_name = "FILE")]
     pub csv: Option<PathBuf>,
+    /// Batch: grade share K of N only (1 ≤ K ≤ N): the submissions whose name hashes to it,
+    /// the same share whatever else is in ROOT (a Slurm job array, a CI matrix; join the
+    /// shards' `--out` directories with `mpi-grade merge`).
+    #[arg(long, value_name = "K/N", requires = "batch", value_parser = crate::commands::shard::Partition::parse)]
+    pub partition: Option<crate::commands::shard::Partition>,
     /// Also write JUnit XML to FILE (GitLab, Jenkins, test-report actions): a test suite per
     /// submission, a test case per part.
     #[arg(long, value_name = "FILE")]
@@ -349,6 +358,24 @@ pub struct GradeArgs {
     /// Colours and progress lines.
     #[command(flatten)]
     pub terminal: Terminal,
+}
+
+/// `mpi-grade merge`.
+#[derive(Debug, clap::Args)]
+pub struct MergeArgs {
+    /// The shards' JSON reports: files, or directories (each shard's `--out DIR`) whose
+    /// `*.json` are read.
+    #[arg(required = true, value_name = "REPORTS")]
+    pub reports: Vec<PathBuf>,
+    /// The gradebook of all the shards' submissions.
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
+    /// JUnit XML of all of them, a test suite per submission.
+    #[arg(long, value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    /// DIR/<name>.html per submission and the class page DIR/index.html.
+    #[arg(long, value_name = "DIR")]
+    pub html: Option<PathBuf>,
 }
 
 /// `mpi-grade new`.

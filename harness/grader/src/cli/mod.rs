@@ -28,6 +28,7 @@ pub fn main() -> ExitCode {
         Command::New(args) => output::new(args),
         Command::Check(args) => output::check(args),
         Command::Run(args) => output::run(args),
+        Command::Merge(args) => output::merge(args),
         Command::Compare(args) => output::compare(args),
         Command::Probe(args) => output::probe(args),
         Command::Completions(args) => output::completions(args.shell),

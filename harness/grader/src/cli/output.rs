@@ -1,7 +1,9 @@
 //! Each subcommand from its request to its exit code: the process set up for child jobs, the
 //! library called (`commands::*`), the reports written where the flags say.
 
-use super::args::{CheckArgs, ColorChoice, CompareArgs, GradeArgs, NewArgs, ProbeArgs, RunArgs};
+use super::args::{
+    CheckArgs, ColorChoice, CompareArgs, GradeArgs, MergeArgs, NewArgs, ProbeArgs, RunArgs,
+};
 use super::request;
 use crate::commands::batch;
 use crate::commands::grade::{self, GradeOptions};
@@ -144,6 +146,11 @@ fn grade_batch(
     options: &GradeOptions,
     entries: &[batch::Entry],
 ) -> Result<ExitCode> {
+    if entries.is_empty() {
+        // Only a share can be empty (`--batch` refuses a root without submissions).
+        eprintln!("mpi-grade: no submission falls in this --partition share: nothing to grade");
+        return Ok(ExitCode::SUCCESS);
+    }
     // The MPI installation is the same for every submission: a missing one stops here.
     crate::mpi::Launcher::detect(options.mpi)?;
     let outputs = batch::Outputs {
@@ -186,6 +193,45 @@ fn grade_batch(
         .iter()
         .all(|g| g.error.is_none() && g.report.all_passed());
     Ok(if all_passed && !interrupted {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `mpi-grade merge`: the shards' reports as one batch's files and summary.
+pub(crate) fn merge(args: MergeArgs) -> Result<ExitCode> {
+    use crate::commands::shard;
+    let files = shard::report_files(&args.reports)?;
+    let read: Vec<batch::Graded> = files
+        .iter()
+        .map(|f| shard::read_graded(f))
+        .collect::<Result<_>>()?;
+    let all = shard::join(read)?;
+    let parts: Vec<String> = all
+        .first()
+        .map(|g| g.report.parts.iter().map(|p| p.name.clone()).collect())
+        .unwrap_or_default();
+    let outputs = batch::Outputs {
+        out_dir: None,
+        csv: args.csv,
+        junit: args.junit,
+        html: args.html,
+        total: all.len(),
+        parts,
+    };
+    shard::write(&outputs, &all)?;
+    human::render_batch(
+        &all,
+        &outputs.parts,
+        all.len(),
+        &mut std::io::stdout().lock(),
+    )
+    .map_err(Error::io("cannot write the summary"))?;
+    let all_passed = all
+        .iter()
+        .all(|g| g.error.is_none() && g.report.all_passed());
+    Ok(if all_passed {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)

@@ -121,9 +121,15 @@ pub(crate) fn grade(args: &GradeArgs) -> Result<GradeRequest> {
         None if args.crate_dirs.len() > 1 => Some(batch::named(&args.crate_dirs)),
         None => None,
     };
-    let submission = match &batch {
-        Some(entries) => entries[0].dir.clone(),
-        None => args.crate_dirs[0].clone(),
+    let batch = match (batch, args.partition) {
+        (Some(entries), Some(share)) => Some(share.select(entries)),
+        (batch, _) => batch,
+    };
+    // An empty share grades nothing; its options name the root.
+    let submission = match (&batch, &args.batch) {
+        (Some(entries), _) if !entries.is_empty() => entries[0].dir.clone(),
+        (_, Some(root)) => root.clone(),
+        _ => args.crate_dirs[0].clone(),
     };
     let mut options = GradeOptions {
         seed: args.seed,

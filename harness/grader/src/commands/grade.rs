@@ -87,11 +87,7 @@ pub fn prepare(options: &GradeOptions) -> Result<Prepared> {
     let original = Submission::open_as(&options.submission, options.lang)?;
     let mut launcher = Launcher::detect(options.mpi)?;
     launcher.runner = options.runner.clone();
-    if launcher.runner == Runner::Srun && crate::mpi::find_on_path("srun").is_none() {
-        return Err(Error::Other(
-            "launcher = \"srun\" but no srun on PATH: grade inside a Slurm allocation".into(),
-        ));
-    }
+    check_srun(&launcher, options)?;
     let seed = options.seed.unwrap_or_else(random_seed);
     let note = |text: String| options.note(&text);
 
@@ -442,6 +438,23 @@ pub fn unusable(options: &GradeOptions, why: &str) -> Report {
     report.parts = not_run_parts(&str::to_string, &parts, PartEvidence::NotBuilt(&why));
     report::budget::report(&mut report);
     report
+}
+
+/// A grade through `srun` needs srun on PATH, and no sandbox (see
+/// [`crate::run::slurm::SANDBOX_REFUSED`]).
+fn check_srun(launcher: &Launcher, options: &GradeOptions) -> Result<()> {
+    if launcher.runner != Runner::Srun {
+        return Ok(());
+    }
+    if crate::mpi::find_on_path("srun").is_none() {
+        return Err(Error::Other(
+            "launcher = \"srun\" but no srun on PATH: grade inside a Slurm allocation".into(),
+        ));
+    }
+    if options.sandbox {
+        return Err(Error::Other(crate::run::slurm::SANDBOX_REFUSED.into()));
+    }
+    Ok(())
 }
 
 fn selected_parts<'a>(challenge: &'a Challenge, wanted: &[String]) -> Result<Vec<&'a Part>> {

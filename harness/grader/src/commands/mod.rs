@@ -8,3 +8,4 @@ pub mod grade;
 pub mod new;
 pub mod probe;
 pub mod run;
+pub mod shard;

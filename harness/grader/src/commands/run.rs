@@ -223,7 +223,8 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
         cells: None,
         jail: None,
     };
-    let record = launch::run(&launch, &mut trace.watcher(options.hang_after))?;
+    let srun = launcher.runner == crate::mpi::Runner::Srun;
+    let record = launch::run(&launch, &mut trace.watcher(options.hang_after, srun))?;
     let usage = trace.usage(0);
     let (outcome, diagnosis) = match record.ending {
         Ending::Exited => ("exited", None),

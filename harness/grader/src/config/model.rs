@@ -53,7 +53,7 @@ pub struct Challenge {
 
 /// Which configuration a challenge comes from: what a report records so that a regrade can
 /// use the same one.
-#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Source {
     /// The file as given (`tests/fixtures/challenges.toml`), or `<bundled challenges.toml>`.
     pub path: String,
@@ -281,7 +281,7 @@ impl Expect {
 
 /// When students see a part's result, in Gradescope's words (its `visibility` of a test).
 /// Instructors always see everything; formats other than Gradescope's only carry it along.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Visibility {
     /// Always shown.

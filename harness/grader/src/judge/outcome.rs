@@ -8,7 +8,7 @@ use mpi_grade_protocol::run::Mode;
 use serde::Serialize;
 
 /// One cell of the matrix.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize)]
 pub struct Cell {
     /// Part name (`"part1"`).
     pub part: String,
@@ -250,7 +250,9 @@ pub enum NotRun {
 
 /// An outcome without its evidence: what reports store and match on. Serialised as its
 /// name (`"wrong-result"`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum OutcomeKind {
     /// See [`Outcome::Pass`].

@@ -174,7 +174,7 @@ fn decide(
 }
 
 /// What one credit group of a part earned.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Earned {
     /// The group's name in `challenges.toml`.
     pub name: String,

@@ -6,7 +6,7 @@ pub use crate::config::Expect;
 pub use crate::judge::outcome::OutcomeKind;
 use crate::judge::part::Failure;
 pub use mpi_grade_protocol::run::Mode;
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Why a part failed, as the report says it: the deciding cell's outcome, or a reason of the
 /// part's own. Serialised as its name (`"deadlock"`, `"no-deadlock"`, ...).
@@ -68,6 +68,16 @@ impl Serialize for FailureKind {
     }
 }
 
+impl<'de> Deserialize<'de> for FailureKind {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<FailureKind, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        FailureKind::ALL
+            .into_iter()
+            .find(|kind| kind.name() == name)
+            .ok_or_else(|| serde::de::Error::custom(format!("no failure is named {name:?}")))
+    }
+}
+
 impl From<&Failure> for FailureKind {
     fn from(failure: &Failure) -> FailureKind {
         match failure {
@@ -88,6 +98,17 @@ pub(super) fn expect_name<S: Serializer>(
     serializer: S,
 ) -> Result<S::Ok, S::Error> {
     serializer.serialize_str(expect.as_str())
+}
+
+/// Reads what a part expects back from its name (a report read by `mpi-grade merge`).
+pub(super) fn expect_from_name<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Expect, D::Error> {
+    let name = String::deserialize(deserializer)?;
+    [Expect::Complete, Expect::Deadlock]
+        .into_iter()
+        .find(|e| e.as_str() == name)
+        .ok_or_else(|| serde::de::Error::custom(format!("a part expects no {name:?}")))
 }
 
 #[cfg(test)]

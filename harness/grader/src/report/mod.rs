@@ -33,7 +33,7 @@ use std::collections::BTreeMap;
 pub const FORMAT_VERSION: u32 = 1;
 
 /// A whole grade of one submission.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct Report {
     /// [`FORMAT_VERSION`]: changes only when a field changes meaning or goes away.
     pub format_version: u32,
@@ -78,7 +78,7 @@ pub struct Report {
 }
 
 /// Which mpi-grade wrote a report.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Grader {
     /// The crate's version (`0.1.0`).
     pub version: String,
@@ -101,7 +101,7 @@ impl Grader {
     }
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 /// The MPI implementation the ranks ran under.
 pub struct MpiInfo {
     /// `"Open MPI"`.
@@ -112,7 +112,7 @@ pub struct MpiInfo {
     pub library: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 /// How the submission built.
 pub struct BuildReport {
     /// Whether the submission built.
@@ -128,14 +128,17 @@ pub struct BuildReport {
 }
 
 /// The verdict on one part and every run behind it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct PartReport {
     /// The part's name in `challenges.toml` (`"part1"`).
     pub name: String,
     /// Its title for people (may be empty).
     pub title: String,
     /// `"complete"` or `"deadlock"`.
-    #[serde(serialize_with = "kinds::expect_name")]
+    #[serde(
+        serialize_with = "kinds::expect_name",
+        deserialize_with = "kinds::expect_from_name"
+    )]
     pub expect: Expect,
     /// Whether the part did what it must.
     pub passed: bool,
@@ -165,7 +168,7 @@ pub struct PartReport {
 }
 
 /// One cell: one call of the part's function at one rank count and size.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, serde::Deserialize)]
 pub struct RunReport {
     /// Rank count of the launch.
     pub ranks: u32,

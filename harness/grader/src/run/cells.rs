@@ -87,7 +87,10 @@ impl Launches for MpiLaunches<'_> {
         };
         let hang_after = Duration::from_secs_f64(self.limits.hang_seconds);
         let mut record = match &trace {
-            Some(trace) => launch::run(&launch, &mut trace.watcher(hang_after))?,
+            Some(trace) => {
+                let srun = self.launcher.runner == crate::mpi::Runner::Srun;
+                launch::run(&launch, &mut trace.watcher(hang_after, srun))?
+            }
             None => launch::run(&launch, &mut |_| None)?,
         };
         record.self_exit = trace.as_ref().and_then(LaunchTrace::self_exit);

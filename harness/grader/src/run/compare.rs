@@ -244,7 +244,7 @@ pub fn sent_bytes(usage: &Usage) -> u64 {
 }
 
 /// One part's run next to the baselines at the same rank count and size.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Row {
     /// The part's name.
     pub part: String,
@@ -263,7 +263,7 @@ pub struct Row {
 }
 
 /// A baseline's numbers for a row, and the ratio of the part's time to its time.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Against {
     /// The baseline's name.
     pub baseline: String,
@@ -278,7 +278,7 @@ pub struct Against {
 }
 
 /// The comparison section of a report.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Comparison {
     /// Calls timed per cell (the fastest, of the slowest rank, counts).
     pub repetitions: u32,
@@ -289,7 +289,7 @@ pub struct Comparison {
 }
 
 /// A baseline, as the report lists it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct BaselineInfo {
     /// Its name, as in [`Against::baseline`].
     pub name: String,

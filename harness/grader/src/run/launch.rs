@@ -195,6 +195,7 @@ pub fn run(
     // Even after a clean exit: a rank may have left a forked process behind (outside a PID
     // namespace; inside one, it died with the launcher).
     let survivors = job.stop(GRACE, KILL_DEADLINE).err();
+    cancel_srun_step(launch, &marker);
     if let Some(group) = jail.as_ref().and_then(|j| j.confinement.cgroup.as_ref()) {
         group.kill_all(KILL_DEADLINE);
     }
@@ -216,6 +217,21 @@ pub fn run(
         self_exit: None,
         aborted: None,
     })
+}
+
+/// srun may have been killed before its step ended: the step's tasks belong to slurmstepd,
+/// not to the job just stopped. Cancels it, and says so loudly if Slurm still lists it.
+fn cancel_srun_step(launch: &Launch<'_>, marker: &str) {
+    if launch.launcher.runner != crate::mpi::Runner::Srun {
+        return;
+    }
+    let left = crate::run::slurm::cancel_steps(marker, KILL_DEADLINE);
+    if !left.is_empty() {
+        eprintln!(
+            "error: Slurm still lists {} of this launch after cancelling it",
+            left.join(", ")
+        );
+    }
 }
 
 /// The ending once the scratch watch has had its say: a job that filled its scratch ended

@@ -14,4 +14,5 @@ pub mod probe;
 pub mod procs;
 pub mod rundir;
 pub mod scratch;
+pub mod slurm;
 pub mod supervisor;

@@ -44,6 +44,9 @@ pub struct Detector<'a> {
     stall_after: Duration,
     candidate: Option<Candidate>,
     gone_since: Option<(BTreeSet<u32>, Instant)>,
+    /// The ranks are not the grader's processes (started by Slurm's `slurmstepd`, perhaps on
+    /// another node): none is taken for gone from what this machine's `/proc` shows.
+    out_of_sight: bool,
 }
 
 impl<'a> Detector<'a> {
@@ -57,7 +60,16 @@ impl<'a> Detector<'a> {
             stall_after: hang_after.min(STALL_AFTER),
             candidate: None,
             gone_since: None,
+            out_of_sight: false,
         }
+    }
+
+    /// This detector for ranks the grader did not start (`srun`): their processes are not
+    /// looked for, so none is ever found gone here; a rank that dies ends the job step, which
+    /// the launcher reports.
+    pub fn out_of_sight(mut self, out_of_sight: bool) -> Detector<'a> {
+        self.out_of_sight = out_of_sight;
+        self
     }
 
     /// Looks at the ranks once; returns a finding when one is certain.
@@ -65,8 +77,12 @@ impl<'a> Detector<'a> {
         let snapshot = self.traces.snapshot();
         // Ranks record the pid they have in their own PID namespace: theirs here, from the
         // processes of the running launches.
-        let hosts = crate::run::procs::launch_pids();
-        let presence: Vec<Presence> = snapshot.iter().map(|s| presence(s, &hosts)).collect();
+        let presence: Vec<Presence> = if self.out_of_sight {
+            vec![Presence::Alive; snapshot.len()]
+        } else {
+            let hosts = crate::run::procs::launch_pids();
+            snapshot.iter().map(|s| presence(s, &hosts)).collect()
+        };
         let now_ns = monotonic_ns();
         // Found from the calls, the moment both are made: the library may pair them anyway.
         if let Some(m) = super::matching::find(&snapshot) {

@@ -9,7 +9,7 @@ use mpi_grade_protocol::trace::{Func, WaitKind};
 use serde::Serialize;
 
 /// The kind of stall.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum StallKind {
     /// Blocked ranks that no rank can ever release.
@@ -60,7 +60,7 @@ pub struct WaitEdge {
 }
 
 /// A stall, with everything needed to explain it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
 pub struct Diagnosis {
     /// What kind of stall this is.
     pub kind: StallKind,
@@ -541,6 +541,114 @@ pub fn dot<'a>(runs: impl IntoIterator<Item = (String, &'a Diagnosis)>) -> Strin
     }
     out.push_str("}\n");
     out
+}
+
+/// The stall's records as a report holds them, read back (`mpi-grade merge`): the words kept
+/// as `&'static str` are read as strings and kept for the rest of the process.
+mod read {
+    use serde::{Deserialize, Deserializer};
+
+    /// A word kept as `&'static str` (a rank's state, a wait's kind, always one of a few the
+    /// grader wrote), read back: kept for the rest of the process, which reads a bounded
+    /// number of reports.
+    fn leak(text: String) -> &'static str {
+        Box::leak(text.into_boxed_str())
+    }
+
+    impl<'de> Deserialize<'de> for super::RankActivity {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<super::RankActivity, D::Error> {
+            RankActivity::deserialize(d).map(Into::into)
+        }
+    }
+
+    impl<'de> Deserialize<'de> for crate::trace::matching::Mismatch {
+        fn deserialize<D: Deserializer<'de>>(
+            d: D,
+        ) -> Result<crate::trace::matching::Mismatch, D::Error> {
+            Mismatch::deserialize(d).map(Into::into)
+        }
+    }
+
+    /// [`crate::trace::matching::Mismatch`] with its kind as a string.
+    #[derive(Deserialize)]
+    struct Mismatch {
+        kind: String,
+        comm: u64,
+        seq: u64,
+        ranks: Vec<u32>,
+        calls: Vec<crate::trace::matching::MismatchedCall>,
+        summary: String,
+    }
+
+    impl From<Mismatch> for crate::trace::matching::Mismatch {
+        fn from(m: Mismatch) -> crate::trace::matching::Mismatch {
+            crate::trace::matching::Mismatch {
+                kind: leak(m.kind),
+                comm: m.comm,
+                seq: m.seq,
+                ranks: m.ranks,
+                calls: m.calls,
+                cell: None,
+                summary: m.summary,
+            }
+        }
+    }
+
+    impl<'de> Deserialize<'de> for super::WaitEdge {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<super::WaitEdge, D::Error> {
+            WaitEdge::deserialize(d).map(Into::into)
+        }
+    }
+
+    /// [`super::RankActivity`] with its state as a string.
+    #[derive(Deserialize)]
+    struct RankActivity {
+        rank: u32,
+        state: String,
+        function: Option<String>,
+        waits: Vec<String>,
+        seconds: f64,
+        in_student_code: bool,
+        location: Option<String>,
+    }
+
+    impl From<RankActivity> for super::RankActivity {
+        fn from(r: RankActivity) -> super::RankActivity {
+            super::RankActivity {
+                rank: r.rank,
+                state: leak(r.state),
+                function: r.function,
+                waits: r.waits,
+                seconds: r.seconds,
+                in_student_code: r.in_student_code,
+                location: r.location,
+            }
+        }
+    }
+
+    /// [`super::WaitEdge`] with its kind as a string.
+    #[derive(Deserialize)]
+    struct WaitEdge {
+        from: u32,
+        to: u32,
+        kind: String,
+        function: String,
+        tag: Option<i32>,
+        bytes: u64,
+    }
+
+    impl From<WaitEdge> for super::WaitEdge {
+        fn from(e: WaitEdge) -> super::WaitEdge {
+            super::WaitEdge {
+                from: e.from,
+                to: e.to,
+                kind: leak(e.kind),
+                function: e.function,
+                tag: e.tag,
+                bytes: e.bytes,
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use mpi_grade_protocol::trace::OP_NAMES;
 use serde::Serialize;
 
 /// One rank's side of a mismatch: the call it made.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct MismatchedCall {
     /// World rank.
     pub rank: u32,

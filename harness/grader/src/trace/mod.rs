@@ -82,9 +82,14 @@ impl LaunchTrace {
     }
 
     /// A watcher for `launch::run`: polls the detector and, on a finding, captures and
-    /// symbolises the stacks of the ranks involved while they are still alive.
-    pub fn watcher(&self, hang_after: Duration) -> impl FnMut(Instant) -> Option<Finding> + '_ {
-        let mut detector = Detector::new(&self.dir, hang_after);
+    /// symbolises the stacks of the ranks involved while they are still alive. `out_of_sight`:
+    /// the ranks are not the grader's processes (`srun`; see [`Detector::out_of_sight`]).
+    pub fn watcher(
+        &self,
+        hang_after: Duration,
+        out_of_sight: bool,
+    ) -> impl FnMut(Instant) -> Option<Finding> + '_ {
+        let mut detector = Detector::new(&self.dir, hang_after).out_of_sight(out_of_sight);
         move |now| {
             let mut finding = detector.poll(now)?;
             let involved: Vec<u32> = finding

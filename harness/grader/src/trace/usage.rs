@@ -11,7 +11,7 @@ use std::path::Path;
 use std::sync::atomic::Ordering::{Acquire, Relaxed};
 
 /// Calls and bytes of one function.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Count {
     /// Number of calls.
     pub calls: u64,
