@@ -202,6 +202,7 @@ fn request_table_insert_remove_overflow() {
         comm: WORLD_ID,
         bytes: 8,
         coll_seq: 0,
+        dtype: 0,
     };
     for i in 0..MAX_REQUESTS as u64 {
         assert!(t.requests.insert(rec, 0x10 + i, &w).is_some());
@@ -319,6 +320,7 @@ fn call_slot_shows_the_call_while_it_runs() {
         comm: WORLD_ID,
         bytes: 4,
         coll_seq: 0,
+        dtype: 0,
     };
     let rc = t.blocking(Func::Send, WaitMode::All, &[w], || {
         let ((func, nwait, first), ok) = read_consistent(&rec.call.seq, 3, || {
@@ -358,6 +360,7 @@ fn waits_list_known_requests_and_completions_leave_the_table() {
         comm: WORLD_ID,
         bytes: 4,
         coll_seq: 0,
+        dtype: 0,
     };
     let mut reqs = [
         request(0xa0),
