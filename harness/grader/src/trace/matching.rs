@@ -146,7 +146,7 @@ pub fn truncation(dir: &TraceDir) -> Option<Mismatch> {
 /// `5 x MPI_LONG = 40 B`, or `40 B` when the datatype is not a predefined one.
 pub fn amount(bytes: u64, dtype: u32) -> String {
     match mpi_grade_protocol::trace::dtype(dtype) {
-        Some((name, _, size)) if size > 0 && bytes % size == 0 => {
+        Some((name, _, size)) if size > 0 && bytes.is_multiple_of(size) => {
             format!(
                 "{} x {name} = {} B",
                 thousands(bytes / size),
