@@ -275,7 +275,8 @@ fn spin(mpi: &str) -> Result<(), Failed> {
     )?;
     // What was seen, not a prophecy: how long, and who waits.
     expect(
-        e.contains("Rank 1 has not called MPI for ") && e.contains(" s while rank 0 waits for it"),
+        e.contains("Rank 1 has not called MPI for ")
+            && e.contains(" s while ranks 0, 2 wait for it"),
         "the hang said as seen",
         &r,
     )?;
