@@ -323,7 +323,9 @@ fn compare(
     graded: &[&Part],
     results: &Results,
 ) -> Result<Option<Comparison>> {
+    // The baselines are alltoalls: other kinds have none to be compared with.
     let wanted = options.compare
+        && challenge.kind == crate::config::Kind::Alltoall
         && graded.iter().any(|p| p.expect == Expect::Complete)
         && !crate::run::interrupt::requested();
     if !wanted {

@@ -17,6 +17,9 @@ pub struct Config {
     pub runner: Runner,
     /// The challenges, in file order.
     pub challenges: Vec<Challenge>,
+    /// The challenge graded when none is named (`default = "alltoall"`; needed by a file of
+    /// several challenges for commands without `--challenge`).
+    pub default: Option<String>,
 }
 
 /// One graded challenge.
@@ -28,6 +31,8 @@ pub struct Challenge {
     pub kind: Kind,
     /// For people (may be empty).
     pub title: String,
+    /// The tutorial section the challenge belongs to (`mpi-grade list`; may be empty).
+    pub section: String,
     /// Rank counts of the matrix, sorted, each 2 to 1024.
     pub ranks: Vec<u32>,
     /// Elements per block of the matrix, sorted, each 1 to 100000000.
@@ -73,28 +78,70 @@ impl Source {
     }
 }
 
-/// Challenge kinds the runtime knows: each fixes a function signature and a payload.
+/// Challenge kinds: each fixes what the student function is given and what it must return
+/// (the contract, the same shape in Rust and Python: blocks of `i64` in, blocks out). What a
+/// kind means rank by rank is decided in `judge/contract.rs`; the runtimes only read it from
+/// the plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    /// `fn(&SimpleCommunicator, &[Vec<i64>]) -> Vec<Vec<i64>>`, `values[i]` goes to rank `i`.
+    /// `values[i]` goes to rank `i`; element `i` of the result is the block from rank `i`.
     Alltoall,
+    /// Rank 0 sends its one block to rank 1, which returns it; the others return nothing.
+    SendRecv,
+    /// Rank 0 broadcasts its block 0; every rank adds it to its own block; the sums are reduced
+    /// to rank 0 with the operation.
+    BcastReduce(Op),
+    /// Every rank's block is gathered at rank 0; rank 0 scatters its blocks 1..=n.
+    GatherScatter,
+    /// As [`Kind::BcastReduce`], but every rank gets the reduction (allreduce).
+    Allreduce(Op),
+}
+
+/// The reduction operation of a reduction kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// `MPI_SUM` (or a custom operation that sums).
+    Sum,
+    /// `MPI_MAX`.
+    Max,
 }
 
 impl Kind {
+    /// Every kind, in the order messages list them.
+    pub const ALL: [Kind; 7] = [
+        Kind::Alltoall,
+        Kind::SendRecv,
+        Kind::BcastReduce(Op::Sum),
+        Kind::BcastReduce(Op::Max),
+        Kind::GatherScatter,
+        Kind::Allreduce(Op::Sum),
+        Kind::Allreduce(Op::Max),
+    ];
+
     /// Its name in `challenges.toml`.
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Alltoall => "alltoall",
+            Kind::SendRecv => "send-recv",
+            Kind::BcastReduce(Op::Sum) => "bcast-reduce",
+            Kind::BcastReduce(Op::Max) => "bcast-reduce-max",
+            Kind::GatherScatter => "gather-scatter",
+            Kind::Allreduce(Op::Sum) => "allreduce",
+            Kind::Allreduce(Op::Max) => "allreduce-max",
         }
     }
 
-    /// The Rust signature a part of this kind must have.
+    /// The kind called `name`, if any.
+    pub fn parse(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
+    /// The Rust signature a part of this kind must have (the same for every kind: what
+    /// differs is which blocks each rank is given and must return).
     pub fn signature(self, function: &str) -> String {
-        match self {
-            Kind::Alltoall => format!(
-                "pub fn {function}(comm: &mpi::topology::SimpleCommunicator, values: &[Vec<i64>]) -> Vec<Vec<i64>>"
-            ),
-        }
+        format!(
+            "pub fn {function}(comm: &mpi::topology::SimpleCommunicator, values: &[Vec<i64>]) -> Vec<Vec<i64>>"
+        )
     }
 }
 
@@ -132,6 +179,8 @@ pub struct Part {
     pub name: String,
     /// The student function graded (by default the part's name).
     pub function: String,
+    /// Its contract (by default the challenge's kind).
+    pub kind: Kind,
     /// For people (may be empty).
     pub title: String,
     /// What it must do across the matrix.
@@ -157,6 +206,7 @@ impl Part {
         Part {
             name: name.to_string(),
             function: function.to_string(),
+            kind: Kind::Alltoall,
             title: title.to_string(),
             expect,
             points: 0.0,
@@ -343,6 +393,7 @@ impl Config {
                     ))
                 }),
             None if self.challenges.len() == 1 => Ok(&self.challenges[0]),
+            None if self.default.is_some() => self.challenge(self.default.as_deref()),
             None => Err(Error::Other(format!(
                 "{} defines several challenges; choose one with --challenge ({})",
                 self.path.display(),

@@ -6,6 +6,8 @@
 //! the file. Nothing the rank says about correctness is believed: a block is right only if
 //! its bytes are, and no rank can produce another rank's bytes without receiving them.
 
+use crate::config::Op;
+use crate::judge::contract::{self, Expected};
 use crate::judge::outcome::{Outcome, Problem, WrongResult};
 use crate::run::rundir::{Events, RunDir};
 use mpi_grade_protocol::payload::{self, Key};
@@ -147,6 +149,12 @@ impl Checker<'_> {
         got: &mut [i64],
         want: &mut [i64],
     ) -> Option<Problem> {
+        match crate::config::Kind::parse(&cell.kind) {
+            None | Some(crate::config::Kind::Alltoall) => {}
+            Some(kind) => {
+                return self.check_contract(kind, cell, repetition, rank, ranks, blocks, read)
+            }
+        }
         if blocks.len() != ranks as usize {
             return Some(Problem::BlockCount {
                 expected: ranks,
@@ -180,6 +188,91 @@ impl Checker<'_> {
             }
         }
         None
+    }
+
+    /// [`Self::check_repetition`] for a kind other than the alltoall: every returned block
+    /// against its formula in `judge/contract.rs`, evaluated from the keys.
+    #[allow(clippy::too_many_arguments)]
+    fn check_contract(
+        &self,
+        kind: crate::config::Kind,
+        cell: &PlannedCell,
+        repetition: u32,
+        rank: u32,
+        ranks: u32,
+        blocks: &[BlockReport],
+        read: &dyn Fn(&BlockReport, &mut [i64]) -> bool,
+    ) -> Option<Problem> {
+        let expected = contract::outputs(kind, rank, ranks);
+        if blocks.len() != expected.len() {
+            return Some(Problem::OutputCount {
+                expected: expected.len() as u32,
+                got: blocks.len() as u32,
+                what: expected.iter().map(|e| e.what.clone()).collect(),
+            });
+        }
+        for ((index, block), e) in (0..).zip(blocks).zip(&expected) {
+            if block.len != cell.scaling_factor {
+                return Some(Problem::OutputLength {
+                    block: index,
+                    what: e.what.clone(),
+                    expected: cell.scaling_factor,
+                    got: block.len,
+                });
+            }
+        }
+        let len = cell.scaling_factor as usize;
+        let mut got = vec![0i64; len];
+        for ((index, block), e) in (0..).zip(blocks).zip(&expected) {
+            if !read(block, &mut got) {
+                return Some(Problem::Unreadable { source: rank });
+            }
+            let want = self.evaluate(e, cell, repetition, len);
+            if let Some(at) = got.iter().zip(&want).position(|(g, w)| g != w) {
+                return Some(Problem::Output {
+                    block: index,
+                    what: e.what.clone(),
+                    index: at as u64,
+                    expected: want[at],
+                    got: got[at],
+                });
+            }
+        }
+        None
+    }
+
+    /// The block `e` says a rank must return, from the keys of the ranks it refers to.
+    fn evaluate(&self, e: &Expected, cell: &PlannedCell, repetition: u32, len: usize) -> Vec<i64> {
+        let mut block = vec![0i64; len];
+        let mut result: Option<Vec<i64>> = None;
+        for term in &e.terms {
+            let mut sum = vec![0i64; len];
+            for r in term {
+                payload::fill_block(
+                    &self.keys[r.rank as usize],
+                    cell.index,
+                    repetition,
+                    r.block,
+                    &mut block,
+                );
+                for (s, v) in sum.iter_mut().zip(&block) {
+                    *s = s.wrapping_add(*v >> cell.shift);
+                }
+            }
+            result = Some(match result {
+                None => sum,
+                Some(mut acc) => {
+                    for (a, v) in acc.iter_mut().zip(sum) {
+                        *a = match e.op {
+                            Op::Sum => a.wrapping_add(v),
+                            Op::Max => (*a).max(v),
+                        };
+                    }
+                    acc
+                }
+            });
+        }
+        result.unwrap_or(block)
     }
 
     /// Whether a wrong block is what `source` sent `rank` in an earlier call of this launch.
@@ -231,6 +324,7 @@ mod tests {
                 scaling_factor: 5,
                 mode: Mode::Standard,
                 repetitions: 2,
+                ..PlannedCell::default()
             })
             .collect()
     }
