@@ -54,10 +54,15 @@ fn main() {
         }
     }
     trials.extend([
-        Trial::test("every_challenge_has_a_row_for_each_starter_and_reference", move || {
-            every_challenge_has_rows(&table)
-        }),
+        Trial::test(
+            "every_challenge_has_a_row_for_each_starter_and_reference",
+            move || every_challenge_has_rows(&table),
+        ),
         Trial::test("list_shows_the_catalogue_in_the_tutorials_order", list),
+        Trial::test(
+            "run_counts_the_collectives_of_a_collective_only_program",
+            run_counts_collectives,
+        ),
         Trial::test(
             "new_challenge_writes_the_starter_check_all_grades_the_folder",
             new_and_check_all,
@@ -217,7 +222,9 @@ fn new_and_check_all() -> Result<(), Failed> {
     std::fs::create_dir_all(truncate.join("src")).unwrap();
     for file in ["Cargo.toml", "src/lib.rs"] {
         std::fs::copy(
-            repo().join("tests/fixtures/exercises/truncate-int32").join(file),
+            repo()
+                .join("tests/fixtures/exercises/truncate-int32")
+                .join(file),
             truncate.join(file),
         )
         .unwrap();
@@ -248,6 +255,53 @@ fn new_and_check_all() -> Result<(), Failed> {
             String::from_utf8_lossy(&out.stderr)
         )
         .into());
+    }
+    Ok(())
+}
+
+/// A program that only makes collective calls: `run` counts them (calls and bytes), so that it
+/// no longer reports "0 messages" alone.
+fn run_counts_collectives() -> Result<(), Failed> {
+    let dir = tempfile::tempdir().unwrap();
+    let source = dir.path().join("collectives.c");
+    std::fs::write(
+        &source,
+        "#include <mpi.h>\nint main(int argc, char **argv) {\n    long v[4] = {1, 2, 3, 4}, r[4];\n    MPI_Init(&argc, &argv);\n    MPI_Bcast(v, 4, MPI_LONG, 0, MPI_COMM_WORLD);\n    MPI_Allreduce(v, r, 4, MPI_LONG, MPI_SUM, MPI_COMM_WORLD);\n    MPI_Finalize();\n    return 0;\n}\n",
+    )
+    .unwrap();
+    let program = dir.path().join("collectives");
+    let status = std::process::Command::new("mpicc.openmpi")
+        .arg("-o")
+        .arg(&program)
+        .arg(&source)
+        .status()?;
+    if !status.success() {
+        return Err("mpicc.openmpi failed".into());
+    }
+    let json = dir.path().join("run.json");
+    let out = run(
+        mpi_grade(&[
+            "run",
+            "--mpi",
+            "openmpi",
+            "-n",
+            "2",
+            "--json",
+            json.to_str().unwrap(),
+            "--",
+            program.to_str().unwrap(),
+        ]),
+        Duration::from_secs(120),
+    );
+    let said = String::from_utf8_lossy(&out.stderr).into_owned();
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json)?)?;
+    // Two ranks, two collectives each; each rank contributes its 32 B to each.
+    let (calls, bytes) = (&report["collectives"], &report["collective_bytes"]);
+    if report["messages"] != 0 || *calls != 4 || bytes.as_u64().is_none_or(|b| b < 64) {
+        return Err(format!("collectives {calls}, {bytes} B in\n{report:#}").into());
+    }
+    if !said.contains("0 messages, 0 B; 4 collective calls") {
+        return Err(format!("run said: {said}").into());
     }
     Ok(())
 }

@@ -320,9 +320,11 @@ fn check_all(args: CheckArgs) -> Result<ExitCode> {
     }
     println!("== summary ==");
     print!("{}", crate::commands::catalogue::summary(&rows, &others));
-    let all_pass = rows
-        .iter()
-        .all(|r| r.result.as_ref().is_ok_and(|r| r.parts.iter().all(|p| p.passed)));
+    let all_pass = rows.iter().all(|r| {
+        r.result
+            .as_ref()
+            .is_ok_and(|r| r.parts.iter().all(|p| p.passed))
+    });
     Ok(if all_pass {
         ExitCode::SUCCESS
     } else {
@@ -380,7 +382,11 @@ pub(crate) fn new(args: NewArgs) -> Result<ExitCode> {
             .collect();
         let written =
             crate::commands::new::write_exercise_starter(challenge, &args.dir, args.python)?;
-        let file = if args.python { written.as_str() } else { "src/lib.rs" };
+        let file = if args.python {
+            written.as_str()
+        } else {
+            "src/lib.rs"
+        };
         println!(
             "created {}/{file}: implement {} there, then check it with\n  cd {} && mpi-grade check --challenge {challenge}",
             args.dir.display(),
@@ -425,11 +431,13 @@ pub(crate) fn run(args: RunArgs) -> Result<ExitCode> {
             report.outcome, report.seconds, d.explanation
         ),
         None if report.outcome == "exited" => eprintln!(
-            "mpi-grade: exited with status {} after {:.2} s ({} messages, {} B)",
+            "mpi-grade: exited with status {} after {:.2} s ({} messages, {} B; {} collective calls, {} B)",
             report.status.map_or("?".to_string(), |s| s.to_string()),
             report.seconds,
             report.messages,
-            report.bytes
+            report.bytes,
+            report.collectives,
+            report.collective_bytes
         ),
         None => eprintln!(
             "mpi-grade: {} after {:.2} s",

@@ -37,12 +37,12 @@ pub fn list(config: &Config) -> String {
     out
 }
 
+/// The exercises of a folder, each with its challenge, in the catalogue's order.
+pub type Exercises<'a> = Vec<(&'a Challenge, PathBuf)>;
+
 /// The exercises of folder `dir`: each subfolder named after a challenge of `config`, in the
 /// catalogue's order; the names of the other subfolders (not graded, said so).
-pub fn exercises<'a>(
-    config: &'a Config,
-    dir: &Path,
-) -> Result<(Vec<(&'a Challenge, PathBuf)>, Vec<String>)> {
+pub fn exercises<'a>(config: &'a Config, dir: &Path) -> Result<(Exercises<'a>, Vec<String>)> {
     let entries = std::fs::read_dir(dir).map_err(Error::io(format!(
         "cannot read the folder of exercises {}",
         dir.display()
@@ -159,7 +159,10 @@ mod tests {
             ]
         );
         assert!(text.contains("[bcast and reduce]"), "{text}");
-        assert!(text.contains("alltoall        3 parts, 3 points  [Challenge]"), "{text}");
+        assert!(
+            text.contains("alltoall        3 parts, 3 points  [Challenge]"),
+            "{text}"
+        );
     }
 
     #[test]

@@ -175,8 +175,16 @@ mod tests {
             let file = write_exercise_starter(&c.name, &py_dir, true).unwrap();
             let py = std::fs::read_to_string(py_dir.join(&file)).unwrap();
             for part in &c.parts {
-                assert!(lib.contains(&format!("pub fn {}(", part.function)), "{}", c.name);
-                assert!(py.contains(&format!("def {}(comm, values)", part.function)), "{}", c.name);
+                assert!(
+                    lib.contains(&format!("pub fn {}(", part.function)),
+                    "{}",
+                    c.name
+                );
+                assert!(
+                    py.contains(&format!("def {}(comm, values)", part.function)),
+                    "{}",
+                    c.name
+                );
             }
         }
         assert!(write_exercise_starter("ring", &root.path().join("r"), false).is_err());

@@ -73,7 +73,10 @@ impl Config {
             Some(name) if !challenges.iter().any(|c| &c.name == name.get_ref()) => {
                 return Err(at(
                     name.span(),
-                    format!("default names no challenge of this file: `{}`", name.get_ref()),
+                    format!(
+                        "default names no challenge of this file: `{}`",
+                        name.get_ref()
+                    ),
                 ))
             }
             other => other.map(Spanned::into_inner),
@@ -298,10 +301,7 @@ fn validate_part(
         Some(f) => f.into_inner(),
         None => part_name.clone(),
     };
-    let kind = p
-        .kind
-        .as_ref()
-        .map_or(Ok(kind), |k| validate_kind(k, at))?;
+    let kind = p.kind.as_ref().map_or(Ok(kind), |k| validate_kind(k, at))?;
     let expect = validate_expect(&p.expect, matrix, at)?;
     let points = points(&p.points, at)?;
     let visibility = p

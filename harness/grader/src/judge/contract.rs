@@ -104,11 +104,18 @@ pub fn outputs(kind: Kind, rank: u32, size: u32) -> Vec<Expected> {
             .map(|s| Expected::block(s, rank, format!("the block from rank {s}")))
             .collect(),
         Kind::SendRecv if rank == 1 => {
-            vec![Expected::block(ROOT, 0, format!("the block rank {ROOT} sent"))]
+            vec![Expected::block(
+                ROOT,
+                0,
+                format!("the block rank {ROOT} sent"),
+            )]
         }
         Kind::SendRecv => Vec::new(),
         Kind::BcastReduce(op) if rank == ROOT => {
-            vec![broadcast(), reduction(op, size, &format!(", at root {ROOT}"))]
+            vec![
+                broadcast(),
+                reduction(op, size, &format!(", at root {ROOT}")),
+            ]
         }
         Kind::BcastReduce(_) => vec![broadcast()],
         Kind::Allreduce(op) => vec![reduction(op, size, "")],
@@ -116,12 +123,17 @@ pub fn outputs(kind: Kind, rank: u32, size: u32) -> Vec<Expected> {
             let mut out = vec![Expected::block(
                 ROOT,
                 1 + rank,
-                format!("block {} of rank {ROOT}'s values, scattered to rank {rank}", 1 + rank),
+                format!(
+                    "block {} of rank {ROOT}'s values, scattered to rank {rank}",
+                    1 + rank
+                ),
             )];
             if rank == ROOT {
-                out.extend((0..size).map(|r| {
-                    Expected::block(r, 0, format!("the block gathered from rank {r}"))
-                }));
+                out.extend(
+                    (0..size).map(|r| {
+                        Expected::block(r, 0, format!("the block gathered from rank {r}"))
+                    }),
+                );
             }
             out
         }

@@ -115,6 +115,27 @@ impl Usage {
             .sum()
     }
 
+    /// Collective calls made (blocking and non-blocking, `MPI_Barrier` included), over all
+    /// ranks: each rank's call counts once.
+    pub fn collective_calls(&self) -> u64 {
+        self.collectives().map(|(_, c)| c.calls).sum()
+    }
+
+    /// Payload bytes of those calls: what each rank contributed, summed over the ranks.
+    pub fn collective_bytes(&self) -> u64 {
+        self.collectives().map(|(_, c)| c.bytes).sum()
+    }
+
+    fn collectives(&self) -> impl Iterator<Item = (&Func, &Count)> {
+        use mpi_grade_protocol::trace::FuncClass;
+        self.counts.iter().filter(|(f, _)| {
+            matches!(
+                f.class(),
+                FuncClass::Collective | FuncClass::NonBlockingCollective
+            )
+        })
+    }
+
     /// Adds another cell's usage (for a part's total).
     pub fn add(&mut self, other: &Usage) {
         for (f, c) in &other.counts {
@@ -234,6 +255,19 @@ mod tests {
         u.counts.insert(Func::Mprobe, Count { calls: 5, bytes: 0 });
         assert_eq!(u.messages(), 5);
         assert_eq!(u.message_bytes(), 40);
+        assert_eq!(u.collective_calls(), 0);
+        let mut c = Usage::default();
+        c.counts.insert(
+            Func::Bcast,
+            Count {
+                calls: 2,
+                bytes: 80,
+            },
+        );
+        c.counts.insert(Func::Barrier, Count { calls: 2, bytes: 0 });
+        c.counts.insert(Func::Send, Count { calls: 1, bytes: 8 });
+        assert_eq!((c.collective_calls(), c.collective_bytes()), (4, 80));
+        assert_eq!(c.messages(), 1);
         let mut total = Usage::default();
         total.add(&u);
         total.add(&u);
@@ -266,7 +300,12 @@ mod tests {
     fn a_real_exchange_with_the_runtimes_marks_passes() {
         // 3 ranks, 100 elements: each sends 2 blocks of 800 B per call, 3 calls.
         assert_eq!(
-            cell_problem(&traffic(&[(4800, 6), (5000, 6), (4800, 6)]), &[1600; 3], 100, 3),
+            cell_problem(
+                &traffic(&[(4800, 6), (5000, 6), (4800, 6)]),
+                &[1600; 3],
+                100,
+                3
+            ),
             None
         );
         // One rank alone sends nothing, and a rank the tracer did not record is not judged.
@@ -279,7 +318,12 @@ mod tests {
     #[test]
     fn too_little_traffic_or_extra_marks_fail() {
         assert_eq!(
-            cell_problem(&traffic(&[(1600, 2), (800, 2), (1600, 2)]), &[1600; 3], 100, 1),
+            cell_problem(
+                &traffic(&[(1600, 2), (800, 2), (1600, 2)]),
+                &[1600; 3],
+                100,
+                1
+            ),
             Some((
                 1,
                 Problem::Traffic {
