@@ -333,6 +333,87 @@ mod tests {
         (0..3).map(|r| payload::rank_key(77, 0, r)).collect()
     }
 
+    /// A bcast-reduce cell at 3 ranks: rank 0 must return the broadcast block and the sum,
+    /// computed here by hand from the keys, and a wrong sum, a missing block or a short block
+    /// are each named with what the block is.
+    #[test]
+    fn contract_kinds_are_checked_against_the_formulas() {
+        let cell = PlannedCell {
+            index: 0,
+            function: "bcast_reduce".into(),
+            scaling_factor: 4,
+            kind: "bcast-reduce".into(),
+            shift: 33,
+            ..PlannedCell::default()
+        };
+        let keys = keys();
+        let given = |rank: usize, block: u32| -> Vec<i64> {
+            payload::block(&keys[rank], 0, 0, block, 4)
+                .into_iter()
+                .map(|v| v >> 33)
+                .collect()
+        };
+        let b = given(0, 0);
+        let own = [given(0, 1), given(1, 0), given(2, 0)];
+        let sum: Vec<i64> = (0..4)
+            .map(|i| own.iter().map(|o| b[i] + o[i]).sum())
+            .collect();
+        let checker = Checker {
+            keys: &keys,
+            cells: std::slice::from_ref(&cell),
+        };
+        let check = |blocks: Vec<Vec<i64>>| {
+            let mut file = HashMap::new();
+            let reports: Vec<BlockReport> = blocks
+                .into_iter()
+                .enumerate()
+                .map(|(i, block)| {
+                    let offset = 64 * i as u64;
+                    let len = block.len() as u64;
+                    file.insert(offset, block);
+                    BlockReport { len, offset }
+                })
+                .collect();
+            let read = |r: &BlockReport, out: &mut [i64]| match file.get(&r.offset) {
+                Some(b) if b.len() == out.len() => {
+                    out.copy_from_slice(b);
+                    true
+                }
+                _ => false,
+            };
+            checker.check_rank(&cell, 0, 3, &[reports], &read)
+        };
+        assert_eq!(check(vec![b.clone(), sum.clone()]), None);
+        let mut wrong = sum.clone();
+        wrong[2] -= own[0][2] + own[1][2] + own[2][2];
+        match check(vec![b.clone(), wrong]) {
+            Some(Problem::Output {
+                block: 1,
+                index: 2,
+                what,
+                ..
+            }) => assert!(what.contains("sum over every rank"), "{what}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            check(vec![b.clone()]),
+            Some(Problem::OutputCount {
+                expected: 2,
+                got: 1,
+                ..
+            })
+        ));
+        assert!(matches!(
+            check(vec![b[..3].to_vec(), sum]),
+            Some(Problem::OutputLength {
+                block: 0,
+                expected: 4,
+                got: 3,
+                ..
+            })
+        ));
+    }
+
     /// A fake results file: blocks by offset.
     struct File(HashMap<u64, Vec<i64>>);
 
