@@ -187,6 +187,7 @@ fn list() -> Result<(), Failed> {
         "buffers",
         "truncate",
         "isend-irecv",
+        "igather-timing",
         "alltoall",
     ];
     if !out.status.success() || names != want || !text.contains("[gather and scatter]") {

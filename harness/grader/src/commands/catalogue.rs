@@ -155,6 +155,7 @@ mod tests {
                 "buffers",
                 "truncate",
                 "isend-irecv",
+                "igather-timing",
                 "alltoall"
             ]
         );

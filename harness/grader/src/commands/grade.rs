@@ -269,12 +269,31 @@ fn run_and_judge(
                     probe: probe.as_ref(),
                 };
                 let verdict = judge(part, &PartEvidence::Ran(evidence));
+                let verdict = with_ratio(part, verdict, &results);
                 report::build::part(&short, part, verdict, None, &results)
             }
         };
         report.parts.push(part_report);
     }
     Ok(())
+}
+
+/// The verdict with the part's ratio rule applied (`judge/ratio.rs`), from the times of this
+/// grade's cells.
+fn with_ratio(
+    part: &Part,
+    verdict: crate::judge::part::Verdict,
+    results: &Results,
+) -> crate::judge::part::Verdict {
+    let Some(ratio) = &part.ratio else {
+        return verdict;
+    };
+    let cells = results
+        .iter()
+        .map(|(cell, r)| (cell.clone(), (r.result.outcome.clone(), r.result.timing)))
+        .collect();
+    let measured = crate::judge::ratio::measured(part, ratio, &cells);
+    crate::judge::ratio::apply(part, verdict, &measured)
 }
 
 /// Runs the matrix of the graded parts (none: nothing to run) and notes what it found.

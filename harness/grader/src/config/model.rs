@@ -95,7 +95,15 @@ pub enum Kind {
     GatherScatter,
     /// As [`Kind::BcastReduce`], but every rank gets the reduction (allreduce).
     Allreduce(Op),
+    /// The tutorial's Igather experiment: in iteration `i` of `size`, rank `i` sleeps
+    /// [`GATHER_LOOP_SLEEP_MS`] and every rank's `values[i]` is gathered at rank 0, which
+    /// returns the `size * size` blocks (iteration-major).
+    GatherLoop,
 }
+
+/// How long rank `i` sleeps in iteration `i` of the gather-loop kind (the tutorial's 1 s, made
+/// short enough to grade).
+pub const GATHER_LOOP_SLEEP_MS: u64 = 200;
 
 /// The reduction operation of a reduction kind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,7 +116,7 @@ pub enum Op {
 
 impl Kind {
     /// Every kind, in the order messages list them.
-    pub const ALL: [Kind; 7] = [
+    pub const ALL: [Kind; 8] = [
         Kind::Alltoall,
         Kind::SendRecv,
         Kind::BcastReduce(Op::Sum),
@@ -116,6 +124,7 @@ impl Kind {
         Kind::GatherScatter,
         Kind::Allreduce(Op::Sum),
         Kind::Allreduce(Op::Max),
+        Kind::GatherLoop,
     ];
 
     /// Its name in `challenges.toml`.
@@ -128,6 +137,7 @@ impl Kind {
             Kind::GatherScatter => "gather-scatter",
             Kind::Allreduce(Op::Sum) => "allreduce",
             Kind::Allreduce(Op::Max) => "allreduce-max",
+            Kind::GatherLoop => "gather-loop",
         }
     }
 
@@ -198,6 +208,29 @@ pub struct Part {
     /// Partial credit: points earned by groups of cells on their own
     /// (`[[challenge.part.credit]]`). The rest of `points` needs the whole part to pass.
     pub credit: Vec<Credit>,
+    /// Another part this one must be faster than, measured in the same launch
+    /// (`[challenge.part.ratio]`).
+    pub ratio: Option<Ratio>,
+}
+
+/// At every rank count `n` and size, part `against` must take at least `at_least +
+/// per_rank * n` times as long as this part, both timed in the same launch (never an
+/// absolute time).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ratio {
+    /// The part that must be slower (an earlier part of the challenge).
+    pub against: String,
+    /// The constant term of the factor.
+    pub at_least: f64,
+    /// The factor's term per rank (0.5: n/2).
+    pub per_rank: f64,
+}
+
+impl Ratio {
+    /// The factor at `ranks` ranks.
+    pub fn factor(&self, ranks: u32) -> f64 {
+        self.at_least + self.per_rank * f64::from(ranks)
+    }
 }
 
 impl Part {
@@ -215,6 +248,7 @@ impl Part {
             required_calls: Vec::new(),
             performance: None,
             credit: Vec::new(),
+            ratio: None,
         }
     }
 }

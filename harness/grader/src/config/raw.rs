@@ -71,6 +71,15 @@ pub(crate) struct Part {
     pub performance: Option<Performance>,
     #[serde(default)]
     pub credit: Vec<Credit>,
+    pub ratio: Option<Ratio>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Ratio {
+    pub against: Spanned<String>,
+    pub at_least: Option<Spanned<f64>>,
+    pub per_rank: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]

@@ -335,7 +335,12 @@ fn validate_part(
             ),
         ));
     }
+    let ratio = p
+        .ratio
+        .map(|r| validate_ratio(r, expect, earlier, at))
+        .transpose()?;
     Ok(Part {
+        ratio,
         credit,
         title: p.title.unwrap_or_default(),
         name: part_name,
@@ -348,6 +353,35 @@ fn validate_part(
         required_calls,
         performance,
     })
+}
+
+/// `[challenge.part.ratio]`: an earlier part that completes, and a factor of at least 1 at
+/// 2 ranks.
+fn validate_ratio(r: raw::Ratio, expect: Expect, earlier: &[Part], at: &At<'_>) -> Result<Ratio> {
+    let against = r.against.get_ref();
+    if !earlier
+        .iter()
+        .any(|q| &q.name == against && q.expect == Expect::Complete)
+        || expect != Expect::Complete
+    {
+        return Err(at(
+            r.against.span(),
+            format!("ratio.against must name an earlier part expected to complete, in a part expected to complete (not `{against}`)"),
+        ));
+    }
+    let number = |v: &Option<Spanned<f64>>| v.as_ref().map_or(0.0, |v| *v.get_ref());
+    let ratio = Ratio {
+        against: against.clone(),
+        at_least: number(&r.at_least),
+        per_rank: number(&r.per_rank),
+    };
+    if !(ratio.factor(2) >= 1.0 && ratio.per_rank >= 0.0 && ratio.factor(2).is_finite()) {
+        return Err(at(
+            r.against.span(),
+            "ratio: at_least + per_rank x 2 must be at least 1, and per_rank >= 0".into(),
+        ));
+    }
+    Ok(ratio)
 }
 
 /// `allowed_calls` and `required_calls`: MPI functions the tracer knows, and nothing required

@@ -52,6 +52,7 @@ pub fn inputs(kind: Kind, rank: u32, size: u32) -> u32 {
         // Rank 1's own block only gives it the length of its receive buffer.
         Kind::SendRecv => 1,
         Kind::BcastReduce(_) | Kind::Allreduce(_) => 1 + u32::from(rank == ROOT),
+        Kind::GatherLoop => size,
         Kind::GatherScatter if rank == ROOT => 1 + size,
         Kind::GatherScatter => 1,
     }
@@ -119,6 +120,18 @@ pub fn outputs(kind: Kind, rank: u32, size: u32) -> Vec<Expected> {
         }
         Kind::BcastReduce(_) => vec![broadcast()],
         Kind::Allreduce(op) => vec![reduction(op, size, "")],
+        Kind::GatherLoop if rank == ROOT => (0..size)
+            .flat_map(|i| {
+                (0..size).map(move |r| {
+                    Expected::block(
+                        r,
+                        i,
+                        format!("the block gathered from rank {r} in iteration {i}"),
+                    )
+                })
+            })
+            .collect(),
+        Kind::GatherLoop => Vec::new(),
         Kind::GatherScatter => {
             let mut out = vec![Expected::block(
                 ROOT,
@@ -166,6 +179,9 @@ pub fn describe(kind: Kind) -> &'static str {
         }
         Kind::Allreduce(_) => {
             "rank 0 broadcasts values[0]; each rank adds it to its own block (rank 0: values[1]); return [the allreduce of the sums]"
+        }
+        Kind::GatherLoop => {
+            "in iteration i of size, rank i sleeps, then values[i] of every rank is gathered at rank 0; rank 0 returns the size x size blocks, iteration by iteration"
         }
     }
 }
@@ -222,5 +238,10 @@ mod tests {
         assert_eq!(shift(Kind::Allreduce(Op::Sum)), 33);
         assert_eq!(min_sent(Kind::Alltoall, 0, 3, 10), 160);
         assert_eq!(min_sent(Kind::SendRecv, 1, 2, 10), 0);
+        // The gather loop: block i * size + r of the root's is rank r's values[i].
+        let root = outputs(Kind::GatherLoop, 0, 3);
+        assert_eq!(root.len(), 9);
+        assert_eq!(root[5].terms, vec![vec![BlockRef { rank: 2, block: 1 }]]);
+        assert!(outputs(Kind::GatherLoop, 1, 3).is_empty());
     }
 }

@@ -429,6 +429,7 @@ mod tests {
             required_calls: vec![Func::Isend],
             performance: None,
             credit: Vec::new(),
+            ratio: None,
         }
     }
 
