@@ -16,6 +16,7 @@ const TREES: &[(&str, &str)] = &[
     ("solutions/native", "../../solutions/native"),
     ("support/python", "../python"),
     ("templates/python", "../../templates/python"),
+    ("templates/exercises", "../../templates/exercises"),
     ("solutions/python", "../../solutions/python"),
 ];
 
@@ -112,7 +113,8 @@ fn collect(root: &Path, dir: &Path, files: &mut Vec<String>) {
     }
 }
 
-/// The `.py` files below `dir` (not in `__pycache__` or other `__` folders).
+/// The `.py` files below `dir` (not in `__pycache__` or other `__` folders), and the files of
+/// every crate below it (the catalogue's starters: `rust/<challenge>/`).
 fn collect_python(root: &Path, dir: &Path, files: &mut Vec<String>) {
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();
@@ -128,6 +130,12 @@ fn collect_python(root: &Path, dir: &Path, files: &mut Vec<String>) {
                 .to_string_lossy()
                 .starts_with("__")
         {
+            if path.join("Cargo.toml").exists() {
+                let mut inner = Vec::new();
+                collect(&path, &path, &mut inner);
+                files.extend(inner.into_iter().map(|f| format!("{rel}/{f}")));
+                continue;
+            }
             collect_python(root, &path, files);
         } else if rel.ends_with(".py") {
             files.push(rel);

@@ -108,8 +108,13 @@ def run_cell(MPI, np, world, key, size, cell, function, results):
     comm = world.Dup()
     times, returned = [], []
     offset = results.tell()
+    rank = world.Get_rank()
+    # The contract as data (docs/protocol.md): how many blocks this rank is given and returns.
+    given = cell["inputs"][rank] if cell.get("inputs") else size
+    returns = cell["outputs"][rank] if cell.get("outputs") else size
+    shift = cell.get("shift", 0)
     for repetition in range(max(1, cell.get("repetitions", 1))):
-        values = [payload(np, key, index, repetition, dest, length) for dest in range(size)]
+        values = [payload(np, key, index, repetition, dest, length) >> shift for dest in range(given)]
         world.Barrier()
         if repetition == 0:
             emit({"event": "start", "cell": index})
@@ -126,7 +131,7 @@ def run_cell(MPI, np, world, key, size, cell, function, results):
         del values
         # Still this cell's: a result that is not a list of blocks fails the cell it came from.
         try:
-            blocks, offset = append(np, results, result, size, length, offset, cell["function"])
+            blocks, offset = append(np, results, result, returns, length, offset, cell["function"])
         except TypeError as e:
             # The wrong return is the function's: located at its definition.
             e.mpi_grade_location = definition(function)

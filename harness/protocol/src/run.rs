@@ -98,7 +98,7 @@ pub struct Plan {
 }
 
 /// One cell: one call of one student function at one size, on a fresh communicator.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PlannedCell {
     /// Position in `Plan::cells`; events and trace marks refer to cells by this index.
     pub index: u32,
@@ -111,6 +111,49 @@ pub struct PlannedCell {
     /// Calls of the function in a row, each after a barrier and timed alone (at least 1).
     #[serde(default = "one")]
     pub repetitions: u32,
+    /// The challenge kind of the cell's part, when not the plan's (the grader's business: the
+    /// runtimes read `inputs`, `outputs` and `shift`, never a kind).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub kind: String,
+    /// Blocks each rank is given, by rank (the challenge kind's contract decides): block `j` of
+    /// rank `r` is the protocol block of `r`'s key for destination `j`. Empty: every rank gets
+    /// one block per rank (the alltoall contract).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inputs: Vec<u32>,
+    /// Every given value is shifted right (arithmetically) by this many bits, so that sums over
+    /// every rank cannot overflow (reduction kinds); 0 for the others.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub shift: u32,
+    /// Blocks each rank must return, by rank; only that many are written to the results file.
+    /// Empty: one per rank (the alltoall contract).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub outputs: Vec<u32>,
+}
+
+impl PlannedCell {
+    /// The number of blocks `rank` of a launch of `size` ranks is given.
+    pub fn inputs_of(&self, rank: u32, size: u32) -> u32 {
+        if self.inputs.is_empty() {
+            size
+        } else {
+            self.inputs.get(rank as usize).copied().unwrap_or(0)
+        }
+    }
+}
+
+impl PlannedCell {
+    /// The number of blocks `rank` of a launch of `size` ranks must return.
+    pub fn outputs_of(&self, rank: u32, size: u32) -> u32 {
+        if self.outputs.is_empty() {
+            size
+        } else {
+            self.outputs.get(rank as usize).copied().unwrap_or(0)
+        }
+    }
+}
+
+fn is_zero(v: &u32) -> bool {
+    *v == 0
 }
 
 fn one() -> u32 {
@@ -118,10 +161,13 @@ fn one() -> u32 {
 }
 
 /// How standard sends behave during a cell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
+)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
     /// As the MPI library does them: small messages may be buffered.
+    #[default]
     Standard,
     /// Every standard send is executed as a synchronous send (`MPI_Ssend`), so a program that is
     /// only safe thanks to buffering deadlocks at any size.

@@ -10,18 +10,32 @@ use mpi_grade_protocol::run::BlockReport;
 use std::fs::File;
 use std::io::Write;
 
-/// The blocks this rank sends in one repetition of a cell: element `d` is the block for rank
-/// `d`.
-pub fn payload(key: &Key, cell: u32, repetition: u32, size: u32, len: u64) -> Vec<Vec<i64>> {
-    (0..size)
-        .map(|dest| payload::block(key, cell, repetition, dest, len))
+/// The blocks this rank is given in one repetition of a cell: `count` of them (for the
+/// alltoall, one per rank: element `d` is the block for rank `d`), each value shifted right by
+/// `shift` bits.
+pub fn payload(
+    key: &Key,
+    cell: u32,
+    repetition: u32,
+    count: u32,
+    len: u64,
+    shift: u32,
+) -> Vec<Vec<i64>> {
+    (0..count)
+        .map(|dest| {
+            let mut block = payload::block(key, cell, repetition, dest, len);
+            if shift > 0 {
+                block.iter_mut().for_each(|v| *v >>= shift);
+            }
+            block
+        })
         .collect()
 }
 
 /// Appends a result to the results file; returns where each block went.
 ///
 /// Only blocks the grader can check element by element are written (one of the first `size`
-/// blocks, exactly `len` long): for the others, the count and the length already say what is
+/// blocks, `size` being the number of blocks the contract expects, exactly `len` long): for the others, the count and the length already say what is
 /// wrong, and a submission returning huge blocks does not fill the disk.
 pub struct Results {
     file: File,
@@ -102,8 +116,11 @@ mod tests {
     #[test]
     fn payloads_are_the_protocol_blocks() {
         let key = payload::rank_key(5, 0, 1);
-        let values = payload(&key, 2, 1, 3, 10);
+        let values = payload(&key, 2, 1, 3, 10, 0);
         assert_eq!(values.len(), 3);
         assert_eq!(values[2], payload::block(&key, 2, 1, 2, 10));
+        let shifted = payload(&key, 2, 1, 1, 10, 33);
+        assert_eq!(shifted.len(), 1);
+        assert_eq!(shifted[0][4], payload::block(&key, 2, 1, 0, 10)[4] >> 33);
     }
 }

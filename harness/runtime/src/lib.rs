@@ -118,7 +118,14 @@ pub fn main(parts: &[Part]) -> ! {
             // Every repetition sends new values (a function that caches its first answer is
             // wrong), and every rank runs them all whatever it returned: a rank that stopped
             // early would meet the others' next barrier with its next cell's collectives.
-            let values = alltoall::payload(&key, cell.index, repetition, size, cell.scaling_factor);
+            let values = alltoall::payload(
+                &key,
+                cell.index,
+                repetition,
+                cell.inputs_of(rank, size),
+                cell.scaling_factor,
+                cell.shift,
+            );
             world.barrier();
             if repetition == 0 {
                 events::emit(&RankEvent::Start { cell: cell.index });
@@ -131,7 +138,11 @@ pub fn main(parts: &[Part]) -> ! {
             pcontrol_level(pcontrol::LEAVE);
             CURRENT_CELL.store(-1, Ordering::SeqCst);
             drop(values);
-            returned.push(results.append(&result, size, cell.scaling_factor));
+            returned.push(results.append(
+                &result,
+                cell.outputs_of(rank, size),
+                cell.scaling_factor,
+            ));
         }
         events::emit(&RankEvent::Done {
             cell: cell.index,

@@ -51,6 +51,8 @@ pub enum Command {
     Grade(GradeArgs),
     /// Write the starter crate of a challenge into a new directory.
     New(NewArgs),
+    /// The challenges of the catalogue, one line each, with the tutorial section of each.
+    List(ListArgs),
     /// A student's self-check: grade the crate here (or CRATE_DIR) and explain each failure.
     Check(CheckArgs),
     /// Time a crate's parts against the reference solutions and the library's MPI_Alltoall.
@@ -208,6 +210,18 @@ pub struct CheckArgs {
     /// Do not compare the parts' times with the reference solutions and MPI_Alltoall.
     #[arg(long)]
     pub no_compare: bool,
+    /// CRATE_DIR is a folder of exercises: check each subfolder named after a challenge
+    /// (`send-recv/`, `alltoall/`, ...) with that challenge, and print one summary.
+    #[arg(long, conflicts_with_all = ["challenge", "parts", "html", "json", "seed"])]
+    pub all: bool,
+}
+
+/// `mpi-grade list`.
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    /// The challenges file [default: ./challenges.toml if present, else the bundled one].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// `mpi-grade probe`.
@@ -386,6 +400,9 @@ pub struct NewArgs {
     /// Challenge kind of the starter crate.
     #[arg(long, default_value = "alltoall", value_parser = starter_kinds())]
     pub kind: String,
+    /// The starter of this challenge of the catalogue (`mpi-grade list` names them).
+    #[arg(long, value_name = "NAME", conflicts_with = "kind")]
+    pub challenge: Option<String>,
     /// Write the Python starter (mpi4py and NumPy) instead of a Rust crate.
     #[arg(long)]
     pub python: bool,
@@ -415,8 +432,9 @@ fn starter_kinds() -> clap::builder::PossibleValuesParser {
     let kinds = crate::build::embedded::TREES
         .iter()
         .filter_map(|(name, _)| name.strip_prefix("templates/"))
-        // templates/python holds the Python starters (`new --python`), one file per kind.
-        .filter(|kind| *kind != "python");
+        // templates/python holds the Python starters (`new --python`), one file per kind, and
+        // templates/exercises the catalogue's (`new --challenge`).
+        .filter(|kind| *kind != "python" && *kind != "exercises");
     clap::builder::PossibleValuesParser::new(kinds)
 }
 

@@ -26,6 +26,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Grade(args) => output::grade(args),
         Command::New(args) => output::new(args),
+        Command::List(args) => output::list(args),
         Command::Check(args) => output::check(args),
         Command::Run(args) => output::run(args),
         Command::Merge(args) => output::merge(args),

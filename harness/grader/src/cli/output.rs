@@ -2,7 +2,7 @@
 //! library called (`commands::*`), the reports written where the flags say.
 
 use super::args::{
-    CheckArgs, ColorChoice, CompareArgs, GradeArgs, MergeArgs, NewArgs, ProbeArgs, RunArgs,
+    CheckArgs, ColorChoice, CompareArgs, GradeArgs, ListArgs, MergeArgs, NewArgs, ProbeArgs, RunArgs,
 };
 use super::request;
 use crate::commands::batch;
@@ -301,6 +301,9 @@ pub(crate) fn compare(args: CompareArgs) -> Result<ExitCode> {
 
 /// `mpi-grade check`: the learner's report.
 pub(crate) fn check(args: CheckArgs) -> Result<ExitCode> {
+    if args.all {
+        return check_all(args);
+    }
     let color = args.terminal.color;
     let html = args.html.clone();
     let json = args.json.clone();
@@ -319,6 +322,65 @@ pub(crate) fn check(args: CheckArgs) -> Result<ExitCode> {
         human::render_for_learner,
     )?;
     Ok(exit_code(&report))
+}
+
+/// `mpi-grade check --all DIR`: each subfolder named after a challenge checked with it, the
+/// learner's report of each, then one summary; exit 0 only when every exercise passes.
+fn check_all(args: CheckArgs) -> Result<ExitCode> {
+    let folder = args.crate_dir.clone();
+    let config = request::load_config(args.selection.config.as_deref())?;
+    let (found, others) = crate::commands::catalogue::exercises(&config, &folder)?;
+    colour_the_table(args.terminal.color, false);
+    supervise_children();
+    let mut rows = Vec::new();
+    for (challenge, dir) in found {
+        let one = CheckArgs {
+            crate_dir: dir,
+            all: false,
+            html: None,
+            json: None,
+            seed: None,
+            selection: super::args::Selection {
+                config: Some(config.path.clone()).filter(|_| config.path.is_file()),
+                challenge: Some(challenge.name.clone()),
+                ..args.selection.clone()
+            },
+            machine: args.machine.clone(),
+            terminal: args.terminal.clone(),
+            no_compare: true,
+        };
+        println!("== {} ==", challenge.name);
+        let result = request::check(one)
+            .and_then(|options| grade::grade(&options))
+            .map_err(|e| crate::report::clean::clean(&e.to_string(), 4096));
+        match &result {
+            Ok(report) => write_reports(report, None, false, human::render_for_learner)?,
+            Err(e) => println!("not checked: {e}"),
+        }
+        rows.push(crate::commands::catalogue::Row {
+            challenge: challenge.name.clone(),
+            result,
+        });
+    }
+    println!("== summary ==");
+    print!("{}", crate::commands::catalogue::summary(&rows, &others));
+    let all_pass = rows.iter().all(|r| {
+        r.result
+            .as_ref()
+            .is_ok_and(|r| r.parts.iter().all(|p| p.passed))
+    });
+    Ok(if all_pass {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// `mpi-grade list`: the catalogue.
+pub(crate) fn list(args: ListArgs) -> Result<ExitCode> {
+    let config = request::load_config(args.config.as_deref())?;
+    print!("{}", crate::commands::catalogue::list(&config));
+    Ok(ExitCode::SUCCESS)
 }
 
 /// `mpi-grade probe`: the findings, kept for grades, as text or JSON.
@@ -354,6 +416,29 @@ pub(crate) fn probe(args: ProbeArgs) -> Result<ExitCode> {
 
 /// `mpi-grade new`: the starter crate.
 pub(crate) fn new(args: NewArgs) -> Result<ExitCode> {
+    if let Some(challenge) = &args.challenge {
+        let config = crate::config::Config::bundled();
+        let parts: Vec<String> = config
+            .challenge(Some(challenge))?
+            .parts
+            .iter()
+            .map(|p| p.function.clone())
+            .collect();
+        let written =
+            crate::commands::new::write_exercise_starter(challenge, &args.dir, args.python)?;
+        let file = if args.python {
+            written.as_str()
+        } else {
+            "src/lib.rs"
+        };
+        println!(
+            "created {}/{file}: implement {} there, then check it with\n  cd {} && mpi-grade check --challenge {challenge}",
+            args.dir.display(),
+            parts.join(", "),
+            args.dir.display()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     if args.python {
         let file = crate::commands::new::write_python_starter(&args.kind, &args.dir)?;
         println!(
@@ -390,11 +475,13 @@ pub(crate) fn run(args: RunArgs) -> Result<ExitCode> {
             report.outcome, report.seconds, d.explanation
         ),
         None if report.outcome == "exited" => eprintln!(
-            "mpi-grade: exited with status {} after {:.2} s ({} messages, {} B)",
+            "mpi-grade: exited with status {} after {:.2} s ({} messages, {} B; {} collective calls, {} B)",
             report.status.map_or("?".to_string(), |s| s.to_string()),
             report.seconds,
             report.messages,
-            report.bytes
+            report.bytes,
+            report.collectives,
+            report.collective_bytes
         ),
         None => eprintln!(
             "mpi-grade: {} after {:.2} s",

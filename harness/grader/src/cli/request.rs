@@ -56,7 +56,7 @@ pub(crate) fn usage(cli: &Cli) -> std::result::Result<(), clap::Error> {
 }
 
 /// `--config FILE`, else `./challenges.toml` if present, else the bundled one.
-fn load_config(path: Option<&Path>) -> Result<Config> {
+pub(crate) fn load_config(path: Option<&Path>) -> Result<Config> {
     match path {
         Some(path) => Config::load(path),
         None if Path::new("challenges.toml").is_file() => {

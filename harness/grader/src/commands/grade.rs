@@ -265,12 +265,31 @@ fn run_and_judge(
                     probe: probe.as_ref(),
                 };
                 let verdict = judge(part, &PartEvidence::Ran(evidence));
+                let verdict = with_ratio(part, verdict, &results);
                 report::build::part(&short, part, verdict, None, &results)
             }
         };
         report.parts.push(part_report);
     }
     Ok(())
+}
+
+/// The verdict with the part's ratio rule applied (`judge/ratio.rs`), from the times of this
+/// grade's cells.
+fn with_ratio(
+    part: &Part,
+    verdict: crate::judge::part::Verdict,
+    results: &Results,
+) -> crate::judge::part::Verdict {
+    let Some(ratio) = &part.ratio else {
+        return verdict;
+    };
+    let cells = results
+        .iter()
+        .map(|(cell, r)| (cell.clone(), (r.result.outcome.clone(), r.result.timing)))
+        .collect();
+    let measured = crate::judge::ratio::measured(part, ratio, &cells);
+    crate::judge::ratio::apply(part, verdict, &measured)
 }
 
 /// Runs the matrix of the graded parts (none: nothing to run) and notes what it found.
@@ -319,7 +338,9 @@ fn compare(
     graded: &[&Part],
     results: &Results,
 ) -> Result<Option<Comparison>> {
+    // The baselines are alltoalls: other kinds have none to be compared with.
     let wanted = options.compare
+        && challenge.kind == crate::config::Kind::Alltoall
         && graded.iter().any(|p| p.expect == Expect::Complete)
         && !crate::run::interrupt::requested();
     if !wanted {

@@ -2,6 +2,7 @@
 //! and a report.
 
 pub mod batch;
+pub mod catalogue;
 pub mod check;
 pub mod compare;
 pub mod grade;

@@ -50,12 +50,60 @@ pub fn write_starter(kind: &str, dir: &Path) -> Result<String> {
     }
     refuse_non_empty(dir)?;
     crate::build::embedded::write_tree(&tree, dir)?;
+    name_package(dir, kind)
+}
+
+/// The tree of the catalogue's starters (`templates/exercises/{rust,python}/<challenge>`).
+const EXERCISES: &str = "templates/exercises";
+
+/// Writes the starter of the catalogue's challenge `name` into `dir` (which must not exist or
+/// be empty): a crate named after the directory, or with `python` the Python module
+/// `solution.py`. The alltoall challenge's starters are the kind's (`templates/alltoall`).
+/// Returns what was written (the package's name, or the file's).
+pub fn write_exercise_starter(name: &str, dir: &Path, python: bool) -> Result<String> {
+    if name == "alltoall" {
+        return if python {
+            write_python_starter(name, dir)
+        } else {
+            write_starter(name, dir)
+        };
+    }
+    let prefix = format!("{}/{name}/", if python { "python" } else { "rust" });
+    let files: Vec<(&str, &[u8])> = crate::build::embedded::tree(EXERCISES)
+        .iter()
+        .filter_map(|(rel, contents)| rel.strip_prefix(prefix.as_str()).map(|r| (r, *contents)))
+        .collect();
+    if files.is_empty() {
+        return Err(Error::Other(format!(
+            "no {} starter for challenge `{name}` (`mpi-grade list` names the challenges)",
+            if python { "Python" } else { "Rust" }
+        )));
+    }
+    refuse_non_empty(dir)?;
+    for (rel, contents) in &files {
+        let path = dir.join(rel);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)
+                .map_err(Error::io(format!("cannot create {}", parent.display())))?;
+        }
+        std::fs::write(&path, contents)
+            .map_err(Error::io(format!("cannot write {}", path.display())))?;
+    }
+    if python {
+        return Ok("solution.py".to_string());
+    }
+    name_package(dir, name)
+}
+
+/// Renames the starter's package (`name = "<template>"`) after its directory and writes the
+/// `.gitignore`; returns the package's name.
+fn name_package(dir: &Path, template: &str) -> Result<String> {
     let name = package_name(dir);
     let manifest = dir.join("Cargo.toml");
     let text = std::fs::read_to_string(&manifest)
         .map_err(Error::io(format!("cannot read {}", manifest.display())))?;
     let text = text.replacen(
-        &format!("name = \"{kind}\""),
+        &format!("name = \"{template}\""),
         &format!("name = \"{name}\""),
         1,
     );
@@ -112,6 +160,34 @@ mod tests {
             "a non-empty directory is refused"
         );
         assert!(write_starter("ring", &root.path().join("x")).is_err());
+    }
+
+    #[test]
+    fn every_catalogue_challenge_has_both_starters() {
+        let config = crate::config::Config::bundled();
+        let root = tempfile::tempdir().unwrap();
+        for c in &config.challenges {
+            let dir = root.path().join(&c.name);
+            let name = write_exercise_starter(&c.name, &dir, false).unwrap();
+            assert_eq!(name, c.name);
+            let lib = std::fs::read_to_string(dir.join("src/lib.rs")).unwrap();
+            let py_dir = root.path().join(format!("{}-py", c.name));
+            let file = write_exercise_starter(&c.name, &py_dir, true).unwrap();
+            let py = std::fs::read_to_string(py_dir.join(&file)).unwrap();
+            for part in &c.parts {
+                assert!(
+                    lib.contains(&format!("pub fn {}(", part.function)),
+                    "{}",
+                    c.name
+                );
+                assert!(
+                    py.contains(&format!("def {}(comm, values)", part.function)),
+                    "{}",
+                    c.name
+                );
+            }
+        }
+        assert!(write_exercise_starter("ring", &root.path().join("r"), false).is_err());
     }
 
     #[test]

@@ -79,6 +79,10 @@ pub struct RunReport {
     pub messages: u64,
     /// Payload bytes of those messages.
     pub bytes: u64,
+    /// Collective calls, over all ranks (each rank's call counts once).
+    pub collectives: u64,
+    /// Payload bytes the ranks contributed to those calls.
+    pub collective_bytes: u64,
     /// Every error the tracer found, whatever the program then did; empty when none.
     pub findings: Vec<RunFinding>,
 }
@@ -268,6 +272,8 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
         calls: usage.by_name(),
         messages: Usage::messages(&usage),
         bytes: usage.message_bytes(),
+        collectives: usage.collective_calls(),
+        collective_bytes: usage.collective_bytes(),
         findings,
     })
 }

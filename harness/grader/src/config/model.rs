@@ -17,6 +17,9 @@ pub struct Config {
     pub runner: Runner,
     /// The challenges, in file order.
     pub challenges: Vec<Challenge>,
+    /// The challenge graded when none is named (`default = "alltoall"`; needed by a file of
+    /// several challenges for commands without `--challenge`).
+    pub default: Option<String>,
 }
 
 /// One graded challenge.
@@ -28,6 +31,8 @@ pub struct Challenge {
     pub kind: Kind,
     /// For people (may be empty).
     pub title: String,
+    /// The tutorial section the challenge belongs to (`mpi-grade list`; may be empty).
+    pub section: String,
     /// Rank counts of the matrix, sorted, each 2 to 1024.
     pub ranks: Vec<u32>,
     /// Elements per block of the matrix, sorted, each 1 to 100000000.
@@ -73,28 +78,80 @@ impl Source {
     }
 }
 
-/// Challenge kinds the runtime knows: each fixes a function signature and a payload.
+/// Challenge kinds: each fixes what the student function is given and what it must return
+/// (the contract, the same shape in Rust and Python: blocks of `i64` in, blocks out). What a
+/// kind means rank by rank is decided in `judge/contract.rs`; the runtimes only read it from
+/// the plan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
-    /// `fn(&SimpleCommunicator, &[Vec<i64>]) -> Vec<Vec<i64>>`, `values[i]` goes to rank `i`.
+    /// `values[i]` goes to rank `i`; element `i` of the result is the block from rank `i`.
     Alltoall,
+    /// Rank 0 sends its one block to rank 1, which returns it; the others return nothing.
+    SendRecv,
+    /// Rank 0 broadcasts its block 0; every rank adds it to its own block; the sums are reduced
+    /// to rank 0 with the operation.
+    BcastReduce(Op),
+    /// Every rank's block is gathered at rank 0; rank 0 scatters its blocks 1..=n.
+    GatherScatter,
+    /// As [`Kind::BcastReduce`], but every rank gets the reduction (allreduce).
+    Allreduce(Op),
+    /// The tutorial's Igather experiment: in iteration `i` of `size`, rank `i` sleeps
+    /// [`GATHER_LOOP_SLEEP_MS`] and every rank's `values[i]` is gathered at rank 0, which
+    /// returns the `size * size` blocks (iteration-major).
+    GatherLoop,
+}
+
+/// How long rank `i` sleeps in iteration `i` of the gather-loop kind (the tutorial's 1 s, made
+/// short enough to grade).
+pub const GATHER_LOOP_SLEEP_MS: u64 = 200;
+
+/// The reduction operation of a reduction kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// `MPI_SUM` (or a custom operation that sums).
+    Sum,
+    /// `MPI_MAX`.
+    Max,
 }
 
 impl Kind {
+    /// Every kind, in the order messages list them.
+    pub const ALL: [Kind; 8] = [
+        Kind::Alltoall,
+        Kind::SendRecv,
+        Kind::BcastReduce(Op::Sum),
+        Kind::BcastReduce(Op::Max),
+        Kind::GatherScatter,
+        Kind::Allreduce(Op::Sum),
+        Kind::Allreduce(Op::Max),
+        Kind::GatherLoop,
+    ];
+
     /// Its name in `challenges.toml`.
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::Alltoall => "alltoall",
+            Kind::SendRecv => "send-recv",
+            Kind::BcastReduce(Op::Sum) => "bcast-reduce",
+            Kind::BcastReduce(Op::Max) => "bcast-reduce-max",
+            Kind::GatherScatter => "gather-scatter",
+            Kind::Allreduce(Op::Sum) => "allreduce",
+            Kind::Allreduce(Op::Max) => "allreduce-max",
+            Kind::GatherLoop => "gather-loop",
         }
     }
 
-    /// The Rust signature a part of this kind must have.
+    /// The kind called `name`, if any.
+    pub fn parse(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
+    /// The Rust signature a part of this kind must have (the same for every kind: what
+    /// differs is which blocks each rank is given and must return).
     pub fn signature(self, function: &str) -> String {
-        match self {
-            Kind::Alltoall => format!(
-                "pub fn {function}(comm: &mpi::topology::SimpleCommunicator, values: &[Vec<i64>]) -> Vec<Vec<i64>>"
-            ),
-        }
+        format!(
+            "pub fn {function}(comm: &mpi::topology::SimpleCommunicator, values: &[Vec<i64>]) -> Vec<Vec<i64>>"
+        )
     }
 }
 
@@ -132,6 +189,8 @@ pub struct Part {
     pub name: String,
     /// The student function graded (by default the part's name).
     pub function: String,
+    /// Its contract (by default the challenge's kind).
+    pub kind: Kind,
     /// For people (may be empty).
     pub title: String,
     /// What it must do across the matrix.
@@ -149,6 +208,29 @@ pub struct Part {
     /// Partial credit: points earned by groups of cells on their own
     /// (`[[challenge.part.credit]]`). The rest of `points` needs the whole part to pass.
     pub credit: Vec<Credit>,
+    /// Another part this one must be faster than, measured in the same launch
+    /// (`[challenge.part.ratio]`).
+    pub ratio: Option<Ratio>,
+}
+
+/// At every rank count `n` and size, part `against` must take at least `at_least +
+/// per_rank * n` times as long as this part, both timed in the same launch (never an
+/// absolute time).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ratio {
+    /// The part that must be slower (an earlier part of the challenge).
+    pub against: String,
+    /// The constant term of the factor.
+    pub at_least: f64,
+    /// The factor's term per rank (0.5: n/2).
+    pub per_rank: f64,
+}
+
+impl Ratio {
+    /// The factor at `ranks` ranks.
+    pub fn factor(&self, ranks: u32) -> f64 {
+        self.at_least + self.per_rank * f64::from(ranks)
+    }
 }
 
 impl Part {
@@ -157,6 +239,7 @@ impl Part {
         Part {
             name: name.to_string(),
             function: function.to_string(),
+            kind: Kind::Alltoall,
             title: title.to_string(),
             expect,
             points: 0.0,
@@ -165,6 +248,7 @@ impl Part {
             required_calls: Vec::new(),
             performance: None,
             credit: Vec::new(),
+            ratio: None,
         }
     }
 }
@@ -343,6 +427,7 @@ impl Config {
                     ))
                 }),
             None if self.challenges.len() == 1 => Ok(&self.challenges[0]),
+            None if self.default.is_some() => self.challenge(self.default.as_deref()),
             None => Err(Error::Other(format!(
                 "{} defines several challenges; choose one with --challenge ({})",
                 self.path.display(),

@@ -8,6 +8,7 @@ use toml::Spanned;
 #[serde(deny_unknown_fields)]
 pub(crate) struct File {
     pub format_version: Spanned<i64>,
+    pub default: Option<Spanned<String>>,
     pub launch: Option<Launch>,
     #[serde(default)]
     pub challenge: Vec<Challenge>,
@@ -27,6 +28,7 @@ pub(crate) struct Challenge {
     pub name: Spanned<String>,
     pub kind: Spanned<String>,
     pub title: Option<String>,
+    pub section: Option<String>,
     pub ranks: Spanned<Vec<u32>>,
     pub scaling_factors: Spanned<Vec<u64>>,
     pub zero_buffer: Option<bool>,
@@ -59,6 +61,7 @@ pub(crate) struct Limits {
 pub(crate) struct Part {
     pub name: Spanned<String>,
     pub function: Option<Spanned<String>>,
+    pub kind: Option<Spanned<String>>,
     pub title: Option<String>,
     pub expect: Spanned<String>,
     pub points: Spanned<f64>,
@@ -68,6 +71,15 @@ pub(crate) struct Part {
     pub performance: Option<Performance>,
     #[serde(default)]
     pub credit: Vec<Credit>,
+    pub ratio: Option<Ratio>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Ratio {
+    pub against: Spanned<String>,
+    pub at_least: Option<Spanned<f64>>,
+    pub per_rank: Option<Spanned<f64>>,
 }
 
 #[derive(Deserialize)]

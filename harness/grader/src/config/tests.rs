@@ -353,3 +353,48 @@ fn baselines_keep_the_names_reports_and_files_use() {
     }
     assert_eq!(Baseline::parse("mpi_alltoall"), None);
 }
+
+#[test]
+fn kinds_sections_and_the_default_challenge() {
+    let text = format!(
+        "{}{}",
+        MINIMAL.replace("format_version = 1", "format_version = 1\ndefault = \"sr\""),
+        r#"
+[[challenge]]
+name = "sr"
+kind = "send-recv"
+section = "send and recv"
+ranks = [2]
+scaling_factors = [1]
+[[challenge.part]]
+name = "plain"
+expect = "complete"
+points = 1
+[[challenge.part]]
+name = "reduced"
+kind = "bcast-reduce-max"
+expect = "complete"
+points = 1
+"#
+    );
+    let config = parse(&text).unwrap();
+    // Several challenges: the default is the one graded without --challenge.
+    let c = config.challenge(None).unwrap();
+    assert_eq!((c.name.as_str(), c.kind), ("sr", Kind::SendRecv));
+    assert_eq!(c.section, "send and recv");
+    assert_eq!(c.parts[0].kind, Kind::SendRecv);
+    assert_eq!(c.parts[1].kind, Kind::BcastReduce(Op::Max));
+    let (_, _, message) = error_at(&text.replace("default = \"sr\"", "default = \"nope\""));
+    assert!(message.contains("default names no challenge"), "{message}");
+    let (_, _, message) = error_at(&text.replace("\"bcast-reduce-max\"", "\"ring\""));
+    assert!(
+        message.contains("known: alltoall, send-recv, bcast-reduce"),
+        "{message}"
+    );
+    let (_, _, message) = error_at(&text.replace("name = \"sr\"", "name = \"s r\""));
+    assert!(message.contains("challenge name `s r`"), "{message}");
+    // Without a default, a file of several challenges needs --challenge.
+    let without = parse(&text.replace("default = \"sr\"\n", "")).unwrap();
+    assert!(without.challenge(None).is_err());
+    assert_eq!(without.challenge(Some("sr")).unwrap().name, "sr");
+}

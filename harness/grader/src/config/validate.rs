@@ -69,11 +69,24 @@ impl Config {
             None => (Choice::Auto, Runner::Mpiexec),
             Some(launch) => validate_launch(launch, path, &at)?,
         };
+        let default = match raw.default {
+            Some(name) if !challenges.iter().any(|c| &c.name == name.get_ref()) => {
+                return Err(at(
+                    name.span(),
+                    format!(
+                        "default names no challenge of this file: `{}`",
+                        name.get_ref()
+                    ),
+                ))
+            }
+            other => other.map(Spanned::into_inner),
+        };
         Ok(Config {
             path: path.to_path_buf(),
             mpi,
             runner,
             challenges,
+            default,
         })
     }
 }
@@ -122,16 +135,15 @@ struct Matrix<'a> {
 }
 
 fn validate_challenge(c: raw::Challenge, at: &At<'_>) -> Result<Challenge> {
-    let name = simple_identifier(&c.name, "challenge name", at)?;
-    let kind = match c.kind.get_ref().as_str() {
-        "alltoall" => Kind::Alltoall,
-        other => {
-            return Err(at(
-                c.kind.span(),
-                format!("unknown challenge kind `{other}` (known: alltoall)"),
-            ))
-        }
-    };
+    // Challenge names may be kebab-case as the tutorial's exercises are (`send-recv`).
+    let name = c.name.get_ref().clone();
+    if !is_identifier(&name.replace('-', "_")) || name.ends_with('-') {
+        return Err(at(
+            c.name.span(),
+            format!("challenge name `{name}` must be a simple identifier (letters, digits, `_` and `-`)"),
+        ));
+    }
+    let kind = validate_kind(&c.kind, at)?;
     let mut ranks = axis(
         &c.ranks,
         2..=1024,
@@ -178,7 +190,7 @@ fn validate_challenge(c: raw::Challenge, at: &At<'_>) -> Result<Challenge> {
     };
     let mut parts: Vec<Part> = Vec::new();
     for p in c.part {
-        let part = validate_part(p, &matrix, &parts, at)?;
+        let part = validate_part(p, kind, &matrix, &parts, at)?;
         parts.push(part);
     }
     ranks.sort_unstable();
@@ -187,6 +199,7 @@ fn validate_challenge(c: raw::Challenge, at: &At<'_>) -> Result<Challenge> {
         name,
         kind,
         title: c.title.unwrap_or_default(),
+        section: c.section.unwrap_or_default(),
         ranks,
         scaling_factors,
         zero_buffer: c.zero_buffer.unwrap_or(true),
@@ -247,8 +260,30 @@ fn points(points: &Spanned<f64>, at: &At<'_>) -> Result<f64> {
     }
 }
 
-/// One `[[challenge.part]]`; `earlier` are the challenge's parts before it.
-fn validate_part(p: raw::Part, matrix: &Matrix<'_>, earlier: &[Part], at: &At<'_>) -> Result<Part> {
+/// A challenge kind by its name (`kind = "send-recv"`).
+fn validate_kind(kind: &Spanned<String>, at: &At<'_>) -> Result<Kind> {
+    Kind::parse(kind.get_ref()).ok_or_else(|| {
+        let known: Vec<&str> = Kind::ALL.iter().map(|k| k.as_str()).collect();
+        at(
+            kind.span(),
+            format!(
+                "unknown challenge kind `{}` (known: {})",
+                kind.get_ref(),
+                known.join(", ")
+            ),
+        )
+    })
+}
+
+/// One `[[challenge.part]]` of a challenge of kind `kind`; `earlier` are the challenge's parts
+/// before it.
+fn validate_part(
+    p: raw::Part,
+    kind: Kind,
+    matrix: &Matrix<'_>,
+    earlier: &[Part],
+    at: &At<'_>,
+) -> Result<Part> {
     let part_name = simple_identifier(&p.name, "part name", at)?;
     if earlier.iter().any(|q| q.name == part_name) {
         return Err(at(
@@ -266,6 +301,7 @@ fn validate_part(p: raw::Part, matrix: &Matrix<'_>, earlier: &[Part], at: &At<'_
         Some(f) => f.into_inner(),
         None => part_name.clone(),
     };
+    let kind = p.kind.as_ref().map_or(Ok(kind), |k| validate_kind(k, at))?;
     let expect = validate_expect(&p.expect, matrix, at)?;
     let points = points(&p.points, at)?;
     let visibility = p
@@ -299,11 +335,17 @@ fn validate_part(p: raw::Part, matrix: &Matrix<'_>, earlier: &[Part], at: &At<'_
             ),
         ));
     }
+    let ratio = p
+        .ratio
+        .map(|r| validate_ratio(r, expect, earlier, at))
+        .transpose()?;
     Ok(Part {
+        ratio,
         credit,
         title: p.title.unwrap_or_default(),
         name: part_name,
         function,
+        kind,
         expect,
         points,
         visibility,
@@ -311,6 +353,35 @@ fn validate_part(p: raw::Part, matrix: &Matrix<'_>, earlier: &[Part], at: &At<'_
         required_calls,
         performance,
     })
+}
+
+/// `[challenge.part.ratio]`: an earlier part that completes, and a factor of at least 1 at
+/// 2 ranks.
+fn validate_ratio(r: raw::Ratio, expect: Expect, earlier: &[Part], at: &At<'_>) -> Result<Ratio> {
+    let against = r.against.get_ref();
+    if !earlier
+        .iter()
+        .any(|q| &q.name == against && q.expect == Expect::Complete)
+        || expect != Expect::Complete
+    {
+        return Err(at(
+            r.against.span(),
+            format!("ratio.against must name an earlier part expected to complete, in a part expected to complete (not `{against}`)"),
+        ));
+    }
+    let number = |v: &Option<Spanned<f64>>| v.as_ref().map_or(0.0, |v| *v.get_ref());
+    let ratio = Ratio {
+        against: against.clone(),
+        at_least: number(&r.at_least),
+        per_rank: number(&r.per_rank),
+    };
+    if !(ratio.factor(2) >= 1.0 && ratio.per_rank >= 0.0 && ratio.factor(2).is_finite()) {
+        return Err(at(
+            r.against.span(),
+            "ratio: at_least + per_rank x 2 must be at least 1, and per_rank >= 0".into(),
+        ));
+    }
+    Ok(ratio)
 }
 
 /// `allowed_calls` and `required_calls`: MPI functions the tracer knows, and nothing required

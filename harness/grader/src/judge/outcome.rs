@@ -99,6 +99,39 @@ pub enum Problem {
         /// The value found.
         got: i64,
     },
+    /// The rank returned another number of blocks than its challenge kind's contract says.
+    OutputCount {
+        /// Blocks expected.
+        expected: u32,
+        /// Blocks returned.
+        got: u32,
+        /// What each expected block is, in order.
+        what: Vec<String>,
+    },
+    /// Returned block `block` has the wrong number of elements.
+    OutputLength {
+        /// Its index in the result.
+        block: u32,
+        /// What it should be.
+        what: String,
+        /// Elements expected (the cell's size).
+        expected: u64,
+        /// Elements returned.
+        got: u64,
+    },
+    /// An element of returned block `block` is wrong.
+    Output {
+        /// Its index in the result.
+        block: u32,
+        /// What the block should be ("the sum over every rank of ...").
+        what: String,
+        /// The element's index in the block.
+        index: u64,
+        /// The value that should be there (computed by the grader).
+        expected: i64,
+        /// The value found.
+        got: i64,
+    },
     /// The block is not where the rank's report says it is in its results file (the file was
     /// truncated or written by the submission).
     Unreadable {
@@ -429,6 +462,36 @@ impl Problem {
                 got,
             } => format!(
                 "received a wrong value from rank {source}: element {index} is {got}, expected {expected}"
+            ),
+            Problem::OutputCount {
+                expected,
+                got,
+                what,
+            } => format!(
+                "returned {got} block{} instead of {expected}{}",
+                if *got == 1 { "" } else { "s" },
+                if what.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", what.join("; "))
+                }
+            ),
+            Problem::OutputLength {
+                block,
+                what,
+                expected,
+                got,
+            } => format!(
+                "returned block {block} ({what}) with {got} elements instead of {expected}"
+            ),
+            Problem::Output {
+                block,
+                what,
+                index,
+                expected,
+                got,
+            } => format!(
+                "returned a wrong block {block} ({what}): element {index} is {got}, expected {expected}"
             ),
             Problem::Unreadable { source } => format!(
                 "returned a block from rank {source} that is not where the rank's report says in its results file (the file was changed)"

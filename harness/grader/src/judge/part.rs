@@ -420,6 +420,7 @@ mod tests {
         Part {
             name: "p".into(),
             function: "p".into(),
+            kind: crate::config::Kind::Alltoall,
             title: String::new(),
             expect,
             points: 2.0,
@@ -428,6 +429,7 @@ mod tests {
             required_calls: vec![Func::Isend],
             performance: None,
             credit: Vec::new(),
+            ratio: None,
         }
     }
 

@@ -6,6 +6,8 @@
 //! the file. Nothing the rank says about correctness is believed: a block is right only if
 //! its bytes are, and no rank can produce another rank's bytes without receiving them.
 
+use crate::config::Op;
+use crate::judge::contract::{self, Expected};
 use crate::judge::outcome::{Outcome, Problem, WrongResult};
 use crate::run::rundir::{Events, RunDir};
 use mpi_grade_protocol::payload::{self, Key};
@@ -147,6 +149,12 @@ impl Checker<'_> {
         got: &mut [i64],
         want: &mut [i64],
     ) -> Option<Problem> {
+        match crate::config::Kind::parse(&cell.kind) {
+            None | Some(crate::config::Kind::Alltoall) => {}
+            Some(kind) => {
+                return self.check_contract(kind, cell, repetition, rank, ranks, blocks, read)
+            }
+        }
         if blocks.len() != ranks as usize {
             return Some(Problem::BlockCount {
                 expected: ranks,
@@ -180,6 +188,91 @@ impl Checker<'_> {
             }
         }
         None
+    }
+
+    /// [`Self::check_repetition`] for a kind other than the alltoall: every returned block
+    /// against its formula in `judge/contract.rs`, evaluated from the keys.
+    #[allow(clippy::too_many_arguments)]
+    fn check_contract(
+        &self,
+        kind: crate::config::Kind,
+        cell: &PlannedCell,
+        repetition: u32,
+        rank: u32,
+        ranks: u32,
+        blocks: &[BlockReport],
+        read: &dyn Fn(&BlockReport, &mut [i64]) -> bool,
+    ) -> Option<Problem> {
+        let expected = contract::outputs(kind, rank, ranks);
+        if blocks.len() != expected.len() {
+            return Some(Problem::OutputCount {
+                expected: expected.len() as u32,
+                got: blocks.len() as u32,
+                what: expected.iter().map(|e| e.what.clone()).collect(),
+            });
+        }
+        for ((index, block), e) in (0..).zip(blocks).zip(&expected) {
+            if block.len != cell.scaling_factor {
+                return Some(Problem::OutputLength {
+                    block: index,
+                    what: e.what.clone(),
+                    expected: cell.scaling_factor,
+                    got: block.len,
+                });
+            }
+        }
+        let len = cell.scaling_factor as usize;
+        let mut got = vec![0i64; len];
+        for ((index, block), e) in (0..).zip(blocks).zip(&expected) {
+            if !read(block, &mut got) {
+                return Some(Problem::Unreadable { source: rank });
+            }
+            let want = self.evaluate(e, cell, repetition, len);
+            if let Some(at) = got.iter().zip(&want).position(|(g, w)| g != w) {
+                return Some(Problem::Output {
+                    block: index,
+                    what: e.what.clone(),
+                    index: at as u64,
+                    expected: want[at],
+                    got: got[at],
+                });
+            }
+        }
+        None
+    }
+
+    /// The block `e` says a rank must return, from the keys of the ranks it refers to.
+    fn evaluate(&self, e: &Expected, cell: &PlannedCell, repetition: u32, len: usize) -> Vec<i64> {
+        let mut block = vec![0i64; len];
+        let mut result: Option<Vec<i64>> = None;
+        for term in &e.terms {
+            let mut sum = vec![0i64; len];
+            for r in term {
+                payload::fill_block(
+                    &self.keys[r.rank as usize],
+                    cell.index,
+                    repetition,
+                    r.block,
+                    &mut block,
+                );
+                for (s, v) in sum.iter_mut().zip(&block) {
+                    *s = s.wrapping_add(*v >> cell.shift);
+                }
+            }
+            result = Some(match result {
+                None => sum,
+                Some(mut acc) => {
+                    for (a, v) in acc.iter_mut().zip(sum) {
+                        *a = match e.op {
+                            Op::Sum => a.wrapping_add(v),
+                            Op::Max => (*a).max(v),
+                        };
+                    }
+                    acc
+                }
+            });
+        }
+        result.unwrap_or(block)
     }
 
     /// Whether a wrong block is what `source` sent `rank` in an earlier call of this launch.
@@ -231,12 +324,94 @@ mod tests {
                 scaling_factor: 5,
                 mode: Mode::Standard,
                 repetitions: 2,
+                ..PlannedCell::default()
             })
             .collect()
     }
 
     fn keys() -> Vec<Key> {
         (0..3).map(|r| payload::rank_key(77, 0, r)).collect()
+    }
+
+    /// A bcast-reduce cell at 3 ranks: rank 0 must return the broadcast block and the sum,
+    /// computed here by hand from the keys, and a wrong sum, a missing block or a short block
+    /// are each named with what the block is.
+    #[test]
+    fn contract_kinds_are_checked_against_the_formulas() {
+        let cell = PlannedCell {
+            index: 0,
+            function: "bcast_reduce".into(),
+            scaling_factor: 4,
+            kind: "bcast-reduce".into(),
+            shift: 33,
+            ..PlannedCell::default()
+        };
+        let keys = keys();
+        let given = |rank: usize, block: u32| -> Vec<i64> {
+            payload::block(&keys[rank], 0, 0, block, 4)
+                .into_iter()
+                .map(|v| v >> 33)
+                .collect()
+        };
+        let b = given(0, 0);
+        let own = [given(0, 1), given(1, 0), given(2, 0)];
+        let sum: Vec<i64> = (0..4)
+            .map(|i| own.iter().map(|o| b[i] + o[i]).sum())
+            .collect();
+        let checker = Checker {
+            keys: &keys,
+            cells: std::slice::from_ref(&cell),
+        };
+        let check = |blocks: Vec<Vec<i64>>| {
+            let mut file = HashMap::new();
+            let reports: Vec<BlockReport> = blocks
+                .into_iter()
+                .enumerate()
+                .map(|(i, block)| {
+                    let offset = 64 * i as u64;
+                    let len = block.len() as u64;
+                    file.insert(offset, block);
+                    BlockReport { len, offset }
+                })
+                .collect();
+            let read = |r: &BlockReport, out: &mut [i64]| match file.get(&r.offset) {
+                Some(b) if b.len() == out.len() => {
+                    out.copy_from_slice(b);
+                    true
+                }
+                _ => false,
+            };
+            checker.check_rank(&cell, 0, 3, &[reports], &read)
+        };
+        assert_eq!(check(vec![b.clone(), sum.clone()]), None);
+        let mut wrong = sum.clone();
+        wrong[2] -= own[0][2] + own[1][2] + own[2][2];
+        match check(vec![b.clone(), wrong]) {
+            Some(Problem::Output {
+                block: 1,
+                index: 2,
+                what,
+                ..
+            }) => assert!(what.contains("sum over every rank"), "{what}"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            check(vec![b.clone()]),
+            Some(Problem::OutputCount {
+                expected: 2,
+                got: 1,
+                ..
+            })
+        ));
+        assert!(matches!(
+            check(vec![b[..3].to_vec(), sum]),
+            Some(Problem::OutputLength {
+                block: 0,
+                expected: 4,
+                got: 3,
+                ..
+            })
+        ));
     }
 
     /// A fake results file: blocks by offset.

@@ -14,9 +14,10 @@
 //! in which every standard send is synchronous, after its ordinary cells.
 
 use crate::build::compile::Driver;
-use crate::config::{Challenge, Expect, Limits, Part};
+use crate::config::{Challenge, Expect, Kind, Limits, Part};
 use crate::error::Result;
 use crate::judge::cell::{self, CellResult};
+use crate::judge::contract;
 use crate::judge::outcome::{Cell, NotRun, Outcome};
 use crate::mpi::Launcher;
 use crate::run::cells::{LaunchPlan, Launches, MpiLaunches};
@@ -97,15 +98,42 @@ pub fn plan(
         cells: batch
             .iter()
             .enumerate()
-            .map(|(index, cell)| PlannedCell {
-                index: index as u32,
-                function: cell.function.clone(),
-                scaling_factor: cell.scaling_factor,
-                mode: cell.mode,
-                repetitions: repetitions(challenge, parts, cell),
+            .map(|(index, cell)| {
+                let kind = part_kind(challenge, parts, cell);
+                let mut planned = PlannedCell {
+                    index: index as u32,
+                    function: cell.function.clone(),
+                    scaling_factor: cell.scaling_factor,
+                    mode: cell.mode,
+                    repetitions: repetitions(challenge, parts, cell),
+                    kind: String::new(),
+                    inputs: Vec::new(),
+                    shift: contract::shift(kind),
+                    outputs: Vec::new(),
+                };
+                // The alltoall's plan stays as it always was: the runtimes' default.
+                if kind != Kind::Alltoall {
+                    planned.kind = kind.as_str().to_string();
+                    planned.inputs = (0..ranks)
+                        .map(|r| contract::inputs(kind, r, ranks))
+                        .collect();
+                    planned.outputs = (0..ranks)
+                        .map(|r| contract::outputs(kind, r, ranks).len() as u32)
+                        .collect();
+                }
+                planned
             })
             .collect(),
     }
+}
+
+/// The contract of a cell's part (the challenge's kind for a part that is not the challenge's,
+/// a baseline's).
+pub fn part_kind(challenge: &Challenge, parts: &[&Part], cell: &Cell) -> Kind {
+    parts
+        .iter()
+        .find(|p| p.name == cell.part)
+        .map_or(challenge.kind, |p| p.kind)
 }
 
 /// The secret key of every rank of the launch numbered `launch`.
@@ -283,7 +311,8 @@ impl Matrix<'_> {
             .map(|result| {
                 let cell = &cells[result.index as usize];
                 let usage = evidence.usage.remove(&result.index);
-                (cell.clone(), with_usage(result, usage, ranks, cell))
+                let kind = part_kind(self.challenge, &self.parts, cell);
+                (cell.clone(), with_usage(result, usage, ranks, cell, kind))
             })
             .collect();
         Ok(Batch {
@@ -303,14 +332,23 @@ impl Matrix<'_> {
 /// A cell's record: its result with what it called (traced cells that ran). A passing cell's
 /// right blocks are not enough: they must have come through MPI calls the tracer saw, between
 /// the runtime's marks only.
-fn with_usage(mut result: CellResult, usage: Option<Usage>, ranks: u32, cell: &Cell) -> CellRecord {
+fn with_usage(
+    mut result: CellResult,
+    usage: Option<Usage>,
+    ranks: u32,
+    cell: &Cell,
+    kind: Kind,
+) -> CellRecord {
     // Counts cover every repetition: report them per call.
     let calls = result.timing.map_or(1, |t| t.repetitions);
     let usage = match usage {
         Some(usage) if !matches!(result.outcome, Outcome::NotRun(_)) => {
             if result.outcome == Outcome::Pass {
+                let needed: Vec<u64> = (0..ranks)
+                    .map(|r| contract::min_sent(kind, r, ranks, cell.scaling_factor))
+                    .collect();
                 if let Some((rank, problem)) =
-                    cell_problem(&usage, ranks, cell.scaling_factor, calls)
+                    cell_problem(&usage, &needed, cell.scaling_factor, calls)
                 {
                     result.outcome =
                         Outcome::WrongResult(crate::judge::outcome::WrongResult { rank, problem });

@@ -136,6 +136,7 @@ fn challenge() -> Challenge {
         name: "probe".into(),
         kind: Kind::Alltoall,
         title: String::new(),
+        section: String::new(),
         ranks: vec![RANKS],
         scaling_factors: vec![1],
         zero_buffer: false,

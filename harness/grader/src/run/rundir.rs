@@ -348,6 +348,7 @@ mod tests {
                 scaling_factor: 1,
                 mode: Mode::Standard,
                 repetitions: 1,
+                ..PlannedCell::default()
             }],
         }
     }

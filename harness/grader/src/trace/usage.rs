@@ -42,12 +42,13 @@ pub struct RankTraffic {
 
 /// The first rank of a cell whose record shows a submission that worked around the tracer or
 /// did not do the exchange: more `MPI_Pcontrol` calls than the runtime's two per call of the
-/// function, or fewer bytes sent to other ranks than an alltoall of this size must send (each
-/// of the `ranks - 1` others gets a block of `elements` 8-byte values). `usage` covers `calls`
-/// calls of the function (before [`Usage::per_call`]).
+/// function, or fewer bytes sent to other ranks than `needed[rank]`, what the challenge kind
+/// must send at `elements` values per block (for an alltoall, each of the `ranks - 1` others
+/// gets a block of `elements` 8-byte values). `usage` covers `calls` calls of the function
+/// (before [`Usage::per_call`]).
 pub fn cell_problem(
     usage: &Usage,
-    ranks: u32,
+    needed: &[u64],
     elements: u64,
     calls: u32,
 ) -> Option<(u32, Problem)> {
@@ -63,10 +64,10 @@ pub fn cell_problem(
             ));
         }
     }
-    let needed = u64::from(ranks.saturating_sub(1)) * elements * 8;
     for (rank, traffic) in (0..).zip(&usage.ranks) {
         let Some(t) = traffic else { continue };
         let sent = t.sent_to_others / calls;
+        let needed = needed.get(rank as usize).copied().unwrap_or(0);
         if sent < needed {
             return Some((
                 rank,
@@ -112,6 +113,27 @@ impl Usage {
             .filter_map(|f| self.counts.get(f))
             .map(|c| c.bytes)
             .sum()
+    }
+
+    /// Collective calls made (blocking and non-blocking, `MPI_Barrier` included), over all
+    /// ranks: each rank's call counts once.
+    pub fn collective_calls(&self) -> u64 {
+        self.collectives().map(|(_, c)| c.calls).sum()
+    }
+
+    /// Payload bytes of those calls: what each rank contributed, summed over the ranks.
+    pub fn collective_bytes(&self) -> u64 {
+        self.collectives().map(|(_, c)| c.bytes).sum()
+    }
+
+    fn collectives(&self) -> impl Iterator<Item = (&Func, &Count)> {
+        use mpi_grade_protocol::trace::FuncClass;
+        self.counts.iter().filter(|(f, _)| {
+            matches!(
+                f.class(),
+                FuncClass::Collective | FuncClass::NonBlockingCollective
+            )
+        })
     }
 
     /// Adds another cell's usage (for a part's total).
@@ -233,6 +255,19 @@ mod tests {
         u.counts.insert(Func::Mprobe, Count { calls: 5, bytes: 0 });
         assert_eq!(u.messages(), 5);
         assert_eq!(u.message_bytes(), 40);
+        assert_eq!(u.collective_calls(), 0);
+        let mut c = Usage::default();
+        c.counts.insert(
+            Func::Bcast,
+            Count {
+                calls: 2,
+                bytes: 80,
+            },
+        );
+        c.counts.insert(Func::Barrier, Count { calls: 2, bytes: 0 });
+        c.counts.insert(Func::Send, Count { calls: 1, bytes: 8 });
+        assert_eq!((c.collective_calls(), c.collective_bytes()), (4, 80));
+        assert_eq!(c.messages(), 1);
         let mut total = Usage::default();
         total.add(&u);
         total.add(&u);
@@ -265,20 +300,30 @@ mod tests {
     fn a_real_exchange_with_the_runtimes_marks_passes() {
         // 3 ranks, 100 elements: each sends 2 blocks of 800 B per call, 3 calls.
         assert_eq!(
-            cell_problem(&traffic(&[(4800, 6), (5000, 6), (4800, 6)]), 3, 100, 3),
+            cell_problem(
+                &traffic(&[(4800, 6), (5000, 6), (4800, 6)]),
+                &[1600; 3],
+                100,
+                3
+            ),
             None
         );
         // One rank alone sends nothing, and a rank the tracer did not record is not judged.
-        assert_eq!(cell_problem(&traffic(&[(0, 2)]), 1, 100, 1), None);
+        assert_eq!(cell_problem(&traffic(&[(0, 2)]), &[0], 100, 1), None);
         let mut u = traffic(&[(1600, 2)]);
         u.ranks.push(None);
-        assert_eq!(cell_problem(&u, 2, 100, 1), None);
+        assert_eq!(cell_problem(&u, &[800; 2], 100, 1), None);
     }
 
     #[test]
     fn too_little_traffic_or_extra_marks_fail() {
         assert_eq!(
-            cell_problem(&traffic(&[(1600, 2), (800, 2), (1600, 2)]), 3, 100, 1),
+            cell_problem(
+                &traffic(&[(1600, 2), (800, 2), (1600, 2)]),
+                &[1600; 3],
+                100,
+                1
+            ),
             Some((
                 1,
                 Problem::Traffic {
@@ -290,7 +335,7 @@ mod tests {
         );
         // A student's MPI_Pcontrol(0) and the runtime's: three marks in one call.
         assert_eq!(
-            cell_problem(&traffic(&[(800, 2), (800, 3)]), 2, 100, 1),
+            cell_problem(&traffic(&[(800, 2), (800, 3)]), &[800; 2], 100, 1),
             Some((1, Problem::Pcontrol { extra: 1 }))
         );
     }
