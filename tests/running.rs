@@ -18,7 +18,7 @@ fn main() {
     args.test_threads = Some(1);
     let _lock = mpi_lock();
     type Check = fn(&'static str) -> Result<(), Failed>;
-    let checks: [(&str, Check); 22] = [
+    let checks: [(&str, Check); 23] = [
         ("send_send_cycle_is_a_deadlock", send_send),
         ("recv_recv_cycle_is_a_deadlock", recv_recv),
         ("send_to_self_is_a_deadlock_of_one", self_send),
@@ -56,6 +56,10 @@ fn main() {
             isend_cycle,
         ),
         ("an_mpi_error_is_explained_by_its_call_and_class", mpi_error),
+        (
+            "the_tutorials_truncate_snippet_names_both_datatypes",
+            python_truncate,
+        ),
         ("a_killed_grader_leaves_nothing_behind", killed_grader),
         ("bad_flags_are_refused_by_clap", bad_flags),
         (
@@ -733,6 +737,46 @@ fn mpi_error(mpi: &str) -> Result<(), Failed> {
             && r["findings"]
                 == serde_json::json!([{"kind": "mpi-error", "ranks": [0], "summary": summary}]),
         "the MPI error explained",
+        &r,
+    )
+}
+
+/// The tutorial's own `MPI_ERR_TRUNCATE` snippet in Python: mpi4py raises the error and the
+/// program exits 1; the finding says which send overflowed which receive, with both datatypes.
+fn python_truncate(mpi: &str) -> Result<(), Failed> {
+    let var = format!("MPI_GRADE_PYTHON_{}", mpi.to_uppercase());
+    let python = std::env::var(&var)
+        .unwrap_or_else(|_| format!("/usr/local/lib/mpi-grade/python/{mpi}/bin/python"));
+    let json = tempfile::NamedTempFile::new().unwrap();
+    let script = repo().join("tests/programs/truncate.py");
+    let out = run(
+        mpi_grade(&[
+            "run",
+            "--mpi",
+            mpi,
+            "-n",
+            "2",
+            "--json",
+            json.path().to_str().unwrap(),
+            "--",
+            &python,
+            script.to_str().unwrap(),
+        ]),
+        Duration::from_secs(120),
+    );
+    let text = std::fs::read_to_string(json.path()).unwrap_or_default();
+    let r: Value = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "no JSON report ({e}); stderr:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })?;
+    let summary = "rank 0 sent 5 x MPI_LONG = 40 B with tag 0; rank 1 received into 5 x MPI_INT = 20 B: the buffer holds half the message";
+    expect(
+        out.status.code() == Some(240)
+            && r["findings"]
+                == serde_json::json!([{"kind": "truncation", "ranks": [0, 1], "summary": summary}]),
+        "the truncation explained with both datatypes",
         &r,
     )
 }

@@ -2,7 +2,8 @@
 //! library called (`commands::*`), the reports written where the flags say.
 
 use super::args::{
-    CheckArgs, ColorChoice, CompareArgs, GradeArgs, ListArgs, MergeArgs, NewArgs, ProbeArgs, RunArgs,
+    CheckArgs, ColorChoice, CompareArgs, GradeArgs, ListArgs, MergeArgs, NewArgs, ProbeArgs,
+    RunArgs,
 };
 use super::request;
 use crate::commands::batch;

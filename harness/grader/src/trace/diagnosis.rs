@@ -210,10 +210,13 @@ impl Diagnosis {
             } else {
                 format!(" Since then, {}.", now.join(", "))
             };
-            return format!(
-                "Collective calls do not match: {}. MPI requires every rank of a communicator to make its collective calls in the same order, with the same root, operation and amount of data; the library does not check this, and pairs the calls anyway (wrong data, an unrelated error or a hang follow).{now}",
-                m.summary
-            );
+            let (what, rule) = match m.kind {
+                "truncation" => ("A message does not fit its receive", "MPI requires a receive's buffer to hold the whole message it matches; the library stops the program (MPI_ERR_TRUNCATE) or the data is cut"),
+                "type" => ("A message's datatypes do not match", "MPI requires the type signature of a send and of the receive that matches it to agree; the library does not check it when the bytes agree, and the receiver reads the bytes as another type"),
+                "unmatched" => ("A message or request was left unmatched", "MPI requires every message to be received and every request to be completed before MPI_Finalize; the library may let the program end anyway"),
+                _ => ("Collective calls do not match", "MPI requires every rank of a communicator to make its collective calls in the same order, with the same root, operation and amount of data; the library does not check this, and pairs the calls anyway (wrong data, an unrelated error or a hang follow)"),
+            };
+            return format!("{what}: {}. {rule}.{now}", m.summary);
         }
         let describe = |a: &RankActivity| {
             let at = a

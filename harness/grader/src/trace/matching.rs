@@ -143,6 +143,36 @@ pub fn truncation(dir: &TraceDir) -> Option<Mismatch> {
     })
 }
 
+/// A message larger than the buffer of the receive it matched, which the library reported
+/// (`MPI_ERR_TRUNCATE`) and the program went on after (mpi4py raises it as an exception).
+fn truncated(
+    from: u32,
+    to: u32,
+    sent: &super::records::Message,
+    (bytes, dtype): (u64, u32),
+    cell: u32,
+) -> Mismatch {
+    let part = if sent.bytes == 2 * bytes {
+        "half the message".to_string()
+    } else {
+        format!("{} B of it", thousands(bytes))
+    };
+    Mismatch {
+        kind: "truncation",
+        comm: sent.comm,
+        seq: 0,
+        ranks: vec![from, to],
+        calls: vec![],
+        cell: Some(cell),
+        summary: format!(
+            "rank {from} sent {} with tag {}; rank {to} received into {}: the buffer holds {part}",
+            amount(sent.bytes, sent.dtype),
+            sent.tag.unwrap_or(0),
+            amount(bytes, dtype),
+        ),
+    }
+}
+
 /// `5 x MPI_LONG = 40 B`, or `40 B` when the datatype is not a predefined one.
 pub fn amount(bytes: u64, dtype: u32) -> String {
     match mpi_grade_protocol::trace::dtype(dtype) {
@@ -214,6 +244,9 @@ pub fn types(dir: &TraceDir, cell: u32) -> Option<Mismatch> {
                     .find(|&i| !taken[i] && out[i].comm == r.comm && out[i].tag == r.tag)?;
                 taken[i] = true;
                 let s = out[i];
+                if s.bytes > r.bytes {
+                    return Some(truncated(from, to, s, (r.bytes, r.dtype), cell));
+                }
                 types_differ(s.dtype, r.dtype).then(|| Mismatch {
                     kind: "type",
                     comm: r.comm,

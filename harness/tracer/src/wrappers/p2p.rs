@@ -147,6 +147,12 @@ pub unsafe extern "C" fn MPI_Rsend(
     )
 }
 
+/// Whether an error code is of the class `MPI_ERR_TRUNCATE`.
+unsafe fn truncated(rc: c_int) -> bool {
+    let mut class: c_int = 0;
+    mpi_sys::PMPI_Error_class(rc, &mut class) == 0 && class == mpi_sys::MPI_ERR_TRUNCATE as c_int
+}
+
 /// `MPI_Recv`.
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Recv(
@@ -177,7 +183,9 @@ pub unsafe extern "C" fn MPI_Recv(
     let rc = t.blocking(Func::Recv, WaitMode::All, &[w], || {
         real::PMPI_Recv(buf, count, datatype, source, tag, comm, st)
     });
-    if rc == 0 {
+    // A truncated message was matched all the same (a library returning the error, as
+    // mpi4py asks for, lets the program go on): the grader pairs it with its send.
+    if rc == 0 || truncated(rc) {
         t.received_in(&c, comm, (source, &w), st);
     }
     rc
