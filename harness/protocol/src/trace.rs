@@ -147,6 +147,9 @@ pub fn dtype(code: u32) -> Option<(&'static str, TypeClass, u64)> {
     Some((name, class, u64::from(code >> 8)))
 }
 
+/// [`MsgEntry::bytes`] of a receive whose buffer the tracer does not know: a matched probe
+/// (`MPI_Mprobe`, `MPI_Improbe`) takes the message before the buffer is given.
+pub const UNKNOWN_BYTES: u64 = u64::MAX;
 /// Last point-to-point sends remembered per rank, to explain a receive they overflowed.
 pub const SEND_RING: usize = 32;
 /// Last completed point-to-point receives remembered per rank, to pair them with the sends

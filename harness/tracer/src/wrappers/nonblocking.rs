@@ -233,7 +233,11 @@ pub unsafe extern "C" fn MPI_Improbe(
     if rc == 0 && flag.as_ref().is_some_and(|&f| f != 0) {
         // A matched probe takes the message: it counts as received.
         let w = t.p2p(WaitKind::Recv, &c, comm, (source, tag), (0, None));
-        t.received_in(&c, comm, (source, &w), st);
+        let probed = Wait {
+            bytes: mpi_grade_protocol::trace::UNKNOWN_BYTES,
+            ..w
+        };
+        t.received_in(&c, comm, (source, &probed), st);
         t.progress();
     }
     rc

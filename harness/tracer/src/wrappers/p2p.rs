@@ -8,7 +8,7 @@
 use super::{status_or, type_bytes};
 use crate::pmpi::real;
 use crate::tracer::Wait;
-use mpi_grade_protocol::trace::{Func, WaitKind, WaitMode};
+use mpi_grade_protocol::trace::{Func, WaitKind, WaitMode, UNKNOWN_BYTES};
 use mpi_sys::*;
 use std::mem::MaybeUninit;
 use std::os::raw::{c_int, c_void};
@@ -335,7 +335,11 @@ pub unsafe extern "C" fn MPI_Mprobe(
     });
     // The message is matched now (it is no longer anybody else's to receive).
     if rc == 0 {
-        t.received_in(&c, comm, (source, &w), st);
+        let probed = Wait {
+            bytes: UNKNOWN_BYTES,
+            ..w
+        };
+        t.received_in(&c, comm, (source, &probed), st);
     }
     rc
 }
