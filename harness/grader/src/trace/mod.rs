@@ -146,7 +146,10 @@ impl LaunchTrace {
             .filter(|m| m.cell.is_some())
             .or_else(|| (0..completed).find_map(|c| matching::cell_signatures_differ(&self.dir, c)))
             .or_else(|| matching::truncation(&self.dir))
-            .or_else(|| (0..completed).find_map(|c| matching::types(&self.dir, c)))
+            // A message's two sides pair only where certain, so the cell the launch ended in
+            // counts too: a receive that returned MPI_ERR_TRUNCATE (mpi4py raises it) is
+            // explained by the send it matched.
+            .or_else(|| (0..=completed).find_map(|c| matching::types(&self.dir, c)))
             .or_else(|| (0..completed).find_map(|c| matching::unmatched(&self.dir, c)))?;
         let cell = m.cell;
         Some((
