@@ -14,8 +14,8 @@
 use crate::comms::CommLocal;
 use crate::requests::RequestLocal;
 use mpi_grade_protocol::trace::{
-    pcontrol, write_guarded, CallSlot, Func, RankState, Record, WaitEntry, WaitKind, WaitMode,
-    ANY_SOURCE, NO_PEER, RECV_RING, SEND_RING,
+    pcontrol, write_guarded, CallSlot, Func, MsgEntry, RankState, Record, WaitEntry, WaitKind,
+    WaitMode, ANY_SOURCE, NO_PEER,
 };
 use std::cell::Cell;
 use std::os::raw::c_int;
@@ -240,6 +240,30 @@ impl Wait {
     }
 }
 
+/// Writes message `w` (of `cell`, the `nth` to or from its peer there) into the next entry of
+/// a ring whose count is `count`: `seq` cleared, the fields, then `seq` with release.
+#[inline]
+fn note_msg(
+    ring: &[MsgEntry],
+    count: &std::sync::atomic::AtomicU64,
+    w: &Wait,
+    cell: Option<usize>,
+    nth: u64,
+) {
+    let seq = bump(count, 1);
+    let e = &ring[(seq % ring.len() as u64) as usize];
+    e.seq.store(0, Relaxed);
+    std::sync::atomic::fence(Release);
+    e.peer.store(w.peer, Relaxed);
+    e.tag.store(w.tag, Relaxed);
+    e.comm.store(w.comm, Relaxed);
+    e.bytes.store(w.bytes, Relaxed);
+    e.dtype.store(w.dtype, Relaxed);
+    e.cell.store(cell.map_or(-1, |c| c as i32), Relaxed);
+    e.nth.store(nth, Relaxed);
+    e.seq.store(seq, Release);
+}
+
 /// Adds one to a single-writer counter.
 #[inline(always)]
 pub(crate) fn bump(c: &std::sync::atomic::AtomicU64, by: u64) -> u64 {
@@ -348,18 +372,7 @@ impl Tracer {
             .and_then(|c| self.rec.cells.get(c))
             .and_then(|c| c.msgs_to.get(w.peer as usize))
             .map_or(0, |n| bump(n, 1));
-        let seq = bump(&self.rec.sends_count, 1);
-        let e = &self.rec.sends[(seq % SEND_RING as u64) as usize];
-        e.seq.store(0, Relaxed);
-        std::sync::atomic::fence(Release);
-        e.peer.store(w.peer, Relaxed);
-        e.tag.store(w.tag, Relaxed);
-        e.comm.store(w.comm, Relaxed);
-        e.bytes.store(w.bytes, Relaxed);
-        e.dtype.store(w.dtype, Relaxed);
-        e.cell.store(cell.map_or(-1, |c| c as i32), Relaxed);
-        e.nth.store(nth, Relaxed);
-        e.seq.store(seq, Release);
+        note_msg(&self.rec.sends, &self.rec.sends_count, w, cell, nth);
     }
 
     /// Counts a completed receive, `w` with the message's source and tag where the tracer
@@ -379,18 +392,7 @@ impl Tracer {
             }
             Some(c) => c.msgs_from.get(w.peer as usize).map_or(0, |n| bump(n, 1)),
         };
-        let seq = bump(&self.rec.recvs_count, 1);
-        let e = &self.rec.recvs[(seq % RECV_RING as u64) as usize];
-        e.seq.store(0, Relaxed);
-        std::sync::atomic::fence(Release);
-        e.peer.store(w.peer, Relaxed);
-        e.tag.store(w.tag, Relaxed);
-        e.comm.store(w.comm, Relaxed);
-        e.bytes.store(w.bytes, Relaxed);
-        e.dtype.store(w.dtype, Relaxed);
-        e.cell.store(cell.map_or(-1, |c| c as i32), Relaxed);
-        e.nth.store(nth, Relaxed);
-        e.seq.store(seq, Release);
+        note_msg(&self.rec.recvs, &self.rec.recvs_count, w, cell, nth);
     }
 
     /// Marks the counting cell's message counts as not comparable (`UNPAIRED_*` bits).
