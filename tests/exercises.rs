@@ -69,15 +69,7 @@ fn main() {
         ),
     ]);
     let conclusion = libtest_mimic::run(&args, trials);
-    let left = leftovers();
-    if !left.is_empty() {
-        eprintln!(
-            "processes started by the tests are still running: {}",
-            left.join(", ")
-        );
-        std::process::exit(101);
-    }
-    conclusion.exit();
+    conclude(conclusion);
 }
 
 fn check_row(name: &str, expected: &Expected, mpi: &str) -> Result<(), Failed> {

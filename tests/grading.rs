@@ -105,17 +105,7 @@ fn main() {
         ),
     ]);
     let conclusion = libtest_mimic::run(&args, trials);
-    // The suite's last word: nothing any trial started is still running.
-    let left = leftovers();
-    if !left.is_empty() {
-        eprintln!(
-            "processes started by the tests are still running: {}",
-            left.join(", ")
-        );
-        std::process::exit(101);
-    }
-    eprintln!("no process started by these tests is left");
-    conclusion.exit();
+    conclude(conclusion);
 }
 
 /// One fixture's row of `expected.toml`.

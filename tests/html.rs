@@ -63,15 +63,7 @@ fn main() {
         ),
     ];
     let conclusion = libtest_mimic::run(&args, trials);
-    let left = leftovers();
-    if !left.is_empty() {
-        eprintln!(
-            "processes started by the tests are still running: {}",
-            left.join(", ")
-        );
-        std::process::exit(101);
-    }
-    conclusion.exit();
+    conclude(conclusion);
 }
 
 /// `$MPI_GRADE_CHROMIUM`, else the first of Debian's and other distributions' names on PATH.

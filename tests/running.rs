@@ -76,16 +76,7 @@ fn main() {
         })
         .collect();
     let conclusion = libtest_mimic::run(&args, trials);
-    let left = leftovers();
-    if !left.is_empty() {
-        eprintln!(
-            "processes started by the tests are still running: {}",
-            left.join(", ")
-        );
-        std::process::exit(101);
-    }
-    eprintln!("no process started by these tests is left");
-    conclusion.exit();
+    conclude(conclusion);
 }
 
 /// The test program, compiled once per implementation with its `mpicc` and debug information.

@@ -112,6 +112,21 @@ fn read_all(mut r: impl std::io::Read) -> Vec<u8> {
     v
 }
 
+/// The suite's last word: its trials' conclusion, unless a process any trial started is still
+/// running (then exit 101, naming them).
+pub fn conclude(conclusion: libtest_mimic::Conclusion) -> ! {
+    let left = leftovers();
+    if !left.is_empty() {
+        eprintln!(
+            "processes started by the tests are still running: {}",
+            left.join(", ")
+        );
+        std::process::exit(101);
+    }
+    eprintln!("no process started by these tests is left");
+    conclusion.exit()
+}
+
 /// Live processes started by this test binary (found by the marker in their environment).
 pub fn leftovers() -> Vec<String> {
     let me = std::process::id() as i32;
