@@ -374,7 +374,7 @@ fn run_and_check_pages(browser: &Path) -> Result<(), Failed> {
         ]),
         Duration::from_secs(120),
     );
-    if out.status.code() != Some(3) {
+    if out.status.code() != Some(241) {
         return Err(format!(
             "run: {}
 {}",

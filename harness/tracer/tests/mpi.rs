@@ -727,6 +727,36 @@ int main(int argc, char **argv) {
     MPI_Recv(&b, 1, MPI_INT, peer, 14, W, &st);
     MPI_Barrier(W);
 
+    /* Persistent requests: every kind started, completed and freed. */
+    MPI_Request p[2];
+    MPI_Send_init(&a, 1, MPI_INT, peer, 15, W, &p[0]);
+    MPI_Recv_init(&b, 1, MPI_INT, peer, 15, W, &p[1]);
+    MPI_Start(&p[0]);
+    MPI_Start(&p[1]);
+    MPI_Waitall(2, p, MPI_STATUSES_IGNORE);
+    MPI_Request_free(&p[0]);
+    MPI_Request_free(&p[1]);
+    MPI_Ssend_init(&a, 1, MPI_INT, peer, 16, W, &p[0]);
+    MPI_Recv_init(&b, 1, MPI_INT, peer, 16, W, &p[1]);
+    MPI_Startall(2, p);
+    MPI_Waitall(2, p, MPI_STATUSES_IGNORE);
+    MPI_Request_free(&p[0]);
+    MPI_Request_free(&p[1]);
+    MPI_Bsend_init(&a, 1, MPI_INT, peer, 17, W, &p[0]);
+    MPI_Recv_init(&b, 1, MPI_INT, peer, 17, W, &p[1]);
+    MPI_Startall(2, p);
+    MPI_Waitall(2, p, MPI_STATUSES_IGNORE);
+    MPI_Request_free(&p[0]);
+    MPI_Request_free(&p[1]);
+    MPI_Recv_init(&b, 1, MPI_INT, peer, 18, W, &p[1]);
+    MPI_Start(&p[1]);
+    MPI_Barrier(W); /* the receive is posted on both sides before the ready send */
+    MPI_Rsend_init(&a, 1, MPI_INT, peer, 18, W, &p[0]);
+    MPI_Start(&p[0]);
+    MPI_Waitall(2, p, MPI_STATUSES_IGNORE);
+    MPI_Request_free(&p[0]);
+    MPI_Request_free(&p[1]);
+
     int sc[2] = {1, 1}, dp[2] = {0, 1}, bd[2] = {0, sizeof(int)}, ib[2] = {0, 1}, ob[2];
     MPI_Datatype ts[2] = {MPI_INT, MPI_INT};
     MPI_Bcast(&a, 1, MPI_INT, 0, W);

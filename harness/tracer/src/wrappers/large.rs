@@ -189,6 +189,16 @@ unsafe fn c_alltoallw_bytes(
 }
 
 impl Tracer {
+    /// The untouched path of a persistent request's set-up (`MPI_X_init_c`): counted, its
+    /// cell's messages marked as not comparable; nothing enters the request table, as for the
+    /// int-count `MPI_X_init`.
+    unsafe fn large_init(&self, func: Func, bytes: u64, call: impl FnOnce() -> c_int) -> c_int {
+        use mpi_grade_protocol::trace::{UNPAIRED_LARGE, UNPAIRED_PERSISTENT};
+        self.count(func, bytes);
+        self.unpaired(UNPAIRED_LARGE | UNPAIRED_PERSISTENT);
+        call()
+    }
+
     /// The untouched path of a point-to-point call: counted, shown as blocked (without a
     /// condition) while a blocking one runs; a non-blocking one's request enters the table as
     /// `Unknown`.
@@ -318,6 +328,33 @@ large! {
     MPI_Imrecv_c = PMPI_Imrecv_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, message: *mut MPI_Message, request: *mut MPI_Request)
         if (count = int(count)) => nonblocking::MPI_Imrecv(buf, count, datatype, message, request);
         else |t, call| t.large_p2p(Func::Imrecv, c_bytes(count, datatype), Some(request), call);
+
+    MPI_Send_init_c = PMPI_Send_init_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request)
+        if (count = int(count)) => nonblocking::MPI_Send_init(buf, count, datatype, dest, tag, comm, request);
+        else |t, call| t.large_init(Func::SendInit, c_bytes(count, datatype), || {
+            // Zero-buffer mode, as in `MPI_Send_init`.
+            if t.zero_buffer() {
+                real::PMPI_Ssend_init_c(buf, count, datatype, dest, tag, comm, request)
+            } else {
+                call()
+            }
+        });
+
+    MPI_Ssend_init_c = PMPI_Ssend_init_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request)
+        if (count = int(count)) => nonblocking::MPI_Ssend_init(buf, count, datatype, dest, tag, comm, request);
+        else |t, call| t.large_init(Func::SsendInit, c_bytes(count, datatype), call);
+
+    MPI_Bsend_init_c = PMPI_Bsend_init_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request)
+        if (count = int(count)) => nonblocking::MPI_Bsend_init(buf, count, datatype, dest, tag, comm, request);
+        else |t, call| t.large_init(Func::BsendInit, c_bytes(count, datatype), call);
+
+    MPI_Rsend_init_c = PMPI_Rsend_init_c(buf: *const c_void, count: MPI_Count, datatype: MPI_Datatype, dest: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request)
+        if (count = int(count)) => nonblocking::MPI_Rsend_init(buf, count, datatype, dest, tag, comm, request);
+        else |t, call| t.large_init(Func::RsendInit, c_bytes(count, datatype), call);
+
+    MPI_Recv_init_c = PMPI_Recv_init_c(buf: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, source: c_int, tag: c_int, comm: MPI_Comm, request: *mut MPI_Request)
+        if (count = int(count)) => nonblocking::MPI_Recv_init(buf, count, datatype, source, tag, comm, request);
+        else |t, call| t.large_init(Func::RecvInit, c_bytes(count, datatype), call);
 
     MPI_Bcast_c = PMPI_Bcast_c(buffer: *mut c_void, count: MPI_Count, datatype: MPI_Datatype, root: c_int, comm: MPI_Comm)
         if (count = int(count)) => collective::MPI_Bcast(buffer, count, datatype, root, comm);
