@@ -14,7 +14,7 @@ use crate::run::launch::{self, Ending, Launch, LaunchRecord};
 use crate::run::rundir::RunDir;
 use crate::trace::LaunchTrace;
 use mpi_grade_protocol::payload::Key;
-use mpi_grade_protocol::run::{Plan, RankEvent};
+use mpi_grade_protocol::run::{Plan, PlannedCell, RankEvent};
 use std::path::Path;
 use std::time::Duration;
 
@@ -141,13 +141,13 @@ fn after_the_fact(evidence: &mut Evidence, trace: &LaunchTrace) {
 /// the launcher printed, how it ended.
 fn gather(run_dir: &RunDir, record: &LaunchRecord, launcher: &Launcher) -> Evidence {
     let events = record.events.as_ref().expect("a graded launch has events");
-    let completed = run_dir
+    let done: Vec<&PlannedCell> = run_dir
         .plan
         .cells
         .iter()
         .take_while(|cell| events.all_done(cell.index))
-        .map(|cell| verify::verify(cell, run_dir, events))
         .collect();
+    let completed = verify::verify_all(&done, run_dir, events);
     let panic = match events.first_panic() {
         Some((
             rank,

@@ -3,8 +3,10 @@
 //! driver is built with.
 
 use super::records::{captured_stack, request_stack, TraceDir};
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::atomic::Ordering::Relaxed;
 use std::time::{Duration, Instant};
 
@@ -41,11 +43,49 @@ pub struct Symbolizer {
     bias: u64,
 }
 
+/// The executables opened last, with what identifies their file (see [`Symbolizer::open`]).
+type Opened = Vec<((PathBuf, u64, (u64, u64, u64, i64)), Option<Rc<Symbolizer>>)>;
+
+thread_local! {
+    /// The symbolizers opened last on this thread: a grade asks for the same driver's lines
+    /// in every cell of every launch, and reading its debug information is the slow part.
+    static OPENED: RefCell<Opened> = const { RefCell::new(Vec::new()) };
+}
+
+/// How many executables [`OPENED`] keeps (a batch grades one driver after another).
+const KEEP_OPENED: usize = 4;
+
 impl Symbolizer {
-    /// Loads the debug information of `exe`; `None` when it cannot be read.
-    pub fn open(exe: &Path, bias: u64) -> Option<Symbolizer> {
-        let loader = addr2line::Loader::new(exe).ok()?;
-        Some(Symbolizer { loader, bias })
+    /// The debug information of `exe` loaded at `bias`; `None` when it cannot be read. Kept
+    /// for the next call while the file is the same one (device, inode, length, mtime): a
+    /// rebuilt driver at the same path is read again.
+    pub fn open(exe: &Path, bias: u64) -> Option<Rc<Symbolizer>> {
+        use std::os::unix::fs::MetadataExt;
+        let meta = std::fs::metadata(exe).ok()?;
+        let key = (
+            exe.to_path_buf(),
+            bias,
+            (
+                meta.dev(),
+                meta.ino(),
+                meta.len(),
+                meta.mtime_nsec() + meta.mtime() * 1_000_000_000,
+            ),
+        );
+        OPENED.with(|opened| {
+            let mut opened = opened.borrow_mut();
+            if let Some((_, found)) = opened.iter().find(|(k, _)| *k == key) {
+                return found.clone();
+            }
+            let loaded = addr2line::Loader::new(exe)
+                .ok()
+                .map(|loader| Rc::new(Symbolizer { loader, bias }));
+            if opened.len() == KEEP_OPENED {
+                opened.remove(0);
+            }
+            opened.push((key, loaded.clone()));
+            loaded
+        })
     }
 
     /// The source frames of a stack (innermost first), for addresses inside the executable.
@@ -143,7 +183,7 @@ pub fn locate(
     stacks: &BTreeMap<u32, Vec<u64>>,
     submission: Option<&Path>,
 ) -> Vec<(u32, String)> {
-    let mut symbolizers: BTreeMap<(PathBuf, u64), Option<Symbolizer>> = BTreeMap::new();
+    let mut symbolizers: BTreeMap<(PathBuf, u64), Option<Rc<Symbolizer>>> = BTreeMap::new();
     let mut out = Vec::new();
     for (&rank, ips) in stacks {
         let Some(key) = executable(traces, rank) else {

@@ -177,7 +177,7 @@ pub fn cell_usage(traces: &TraceDir, cell: u32, submission: Option<&Path>, nativ
     if cell as usize >= MAX_CELLS {
         return usage;
     }
-    let mut symbolizer: Option<Option<Symbolizer>> = None;
+    let mut symbolizer: Option<Option<std::rc::Rc<Symbolizer>>> = None;
     for rank in 0..traces.ranks() {
         let record = traces.record(rank);
         if !record.is_initialised() {
