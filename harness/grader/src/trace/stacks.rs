@@ -44,7 +44,10 @@ pub struct Symbolizer {
 }
 
 /// The executables opened last, with what identifies their file (see [`Symbolizer::open`]).
-type Opened = Vec<((PathBuf, u64, (u64, u64, u64, i64)), Option<Rc<Symbolizer>>)>;
+type Opened = Vec<((PathBuf, u64, FileIdentity), Option<Rc<Symbolizer>>)>;
+
+/// Device, inode, length, and mtime in seconds and nanoseconds.
+type FileIdentity = (u64, u64, u64, i64, i64);
 
 thread_local! {
     /// The symbolizers opened last on this thread: a grade asks for the same driver's lines
@@ -69,7 +72,8 @@ impl Symbolizer {
                 meta.dev(),
                 meta.ino(),
                 meta.len(),
-                meta.mtime_nsec() + meta.mtime() * 1_000_000_000,
+                meta.mtime(),
+                meta.mtime_nsec(),
             ),
         );
         OPENED.with(|opened| {
@@ -183,16 +187,11 @@ pub fn locate(
     stacks: &BTreeMap<u32, Vec<u64>>,
     submission: Option<&Path>,
 ) -> Vec<(u32, String)> {
-    let mut symbolizers: BTreeMap<(PathBuf, u64), Option<Rc<Symbolizer>>> = BTreeMap::new();
     let mut out = Vec::new();
     for (&rank, ips) in stacks {
-        let Some(key) = executable(traces, rank) else {
-            continue;
-        };
-        let symbolizer = symbolizers
-            .entry(key.clone())
-            .or_insert_with(|| Symbolizer::open(&key.0, key.1));
-        let Some(symbolizer) = symbolizer else {
+        let Some(symbolizer) =
+            executable(traces, rank).and_then(|(exe, bias)| Symbolizer::open(&exe, bias))
+        else {
             continue;
         };
         let frames = symbolizer.frames(ips);
