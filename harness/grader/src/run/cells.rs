@@ -91,7 +91,7 @@ impl Launches for MpiLaunches<'_> {
                 let srun = self.launcher.runner == crate::mpi::Runner::Srun;
                 launch::run(&launch, &mut trace.watcher(hang_after, srun))?
             }
-            None => launch::run(&launch, &mut |_| None)?,
+            None => launch::run(&launch, &mut |_, _| None)?,
         };
         record.self_exit = trace.as_ref().and_then(LaunchTrace::self_exit);
         record.aborted = trace.as_ref().and_then(LaunchTrace::aborted);

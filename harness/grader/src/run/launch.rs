@@ -6,7 +6,7 @@ use crate::error::Result;
 use crate::mpi::{LaunchSpec, Launcher};
 use crate::run::capture::Captured;
 use crate::run::interrupt;
-use crate::run::procs::{self, Survivors};
+use crate::run::procs::{self, LaunchProcs, Survivors};
 use crate::run::rundir::{Events, RunDir};
 use crate::run::supervisor::{self, Job, Kind, Start};
 use crate::trace::detect::Finding;
@@ -140,7 +140,7 @@ impl LaunchRecord {
 /// Runs the launch until it ends. `watch` is called at every poll and may end it.
 pub fn run(
     launch: &Launch<'_>,
-    watch: &mut dyn FnMut(Instant) -> Option<Finding>,
+    watch: &mut dyn FnMut(Instant, &LaunchProcs) -> Option<Finding>,
 ) -> Result<LaunchRecord> {
     let marker = supervisor::marker(Kind::Launch);
     let command = command(launch, &marker);
@@ -169,6 +169,7 @@ pub fn run(
         .map(|cap| crate::sandbox::scratch::Watch::start(&cap, job.leader() as u32));
     let mut events = launch.cells.map(|(run_dir, _)| run_dir.events());
     let mut poll = Poll::new(job.leader(), started);
+    let procs = LaunchProcs::of(job.leader());
     let (ending, status) = loop {
         if let Some(status) = job.try_wait()? {
             break (Ending::Exited, Some(status));
@@ -182,7 +183,7 @@ pub fn run(
                 break (ending, None);
             }
         }
-        if let Some(finding) = watch(now) {
+        if let Some(finding) = watch(now, &procs) {
             break (Ending::Stalled(Box::new(finding)), None);
         }
         if (now - started).as_secs_f64() > launch.launch_seconds {

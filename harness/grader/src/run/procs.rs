@@ -82,38 +82,54 @@ pub fn host_pids(leader: i32) -> HashMap<i32, i32> {
         .collect()
 }
 
-/// The processes of the running launches (see [`track_launch`]) by the pid they have in their
-/// own PID namespace (the pid a sandboxed rank reports and its tracer records), with their pid
-/// here. A pid that two launches hold is left out: the grader does not guess.
-pub fn launch_pids() -> HashMap<i32, i32> {
-    let leaders = pids(&LAUNCHES).clone();
-    let mut found: HashMap<i32, i32> = HashMap::new();
-    let mut ambiguous = Vec::new();
-    for leader in leaders {
-        for (inner, host) in host_pids(leader) {
+/// The processes of one running launch (see [`track_launch`]), named as its ranks name them:
+/// by the pid they have in their own PID namespace. Launches may run side by side, each in a
+/// namespace of its own where the same pids recur, so a rank's ids are only ever looked up
+/// among the processes of the launch it belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LaunchProcs {
+    leader: i32,
+}
+
+impl LaunchProcs {
+    /// The processes below `leader`, a launch's leader.
+    pub fn of(leader: i32) -> LaunchProcs {
+        LaunchProcs { leader }
+    }
+
+    /// The launch's processes by the pid they have in their own PID namespace (the pid a
+    /// sandboxed rank reports and its tracer records), with their pid here; nothing once the
+    /// launch has ended. A pid that two of its processes hold (a namespace a rank made) is left
+    /// out: the grader does not guess.
+    pub fn pids(&self) -> HashMap<i32, i32> {
+        if !pids(&LAUNCHES).contains(&self.leader) {
+            return HashMap::new();
+        }
+        let mut found: HashMap<i32, i32> = HashMap::new();
+        let mut ambiguous = Vec::new();
+        for (inner, host) in host_pids(self.leader) {
             if found.insert(inner, host).is_some() {
                 ambiguous.push(inner);
             }
         }
+        for inner in ambiguous {
+            found.remove(&inner);
+        }
+        found
     }
-    for inner in ambiguous {
-        found.remove(&inner);
-    }
-    found
-}
 
-/// A thread of a launch's rank named by its ids in its own PID namespace (as its tracer
-/// records them), as ids here: only ranks of a running launch (see [`track_launch`]) are
-/// found, so a rank writing another process's ids into its record cannot make the grader
-/// signal it.
-pub fn launch_thread(pid: i32, tid: i32) -> Option<(i32, i32)> {
-    let host = *launch_pids().get(&pid)?;
-    let tasks = std::fs::read_dir(format!("/proc/{host}/task")).ok()?;
-    tasks.flatten().find_map(|task| {
-        let htid = task.file_name().to_str()?.parse().ok()?;
-        let status = std::fs::read_to_string(task.path().join("status")).ok()?;
-        (innermost_id(&status) == Some(tid)).then_some((host, htid))
-    })
+    /// A thread of one of the launch's ranks named by its ids in its own PID namespace (as its
+    /// tracer records them), as ids here: only processes of this launch are found, so a rank
+    /// writing another process's ids into its record cannot make the grader signal it.
+    pub fn thread(&self, pid: i32, tid: i32) -> Option<(i32, i32)> {
+        let host = *self.pids().get(&pid)?;
+        let tasks = std::fs::read_dir(format!("/proc/{host}/task")).ok()?;
+        tasks.flatten().find_map(|task| {
+            let htid = task.file_name().to_str()?.parse().ok()?;
+            let status = std::fs::read_to_string(task.path().join("status")).ok()?;
+            (innermost_id(&status) == Some(tid)).then_some((host, htid))
+        })
+    }
 }
 
 /// Unregisters a leader when dropped.

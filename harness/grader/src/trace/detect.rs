@@ -7,6 +7,7 @@
 use super::diagnosis::{Diagnosis, StallKind};
 use super::graph::{analyze, Analysis, Presence};
 use super::records::{monotonic_ns, RankSnapshot, TraceDir};
+use crate::run::procs::LaunchProcs;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
@@ -73,14 +74,14 @@ impl<'a> Detector<'a> {
     }
 
     /// Looks at the ranks once; returns a finding when one is certain.
-    pub fn poll(&mut self, now: Instant) -> Option<Finding> {
+    pub fn poll(&mut self, now: Instant, procs: &LaunchProcs) -> Option<Finding> {
         let snapshot = self.traces.snapshot();
         // Ranks record the pid they have in their own PID namespace: theirs here, from the
-        // processes of the running launches.
+        // processes of this launch.
         let presence: Vec<Presence> = if self.out_of_sight {
             vec![Presence::Alive; snapshot.len()]
         } else {
-            let hosts = crate::run::procs::launch_pids();
+            let hosts = procs.pids();
             snapshot.iter().map(|s| presence(s, &hosts)).collect()
         };
         let now_ns = monotonic_ns();

@@ -19,6 +19,7 @@ pub mod stacks;
 pub mod usage;
 
 use crate::build::compile::Lang;
+use crate::run::procs::LaunchProcs;
 use crate::error::Result;
 use detect::{Detector, Finding};
 use mpi_grade_protocol::run;
@@ -88,10 +89,10 @@ impl LaunchTrace {
         &self,
         hang_after: Duration,
         out_of_sight: bool,
-    ) -> impl FnMut(Instant) -> Option<Finding> + '_ {
+    ) -> impl FnMut(Instant, &LaunchProcs) -> Option<Finding> + '_ {
         let mut detector = Detector::new(&self.dir, hang_after).out_of_sight(out_of_sight);
-        move |now| {
-            let mut finding = detector.poll(now)?;
+        move |now, procs| {
+            let mut finding = detector.poll(now, procs)?;
             let involved: Vec<u32> = finding
                 .diagnosis
                 .ranks
@@ -102,11 +103,11 @@ impl LaunchTrace {
             let submission = self.submission.as_deref();
             let locations = match self.lang {
                 Lang::Python => {
-                    let dumps = pystacks::capture(&self.dir, &involved, STACK_TIMEOUT);
+                    let dumps = pystacks::capture(&self.dir, procs, &involved, STACK_TIMEOUT);
                     pystacks::locate(&dumps, submission)
                 }
                 Lang::Rust => {
-                    let stacks = stacks::capture(&self.dir, &involved, STACK_TIMEOUT);
+                    let stacks = stacks::capture(&self.dir, procs, &involved, STACK_TIMEOUT);
                     stacks::locate(&self.dir, &stacks, submission)
                 }
             };

@@ -7,6 +7,7 @@
 
 use super::records::TraceDir;
 use crate::build::compile::Lang;
+use crate::run::procs::LaunchProcs;
 use std::collections::BTreeMap;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -38,7 +39,12 @@ pub fn dump_path(traces: &TraceDir, rank: u32) -> PathBuf {
 
 /// Asks each of `ranks` that registered a dump file for its Python stack and returns the
 /// dumps that arrived within `timeout`.
-pub fn capture(traces: &TraceDir, ranks: &[u32], timeout: Duration) -> BTreeMap<u32, String> {
+pub fn capture(
+    traces: &TraceDir,
+    procs: &LaunchProcs,
+    ranks: &[u32],
+    timeout: Duration,
+) -> BTreeMap<u32, String> {
     let mut asked: Vec<(u32, PathBuf, u64)> = Vec::new();
     for &rank in ranks {
         let path = dump_path(traces, rank);
@@ -52,7 +58,7 @@ pub fn capture(traces: &TraceDir, ranks: &[u32], timeout: Duration) -> BTreeMap<
         }
         let h = &traces.record(rank).header;
         let (pid, tid) = (h.pid.load(Relaxed), h.tid.load(Relaxed));
-        let Some((pid, tid)) = crate::run::procs::launch_thread(pid, tid) else {
+        let Some((pid, tid)) = procs.thread(pid, tid) else {
             continue;
         };
         // SAFETY: tgkill sends a signal to one thread of a rank of this launch.

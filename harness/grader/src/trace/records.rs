@@ -2,6 +2,7 @@
 //! maps, and reads as plain snapshot values.
 
 use crate::error::{Error, Result};
+use crate::run::procs::LaunchProcs;
 use memmap2::{MmapOptions, MmapRaw};
 use mpi_grade_protocol::run;
 use mpi_grade_protocol::trace::{
@@ -382,15 +383,15 @@ fn read_call(slot: &layout::CallSlot) -> Option<Call> {
 
 /// Asks a rank's tracer for its stack: bumps the request generation, then signals the thread
 /// that runs MPI. Returns the generation to wait for.
-pub fn request_stack(record: &Record) -> Option<u64> {
+pub fn request_stack(record: &Record, procs: &LaunchProcs) -> Option<u64> {
     let h = &record.header;
     let (pid, tid) = (h.pid.load(Relaxed), h.tid.load(Relaxed));
     if pid <= 0 || tid <= 0 {
         return None;
     }
-    // The record holds the ids the rank has in its own PID namespace; only a rank of a running
-    // launch is signalled.
-    let (pid, tid) = crate::run::procs::launch_thread(pid, tid)?;
+    // The record holds the ids the rank has in its own PID namespace; only a rank of this
+    // launch, while it runs, is signalled.
+    let (pid, tid) = procs.thread(pid, tid)?;
     let generation = record.stack.request.load(Relaxed) + 1;
     record.stack.request.store(generation, Release);
     // SAFETY: tgkill sends a signal to one thread; STACK_SIGNAL's default action is to be

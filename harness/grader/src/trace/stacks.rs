@@ -3,6 +3,7 @@
 //! driver is built with.
 
 use super::records::{captured_stack, request_stack, TraceDir};
+use crate::run::procs::LaunchProcs;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -145,10 +146,15 @@ pub fn pick<'a>(frames: &'a [SourceFrame], submission: Option<&Path>) -> Option<
 }
 
 /// Asks the given ranks for their stacks and waits up to `timeout` for them.
-pub fn capture(traces: &TraceDir, ranks: &[u32], timeout: Duration) -> BTreeMap<u32, Vec<u64>> {
+pub fn capture(
+    traces: &TraceDir,
+    procs: &LaunchProcs,
+    ranks: &[u32],
+    timeout: Duration,
+) -> BTreeMap<u32, Vec<u64>> {
     let requested: Vec<(u32, u64)> = ranks
         .iter()
-        .filter_map(|&r| request_stack(traces.record(r)).map(|g| (r, g)))
+        .filter_map(|&r| request_stack(traces.record(r), procs).map(|g| (r, g)))
         .collect();
     let deadline = Instant::now() + timeout;
     let mut stacks = BTreeMap::new();
