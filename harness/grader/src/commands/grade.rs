@@ -322,6 +322,11 @@ fn run_matrix(
         progress: &progress,
         jail: p.isolation.ranks.as_ref(),
         keep_runs: options.keep_runs,
+        overlap: crate::run::matrix::overlap(
+            (p.isolation.ranks.as_ref())
+                .and_then(|j| j.confinement.limits)
+                .map_or(0, |l| l.memory_mb),
+        ),
     };
     let run = matrix.run()?;
     report.launches = run.launches;

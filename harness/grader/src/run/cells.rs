@@ -30,9 +30,10 @@ pub struct LaunchPlan {
 }
 
 /// Runs launches for the matrix: `mpiexec` in a grade ([`MpiLaunches`]), a script in tests.
+/// Launches may be asked for from several threads at once (see `Matrix::run_with`).
 pub trait Launches {
     /// Runs `request`'s plan in one launch and returns what it yielded.
-    fn launch(&mut self, request: LaunchPlan) -> Result<Evidence>;
+    fn launch(&self, request: LaunchPlan) -> Result<Evidence>;
 }
 
 /// Launches under `mpiexec`: a run directory per launch, the tracer when there is one, the
@@ -57,7 +58,7 @@ pub struct MpiLaunches<'a> {
 }
 
 impl Launches for MpiLaunches<'_> {
-    fn launch(&mut self, request: LaunchPlan) -> Result<Evidence> {
+    fn launch(&self, request: LaunchPlan) -> Result<Evidence> {
         let ranks = request.plan.ranks;
         let dir = self.scratch.join(format!("launch-{}", request.index));
         let run_dir = RunDir::create(&dir, request.plan, request.keys)?;
@@ -212,45 +213,58 @@ pub mod scripted {
     use crate::run::launch::Ending;
     use mpi_grade_protocol::run::{Plan, PlannedCell};
     use std::collections::VecDeque;
+    use std::sync::Mutex;
 
     /// One scripted launch: the evidence it yields for the plan it is given.
-    pub type Step = Box<dyn FnMut(&Plan) -> Evidence>;
+    pub type Step = Box<dyn FnOnce(&Plan) -> Evidence + Send>;
+
+    /// The launches after the script's steps, each given its plan: run outside the script's
+    /// lock, so that launches asked for side by side run side by side.
+    pub type Then = Box<dyn Fn(&Plan) -> Evidence + Send + Sync>;
 
     /// Launches that return scripted evidence, one step per launch, and record the plans.
     #[derive(Default)]
     pub struct Scripted {
+        script: Mutex<Script>,
+    }
+
+    #[derive(Default)]
+    struct Script {
         steps: VecDeque<Step>,
-        /// Used after the steps run out, for every further launch.
-        pub then: Option<Step>,
-        /// The plan of every launch, in order.
-        pub plans: Vec<Plan>,
+        then: Option<std::sync::Arc<Then>>,
+        plans: Vec<Plan>,
     }
 
     impl Scripted {
         /// Launches that yield `steps`' evidence in turn, then `then`'s for every further one.
-        pub fn new(steps: Vec<Step>, then: Option<Step>) -> Scripted {
+        pub fn new(steps: Vec<Step>, then: Option<Then>) -> Scripted {
             Scripted {
-                steps: steps.into(),
-                then,
-                plans: Vec::new(),
+                script: Mutex::new(Script {
+                    steps: steps.into(),
+                    then: then.map(std::sync::Arc::new),
+                    plans: Vec::new(),
+                }),
             }
+        }
+
+        /// The plan of every launch, in the order they were asked for.
+        pub fn plans(&self) -> Vec<Plan> {
+            self.script.lock().unwrap().plans.clone()
         }
     }
 
     impl Launches for Scripted {
-        fn launch(&mut self, request: LaunchPlan) -> Result<Evidence> {
+        fn launch(&self, request: LaunchPlan) -> Result<Evidence> {
             assert_eq!(request.keys.len(), request.plan.ranks as usize);
-            self.plans.push(request.plan.clone());
-            let step = match self.steps.pop_front() {
-                Some(mut step) => step(&request.plan),
-                None => (self
-                    .then
-                    .as_mut()
-                    .expect("a launch the script did not expect"))(
-                    &request.plan
-                ),
+            let (step, then) = {
+                let mut script = self.script.lock().unwrap();
+                script.plans.push(request.plan.clone());
+                (script.steps.pop_front(), script.then.clone())
             };
-            Ok(step)
+            Ok(match step {
+                Some(step) => step(&request.plan),
+                None => then.expect("a launch the script did not expect")(&request.plan),
+            })
         }
     }
 
@@ -282,7 +296,7 @@ pub mod scripted {
     }
 
     /// A launch that passes every cell of its plan and exits.
-    pub fn all_pass() -> Step {
+    pub fn all_pass() -> Then {
         Box::new(|plan: &Plan| evidence(plan.cells.len(), Ending::Exited))
     }
 }

@@ -172,6 +172,8 @@ impl Measurer<'_> {
             progress: &|_, _, _, _| {},
             jail: None,
             keep_runs: false,
+            // A baseline is a measurement: every launch alone.
+            overlap: 1,
         };
         let run = matrix.run()?;
         Ok(run

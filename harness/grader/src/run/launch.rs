@@ -169,7 +169,6 @@ pub fn run(
         .map(|cap| crate::sandbox::scratch::Watch::start(&cap, job.leader() as u32));
     let mut events = launch.cells.map(|(run_dir, _)| run_dir.events());
     let mut poll = Poll::new(job.leader(), started);
-    let procs = LaunchProcs::of(job.leader());
     let (ending, status) = loop {
         if let Some(status) = job.try_wait()? {
             break (Ending::Exited, Some(status));
@@ -183,7 +182,7 @@ pub fn run(
                 break (ending, None);
             }
         }
-        if let Some(finding) = watch(now, &procs) {
+        if let Some(finding) = watch(now, &poll.procs) {
             break (Ending::Stalled(Box::new(finding)), None);
         }
         if (now - started).as_secs_f64() > launch.launch_seconds {
@@ -268,6 +267,8 @@ fn command(launch: &Launch<'_>, marker: &str) -> std::process::Command {
 /// which cell runs since when.
 struct Poll {
     leader: i32,
+    /// The launch's processes, as its ranks name them (for the watcher).
+    procs: LaunchProcs,
     /// Ranks report the pids they have in their own PID namespace: theirs here, once seen.
     host_pids: HashMap<u32, Option<i32>>,
     first_gone: Option<u32>,
@@ -278,6 +279,7 @@ impl Poll {
     fn new(leader: i32, started: Instant) -> Poll {
         Poll {
             leader,
+            procs: LaunchProcs::of(leader),
             host_pids: HashMap::new(),
             first_gone: None,
             cells: CellWatch::new(started),

@@ -5,7 +5,8 @@
 //! processes. Parts expected to complete go first, parts expected to deadlock last, sizes in
 //! ascending order: a deadlock ends the launch, and the cells before it are already recorded.
 //! When a launch ends early, a new one runs the cells it cut short, until every cell has an
-//! outcome. Every launch settles at least one cell, so this ends.
+//! outcome. Every launch settles at least one cell, so this ends. Launches whose cells time
+//! nothing run side by side once every timed one has run alone (see [`Matrix::run_with`]).
 //!
 //! Each launch goes through [`Launches`]: `mpiexec` in a grade, a script in the tests below,
 //! which drive the cell ladder and the re-queue without MPI.
@@ -28,6 +29,7 @@ use mpi_grade_protocol::run::{self, Mode, Plan, PlannedCell};
 use mpi_grade_protocol::trace::MAX_CELLS;
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// What happened to a cell: its result, and what it called when it was traced.
 #[derive(Debug, Clone)]
@@ -163,15 +165,19 @@ pub struct Matrix<'a> {
     pub scratch: PathBuf,
     /// The time and output limits.
     pub limits: &'a Limits,
-    /// Called after each launch with the rank count and the number of cells settled.
-    pub progress: &'a dyn Fn(u32, usize, usize, f64),
+    /// Called after each launch with the rank count and the number of cells settled (from
+    /// the thread that ran the launch).
+    pub progress: &'a (dyn Fn(u32, usize, usize, f64) + Sync),
     /// Where the ranks run confined (`None`: not sandboxed).
     pub jail: Option<&'a crate::sandbox::Jail>,
     /// Keep the ranks' results files (`--keep-runs`); otherwise each is deleted once checked.
     pub keep_runs: bool,
+    /// How many launches that time nothing may run side by side (see [`overlap`]).
+    pub overlap: usize,
 }
 
 /// What running the matrix produced.
+#[derive(Default)]
 pub struct MatrixRun {
     /// Every cell's outcome.
     pub results: Results,
@@ -181,6 +187,64 @@ pub struct MatrixRun {
     pub library: Option<String>,
     /// Processes that could not be stopped.
     pub warnings: Vec<String>,
+}
+
+/// One rank count's queue of cells and the numbers of its launches.
+struct Chain {
+    ranks: u32,
+    /// The number of the rank count's first launch.
+    first: u32,
+    /// How many launches it has had.
+    next: u32,
+    queue: Vec<Cell>,
+}
+
+/// What the launches of a matrix run share, whichever thread runs them.
+#[derive(Default)]
+struct Shared {
+    run: MatrixRun,
+    /// Parts that are `todo!()`: not launched again.
+    not_implemented: HashSet<String>,
+    /// Parts that hung or timed out in a launch of the first phase.
+    hung: HashSet<String>,
+}
+
+/// `list` locked; a panic elsewhere does not poison it.
+fn lock<T>(list: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    list.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Whether `cell`'s time is reported, so that its launch must have the machine to itself: a
+/// part expected to complete, in standard mode. Zero-buffer cells, a part's deadlock search
+/// and everything after a hang give a verdict, not a time.
+pub fn needs_the_machine(parts: &[&Part], cell: &Cell) -> bool {
+    cell.mode == Mode::Standard
+        && parts
+            .iter()
+            .any(|p| p.name == cell.part && p.expect == Expect::Complete)
+}
+
+/// How many launches may run side by side in the second phase of a matrix run: one per core,
+/// fewer when memory would not hold that many launches at their memory limit
+/// (`MPI_GRADE_OVERLAP` sets it; 1 runs every launch alone, as before).
+pub fn overlap(memory_mb_per_launch: u64) -> usize {
+    if let Some(n) = std::env::var("MPI_GRADE_OVERLAP")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+    {
+        return n.max(1);
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let available_mb = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|m| {
+            m.lines()
+                .find_map(|l| l.strip_prefix("MemAvailable:"))
+                .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
+        })
+        .map_or(u64::MAX, |kb| kb / 1024);
+    let by_memory = available_mb / memory_mb_per_launch.max(1);
+    cores.min(by_memory.max(1).try_into().unwrap_or(usize::MAX))
 }
 
 /// What one launch settled.
@@ -214,72 +278,167 @@ impl Matrix<'_> {
 
     /// Runs every cell of every rank count under `mpiexec`.
     pub fn run(&self) -> Result<MatrixRun> {
-        self.run_with(&mut self.mpi())
+        self.run_with(&self.mpi())
     }
 
-    /// Runs every cell of every rank count through `launches`: each rank count's queue of
-    /// cells, launch after launch, until every cell has an outcome.
-    pub fn run_with(&self, launches: &mut dyn Launches) -> Result<MatrixRun> {
-        let mut run = MatrixRun {
-            results: Results::new(),
-            launches: 0,
-            library: None,
-            warnings: Vec::new(),
-        };
-        let mut not_implemented: HashSet<String> = HashSet::new();
-        for &ranks in &self.challenge.ranks {
-            let mut queue = cells_for(self.challenge, &self.parts, ranks);
-            while !queue.is_empty() {
+    /// Runs every cell of every rank count through `launches`, in two phases.
+    ///
+    /// First each rank count in turn, alone on the machine, for as long as its queue holds a
+    /// timed cell (see [`needs_the_machine`]): the first launch runs every cell, the timed ones
+    /// first; after a failure, the timed cells it cut short run again, still alone. Then what
+    /// is left of every rank count (part 1's zero-buffer cell after its deadlock, re-launches
+    /// that time nothing, the parts that hung) runs with up to `overlap` launches at a time:
+    /// those cells give a verdict, not a time, and the tracer's verdict does not depend on the
+    /// load. A part that hung (or timed out) at one rank count is not run alone at the rank
+    /// counts after it: its cells there are waited out together in the second phase.
+    pub fn run_with(&self, launches: &(dyn Launches + Sync)) -> Result<MatrixRun> {
+        let shared = Mutex::new(Shared::default());
+        let cells: Vec<Vec<Cell>> = (self.challenge.ranks.iter())
+            .map(|&ranks| cells_for(self.challenge, &self.parts, ranks))
+            .collect();
+        // Launch numbers (run ids, payload keys, run directories) depend on the rank count and
+        // the launch's place among its own, never on how the launches of a grade interleave:
+        // a seed gives the same payloads whatever the schedule.
+        let stride = cells.iter().map(Vec::len).max().unwrap_or(0) as u32 + 1;
+        let mut chains = Vec::new();
+        for (slot, queue) in cells.into_iter().enumerate() {
+            let ranks = self.challenge.ranks[slot];
+            let hung = lock(&shared).hung.clone();
+            let (later, queue): (Vec<Cell>, Vec<Cell>) =
+                queue.into_iter().partition(|c| hung.contains(&c.part));
+            let mut chain = Chain {
+                ranks,
+                first: slot as u32 * stride,
+                next: 0,
+                queue,
+            };
+            self.drain(launches, &mut chain, &shared, true)?;
+            chain.queue.splice(0..0, later);
+            chains.push(chain);
+        }
+        self.overlapped(launches, chains, &shared)?;
+        let mut shared = shared.into_inner().unwrap_or_else(|e| e.into_inner());
+        shared.run.warnings.sort();
+        Ok(shared.run)
+    }
+
+    /// The second phase: every chain's launches until its queue is empty, `overlap` chains at a
+    /// time, the chains with the most cells first (a part being waited out among them).
+    fn overlapped(
+        &self,
+        launches: &(dyn Launches + Sync),
+        mut chains: Vec<Chain>,
+        shared: &Mutex<Shared>,
+    ) -> Result<()> {
+        chains.retain(|c| !c.queue.is_empty());
+        chains.sort_by_key(|c| std::cmp::Reverse(c.queue.len()));
+        let chains = Mutex::new(chains.into_iter());
+        let failed: Mutex<Option<crate::error::Error>> = Mutex::new(None);
+        let workers = self.overlap.max(1);
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| loop {
+                    if lock(&failed).is_some() {
+                        return;
+                    }
+                    let Some(mut chain) = lock(&chains).next() else {
+                        return;
+                    };
+                    if let Err(e) = self.drain(launches, &mut chain, shared, false) {
+                        lock(&failed).get_or_insert(e);
+                    }
+                });
+            }
+        });
+        match failed.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// Runs `chain`'s queue, launch after launch, until it is empty or, `alone`, until no cell
+    /// left in it needs the machine to itself.
+    fn drain(
+        &self,
+        launches: &(dyn Launches + Sync),
+        chain: &mut Chain,
+        shared: &Mutex<Shared>,
+        alone: bool,
+    ) -> Result<()> {
+        loop {
+            {
+                let mut shared = lock(shared);
                 // A `todo!()` is the same at every rank count: do not launch it again.
-                let (skip, keep): (Vec<Cell>, Vec<Cell>) = queue
+                let (skip, keep): (Vec<Cell>, Vec<Cell>) = std::mem::take(&mut chain.queue)
                     .into_iter()
-                    .partition(|c| not_implemented.contains(&c.part));
+                    .partition(|c| shared.not_implemented.contains(&c.part));
                 for cell in skip {
-                    run.results
+                    shared
+                        .run
+                        .results
                         .insert(cell, skipped(NotRun::PartNotImplemented));
                 }
-                queue = keep;
-                if queue.is_empty() {
-                    break;
-                }
+                chain.queue = keep;
                 if crate::run::interrupt::requested() {
-                    for cell in queue.drain(..) {
-                        run.results.insert(cell, skipped(NotRun::Interrupted));
+                    for cell in chain.queue.drain(..) {
+                        shared
+                            .run
+                            .results
+                            .insert(cell, skipped(NotRun::Interrupted));
                     }
-                    break;
                 }
-                let rest = queue.split_off(queue.len().min(MAX_CELLS));
-                let batch = self.launch_with(launches, ranks, &queue, run.launches)?;
-                run.launches += 1;
-                run.library = run.library.or(batch.library);
-                run.warnings.extend(
-                    batch
-                        .survivors
-                        .map(|s| format!("processes of a launch could not be stopped: {s}")),
-                );
-                (self.progress)(ranks, batch.settled.len(), queue.len(), batch.seconds);
-                for (cell, record) in batch.settled {
-                    if matches!(record.result.outcome, Outcome::NotImplemented(_)) {
-                        not_implemented.insert(cell.part.clone());
-                    }
-                    run.results.insert(cell, record);
+                let timed =
+                    |c: &Cell| needs_the_machine(&self.parts, c) && !shared.hung.contains(&c.part);
+                if chain.queue.is_empty() || (alone && !chain.queue.iter().any(timed)) {
+                    return Ok(());
                 }
-                queue = batch.requeue.into_iter().chain(rest).collect();
             }
+            let rest = chain.queue.split_off(chain.queue.len().min(MAX_CELLS));
+            let index = chain.first + chain.next;
+            chain.next += 1;
+            let batch = self.launch_with(launches, chain.ranks, &chain.queue, index)?;
+            (self.progress)(
+                chain.ranks,
+                batch.settled.len(),
+                chain.queue.len(),
+                batch.seconds,
+            );
+            let mut shared = lock(shared);
+            shared.run.launches += 1;
+            if shared.run.library.is_none() {
+                shared.run.library = batch.library;
+            }
+            shared.run.warnings.extend(
+                batch
+                    .survivors
+                    .map(|s| format!("processes of a launch could not be stopped: {s}")),
+            );
+            for (cell, record) in batch.settled {
+                match record.result.outcome {
+                    Outcome::NotImplemented(_) => {
+                        shared.not_implemented.insert(cell.part.clone());
+                    }
+                    Outcome::Hang(_) | Outcome::Timeout(_) if alone => {
+                        shared.hung.insert(cell.part.clone());
+                    }
+                    _ => {}
+                }
+                shared.run.results.insert(cell, record);
+            }
+            chain.queue = batch.requeue.into_iter().chain(rest).collect();
         }
-        Ok(run)
     }
 
     /// Runs `cells` (at most `MAX_CELLS`, all at `ranks` ranks) in one launch under `mpiexec`,
     /// numbered `index` among this matrix's launches.
     pub fn launch(&self, ranks: u32, cells: &[Cell], index: u32) -> Result<Batch> {
-        self.launch_with(&mut self.mpi(), ranks, cells, index)
+        self.launch_with(&self.mpi(), ranks, cells, index)
     }
 
     /// Runs `cells` in one launch through `launches` and judges what it yielded.
     pub fn launch_with(
         &self,
-        launches: &mut dyn Launches,
+        launches: &(dyn Launches + Sync),
         ranks: u32,
         cells: &[Cell],
         index: u32,
@@ -425,9 +584,10 @@ mod tests {
         use crate::judge::cell::Evidence;
         use crate::judge::outcome::{Crash, CrashCause, Panic, TimeLimit, Timeout};
         use crate::mpi::{Implementation, LauncherReport, Runner, Who};
-        use crate::run::cells::scripted::{all_pass, before, evidence, Scripted, Step};
+        use crate::run::cells::scripted::{all_pass, before, evidence, Scripted, Step, Then};
         use crate::trace::detect::Finding;
         use crate::trace::diagnosis::{Diagnosis, StallKind};
+        use mpi_grade_protocol::run::{Plan, PlannedCell};
         use std::os::unix::process::ExitStatusExt;
         use std::process::ExitStatus;
 
@@ -442,7 +602,15 @@ mod tests {
             part.function.clone()
         }
 
-        fn run(challenge: &Challenge, launches: &mut Scripted) -> Result<MatrixRun> {
+        fn run(challenge: &Challenge, launches: &Scripted) -> Result<MatrixRun> {
+            run_overlapped(challenge, launches, 1)
+        }
+
+        fn run_overlapped(
+            challenge: &Challenge,
+            launches: &Scripted,
+            overlap: usize,
+        ) -> Result<MatrixRun> {
             let launcher = Launcher {
                 implementation: Implementation::OpenMpi,
                 mpiexec: "/nonexistent/mpiexec".into(),
@@ -470,6 +638,7 @@ mod tests {
                 progress: &|_, _, _, _| {},
                 jail: None,
                 keep_runs: false,
+                overlap,
             };
             matrix.run_with(launches)
         }
@@ -488,7 +657,7 @@ mod tests {
             challenge: &Challenge,
             part: &str,
             sf: u64,
-            edit: impl Fn(&mut Evidence) + 'static,
+            edit: impl Fn(&mut Evidence) + Send + 'static,
         ) -> Scripted {
             let function = function(challenge, part);
             let first: Step = Box::new(move |plan| {
@@ -816,15 +985,160 @@ mod tests {
             ]
         }
 
+        /// Launches as a grade of a correct part 1 sees them: part 1 deadlocks from 1 000
+        /// elements per block and in zero-buffer mode; the first cell of `hang` (if any) hangs.
+        fn like_a_grade(challenge: &Challenge, hang: Option<&str>) -> Then {
+            let part1 = function(challenge, "part1");
+            let hang = hang.map(|p| function(challenge, p));
+            Box::new(move |plan| {
+                let hangs = |c: &PlannedCell| Some(&c.function) == hang.as_ref();
+                let at = before(plan, |c| {
+                    hangs(c)
+                        || (c.function == part1
+                            && (c.scaling_factor >= 1000 || c.mode == Mode::ZeroBuffer))
+                });
+                let ending = match plan.cells.get(at) {
+                    None => Ending::Exited,
+                    Some(c) if hangs(c) => stalled(StallKind::Hang, vec![0]),
+                    Some(_) => stalled(StallKind::Deadlock, vec![]),
+                };
+                evidence(at, ending)
+            })
+        }
+
+        /// A timed launch: one whose plan repeats a cell to time it, of a part other than
+        /// `hung` (whose cells still repeat, but give no verdict on time once it hung).
+        fn timed(plan: &Plan, hung: &str) -> bool {
+            (plan.cells.iter()).any(|c| c.repetitions > 1 && c.function != hung)
+        }
+
+        fn outcomes(run: &MatrixRun) -> Vec<(Cell, Outcome)> {
+            (run.results.iter())
+                .map(|(c, r)| (c.clone(), r.result.outcome.clone()))
+                .collect()
+        }
+
+        #[test]
+        fn a_grade_overlapped_settles_every_cell_as_one_launch_at_a_time_does() {
+            let challenge = challenge(&[2, 3, 4, 6]);
+            for hang in [None, Some("part3")] {
+                let alone = Scripted::new(Vec::new(), Some(like_a_grade(&challenge, hang)));
+                let side_by_side = Scripted::new(Vec::new(), Some(like_a_grade(&challenge, hang)));
+                let a = run_overlapped(&challenge, &alone, 1).unwrap();
+                let b = run_overlapped(&challenge, &side_by_side, 3).unwrap();
+                assert_eq!(outcomes(&a), outcomes(&b), "{hang:?}");
+                assert_eq!(a.results.len(), 4 * 21);
+                assert_eq!(a.launches, b.launches);
+                // The same launches, numbered the same: a seed gives the same payloads
+                // whatever the schedule.
+                let numbered = |s: &Scripted| {
+                    let mut plans: Vec<(u64, u32, usize)> = (s.plans().iter())
+                        .map(|p| (p.run_id, p.ranks, p.cells.len()))
+                        .collect();
+                    plans.sort();
+                    plans
+                };
+                assert_eq!(numbered(&alone), numbered(&side_by_side), "{hang:?}");
+            }
+        }
+
+        #[test]
+        fn a_part_that_hangs_is_waited_out_together_at_the_rank_counts_after() {
+            let challenge = challenge(&[2, 3, 4]);
+            let launches = Scripted::new(Vec::new(), Some(like_a_grade(&challenge, Some("part3"))));
+            let run = run_overlapped(&challenge, &launches, 2).unwrap();
+            let part3 = function(&challenge, "part3");
+            for ranks in [2, 3, 4] {
+                let (_, record) = (run.results.iter())
+                    .find(|(c, _)| {
+                        c.part == "part3"
+                            && c.ranks == ranks
+                            && c.scaling_factor == 1
+                            && c.mode == Mode::Standard
+                    })
+                    .unwrap();
+                assert!(
+                    matches!(record.result.outcome, Outcome::Hang(_)),
+                    "{ranks}: {:?}",
+                    record.result.outcome
+                );
+            }
+            let plans = launches.plans();
+            // After the hang at 2 ranks, part 3 is no longer in a timed launch...
+            let with_part3 = |p: &Plan| p.cells.iter().any(|c| c.function == part3);
+            assert!(plans
+                .iter()
+                .filter(|p| p.ranks > 2 && timed(p, &part3))
+                .all(|p| !with_part3(p)));
+            // ...but in launches after every timed one.
+            let last_timed = plans.iter().rposition(|p| timed(p, &part3)).unwrap();
+            let first_hang_after = (plans.iter())
+                .position(|p| p.ranks > 2 && with_part3(p))
+                .unwrap();
+            assert!(first_hang_after > last_timed);
+        }
+
+        #[test]
+        fn launches_that_time_nothing_overlap_but_never_with_a_timed_one() {
+            use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
+            use std::sync::Arc;
+            #[derive(Default)]
+            struct Seen {
+                in_flight: AtomicUsize,
+                timed_in_flight: AtomicUsize,
+                most: AtomicUsize,
+                beside_timed: AtomicBool,
+            }
+            for overlap in [1, 2] {
+                let challenge = challenge(&[2, 3, 4, 6]);
+                let seen = Arc::new(Seen::default());
+                let inner = like_a_grade(&challenge, Some("part3"));
+                let part3 = function(&challenge, "part3");
+                let s = seen.clone();
+                let watched: Then = Box::new(move |plan| {
+                    let now = s.in_flight.fetch_add(1, SeqCst) + 1;
+                    let is_timed = timed(plan, &part3);
+                    if is_timed {
+                        s.timed_in_flight.fetch_add(1, SeqCst);
+                    }
+                    if (is_timed && now > 1)
+                        || s.timed_in_flight.load(SeqCst) > usize::from(is_timed)
+                    {
+                        s.beside_timed.store(true, SeqCst);
+                    }
+                    s.most.fetch_max(now, SeqCst);
+                    // An untimed launch waits a while for a second one to start beside it.
+                    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+                    while !is_timed
+                        && overlap > 1
+                        && s.most.load(SeqCst) < 2
+                        && std::time::Instant::now() < deadline
+                    {
+                        std::thread::yield_now();
+                    }
+                    let evidence = inner(plan);
+                    if is_timed {
+                        s.timed_in_flight.fetch_sub(1, SeqCst);
+                    }
+                    s.in_flight.fetch_sub(1, SeqCst);
+                    evidence
+                });
+                let launches = Scripted::new(Vec::new(), Some(watched));
+                run_overlapped(&challenge, &launches, overlap).unwrap();
+                assert!(!seen.beside_timed.load(SeqCst), "{overlap}");
+                assert_eq!(seen.most.load(SeqCst), overlap);
+            }
+        }
+
         #[test]
         fn the_cell_ladder_decides_the_cell_the_launch_ended_in() {
             let challenge = challenge(&[3]);
             for (name, edit, expected) in ladder() {
-                let mut launches = fail_at(&challenge, "part2", 100, move |e| {
+                let launches = fail_at(&challenge, "part2", 100, move |e| {
                     edit(e);
                     e.output = Some("--- stderr (4 bytes) ---\nboom\n".into());
                 });
-                let run = run(&challenge, &mut launches).unwrap();
+                let run = run(&challenge, &launches).unwrap();
                 assert_eq!(
                     outcome(&run.results, "part2", 100, Mode::Standard),
                     &expected,
@@ -855,8 +1169,8 @@ mod tests {
         #[test]
         fn a_failure_requeues_the_cells_it_cut_short() {
             let challenge = challenge(&[3]);
-            let mut launches = fail_at(&challenge, "part2", 100, |e| e.status = exit(1));
-            let run = run(&challenge, &mut launches).unwrap();
+            let launches = fail_at(&challenge, "part2", 100, |e| e.status = exit(1));
+            let run = run(&challenge, &launches).unwrap();
             for sf in [1000, 10000, 100000] {
                 assert_eq!(
                     outcome(&run.results, "part2", sf, Mode::Standard),
@@ -875,13 +1189,13 @@ mod tests {
                 &Outcome::Pass
             );
             assert_eq!(run.launches, 2);
-            assert_eq!(launches.plans[0].cells.len(), 21);
-            let second = &launches.plans[1];
+            assert_eq!(launches.plans()[0].cells.len(), 21);
+            let second = &launches.plans()[1];
             assert_eq!(second.cells.len(), 21 - 3 - 3);
             assert_eq!(second.cells[0].function, function(&challenge, "part2"));
             assert_eq!(second.cells[0].mode, Mode::ZeroBuffer);
             // Each launch has its own run id; the plan numbers its own cells.
-            assert_ne!(launches.plans[0].run_id, second.run_id);
+            assert_ne!(launches.plans()[0].run_id, second.run_id);
             assert!(second
                 .cells
                 .iter()
@@ -893,13 +1207,13 @@ mod tests {
         #[test]
         fn a_time_out_in_a_part_expected_to_deadlock_ends_its_sizes() {
             let challenge = challenge(&[3]);
-            let mut launches = fail_at(&challenge, "part1", 1000, |e| {
+            let launches = fail_at(&challenge, "part1", 1000, |e| {
                 e.ending = Ending::CellTimeout {
                     cell: 17,
                     seconds: 5.0,
                 }
             });
-            let run = run(&challenge, &mut launches).unwrap();
+            let run = run(&challenge, &launches).unwrap();
             for sf in [10000, 100000] {
                 assert_eq!(
                     outcome(&run.results, "part1", sf, Mode::Standard),
@@ -913,16 +1227,16 @@ mod tests {
                 &Outcome::Pass
             );
             assert_eq!(run.launches, 2);
-            assert_eq!(launches.plans[1].cells.len(), 1);
+            assert_eq!(launches.plans()[1].cells.len(), 1);
         }
 
         #[test]
         fn a_detected_deadlock_or_a_time_out_elsewhere_is_a_failure_for_the_sizes_after() {
             let challenge = challenge(&[3]);
-            let mut launches = fail_at(&challenge, "part1", 1000, |e| {
+            let launches = fail_at(&challenge, "part1", 1000, |e| {
                 e.ending = stalled(StallKind::Deadlock, vec![])
             });
-            let got = run(&challenge, &mut launches).unwrap();
+            let got = run(&challenge, &launches).unwrap();
             assert_eq!(
                 outcome(&got.results, "part1", 10000, Mode::Standard),
                 &Outcome::NotRun(NotRun::AfterFailure {
@@ -932,13 +1246,13 @@ mod tests {
                     )
                 })
             );
-            let mut launches = fail_at(&challenge, "part3", 10, |e| {
+            let launches = fail_at(&challenge, "part3", 10, |e| {
                 e.ending = Ending::CellTimeout {
                     cell: 8,
                     seconds: 5.0,
                 }
             });
-            let got = run(&challenge, &mut launches).unwrap();
+            let got = run(&challenge, &launches).unwrap();
             assert_eq!(
                 outcome(&got.results, "part3", 100, Mode::Standard),
                 &Outcome::NotRun(NotRun::AfterFailure {
@@ -951,13 +1265,13 @@ mod tests {
         fn every_launch_settles_a_cell_so_the_matrix_ends() {
             let challenge = challenge(&[2, 3]);
             // Every launch crashes in its first cell.
-            let crash_first: Step = Box::new(|_| evidence(0, Ending::Exited));
-            let mut launches = Scripted::new(Vec::new(), Some(crash_first));
-            let run = run(&challenge, &mut launches).unwrap();
+            let crash_first: Then = Box::new(|_| evidence(0, Ending::Exited));
+            let launches = Scripted::new(Vec::new(), Some(crash_first));
+            let run = run(&challenge, &launches).unwrap();
             assert_eq!(run.results.len(), 42);
             // One launch per part and mode at each rank count: 3 parts, 2 modes.
             assert_eq!(run.launches, 12);
-            for pair in launches.plans.windows(2) {
+            for pair in launches.plans().windows(2) {
                 if pair[0].ranks == pair[1].ranks {
                     assert!(pair[1].cells.len() < pair[0].cells.len());
                 }
@@ -972,10 +1286,10 @@ mod tests {
         fn a_part_not_implemented_is_not_launched_again() {
             let challenge = challenge(&[2, 3]);
             let part2 = function(&challenge, "part2");
-            let mut launches = fail_at(&challenge, "part2", 1, |e| {
+            let launches = fail_at(&challenge, "part2", 1, |e| {
                 e.panic = Some(panic_of(0, "not yet implemented"))
             });
-            let run = run(&challenge, &mut launches).unwrap();
+            let run = run(&challenge, &launches).unwrap();
             let at_three = run
                 .results
                 .iter()
@@ -988,7 +1302,7 @@ mod tests {
                 );
             }
             assert!(launches
-                .plans
+                .plans()
                 .iter()
                 .filter(|p| p.ranks == 3)
                 .all(|p| p.cells.iter().all(|c| c.function != part2)));
@@ -997,9 +1311,8 @@ mod tests {
         #[test]
         fn an_interrupted_launch_settles_every_cell_it_had() {
             let challenge = challenge(&[3]);
-            let mut launches =
-                fail_at(&challenge, "part2", 100, |e| e.ending = Ending::Interrupted);
-            let run = run(&challenge, &mut launches).unwrap();
+            let launches = fail_at(&challenge, "part2", 100, |e| e.ending = Ending::Interrupted);
+            let run = run(&challenge, &launches).unwrap();
             assert_eq!(run.launches, 1);
             assert_eq!(run.results.len(), 21);
             assert_eq!(
@@ -1015,11 +1328,11 @@ mod tests {
         #[test]
         fn a_job_that_never_started_is_an_error() {
             let challenge = challenge(&[3]);
-            let mut launches = fail_at(&challenge, "part2", 1, |e| {
+            let launches = fail_at(&challenge, "part2", 1, |e| {
                 e.started = false;
                 e.tail = "mpiexec: no slots".into();
             });
-            let error = run(&challenge, &mut launches).err().expect("an error");
+            let error = run(&challenge, &launches).err().expect("an error");
             assert_eq!(
                 error.to_string(),
                 "mpiexec could not start the job (3 ranks): mpiexec: no slots"

@@ -89,6 +89,8 @@ pub fn probe(
         progress: &|_, _, _, _| {},
         jail: None,
         keep_runs: false,
+        // The probe measures: every launch alone.
+        overlap: 1,
     };
     let mut launches = 0u32;
 

@@ -19,8 +19,8 @@ pub mod stacks;
 pub mod usage;
 
 use crate::build::compile::Lang;
-use crate::run::procs::LaunchProcs;
 use crate::error::Result;
+use crate::run::procs::LaunchProcs;
 use detect::{Detector, Finding};
 use mpi_grade_protocol::run;
 use records::TraceDir;
