@@ -27,7 +27,7 @@ use crate::trace::usage::{cell_problem, Usage};
 use mpi_grade_protocol::payload;
 use mpi_grade_protocol::run::{self, Mode, Plan, PlannedCell};
 use mpi_grade_protocol::trace::MAX_CELLS;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -203,8 +203,9 @@ struct Chain {
 #[derive(Default)]
 struct Shared {
     run: MatrixRun,
-    /// Parts that are `todo!()`: not launched again.
-    not_implemented: HashSet<String>,
+    /// Parts that are `todo!()`, with the smallest rank count they were seen at: not launched
+    /// again at a larger one.
+    not_implemented: HashMap<String, u32>,
     /// Parts that hung or timed out in a launch of the first phase.
     hung: HashSet<String>,
 }
@@ -368,10 +369,13 @@ impl Matrix<'_> {
         loop {
             {
                 let mut shared = lock(shared);
-                // A `todo!()` is the same at every rank count: do not launch it again.
-                let (skip, keep): (Vec<Cell>, Vec<Cell>) = std::mem::take(&mut chain.queue)
-                    .into_iter()
-                    .partition(|c| shared.not_implemented.contains(&c.part));
+                // A `todo!()` is the same at every rank count: do not launch it again at a
+                // larger one. A smaller one still runs it (side by side, a larger rank count
+                // can get there first), so the first rank count's cells say what happened.
+                let (skip, keep): (Vec<Cell>, Vec<Cell>) =
+                    std::mem::take(&mut chain.queue).into_iter().partition(|c| {
+                        (shared.not_implemented.get(&c.part)).is_some_and(|&at| at < c.ranks)
+                    });
                 for cell in skip {
                     shared
                         .run
@@ -416,7 +420,9 @@ impl Matrix<'_> {
             for (cell, record) in batch.settled {
                 match record.result.outcome {
                     Outcome::NotImplemented(_) => {
-                        shared.not_implemented.insert(cell.part.clone());
+                        let at = shared.not_implemented.entry(cell.part.clone());
+                        let at = at.or_insert(cell.ranks);
+                        *at = (*at).min(cell.ranks);
                     }
                     Outcome::Hang(_) | Outcome::Timeout(_) if alone => {
                         shared.hung.insert(cell.part.clone());
@@ -1306,6 +1312,34 @@ mod tests {
                 .iter()
                 .filter(|p| p.ranks == 3)
                 .all(|p| p.cells.iter().all(|c| c.function != part2)));
+        }
+
+        #[test]
+        fn a_part_not_implemented_is_found_so_at_the_first_rank_count_whatever_ran_first() {
+            // Parts 1 and 3 are `todo!()`: at 2 ranks part 3 ends the first launch, so part 1
+            // runs there only after part 1 was found at 3 ranks.
+            let challenge = challenge(&[2, 3, 4]);
+            let todo = [function(&challenge, "part1"), function(&challenge, "part3")];
+            let then: Then = Box::new(move |plan| {
+                let at = before(plan, |c| todo.contains(&c.function));
+                let mut e = evidence(at, Ending::Exited);
+                if at < plan.cells.len() {
+                    e.panic = Some(panic_of(0, "not yet implemented"));
+                }
+                e
+            });
+            let launches = Scripted::new(Vec::new(), Some(then));
+            let run = run(&challenge, &launches).unwrap();
+            for part in ["part1", "part3"] {
+                let (_, first) = (run.results.iter())
+                    .find(|(c, _)| c.part == part && c.ranks == 2 && c.scaling_factor == 1)
+                    .unwrap();
+                assert!(
+                    matches!(first.result.outcome, Outcome::NotImplemented(_)),
+                    "{part}: {:?}",
+                    first.result.outcome
+                );
+            }
         }
 
         #[test]
