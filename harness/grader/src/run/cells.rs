@@ -63,12 +63,15 @@ impl Launches for MpiLaunches<'_> {
         let dir = self.scratch.join(format!("launch-{}", request.index));
         let run_dir = RunDir::create(&dir, request.plan, request.keys)?;
         let trace = match self.tracer {
-            Some(_) => Some(LaunchTrace::create(
-                &run_dir.path,
-                ranks,
-                Some(self.submission),
-                self.driver.lang,
-            )?),
+            Some(_) => Some(
+                LaunchTrace::create(
+                    &run_dir.path,
+                    ranks,
+                    Some(self.submission),
+                    self.driver.lang,
+                )?
+                .only(&self.driver.exe),
+            ),
             None => None,
         };
         if let Some(jail) = self.jail {

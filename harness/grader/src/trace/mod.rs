@@ -38,6 +38,8 @@ pub struct LaunchTrace {
     submission: Option<PathBuf>,
     /// The language the ranks run: native line tables (Rust, C) or Python stacks.
     lang: Lang,
+    /// The only executable whose debug information is read (see [`LaunchTrace::only`]).
+    program: Option<PathBuf>,
 }
 
 /// The environment that activates the tracer in the ranks, writing their records under
@@ -74,7 +76,19 @@ impl LaunchTrace {
             dir: TraceDir::create(&run::trace_dir(run_dir), ranks)?,
             submission: submission.map(Path::to_path_buf),
             lang,
+            program: None,
         })
+    }
+
+    /// Reads source lines only from `program`, the executable the grader launched (as the
+    /// ranks see it: its canonical path), never from a file a rank's record names instead.
+    pub fn only(mut self, program: &Path) -> LaunchTrace {
+        self.program = Some(
+            program
+                .canonicalize()
+                .unwrap_or_else(|_| program.to_path_buf()),
+        );
+        self
     }
 
     /// The environment that activates the tracer in the ranks (see [`rank_env`]).
@@ -108,7 +122,7 @@ impl LaunchTrace {
                 }
                 Lang::Rust => {
                     let stacks = stacks::capture(&self.dir, procs, &involved, STACK_TIMEOUT);
-                    stacks::locate(&self.dir, &stacks, submission)
+                    stacks::locate(&self.dir, &stacks, submission, self.program.as_deref())
                 }
             };
             finding.diagnosis.locate(&locations);

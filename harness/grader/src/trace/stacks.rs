@@ -187,17 +187,27 @@ pub fn executable(traces: &TraceDir, rank: u32) -> Option<(PathBuf, u64)> {
     Some((path, h.exe_bias.load(Relaxed)))
 }
 
-/// Source locations of the given stacks, one per rank when one could be found.
+/// Source locations of the given stacks, one per rank when one could be found. A rank's
+/// record names its executable, and the rank writes its record: given `program` (the driver a
+/// grade launched), only a rank whose record names it is symbolised, from the grader's own
+/// path, so a forged path cannot make the grader read the debug information of another file.
 pub fn locate(
     traces: &TraceDir,
     stacks: &BTreeMap<u32, Vec<u64>>,
     submission: Option<&Path>,
+    program: Option<&Path>,
 ) -> Vec<(u32, String)> {
     let mut out = Vec::new();
     for (&rank, ips) in stacks {
-        let Some(symbolizer) =
-            executable(traces, rank).and_then(|(exe, bias)| Symbolizer::open(&exe, bias))
-        else {
+        let Some((exe, bias)) = executable(traces, rank) else {
+            continue;
+        };
+        let exe = match program {
+            Some(program) if exe == program => program.to_path_buf(),
+            Some(_) => continue,
+            None => exe,
+        };
+        let Some(symbolizer) = Symbolizer::open(&exe, bias) else {
             continue;
         };
         let frames = symbolizer.frames(ips);
@@ -263,5 +273,21 @@ mod tests {
             frames.iter().any(|f| f.file.ends_with("stacks.rs")),
             "{frames:?}"
         );
+
+        // A rank's record naming this binary: located when the grade launched it, not when
+        // the grade launched another program (the record may be forged).
+        let dir = tempfile::tempdir().unwrap();
+        let traces = TraceDir::create(dir.path(), 1).unwrap();
+        let header = &traces.record(0).header;
+        let path = exe.to_string_lossy().into_owned();
+        for (slot, byte) in header.exe_path.iter().zip(path.bytes()) {
+            slot.store(byte, Relaxed);
+        }
+        header.exe_bias.store(bias, Relaxed);
+        let stacks = BTreeMap::from([(0, vec![here])]);
+        assert_eq!(locate(&traces, &stacks, None, Some(&exe)).len(), 1);
+        assert_eq!(locate(&traces, &stacks, None, None).len(), 1);
+        let driver = Path::new("/nonexistent/driver");
+        assert!(locate(&traces, &stacks, None, Some(driver)).is_empty());
     }
 }
