@@ -266,8 +266,7 @@ fn command(launch: &Launch<'_>, marker: &str) -> std::process::Command {
 /// What a graded launch's poll keeps between polls: where the ranks are, which went first,
 /// which cell runs since when.
 struct Poll {
-    leader: i32,
-    /// The launch's processes, as its ranks name them (for the watcher).
+    /// The launch's processes, as its ranks name them.
     procs: LaunchProcs,
     /// Ranks report the pids they have in their own PID namespace: theirs here, once seen.
     host_pids: HashMap<u32, Option<i32>>,
@@ -278,7 +277,6 @@ struct Poll {
 impl Poll {
     fn new(leader: i32, started: Instant) -> Poll {
         Poll {
-            leader,
             procs: LaunchProcs::of(leader),
             host_pids: HashMap::new(),
             first_gone: None,
@@ -316,7 +314,7 @@ impl Poll {
             .any(|(rank, _)| !self.host_pids.contains_key(rank))
         {
             // A rank not found yet is looked for again at the next poll, not taken for gone.
-            let map = procs::host_pids(self.leader);
+            let map = self.procs.pids();
             for &(rank, pid) in &pids {
                 if let Some(&host) = map.get(&(pid as i32)) {
                     self.host_pids.entry(rank).or_insert(Some(host));

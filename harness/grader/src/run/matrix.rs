@@ -72,10 +72,7 @@ pub fn cells_for(challenge: &Challenge, parts: &[&Part], ranks: u32) -> Vec<Cell
 /// How many times a cell calls its function: parts expected to complete are timed over
 /// several calls in standard mode; a deadlock ends the first call anyway.
 pub fn repetitions(challenge: &Challenge, parts: &[&Part], cell: &Cell) -> u32 {
-    let completes = parts
-        .iter()
-        .any(|p| p.name == cell.part && p.expect == Expect::Complete);
-    if completes && cell.mode == Mode::Standard {
+    if needs_the_machine(parts, cell) {
         challenge.repetitions
     } else {
         1
@@ -210,9 +207,9 @@ struct Shared {
     hung: HashSet<String>,
 }
 
-/// `list` locked; a panic elsewhere does not poison it.
-fn lock<T>(list: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    list.lock().unwrap_or_else(|e| e.into_inner())
+/// `value` locked; a panic elsewhere does not poison it.
+fn lock<T>(value: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    value.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Whether `cell`'s time is reported, so that its launch must have the machine to itself: a
@@ -235,7 +232,7 @@ pub fn overlap(memory_mb_per_launch: u64) -> usize {
     {
         return n.max(1);
     }
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cores = crate::mpi::available_cores();
     let available_mb = std::fs::read_to_string("/proc/meminfo")
         .ok()
         .and_then(|m| {

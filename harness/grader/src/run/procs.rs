@@ -70,7 +70,7 @@ fn innermost_id(status: &str) -> Option<i32> {
 
 /// The processes below `leader`, by the pid they have in their own PID namespace (the pid a
 /// sandboxed rank reports), with their pid here.
-pub fn host_pids(leader: i32) -> HashMap<i32, i32> {
+fn host_pids(leader: i32) -> HashMap<i32, i32> {
     let procs = scan();
     descendants_of(&procs, leader)
         .into_iter()

@@ -203,11 +203,11 @@ pub fn locate(
             continue;
         };
         let exe = match program {
-            Some(program) if exe == program => program.to_path_buf(),
+            Some(program) if exe == program => program,
             Some(_) => continue,
-            None => exe,
+            None => &exe,
         };
-        let Some(symbolizer) = Symbolizer::open(&exe, bias) else {
+        let Some(symbolizer) = Symbolizer::open(exe, bias) else {
             continue;
         };
         let frames = symbolizer.frames(ips);
