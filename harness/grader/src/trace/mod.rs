@@ -191,6 +191,7 @@ impl LaunchTrace {
             &self.dir,
             cell,
             self.submission.as_deref(),
+            self.program.as_deref(),
             self.lang == Lang::Rust,
         )
     }

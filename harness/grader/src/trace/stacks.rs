@@ -4,11 +4,10 @@
 
 use super::records::{captured_stack, request_stack, TraceDir};
 use crate::run::procs::LaunchProcs;
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 use std::sync::atomic::Ordering::Relaxed;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// One source frame (inlined functions are frames of their own).
@@ -40,21 +39,21 @@ impl SourceFrame {
 
 /// Symbolises addresses of one executable, loaded at `bias`.
 pub struct Symbolizer {
-    loader: addr2line::Loader,
+    loader: Arc<Mutex<addr2line::Loader>>,
     bias: u64,
 }
 
-/// The executables opened last, with what identifies their file (see [`Symbolizer::open`]).
-type Opened = Vec<((PathBuf, u64, FileIdentity), Option<Rc<Symbolizer>>)>;
+/// The debug information of an executable, read once (see [`Symbolizer::open`]).
+type Loaded = Option<Arc<Mutex<addr2line::Loader>>>;
 
 /// Device, inode, length, and mtime in seconds and nanoseconds.
 type FileIdentity = (u64, u64, u64, i64, i64);
 
-thread_local! {
-    /// The symbolizers opened last on this thread: a grade asks for the same driver's lines
-    /// in every cell of every launch, and reading its debug information is the slow part.
-    static OPENED: RefCell<Opened> = const { RefCell::new(Vec::new()) };
-}
+/// The executables opened last, by path and identity: a grade asks for the same driver's lines
+/// in every cell of every launch, from whichever thread runs the launch, and reading its debug
+/// information is the slow part (0.1 to 0.5 s at the first lookups). Every rank loads the
+/// driver at its own address (`bias`), which is applied per lookup, not part of the key.
+static OPENED: Mutex<Vec<((PathBuf, FileIdentity), Loaded)>> = Mutex::new(Vec::new());
 
 /// How many executables [`OPENED`] keeps (a batch grades one driver after another).
 const KEEP_OPENED: usize = 4;
@@ -63,12 +62,11 @@ impl Symbolizer {
     /// The debug information of `exe` loaded at `bias`; `None` when it cannot be read. Kept
     /// for the next call while the file is the same one (device, inode, length, mtime): a
     /// rebuilt driver at the same path is read again.
-    pub fn open(exe: &Path, bias: u64) -> Option<Rc<Symbolizer>> {
+    pub fn open(exe: &Path, bias: u64) -> Option<Symbolizer> {
         use std::os::unix::fs::MetadataExt;
         let meta = std::fs::metadata(exe).ok()?;
         let key = (
             exe.to_path_buf(),
-            bias,
             (
                 meta.dev(),
                 meta.ino(),
@@ -77,33 +75,35 @@ impl Symbolizer {
                 meta.mtime_nsec(),
             ),
         );
-        OPENED.with(|opened| {
-            let mut opened = opened.borrow_mut();
-            if let Some((_, found)) = opened.iter().find(|(k, _)| *k == key) {
-                return found.clone();
+        let mut opened = OPENED.lock().unwrap_or_else(|e| e.into_inner());
+        let loader = match opened.iter().find(|(k, _)| *k == key) {
+            Some((_, found)) => found.clone(),
+            None => {
+                let loaded = addr2line::Loader::new(exe)
+                    .ok()
+                    .map(|loader| Arc::new(Mutex::new(loader)));
+                if opened.len() == KEEP_OPENED {
+                    opened.remove(0);
+                }
+                opened.push((key, loaded.clone()));
+                loaded
             }
-            let loaded = addr2line::Loader::new(exe)
-                .ok()
-                .map(|loader| Rc::new(Symbolizer { loader, bias }));
-            if opened.len() == KEEP_OPENED {
-                opened.remove(0);
-            }
-            opened.push((key, loaded.clone()));
-            loaded
-        })
+        }?;
+        Some(Symbolizer { loader, bias })
     }
 
     /// The source frames of a stack (innermost first), for addresses inside the executable.
     pub fn frames(&self, ips: &[u64]) -> Vec<SourceFrame> {
+        let loader = self.loader.lock().unwrap_or_else(|e| e.into_inner());
         let mut out = Vec::new();
         for (i, &ip) in ips.iter().enumerate() {
             // Return addresses point after the call: step back into it (not for the frame that
             // was interrupted, whose address is the instruction itself).
             let probe = ip.wrapping_sub(self.bias).wrapping_sub(u64::from(i > 0));
-            if self.loader.find_symbol(probe).is_none() {
+            if loader.find_symbol(probe).is_none() {
                 continue; // not in the executable (a shared library, the signal trampoline)
             }
-            let Ok(mut frames) = self.loader.find_frames(probe) else {
+            let Ok(mut frames) = loader.find_frames(probe) else {
                 continue;
             };
             while let Ok(Some(frame)) = frames.next() {
@@ -187,6 +187,18 @@ pub fn executable(traces: &TraceDir, rank: u32) -> Option<(PathBuf, u64)> {
     Some((path, h.exe_bias.load(Relaxed)))
 }
 
+/// The symbolizer of the executable `rank` runs. Given `program` (the driver a grade launched),
+/// only a rank whose record names it gets one, opened by the grader's own path: the rank writes
+/// its record, and a forged path must not make the grader read another file.
+pub fn symbolizer_of(traces: &TraceDir, rank: u32, program: Option<&Path>) -> Option<Symbolizer> {
+    let (exe, bias) = executable(traces, rank)?;
+    match program {
+        Some(program) if exe == program => Symbolizer::open(program, bias),
+        Some(_) => None,
+        None => Symbolizer::open(&exe, bias),
+    }
+}
+
 /// Source locations of the given stacks, one per rank when one could be found. A rank's
 /// record names its executable, and the rank writes its record: given `program` (the driver a
 /// grade launched), only a rank whose record names it is symbolised, from the grader's own
@@ -199,15 +211,7 @@ pub fn locate(
 ) -> Vec<(u32, String)> {
     let mut out = Vec::new();
     for (&rank, ips) in stacks {
-        let Some((exe, bias)) = executable(traces, rank) else {
-            continue;
-        };
-        let exe = match program {
-            Some(program) if exe == program => program,
-            Some(_) => continue,
-            None => &exe,
-        };
-        let Some(symbolizer) = Symbolizer::open(exe, bias) else {
+        let Some(symbolizer) = symbolizer_of(traces, rank, program) else {
             continue;
         };
         let frames = symbolizer.frames(ips);

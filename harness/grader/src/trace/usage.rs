@@ -168,16 +168,23 @@ impl Usage {
 }
 
 /// The usage of plan cell `cell` across every rank's record. `submission` is the student's
-/// crate, to find the call sites in it.
+/// crate, to find the call sites in it; `program` the driver the grade launched, the only
+/// executable read for them (see [`stacks::symbolizer_of`]).
 ///
 /// `native`: whether the ranks run a native driver whose line tables name the student's lines
 /// (not a Python interpreter).
-pub fn cell_usage(traces: &TraceDir, cell: u32, submission: Option<&Path>, native: bool) -> Usage {
+pub fn cell_usage(
+    traces: &TraceDir,
+    cell: u32,
+    submission: Option<&Path>,
+    program: Option<&Path>,
+    native: bool,
+) -> Usage {
     let mut usage = Usage::default();
     if cell as usize >= MAX_CELLS {
         return usage;
     }
-    let mut symbolizer: Option<Option<std::rc::Rc<Symbolizer>>> = None;
+    let mut symbolizer: Option<Option<Symbolizer>> = None;
     for rank in 0..traces.ranks() {
         let record = traces.record(rank);
         if !record.is_initialised() {
@@ -210,10 +217,8 @@ pub fn cell_usage(traces: &TraceDir, cell: u32, submission: Option<&Path>, nativ
             if usage.sites.contains_key(&func) || !native {
                 continue;
             }
-            let symbolizer = symbolizer.get_or_insert_with(|| {
-                stacks::executable(traces, rank)
-                    .and_then(|(exe, bias)| Symbolizer::open(&exe, bias))
-            });
+            let symbolizer =
+                symbolizer.get_or_insert_with(|| stacks::symbolizer_of(traces, rank, program));
             let Some(symbolizer) = symbolizer else {
                 continue;
             };
