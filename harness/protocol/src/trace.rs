@@ -685,8 +685,9 @@ pub struct Header {
     pub comms_overflowed: AtomicU32,
     /// Entries of `sites` in use.
     pub nsites: AtomicU32,
-    /// Padding to keep the layout 8-byte aligned.
-    pub _pad: AtomicU32,
+    /// 1 when the rank waits politely in blocking calls (`run::ENV_POLITE`); also keeps the
+    /// layout 8-byte aligned.
+    pub polite: AtomicU32,
     /// NUL-padded path of the main executable.
     pub exe_path: [AtomicU8; EXE_PATH_LEN],
 }

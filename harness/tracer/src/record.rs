@@ -6,7 +6,8 @@
 use crate::stack;
 use crate::tracer::{now_ns, publish, Consts, Tracer};
 use mpi_grade_protocol::run::{
-    trace_path, ENV_TRACE_DIR, ENV_TRACE_SCOPE, ENV_ZERO_BUFFER, SCOPE_MARKED, SCOPE_PROGRAM,
+    trace_path, ENV_POLITE, ENV_TRACE_DIR, ENV_TRACE_SCOPE, ENV_ZERO_BUFFER, SCOPE_MARKED,
+    SCOPE_PROGRAM,
 };
 use mpi_grade_protocol::trace::{
     Func, RankState, Record, EXE_PATH_LEN, LAYOUT_VERSION, MAGIC, RECORD_SIZE,
@@ -93,6 +94,8 @@ unsafe fn try_activate(init: Func) -> Result<(), String> {
 
     let mut tracer = Tracer::new(rec, rank, size, program_scope, Consts::from_library());
     tracer.own_code = stack::code_range_of(activate as *const () as usize);
+    tracer.polite = std::env::var(ENV_POLITE).as_deref() == Ok("1");
+    h.polite.store(u32::from(tracer.polite), Relaxed);
     let tracer: &'static Tracer = Box::leak(Box::new(tracer));
     tracer.register_predefined();
     tracer.count(init, 0);

@@ -12,6 +12,8 @@ use std::sync::atomic::Ordering::*;
 use std::time::Duration;
 use support::*;
 
+/// The tracer's polite waiting (see `wrappers::polite`).
+const POLITE: &str = mpi_grade_protocol::run::ENV_POLITE;
 const FINISH: Duration = Duration::from_secs(60);
 const BLOCK: Duration = Duration::from_secs(30);
 
@@ -314,15 +316,28 @@ int main(int argc, char **argv) {
 
 #[test]
 fn blocked_recv_is_visible_and_stack_on_request() {
+    blocked_recv("blocked_recv", &[]);
+}
+
+/// Waiting politely (a receive started, then tested with yields in between), the rank shows
+/// the same blocked call, and its stack, taken inside the test loop, still reaches `main`.
+#[test]
+fn a_polite_blocked_recv_is_the_same_blocked_call() {
+    blocked_recv("blocked_recv_polite", &[(POLITE, "1")]);
+}
+
+fn blocked_recv(name: &str, env: &[(&str, &str)]) {
     let exe = compile("blocked_recv", BLOCKED_RECV);
-    let dir = trace_dir("blocked_recv", 2);
+    let dir = trace_dir(name, 2);
     let _lock = lock();
-    let mut job = launch(&exe, &[], 2, Some(&dir), &[]);
+    let mut job = launch(&exe, &[], 2, Some(&dir), env);
     let recs = records(&dir, 2);
     let rec = recs[0].rec();
     wait_for(BLOCK, "rank 0 blocked in MPI_Recv", || {
         rec.is_initialised() && state(rec) == RankState::InCall
     });
+    let polite = env.contains(&(POLITE, "1"));
+    assert_eq!(rec.header.polite.load(Relaxed), u32::from(polite));
     let call = current_call(rec);
     assert_eq!(call.func, Some(Func::Recv));
     assert_eq!(call.mode, WaitMode::All);
@@ -580,6 +595,24 @@ fn zero_buffer_turns_buffered_exchange_into_deadlock() {
     let mut job = launch(&exe, &[], 2, Some(&dir), &[("MPI_GRADE_ZERO_BUFFER", "1")]);
     assert_send_deadlock(&records(&dir, 2), 0);
     job.kill();
+
+    // The same, waiting politely: the synchronous send is started and tested, and never
+    // completes either.
+    let dir = trace_dir("exchange_zero_polite", 2);
+    let mut job = launch(
+        &exe,
+        &[],
+        2,
+        Some(&dir),
+        &[("MPI_GRADE_ZERO_BUFFER", "1"), (POLITE, "1")],
+    );
+    assert_send_deadlock(&records(&dir, 2), 0);
+    job.kill();
+
+    // And politely in standard mode, the buffered exchange completes.
+    let dir = trace_dir("exchange_standard_polite", 2);
+    let mut job = launch(&exe, &[], 2, Some(&dir), &[(POLITE, "1")]);
+    assert!(job.wait(FINISH).success(), "job failed: {}", job.output());
 
     // Marked scope, zero buffer from the cell's Pcontrol level. The tracer deletes its record
     // file there: map the records first, as the grader does.
@@ -840,15 +873,30 @@ fn every_pmpi_twin_is_exported_and_traced() {
     check_every_function("everything_pmpi", &via_pmpi(EVERYTHING));
 }
 
+/// Polite waiting: every blocking call run as its non-blocking twin and tested until done
+/// completes, with the same records (calls, requests, communicators).
+#[test]
+fn every_function_completes_and_counts_the_same_politely() {
+    check_every_function_with("everything_polite", EVERYTHING, &[(POLITE, "1")]);
+}
+
 /// Runs a program that calls every traced function at least once and checks the records.
 fn check_every_function(name: &str, source: &str) {
+    check_every_function_with(name, source, &[]);
+}
+
+fn check_every_function_with(name: &str, source: &str, env: &[(&str, &str)]) {
     let exe = compile(name, source);
     let dir = trace_dir(name, 2);
     let _lock = lock();
-    let mut job = launch(&exe, &[], 2, Some(&dir), &[]);
+    let mut job = launch(&exe, &[], 2, Some(&dir), env);
     let status = job.wait(FINISH);
     assert!(status.success(), "job failed: {}", job.output());
     let recs = records(&dir, 2);
+    let polite = env.contains(&(POLITE, "1"));
+    for m in &recs {
+        assert_eq!(m.rec().header.polite.load(Relaxed), u32::from(polite));
+    }
     for f in Func::ALL {
         let n: u64 = recs.iter().map(|m| calls(m.rec(), 0, f)).sum();
         match f {

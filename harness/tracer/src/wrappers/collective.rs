@@ -321,7 +321,14 @@ macro_rules! collectives {
                 $comm,
                 (|$mt: &Tracer| $m)(t),
                 |c| (|$t: &Tracer, $c: &CommRef| $bytes)(t, c),
-                || real::$pblocking($($arg),*),
+                || if t.polite {
+                    super::polite::run(
+                        |request| real::$pnonblocking($($arg,)* request),
+                        RSMPI_STATUS_IGNORE,
+                    )
+                } else {
+                    real::$pblocking($($arg),*)
+                },
             )
         }
 

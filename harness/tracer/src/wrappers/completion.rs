@@ -2,6 +2,7 @@
 //! wait on, from the request table); `Test*` poll and are not shown as blocked calls. Both
 //! remove the requests that completed from the table.
 
+use super::polite;
 use crate::pmpi::real;
 use mpi_grade_protocol::trace::{Func, WaitMode};
 use mpi_sys::*;
@@ -14,7 +15,11 @@ pub unsafe extern "C" fn MPI_Wait(request: *mut MPI_Request, status: *mut MPI_St
     let t = a.t;
     t.count(Func::Wait, 0);
     t.wait_call(Func::Wait, WaitMode::All, request, 1, || {
-        real::PMPI_Wait(request, status)
+        if t.polite {
+            polite::wait(request, status)
+        } else {
+            real::PMPI_Wait(request, status)
+        }
     })
 }
 
@@ -37,7 +42,13 @@ pub unsafe extern "C" fn MPI_Waitall(
         WaitMode::All,
         array_of_requests,
         count,
-        || real::PMPI_Waitall(count, array_of_requests, array_of_statuses),
+        || {
+            if t.polite {
+                polite::waitall(count, array_of_requests, array_of_statuses)
+            } else {
+                real::PMPI_Waitall(count, array_of_requests, array_of_statuses)
+            }
+        },
     )
 }
 
@@ -57,7 +68,13 @@ pub unsafe extern "C" fn MPI_Waitany(
         WaitMode::Any,
         array_of_requests,
         count,
-        || real::PMPI_Waitany(count, array_of_requests, index, status),
+        || {
+            if t.polite {
+                polite::waitany(count, array_of_requests, index, status)
+            } else {
+                real::PMPI_Waitany(count, array_of_requests, index, status)
+            }
+        },
     )
 }
 
@@ -85,13 +102,23 @@ pub unsafe extern "C" fn MPI_Waitsome(
         array_of_requests,
         incount,
         || {
-            real::PMPI_Waitsome(
-                incount,
-                array_of_requests,
-                outcount,
-                array_of_indices,
-                array_of_statuses,
-            )
+            if t.polite {
+                polite::waitsome(
+                    incount,
+                    array_of_requests,
+                    outcount,
+                    array_of_indices,
+                    array_of_statuses,
+                )
+            } else {
+                real::PMPI_Waitsome(
+                    incount,
+                    array_of_requests,
+                    outcount,
+                    array_of_indices,
+                    array_of_statuses,
+                )
+            }
         },
     )
 }

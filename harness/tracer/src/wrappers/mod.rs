@@ -35,6 +35,7 @@ pub mod large;
 pub mod lifecycle;
 pub mod nonblocking;
 pub mod p2p;
+pub mod polite;
 
 /// The size of a datatype in bytes (0 if the library rejects it).
 ///

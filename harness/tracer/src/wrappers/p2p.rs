@@ -5,7 +5,7 @@
 //! Every send counts a message to its destination and every completed receive one from its
 //! source (learnt from the status where the call named `MPI_ANY_SOURCE`).
 
-use super::{status_or, type_bytes};
+use super::{polite, status_or, type_bytes};
 use crate::pmpi::real;
 use crate::tracer::Wait;
 use mpi_grade_protocol::trace::{Func, WaitKind, WaitMode, UNKNOWN_BYTES};
@@ -15,13 +15,22 @@ use std::os::raw::{c_int, c_void};
 
 type SendFn =
     unsafe extern "C" fn(*const c_void, c_int, MPI_Datatype, c_int, c_int, MPI_Comm) -> c_int;
+type IsendFn = unsafe extern "C" fn(
+    *const c_void,
+    c_int,
+    MPI_Datatype,
+    c_int,
+    c_int,
+    MPI_Comm,
+    *mut MPI_Request,
+) -> c_int;
 
 /// The common body of the blocking sends; `zero_buffer_to_ssend` (for `MPI_Send` only) makes
 /// the send synchronous while zero-buffer mode is on.
 #[inline(always)]
 unsafe fn send(
     func: Func,
-    pmpi: SendFn,
+    (pmpi, ipmpi): (SendFn, IsendFn),
     zero_buffer_to_ssend: bool,
     buf: *const c_void,
     count: c_int,
@@ -45,13 +54,20 @@ unsafe fn send(
     t.sent(Some(w.peer), bytes);
     // Zero-buffer mode: a standard send becomes synchronous, so that a program relying on
     // the library buffering small messages deadlocks (visibly) at any size.
-    let pmpi: SendFn = if zero_buffer_to_ssend && t.zero_buffer() {
-        real::PMPI_Ssend
+    let (pmpi, ipmpi): (SendFn, IsendFn) = if zero_buffer_to_ssend && t.zero_buffer() {
+        (real::PMPI_Ssend, real::PMPI_Issend)
     } else {
-        pmpi
+        (pmpi, ipmpi)
     };
     t.blocking(func, WaitMode::All, &[w], || {
-        pmpi(buf, count, datatype, dest, tag, comm)
+        if t.polite {
+            polite::run(
+                |request| ipmpi(buf, count, datatype, dest, tag, comm, request),
+                RSMPI_STATUS_IGNORE,
+            )
+        } else {
+            pmpi(buf, count, datatype, dest, tag, comm)
+        }
     })
 }
 
@@ -67,7 +83,7 @@ pub unsafe extern "C" fn MPI_Send(
 ) -> c_int {
     send(
         Func::Send,
-        real::PMPI_Send,
+        (real::PMPI_Send, real::PMPI_Isend),
         true,
         buf,
         count,
@@ -90,7 +106,7 @@ pub unsafe extern "C" fn MPI_Ssend(
 ) -> c_int {
     send(
         Func::Ssend,
-        real::PMPI_Ssend,
+        (real::PMPI_Ssend, real::PMPI_Issend),
         false,
         buf,
         count,
@@ -113,7 +129,7 @@ pub unsafe extern "C" fn MPI_Bsend(
 ) -> c_int {
     send(
         Func::Bsend,
-        real::PMPI_Bsend,
+        (real::PMPI_Bsend, real::PMPI_Ibsend),
         false,
         buf,
         count,
@@ -136,7 +152,7 @@ pub unsafe extern "C" fn MPI_Rsend(
 ) -> c_int {
     send(
         Func::Rsend,
-        real::PMPI_Rsend,
+        (real::PMPI_Rsend, real::PMPI_Irsend),
         false,
         buf,
         count,
@@ -181,7 +197,14 @@ pub unsafe extern "C" fn MPI_Recv(
     let mut own = MaybeUninit::uninit();
     let st = status_or(status, &mut own);
     let rc = t.blocking(Func::Recv, WaitMode::All, &[w], || {
-        real::PMPI_Recv(buf, count, datatype, source, tag, comm, st)
+        if t.polite {
+            polite::run(
+                |request| real::PMPI_Irecv(buf, count, datatype, source, tag, comm, request),
+                st,
+            )
+        } else {
+            real::PMPI_Recv(buf, count, datatype, source, tag, comm, st)
+        }
     });
     // A truncated message was matched all the same (a library returning the error, as
     // mpi4py asks for, lets the program go on): the grader pairs it with its send.
@@ -235,10 +258,22 @@ pub unsafe extern "C" fn MPI_Sendrecv(
     let mut own = MaybeUninit::uninit();
     let st = status_or(status, &mut own);
     let rc = t.blocking(Func::Sendrecv, WaitMode::All, &waits, || {
-        real::PMPI_Sendrecv(
-            sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source,
-            recvtag, comm, st,
-        )
+        if t.polite {
+            polite::sendrecv(
+                |request| {
+                    real::PMPI_Isend(sendbuf, sendcount, sendtype, dest, sendtag, comm, request)
+                },
+                |request| {
+                    real::PMPI_Irecv(recvbuf, recvcount, recvtype, source, recvtag, comm, request)
+                },
+                st,
+            )
+        } else {
+            real::PMPI_Sendrecv(
+                sendbuf, sendcount, sendtype, dest, sendtag, recvbuf, recvcount, recvtype, source,
+                recvtag, comm, st,
+            )
+        }
     });
     if rc == 0 {
         t.received_in(&c, comm, (source, &waits[1]), st);
@@ -310,7 +345,11 @@ pub unsafe extern "C" fn MPI_Probe(
     let c = t.comm(comm);
     let w = t.p2p(WaitKind::Recv, &c, comm, (source, tag), (0, None));
     t.blocking(Func::Probe, WaitMode::All, &[w], || {
-        real::PMPI_Probe(source, tag, comm, status)
+        if t.polite {
+            polite::probe(source, tag, comm, status)
+        } else {
+            real::PMPI_Probe(source, tag, comm, status)
+        }
     })
 }
 
@@ -331,7 +370,11 @@ pub unsafe extern "C" fn MPI_Mprobe(
     let mut own = MaybeUninit::uninit();
     let st = status_or(status, &mut own);
     let rc = t.blocking(Func::Mprobe, WaitMode::All, &[w], || {
-        real::PMPI_Mprobe(source, tag, comm, message, st)
+        if t.polite {
+            polite::mprobe(source, tag, comm, message, st)
+        } else {
+            real::PMPI_Mprobe(source, tag, comm, message, st)
+        }
     });
     // The message is matched now (it is no longer anybody else's to receive).
     if rc == 0 {
@@ -357,6 +400,13 @@ pub unsafe extern "C" fn MPI_Mrecv(
     let t = a.t;
     t.count(Func::Mrecv, type_bytes(count, datatype));
     t.blocking(Func::Mrecv, WaitMode::All, &[] as &[Wait], || {
-        real::PMPI_Mrecv(buf, count, datatype, message, status)
+        if t.polite {
+            polite::run(
+                |request| real::PMPI_Imrecv(buf, count, datatype, message, request),
+                status,
+            )
+        } else {
+            real::PMPI_Mrecv(buf, count, datatype, message, status)
+        }
     })
 }
