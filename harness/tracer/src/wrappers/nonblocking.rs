@@ -10,7 +10,8 @@ use mpi_sys::*;
 use std::mem::MaybeUninit;
 use std::os::raw::{c_int, c_void};
 
-type IsendFn = unsafe extern "C" fn(
+/// A non-blocking send of the library (`PMPI_Isend` and its modes).
+pub(super) type IsendFn = unsafe extern "C" fn(
     *const c_void,
     c_int,
     MPI_Datatype,

@@ -5,6 +5,7 @@
 //! Every send counts a message to its destination and every completed receive one from its
 //! source (learnt from the status where the call named `MPI_ANY_SOURCE`).
 
+use super::nonblocking::IsendFn;
 use super::{polite, status_or, type_bytes};
 use crate::pmpi::real;
 use crate::tracer::Wait;
@@ -15,15 +16,6 @@ use std::os::raw::{c_int, c_void};
 
 type SendFn =
     unsafe extern "C" fn(*const c_void, c_int, MPI_Datatype, c_int, c_int, MPI_Comm) -> c_int;
-type IsendFn = unsafe extern "C" fn(
-    *const c_void,
-    c_int,
-    MPI_Datatype,
-    c_int,
-    c_int,
-    MPI_Comm,
-    *mut MPI_Request,
-) -> c_int;
 
 /// The common body of the blocking sends; `zero_buffer_to_ssend` (for `MPI_Send` only) makes
 /// the send synchronous while zero-buffer mode is on.

@@ -15,13 +15,28 @@ use crate::pmpi::real;
 use mpi_sys::*;
 use std::os::raw::c_int;
 
-/// Gives the core to another runnable process between two tests.
+/// Runs `test` (which returns its error code and whether it is done) until it fails or is
+/// done, giving the core to another runnable process between two tests.
 #[inline(always)]
-fn pause() {
-    // SAFETY: sched_yield takes nothing and cannot fail in a way that matters here.
-    unsafe {
-        libc::sched_yield();
+fn until(mut test: impl FnMut() -> (c_int, bool)) -> c_int {
+    loop {
+        let (rc, done) = test();
+        if rc != 0 || done {
+            return rc;
+        }
+        // SAFETY: sched_yield takes nothing and cannot fail in a way that matters here.
+        unsafe {
+            libc::sched_yield();
+        }
     }
+}
+
+/// A test with an output flag: its code, and whether the flag was set.
+#[inline(always)]
+fn flagged(test: impl FnOnce(*mut c_int) -> c_int) -> (c_int, bool) {
+    let mut flag = 0;
+    let rc = test(&mut flag);
+    (rc, flag != 0)
 }
 
 /// Starts a non-blocking call (`start` writes its request) and completes it politely.
@@ -37,14 +52,7 @@ pub unsafe fn run(start: impl FnOnce(*mut MPI_Request) -> c_int, status: *mut MP
 
 /// `MPI_Wait` as a loop of `MPI_Test`.
 pub unsafe fn wait(request: *mut MPI_Request, status: *mut MPI_Status) -> c_int {
-    loop {
-        let mut flag = 0;
-        let rc = real::PMPI_Test(request, &mut flag, status);
-        if rc != 0 || flag != 0 {
-            return rc;
-        }
-        pause();
-    }
+    until(|| flagged(|flag| real::PMPI_Test(request, flag, status)))
 }
 
 /// `MPI_Waitall` as a loop of `MPI_Testall`.
@@ -53,14 +61,7 @@ pub unsafe fn waitall(
     requests: *mut MPI_Request,
     statuses: *mut MPI_Status,
 ) -> c_int {
-    loop {
-        let mut flag = 0;
-        let rc = real::PMPI_Testall(count, requests, &mut flag, statuses);
-        if rc != 0 || flag != 0 {
-            return rc;
-        }
-        pause();
-    }
+    until(|| flagged(|flag| real::PMPI_Testall(count, requests, flag, statuses)))
 }
 
 /// `MPI_Waitany` as a loop of `MPI_Testany` (which also ends when no request is active).
@@ -70,14 +71,7 @@ pub unsafe fn waitany(
     index: *mut c_int,
     status: *mut MPI_Status,
 ) -> c_int {
-    loop {
-        let mut flag = 0;
-        let rc = real::PMPI_Testany(count, requests, index, &mut flag, status);
-        if rc != 0 || flag != 0 {
-            return rc;
-        }
-        pause();
-    }
+    until(|| flagged(|flag| real::PMPI_Testany(count, requests, index, flag, status)))
 }
 
 /// `MPI_Waitsome` as a loop of `MPI_Testsome` until one completed (or none is active:
@@ -89,25 +83,15 @@ pub unsafe fn waitsome(
     indices: *mut c_int,
     statuses: *mut MPI_Status,
 ) -> c_int {
-    loop {
+    until(|| {
         let rc = real::PMPI_Testsome(incount, requests, outcount, indices, statuses);
-        if rc != 0 || outcount.is_null() || *outcount != 0 {
-            return rc;
-        }
-        pause();
-    }
+        (rc, outcount.is_null() || *outcount != 0)
+    })
 }
 
 /// `MPI_Probe` as a loop of `MPI_Iprobe`.
 pub unsafe fn probe(source: c_int, tag: c_int, comm: MPI_Comm, status: *mut MPI_Status) -> c_int {
-    loop {
-        let mut flag = 0;
-        let rc = real::PMPI_Iprobe(source, tag, comm, &mut flag, status);
-        if rc != 0 || flag != 0 {
-            return rc;
-        }
-        pause();
-    }
+    until(|| flagged(|flag| real::PMPI_Iprobe(source, tag, comm, flag, status)))
 }
 
 /// `MPI_Mprobe` as a loop of `MPI_Improbe`.
@@ -118,14 +102,7 @@ pub unsafe fn mprobe(
     message: *mut MPI_Message,
     status: *mut MPI_Status,
 ) -> c_int {
-    loop {
-        let mut flag = 0;
-        let rc = real::PMPI_Improbe(source, tag, comm, &mut flag, message, status);
-        if rc != 0 || flag != 0 {
-            return rc;
-        }
-        pause();
-    }
+    until(|| flagged(|flag| real::PMPI_Improbe(source, tag, comm, flag, message, status)))
 }
 
 /// `MPI_Sendrecv` as its receive and its send started (the receive first), then both waited
