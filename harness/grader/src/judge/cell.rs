@@ -3,7 +3,8 @@
 //! Cells run in plan order. Every cell that all ranks completed is verified. The first cell that
 //! did not complete is the one the launch ended in: it gets the failure. After it, cells of the
 //! same part and mode are not run (the part already failed there, or, for a part expected to
-//! deadlock, already deadlocked), and the other cells go back to the queue for a new launch.
+//! deadlock, already deadlocked), nor, after a hang or a time-out, the part's other mode; the
+//! other cells go back to the queue for a new launch.
 //!
 //! Everything here is a function of one [`Evidence`]: what the launch and its run directory
 //! yielded, gathered by the launcher (`run::matrix`) before any of it is judged.
@@ -109,10 +110,11 @@ pub fn classify(
         timing: None,
         output: evidence.output.clone(),
     });
+    let both_modes = waited_out(&outcome) && !expects_deadlock(&at.function);
     for cell in &cells[evidence.completed.len() + 1..] {
         if evidence.ending == Ending::Interrupted {
             results.push(not_run(cell, NotRun::Interrupted));
-        } else if cell.function == at.function && cell.mode == at.mode {
+        } else if cell.function == at.function && (cell.mode == at.mode || both_modes) {
             let why = if expects_deadlock(&at.function) && matches!(outcome, Outcome::Timeout(_)) {
                 NotRun::AfterDeadlock {
                     scaling_factor: at.scaling_factor,
@@ -131,6 +133,15 @@ pub fn classify(
         }
     }
     Classified { results, requeue }
+}
+
+/// Whether `outcome` cost the limit of a wait: a hang or a time-out. The part's other mode at
+/// the same rank count is then not run either: its verdict is already a failure there, and a
+/// part that hung in standard mode hangs the same way with synchronous sends, another wait
+/// for nothing. (Not for a part expected to deadlock: its time-out is the end of its sizes,
+/// and its zero-buffer cell is its real test.)
+fn waited_out(outcome: &Outcome) -> bool {
+    matches!(outcome, Outcome::Hang(_) | Outcome::Timeout(_))
 }
 
 fn not_run(cell: &PlannedCell, why: NotRun) -> CellResult {

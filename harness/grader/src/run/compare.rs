@@ -173,7 +173,7 @@ impl Measurer<'_> {
             jail: None,
             keep_runs: false,
             // A baseline is a measurement: every launch alone.
-            overlap: 1,
+            overlap: crate::run::matrix::Overlap::ALONE,
         };
         let run = matrix.run()?;
         Ok(run

@@ -169,8 +169,8 @@ pub struct Matrix<'a> {
     pub jail: Option<&'a crate::sandbox::Jail>,
     /// Keep the ranks' results files (`--keep-runs`); otherwise each is deleted once checked.
     pub keep_runs: bool,
-    /// How many launches that time nothing may run side by side (see [`overlap`]).
-    pub overlap: usize,
+    /// How many launches that time nothing may run at once (see [`overlap`]).
+    pub overlap: Overlap,
 }
 
 /// What running the matrix produced.
@@ -222,15 +222,37 @@ pub fn needs_the_machine(parts: &[&Part], cell: &Cell) -> bool {
             .any(|p| p.name == cell.part && p.expect == Expect::Complete)
 }
 
-/// How many launches may run side by side in the second phase of a matrix run: one per core,
-/// fewer when memory would not hold that many launches at their memory limit
-/// (`MPI_GRADE_OVERLAP` sets it; 1 runs every launch alone, as before).
-pub fn overlap(memory_mb_per_launch: u64) -> usize {
+/// How many launches of the second phase of a matrix run run at once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Overlap {
+    /// Launches that run cells side by side: one per core, fewer when memory would not hold
+    /// that many at their memory limit.
+    pub running: usize,
+    /// Launches in all, with those waiting out a part that hung: such a launch is mostly a
+    /// wait for the hang limit, so memory bounds them, and four per core at most.
+    pub in_all: usize,
+}
+
+impl Overlap {
+    /// Every launch alone, one after another.
+    pub const ALONE: Overlap = Overlap {
+        running: 1,
+        in_all: 1,
+    };
+}
+
+/// How many launches may run at once in the second phase of a matrix run (see [`Overlap`];
+/// `MPI_GRADE_OVERLAP=N` sets both numbers, and 1 runs every launch alone, as before).
+pub fn overlap(memory_mb_per_launch: u64) -> Overlap {
     if let Some(n) = std::env::var("MPI_GRADE_OVERLAP")
         .ok()
         .and_then(|v| v.trim().parse::<usize>().ok())
     {
-        return n.max(1);
+        let n = n.max(1);
+        return Overlap {
+            running: n,
+            in_all: n,
+        };
     }
     let cores = crate::mpi::available_cores();
     let available_mb = std::fs::read_to_string("/proc/meminfo")
@@ -241,8 +263,50 @@ pub fn overlap(memory_mb_per_launch: u64) -> usize {
                 .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok())
         })
         .map_or(u64::MAX, |kb| kb / 1024);
-    let by_memory = available_mb / memory_mb_per_launch.max(1);
-    cores.min(by_memory.max(1).try_into().unwrap_or(usize::MAX))
+    let by_memory: usize = (available_mb / memory_mb_per_launch.max(1))
+        .max(1)
+        .try_into()
+        .unwrap_or(usize::MAX);
+    Overlap {
+        running: cores.min(by_memory),
+        in_all: (4 * cores).min(by_memory),
+    }
+}
+
+/// The second phase's places for launches that run cells ([`Overlap::running`] of them); a
+/// launch waiting out a hang takes none.
+struct Slots {
+    free: Mutex<usize>,
+    freed: std::sync::Condvar,
+}
+
+/// A place taken in [`Slots`], given back when dropped.
+struct Slot<'a>(&'a Slots);
+
+impl Slots {
+    fn new(places: usize) -> Slots {
+        Slots {
+            free: Mutex::new(places.max(1)),
+            freed: std::sync::Condvar::new(),
+        }
+    }
+
+    /// Waits for a free place and takes it.
+    fn take(&self) -> Slot<'_> {
+        let mut free = lock(&self.free);
+        while *free == 0 {
+            free = (self.freed.wait(free)).unwrap_or_else(|e| e.into_inner());
+        }
+        *free -= 1;
+        Slot(self)
+    }
+}
+
+impl Drop for Slot<'_> {
+    fn drop(&mut self) {
+        *lock(&self.0.free) += 1;
+        self.0.freed.notify_one();
+    }
 }
 
 /// What one launch settled.
@@ -285,7 +349,7 @@ impl Matrix<'_> {
     /// timed cell (see [`needs_the_machine`]): the first launch runs every cell, the timed ones
     /// first; after a failure, the timed cells it cut short run again, still alone. Then what
     /// is left of every rank count (part 1's zero-buffer cell after its deadlock, re-launches
-    /// that time nothing, the parts that hung) runs with up to `overlap` launches at a time:
+    /// that time nothing, the parts that hung) runs with several launches at once (`overlap`):
     /// those cells give a verdict, not a time, and the tracer's verdict does not depend on the
     /// load. A part that hung (or timed out) at one rank count is not run alone at the rank
     /// counts after it: its cells there are waited out together in the second phase.
@@ -310,7 +374,7 @@ impl Matrix<'_> {
                 next: 0,
                 queue,
             };
-            self.drain(launches, &mut chain, &shared, true)?;
+            self.drain(launches, &mut chain, &shared, None)?;
             chain.queue.splice(0..0, later);
             chains.push(chain);
         }
@@ -320,8 +384,11 @@ impl Matrix<'_> {
         Ok(shared.run)
     }
 
-    /// The second phase: every chain's launches until its queue is empty, `overlap` chains at a
-    /// time, the chains with the most cells first (a part being waited out among them).
+    /// The second phase: every chain's launches until its queue is empty, the chains with the
+    /// most cells first (a part being waited out among them). [`Overlap::running`] launches
+    /// that run cells at a time, and beside them the launches that wait out a part that hung,
+    /// up to [`Overlap::in_all`]: the hang limit is a wait, not a time, and passes as well
+    /// for several launches at once.
     fn overlapped(
         &self,
         launches: &(dyn Launches + Sync),
@@ -332,7 +399,8 @@ impl Matrix<'_> {
         chains.sort_by_key(|c| std::cmp::Reverse(c.queue.len()));
         let chains = Mutex::new(chains.into_iter());
         let failed: Mutex<Option<crate::error::Error>> = Mutex::new(None);
-        let workers = self.overlap.max(1);
+        let workers = self.overlap.in_all.max(self.overlap.running).max(1);
+        let slots = Slots::new(self.overlap.running);
         std::thread::scope(|scope| {
             for _ in 0..workers {
                 scope.spawn(|| loop {
@@ -342,7 +410,7 @@ impl Matrix<'_> {
                     let Some(mut chain) = lock(&chains).next() else {
                         return;
                     };
-                    if let Err(e) = self.drain(launches, &mut chain, shared, false) {
+                    if let Err(e) = self.drain(launches, &mut chain, shared, Some(&slots)) {
                         lock(&failed).get_or_insert(e);
                     }
                 });
@@ -354,16 +422,20 @@ impl Matrix<'_> {
         }
     }
 
-    /// Runs `chain`'s queue, launch after launch, until it is empty or, `alone`, until no cell
-    /// left in it needs the machine to itself.
+    /// Runs `chain`'s queue, launch after launch, until it is empty or, alone on the machine
+    /// (the first phase, without `slots`), until no cell left in it needs the machine to
+    /// itself. Beside others, each launch takes a place in `slots`, unless it waits out a
+    /// part that hung (its first cell is of that part).
     fn drain(
         &self,
         launches: &(dyn Launches + Sync),
         chain: &mut Chain,
         shared: &Mutex<Shared>,
-        alone: bool,
+        slots: Option<&Slots>,
     ) -> Result<()> {
+        let alone = slots.is_none();
         loop {
+            let waits_out;
             {
                 let mut shared = lock(shared);
                 // A `todo!()` is the same at every rank count: do not launch it again at a
@@ -393,7 +465,9 @@ impl Matrix<'_> {
                 if chain.queue.is_empty() || (alone && !chain.queue.iter().any(timed)) {
                     return Ok(());
                 }
+                waits_out = (chain.queue.first()).is_some_and(|c| shared.hung.contains(&c.part));
             }
+            let _slot = slots.filter(|_| !waits_out).map(Slots::take);
             let rest = chain.queue.split_off(chain.queue.len().min(MAX_CELLS));
             let index = chain.first + chain.next;
             chain.next += 1;
@@ -606,13 +680,13 @@ mod tests {
         }
 
         fn run(challenge: &Challenge, launches: &Scripted) -> Result<MatrixRun> {
-            run_overlapped(challenge, launches, 1)
+            run_overlapped(challenge, launches, Overlap::ALONE)
         }
 
         fn run_overlapped(
             challenge: &Challenge,
             launches: &Scripted,
-            overlap: usize,
+            overlap: Overlap,
         ) -> Result<MatrixRun> {
             let launcher = Launcher {
                 implementation: Implementation::OpenMpi,
@@ -1015,6 +1089,14 @@ mod tests {
             (plan.cells.iter()).any(|c| c.repetitions > 1 && c.function != hung)
         }
 
+        /// `running` launches that run cells side by side, and up to four times as many in all.
+        fn beside(running: usize) -> Overlap {
+            Overlap {
+                running,
+                in_all: 4 * running,
+            }
+        }
+
         fn outcomes(run: &MatrixRun) -> Vec<(Cell, Outcome)> {
             (run.results.iter())
                 .map(|(c, r)| (c.clone(), r.result.outcome.clone()))
@@ -1027,8 +1109,8 @@ mod tests {
             for hang in [None, Some("part3")] {
                 let alone = Scripted::new(Vec::new(), Some(like_a_grade(&challenge, hang)));
                 let side_by_side = Scripted::new(Vec::new(), Some(like_a_grade(&challenge, hang)));
-                let a = run_overlapped(&challenge, &alone, 1).unwrap();
-                let b = run_overlapped(&challenge, &side_by_side, 3).unwrap();
+                let a = run_overlapped(&challenge, &alone, Overlap::ALONE).unwrap();
+                let b = run_overlapped(&challenge, &side_by_side, beside(3)).unwrap();
                 assert_eq!(outcomes(&a), outcomes(&b), "{hang:?}");
                 assert_eq!(a.results.len(), 4 * 21);
                 assert_eq!(a.launches, b.launches);
@@ -1049,7 +1131,7 @@ mod tests {
         fn a_part_that_hangs_is_waited_out_together_at_the_rank_counts_after() {
             let challenge = challenge(&[2, 3, 4]);
             let launches = Scripted::new(Vec::new(), Some(like_a_grade(&challenge, Some("part3"))));
-            let run = run_overlapped(&challenge, &launches, 2).unwrap();
+            let run = run_overlapped(&challenge, &launches, beside(2)).unwrap();
             let part3 = function(&challenge, "part3");
             for ranks in [2, 3, 4] {
                 let (_, record) = (run.results.iter())
@@ -1065,7 +1147,20 @@ mod tests {
                     "{ranks}: {:?}",
                     record.result.outcome
                 );
+                // The part already failed there: its zero-buffer cell would only hang again.
+                let (_, zero_buffer) = (run.results.iter())
+                    .find(|(c, _)| c.part == "part3" && c.ranks == ranks && c.mode == Mode::ZeroBuffer)
+                    .unwrap();
+                assert_eq!(
+                    zero_buffer.result.outcome,
+                    Outcome::NotRun(NotRun::AfterFailure {
+                        at: "1 elements per block".into()
+                    })
+                );
             }
+            // One wait per rank count: part 3 is in no launch after its hang there.
+            let hangs_of_part3 = |p: &&Plan| p.cells[0].function == part3 && p.ranks > 2;
+            assert_eq!(launches.plans().iter().filter(hangs_of_part3).count(), 2);
             let plans = launches.plans();
             // After the hang at 2 ranks, part 3 is no longer in a timed launch...
             let with_part3 = |p: &Plan| p.cells.iter().any(|c| c.function == part3);
@@ -1087,34 +1182,44 @@ mod tests {
             use std::sync::Arc;
             #[derive(Default)]
             struct Seen {
-                in_flight: AtomicUsize,
+                running: AtomicUsize,
+                waiting: AtomicUsize,
                 timed_in_flight: AtomicUsize,
-                most: AtomicUsize,
+                most_running: AtomicUsize,
+                most_waiting: AtomicUsize,
+                most_in_all: AtomicUsize,
                 beside_timed: AtomicBool,
             }
-            for overlap in [1, 2] {
+            // Part 3 hangs at 2 ranks, alone; at 3, 4 and 6 ranks its launches wait it out.
+            for (overlap, running, waiting) in [(Overlap::ALONE, 1, 1), (beside(2), 2, 3)] {
                 let challenge = challenge(&[2, 3, 4, 6]);
                 let seen = Arc::new(Seen::default());
                 let inner = like_a_grade(&challenge, Some("part3"));
                 let part3 = function(&challenge, "part3");
                 let s = seen.clone();
                 let watched: Then = Box::new(move |plan| {
-                    let now = s.in_flight.fetch_add(1, SeqCst) + 1;
                     let is_timed = timed(plan, &part3);
+                    let waits_out = plan.ranks > 2 && plan.cells[0].function == part3;
+                    let (count, most, want) = match waits_out {
+                        true => (&s.waiting, &s.most_waiting, waiting),
+                        false => (&s.running, &s.most_running, running),
+                    };
+                    let now = count.fetch_add(1, SeqCst) + 1;
+                    most.fetch_max(now, SeqCst);
+                    let all = s.running.load(SeqCst) + s.waiting.load(SeqCst);
+                    s.most_in_all.fetch_max(all, SeqCst);
                     if is_timed {
                         s.timed_in_flight.fetch_add(1, SeqCst);
                     }
-                    if (is_timed && now > 1)
+                    if (is_timed && all > 1)
                         || s.timed_in_flight.load(SeqCst) > usize::from(is_timed)
                     {
                         s.beside_timed.store(true, SeqCst);
                     }
-                    s.most.fetch_max(now, SeqCst);
-                    // An untimed launch waits a while for a second one to start beside it.
+                    // An untimed launch waits a while for the others that may start beside it.
                     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
                     while !is_timed
-                        && overlap > 1
-                        && s.most.load(SeqCst) < 2
+                        && most.load(SeqCst) < want
                         && std::time::Instant::now() < deadline
                     {
                         std::thread::yield_now();
@@ -1123,13 +1228,15 @@ mod tests {
                     if is_timed {
                         s.timed_in_flight.fetch_sub(1, SeqCst);
                     }
-                    s.in_flight.fetch_sub(1, SeqCst);
+                    count.fetch_sub(1, SeqCst);
                     evidence
                 });
                 let launches = Scripted::new(Vec::new(), Some(watched));
                 run_overlapped(&challenge, &launches, overlap).unwrap();
-                assert!(!seen.beside_timed.load(SeqCst), "{overlap}");
-                assert_eq!(seen.most.load(SeqCst), overlap);
+                assert!(!seen.beside_timed.load(SeqCst), "{overlap:?}");
+                assert_eq!(seen.most_running.load(SeqCst), running, "{overlap:?}");
+                assert_eq!(seen.most_waiting.load(SeqCst), waiting, "{overlap:?}");
+                assert!(seen.most_in_all.load(SeqCst) <= overlap.in_all, "{overlap:?}");
             }
         }
 

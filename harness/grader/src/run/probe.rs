@@ -90,7 +90,7 @@ pub fn probe(
         jail: None,
         keep_runs: false,
         // The probe measures: every launch alone.
-        overlap: 1,
+        overlap: crate::run::matrix::Overlap::ALONE,
     };
     let mut launches = 0u32;
 
