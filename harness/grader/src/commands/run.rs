@@ -228,7 +228,7 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
         jail: None,
     };
     let srun = launcher.runner == crate::mpi::Runner::Srun;
-    let record = launch::run(&launch, &mut trace.watcher(options.hang_after, srun))?;
+    let record = launch::run(&launch, &mut trace.watcher(options.hang_after, None, srun))?;
     let usage = trace.usage(0);
     let (outcome, diagnosis) = match record.ending {
         Ending::Exited => ("exited", None),
@@ -236,6 +236,8 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
         Ending::LaunchTimeout { .. } | Ending::CellTimeout { .. } => ("timeout", None),
         Ending::Interrupted => ("interrupted", None),
         Ending::ScratchFull { .. } => ("crash", None),
+        // Only a graded launch is released (its watcher has a release time).
+        Ending::Released => ("released", None),
     };
     // The library may have paired mismatched collectives and the program gone on to the end
     // (or to an error) before a poll saw them: the records still hold them.

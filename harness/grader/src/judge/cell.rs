@@ -4,7 +4,8 @@
 //! did not complete is the one the launch ended in: it gets the failure. After it, cells of the
 //! same part and mode are not run (the part already failed there, or, for a part expected to
 //! deadlock, already deadlocked), nor, after a hang or a time-out, the part's other mode; the
-//! other cells go back to the queue for a new launch.
+//! other cells go back to the queue for a new launch. A launch released before a hang limit
+//! (`Ending::Released`) failed nowhere: the cell it was in goes back to the queue too.
 //!
 //! Everything here is a function of one [`Evidence`]: what the launch and its run directory
 //! yielded, gathered by the launcher (`run::matrix`) before any of it is judged.
@@ -103,6 +104,11 @@ pub fn classify(
     let Some(at) = cells.get(evidence.completed.len()) else {
         return Classified { results, requeue };
     };
+    if evidence.ending == Ending::Released {
+        // Not a failure: the cell it was in and every cell after it run again elsewhere.
+        requeue.extend(cells[evidence.completed.len()..].iter().map(|c| c.index));
+        return Classified { results, requeue };
+    }
     let outcome = failure(evidence);
     results.push(CellResult {
         index: at.index,
@@ -234,7 +240,8 @@ fn ended_early(ending: &Ending) -> Result<Outcome, Option<u32>> {
             limit: TimeLimit::Launch,
             seconds: *seconds,
         })),
-        Ending::Exited | Ending::ScratchFull { .. } => Err(None),
+        // `classify` requeues a released launch's cells before it asks for a failure.
+        Ending::Exited | Ending::ScratchFull { .. } | Ending::Released => Err(None),
     }
 }
 

@@ -27,6 +27,9 @@ pub struct LaunchPlan {
     pub plan: Plan,
     /// The ranks' secret payload keys, one per rank.
     pub keys: Vec<Key>,
+    /// Stop the launch once ranks others wait on stay outside MPI this long, short of the
+    /// hang limit (a launch that has the machine alone; see `Ending::Released`).
+    pub release_after: Option<Duration>,
 }
 
 /// Runs launches for the matrix: `mpiexec` in a grade ([`MpiLaunches`]), a script in tests.
@@ -93,7 +96,8 @@ impl Launches for MpiLaunches<'_> {
         let mut record = match &trace {
             Some(trace) => {
                 let srun = self.launcher.runner == crate::mpi::Runner::Srun;
-                launch::run(&launch, &mut trace.watcher(hang_after, srun))?
+                let release = request.release_after;
+                launch::run(&launch, &mut trace.watcher(hang_after, release, srun))?
             }
             None => launch::run(&launch, &mut |_, _| None)?,
         };
@@ -218,12 +222,12 @@ pub mod scripted {
     use std::collections::VecDeque;
     use std::sync::Mutex;
 
-    /// One scripted launch: the evidence it yields for the plan it is given.
-    pub type Step = Box<dyn FnOnce(&Plan) -> Evidence + Send>;
+    /// One scripted launch: the evidence it yields for the launch it is asked for.
+    pub type Step = Box<dyn FnOnce(&LaunchPlan) -> Evidence + Send>;
 
-    /// The launches after the script's steps, each given its plan: run outside the script's
-    /// lock, so that launches asked for side by side run side by side.
-    pub type Then = Box<dyn Fn(&Plan) -> Evidence + Send + Sync>;
+    /// The launches after the script's steps, each given what it is asked for: run outside
+    /// the script's lock, so that launches asked for side by side run side by side.
+    pub type Then = Box<dyn Fn(&LaunchPlan) -> Evidence + Send + Sync>;
 
     /// Launches that return scripted evidence, one step per launch, and record the plans.
     #[derive(Default)]
@@ -235,7 +239,7 @@ pub mod scripted {
     struct Script {
         steps: VecDeque<Step>,
         then: Option<std::sync::Arc<Then>>,
-        plans: Vec<Plan>,
+        requests: Vec<LaunchPlan>,
     }
 
     impl Scripted {
@@ -245,14 +249,19 @@ pub mod scripted {
                 script: Mutex::new(Script {
                     steps: steps.into(),
                     then: then.map(std::sync::Arc::new),
-                    plans: Vec::new(),
+                    requests: Vec::new(),
                 }),
             }
         }
 
         /// The plan of every launch, in the order they were asked for.
         pub fn plans(&self) -> Vec<Plan> {
-            self.script.lock().unwrap().plans.clone()
+            self.requests().into_iter().map(|r| r.plan).collect()
+        }
+
+        /// Every launch asked for, in order.
+        pub fn requests(&self) -> Vec<LaunchPlan> {
+            self.script.lock().unwrap().requests.clone()
         }
     }
 
@@ -261,12 +270,12 @@ pub mod scripted {
             assert_eq!(request.keys.len(), request.plan.ranks as usize);
             let (step, then) = {
                 let mut script = self.script.lock().unwrap();
-                script.plans.push(request.plan.clone());
+                script.requests.push(request.clone());
                 (script.steps.pop_front(), script.then.clone())
             };
             Ok(match step {
-                Some(step) => step(&request.plan),
-                None => then.expect("a launch the script did not expect")(&request.plan),
+                Some(step) => step(&request),
+                None => then.expect("a launch the script did not expect")(&request),
             })
         }
     }
@@ -300,6 +309,6 @@ pub mod scripted {
 
     /// A launch that passes every cell of its plan and exits.
     pub fn all_pass() -> Then {
-        Box::new(|plan: &Plan| evidence(plan.cells.len(), Ending::Exited))
+        Box::new(|launch: &LaunchPlan| evidence(launch.plan.cells.len(), Ending::Exited))
     }
 }

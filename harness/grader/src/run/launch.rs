@@ -9,7 +9,7 @@ use crate::run::interrupt;
 use crate::run::procs::{self, LaunchProcs, Survivors};
 use crate::run::rundir::{Events, RunDir};
 use crate::run::supervisor::{self, Job, Kind, Start};
-use crate::trace::detect::Finding;
+use crate::trace::detect::{Finding, Seen};
 use mpi_grade_protocol::run;
 use std::collections::HashMap;
 use std::path::Path;
@@ -42,6 +42,10 @@ pub enum Ending {
     },
     /// The watcher found a deadlock, a hang or a vanished rank.
     Stalled(Box<Finding>),
+    /// Ranks that others wait on stayed outside MPI past the release time of a launch that
+    /// had the machine alone ([`Seen::Idle`]): it was stopped so that the grade goes on, and
+    /// its cells from the one it was in run again, waited out beside other launches.
+    Released,
     /// The job wrote its whole scratch (`scratch_mb` of `[challenge.sandbox.ranks]`) and was
     /// killed.
     ScratchFull {
@@ -50,6 +54,15 @@ pub enum Ending {
     },
     /// Ctrl-C or SIGTERM.
     Interrupted,
+}
+
+impl From<Seen> for Ending {
+    fn from(seen: Seen) -> Ending {
+        match seen {
+            Seen::Stall(finding) => Ending::Stalled(finding),
+            Seen::Idle => Ending::Released,
+        }
+    }
 }
 
 /// What to launch.
@@ -140,7 +153,7 @@ impl LaunchRecord {
 /// Runs the launch until it ends. `watch` is called at every poll and may end it.
 pub fn run(
     launch: &Launch<'_>,
-    watch: &mut dyn FnMut(Instant, &LaunchProcs) -> Option<Finding>,
+    watch: &mut dyn FnMut(Instant, &LaunchProcs) -> Option<Seen>,
 ) -> Result<LaunchRecord> {
     let marker = supervisor::marker(Kind::Launch);
     let command = command(launch, &marker);
@@ -182,8 +195,8 @@ pub fn run(
                 break (ending, None);
             }
         }
-        if let Some(finding) = watch(now, &poll.procs) {
-            break (Ending::Stalled(Box::new(finding)), None);
+        if let Some(seen) = watch(now, &poll.procs) {
+            break (Ending::from(seen), None);
         }
         if (now - started).as_secs_f64() > launch.launch_seconds {
             let seconds = launch.launch_seconds;

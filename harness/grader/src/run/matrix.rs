@@ -194,7 +194,25 @@ struct Chain {
     /// How many launches it has had.
     next: u32,
     queue: Vec<Cell>,
+    /// Cells of parts that hung, set aside in the first phase for the second.
+    later: Vec<Cell>,
 }
+
+/// Which phase of a matrix run a chain's launches belong to (see [`Matrix::run_with`]).
+#[derive(Clone, Copy)]
+enum Phase<'s> {
+    /// Alone on the machine, timing cells; a launch may be released.
+    First,
+    /// Beside other launches, each taking a place in the slots unless it waits out a hang.
+    Beside(&'s Slots),
+    /// Alone again, timing the cells of a released part that completed.
+    Retime,
+}
+
+/// How long ranks others wait on may stay outside MPI in a launch that has the machine alone
+/// before it hands the machine back (`Ending::Released`): far longer than any cell of a
+/// correct submission keeps its peers waiting, far shorter than the hang limit.
+pub const RELEASE_AFTER: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// What the launches of a matrix run share, whichever thread runs them.
 #[derive(Default)]
@@ -203,8 +221,11 @@ struct Shared {
     /// Parts that are `todo!()`, with the smallest rank count they were seen at: not launched
     /// again at a larger one.
     not_implemented: HashMap<String, u32>,
-    /// Parts that hung or timed out in a launch of the first phase.
+    /// Parts that hung or timed out in a launch of the first phase, or whose launch there
+    /// was released.
     hung: HashSet<String>,
+    /// Parts whose first-phase launch was released.
+    released: HashSet<String>,
 }
 
 /// `value` locked; a panic elsewhere does not poison it.
@@ -321,6 +342,9 @@ pub struct Batch {
     pub survivors: Option<String>,
     /// Wall time of the launch.
     pub seconds: f64,
+    /// The launch was released (`Ending::Released`): its first requeued cell was the one it
+    /// was in.
+    pub released: bool,
 }
 
 impl Matrix<'_> {
@@ -343,7 +367,8 @@ impl Matrix<'_> {
         self.run_with(&self.mpi())
     }
 
-    /// Runs every cell of every rank count through `launches`, in two phases.
+    /// Runs every cell of every rank count through `launches`, in two phases (and a third
+    /// when needed).
     ///
     /// First each rank count in turn, alone on the machine, for as long as its queue holds a
     /// timed cell (see [`needs_the_machine`]): the first launch runs every cell, the timed ones
@@ -353,6 +378,12 @@ impl Matrix<'_> {
     /// those cells give a verdict, not a time, and the tracer's verdict does not depend on the
     /// load. A part that hung (or timed out) at one rank count is not run alone at the rank
     /// counts after it: its cells there are waited out together in the second phase.
+    ///
+    /// A first-phase launch in which ranks others wait on stay outside MPI for
+    /// [`RELEASE_AFTER`] is stopped there (`Ending::Released`) rather than made to wait out
+    /// the hang limit alone: its part is waited out in the second phase like a part that hung.
+    /// If that part then completes after all (slow, not stuck), its timed cells run once more,
+    /// alone, in a third phase, so that its times are the machine's alone.
     pub fn run_with(&self, launches: &(dyn Launches + Sync)) -> Result<MatrixRun> {
         let shared = Mutex::new(Shared::default());
         let cells: Vec<Vec<Cell>> = (self.challenge.ranks.iter())
@@ -360,28 +391,70 @@ impl Matrix<'_> {
             .collect();
         // Launch numbers (run ids, payload keys, run directories) depend on the rank count and
         // the launch's place among its own, never on how the launches of a grade interleave:
-        // a seed gives the same payloads whatever the schedule.
+        // a seed gives the same payloads whatever the schedule. Each phase after the first
+        // numbers its own; a rank count cannot have more launches in a phase than cells.
         let stride = cells.iter().map(Vec::len).max().unwrap_or(0) as u32 + 1;
         let mut chains = Vec::new();
         for (slot, queue) in cells.into_iter().enumerate() {
-            let ranks = self.challenge.ranks[slot];
-            let hung = lock(&shared).hung.clone();
-            let (later, queue): (Vec<Cell>, Vec<Cell>) =
-                queue.into_iter().partition(|c| hung.contains(&c.part));
             let mut chain = Chain {
-                ranks,
+                ranks: self.challenge.ranks[slot],
                 first: slot as u32 * stride,
                 next: 0,
                 queue,
+                later: Vec::new(),
             };
-            self.drain(launches, &mut chain, &shared, None)?;
+            self.drain(launches, &mut chain, &shared, Phase::First)?;
+            let later = std::mem::take(&mut chain.later);
             chain.queue.splice(0..0, later);
             chains.push(chain);
         }
         self.overlapped(launches, chains, &shared)?;
+        let third = stride * self.challenge.ranks.len() as u32;
+        self.retime(launches, &shared, third, stride)?;
         let mut shared = shared.into_inner().unwrap_or_else(|e| e.into_inner());
         shared.run.warnings.sort();
         Ok(shared.run)
+    }
+
+    /// The third phase: the timed cells of parts whose first-phase launch was released and
+    /// that passed beside other launches run again, alone, one rank count after another.
+    /// Launches are numbered from `first`, `stride` per rank count.
+    fn retime(
+        &self,
+        launches: &(dyn Launches + Sync),
+        shared: &Mutex<Shared>,
+        first: u32,
+        stride: u32,
+    ) -> Result<()> {
+        let again: Vec<Cell> = {
+            let shared = lock(shared);
+            (shared.run.results.iter())
+                .filter(|(cell, record)| {
+                    shared.released.contains(&cell.part)
+                        && needs_the_machine(&self.parts, cell)
+                        && record.result.outcome == Outcome::Pass
+                })
+                .map(|(cell, _)| cell.clone())
+                .collect()
+        };
+        for (slot, &ranks) in self.challenge.ranks.iter().enumerate() {
+            let queue: Vec<Cell> = (again.iter())
+                .filter(|c| c.ranks == ranks)
+                .cloned()
+                .collect();
+            let mut chain = Chain {
+                ranks,
+                first: first + slot as u32 * stride,
+                next: 0,
+                queue: cells_for(self.challenge, &self.parts, ranks)
+                    .into_iter()
+                    .filter(|c| queue.contains(c))
+                    .collect(),
+                later: Vec::new(),
+            };
+            self.drain(launches, &mut chain, shared, Phase::Retime)?;
+        }
+        Ok(())
     }
 
     /// The second phase: every chain's launches until its queue is empty, the chains with the
@@ -410,7 +483,8 @@ impl Matrix<'_> {
                     let Some(mut chain) = lock(&chains).next() else {
                         return;
                     };
-                    if let Err(e) = self.drain(launches, &mut chain, shared, Some(&slots)) {
+                    if let Err(e) = self.drain(launches, &mut chain, shared, Phase::Beside(&slots))
+                    {
                         lock(&failed).get_or_insert(e);
                     }
                 });
@@ -422,94 +496,131 @@ impl Matrix<'_> {
         }
     }
 
-    /// Runs `chain`'s queue, launch after launch, until it is empty or, alone on the machine
-    /// (the first phase, without `slots`), until no cell left in it needs the machine to
-    /// itself. Beside others, each launch takes a place in `slots`, unless it waits out a
-    /// part that hung (its first cell is of that part).
+    /// Runs `chain`'s queue, launch after launch, until it is empty or, in the first phase,
+    /// until no cell left in it needs the machine to itself. Beside others, each launch takes
+    /// a place in the slots, unless it waits out a part that hung (its first cell is of that
+    /// part).
     fn drain(
         &self,
         launches: &(dyn Launches + Sync),
         chain: &mut Chain,
         shared: &Mutex<Shared>,
-        slots: Option<&Slots>,
+        phase: Phase<'_>,
     ) -> Result<()> {
-        let alone = slots.is_none();
         loop {
-            let waits_out;
-            {
-                let mut shared = lock(shared);
-                // A `todo!()` is the same at every rank count: do not launch it again at a
-                // larger one. A smaller one still runs it (side by side, a larger rank count
-                // can get there first), so the first rank count's cells say what happened.
-                let (skip, keep): (Vec<Cell>, Vec<Cell>) =
-                    std::mem::take(&mut chain.queue).into_iter().partition(|c| {
-                        (shared.not_implemented.get(&c.part)).is_some_and(|&at| at < c.ranks)
-                    });
-                for cell in skip {
-                    shared
-                        .run
-                        .results
-                        .insert(cell, skipped(NotRun::PartNotImplemented));
-                }
-                chain.queue = keep;
-                if crate::run::interrupt::requested() {
-                    for cell in chain.queue.drain(..) {
-                        shared
-                            .run
-                            .results
-                            .insert(cell, skipped(NotRun::Interrupted));
-                    }
-                }
-                let timed =
-                    |c: &Cell| needs_the_machine(&self.parts, c) && !shared.hung.contains(&c.part);
-                if chain.queue.is_empty() || (alone && !chain.queue.iter().any(timed)) {
-                    return Ok(());
-                }
-                waits_out = (chain.queue.first()).is_some_and(|c| shared.hung.contains(&c.part));
-            }
-            let _slot = slots.filter(|_| !waits_out).map(Slots::take);
+            let Some(waits_out) = self.next_turn(chain, shared, phase) else {
+                return Ok(());
+            };
+            let _slot = match phase {
+                Phase::Beside(slots) if !waits_out => Some(slots.take()),
+                _ => None,
+            };
+            let release = (matches!(phase, Phase::First)
+                && self.limits.hang_seconds > 2.0 * RELEASE_AFTER.as_secs_f64())
+            .then_some(RELEASE_AFTER);
             let rest = chain.queue.split_off(chain.queue.len().min(MAX_CELLS));
             let index = chain.first + chain.next;
             chain.next += 1;
-            let batch = self.launch_with(launches, chain.ranks, &chain.queue, index)?;
+            let batch = self.launch_with(launches, chain.ranks, &chain.queue, index, release)?;
             (self.progress)(
                 chain.ranks,
                 batch.settled.len(),
                 chain.queue.len(),
                 batch.seconds,
             );
-            let mut shared = lock(shared);
-            shared.run.launches += 1;
-            if shared.run.library.is_none() {
-                shared.run.library = batch.library;
-            }
-            shared.run.warnings.extend(
-                batch
-                    .survivors
-                    .map(|s| format!("processes of a launch could not be stopped: {s}")),
-            );
-            for (cell, record) in batch.settled {
-                match record.result.outcome {
-                    Outcome::NotImplemented(_) => {
-                        let at = shared.not_implemented.entry(cell.part.clone());
-                        let at = at.or_insert(cell.ranks);
-                        *at = (*at).min(cell.ranks);
-                    }
-                    Outcome::Hang(_) | Outcome::Timeout(_) if alone => {
-                        shared.hung.insert(cell.part.clone());
-                    }
-                    _ => {}
-                }
+            self.settle(chain, shared, phase, batch, rest);
+        }
+    }
+
+    /// Before `chain`'s next launch: settles the cells it need not run (a part not
+    /// implemented, an interrupted grade) and, in the first phase, sets aside the cells of
+    /// parts that hung for the second. `None` when the chain is done for this phase, else
+    /// whether its next launch waits out a part that hung.
+    fn next_turn(
+        &self,
+        chain: &mut Chain,
+        shared: &Mutex<Shared>,
+        phase: Phase<'_>,
+    ) -> Option<bool> {
+        let mut shared = lock(shared);
+        // A `todo!()` is the same at every rank count: do not launch it again at a larger
+        // one. A smaller one still runs it (side by side, a larger rank count can get there
+        // first), so the first rank count's cells say what happened.
+        let (skip, keep): (Vec<Cell>, Vec<Cell>) = std::mem::take(&mut chain.queue)
+            .into_iter()
+            .partition(|c| (shared.not_implemented.get(&c.part)).is_some_and(|&at| at < c.ranks));
+        for cell in skip {
+            let record = skipped(NotRun::PartNotImplemented);
+            shared.run.results.insert(cell, record);
+        }
+        chain.queue = keep;
+        if crate::run::interrupt::requested() {
+            for cell in chain.queue.drain(..) {
+                let record = skipped(NotRun::Interrupted);
                 shared.run.results.insert(cell, record);
             }
-            chain.queue = batch.requeue.into_iter().chain(rest).collect();
         }
+        if matches!(phase, Phase::First) {
+            let (later, now): (Vec<Cell>, Vec<Cell>) = std::mem::take(&mut chain.queue)
+                .into_iter()
+                .partition(|c| shared.hung.contains(&c.part));
+            chain.later.extend(later);
+            chain.queue = now;
+        }
+        let timed = |c: &Cell| needs_the_machine(&self.parts, c) && !shared.hung.contains(&c.part);
+        if chain.queue.is_empty()
+            || (matches!(phase, Phase::First) && !chain.queue.iter().any(timed))
+        {
+            return None;
+        }
+        Some((chain.queue.first()).is_some_and(|c| shared.hung.contains(&c.part)))
+    }
+
+    /// Takes in what one of `chain`'s launches settled; what it cut short, and `rest` (the
+    /// cells beyond one launch's), make the chain's queue.
+    fn settle(
+        &self,
+        chain: &mut Chain,
+        shared: &Mutex<Shared>,
+        phase: Phase<'_>,
+        batch: Batch,
+        rest: Vec<Cell>,
+    ) {
+        let mut shared = lock(shared);
+        shared.run.launches += 1;
+        if shared.run.library.is_none() {
+            shared.run.library = batch.library;
+        }
+        shared.run.warnings.extend(
+            (batch.survivors).map(|s| format!("processes of a launch could not be stopped: {s}")),
+        );
+        let alone = !matches!(phase, Phase::Beside(_));
+        if let (true, Some(cell)) = (batch.released, batch.requeue.first()) {
+            // Waited out beside others from now on, timed again alone if it completes.
+            shared.hung.insert(cell.part.clone());
+            shared.released.insert(cell.part.clone());
+        }
+        for (cell, record) in batch.settled {
+            match record.result.outcome {
+                Outcome::NotImplemented(_) => {
+                    let at = shared.not_implemented.entry(cell.part.clone());
+                    let at = at.or_insert(cell.ranks);
+                    *at = (*at).min(cell.ranks);
+                }
+                Outcome::Hang(_) | Outcome::Timeout(_) if alone => {
+                    shared.hung.insert(cell.part.clone());
+                }
+                _ => {}
+            }
+            shared.run.results.insert(cell, record);
+        }
+        chain.queue = batch.requeue.into_iter().chain(rest).collect();
     }
 
     /// Runs `cells` (at most `MAX_CELLS`, all at `ranks` ranks) in one launch under `mpiexec`,
     /// numbered `index` among this matrix's launches.
     pub fn launch(&self, ranks: u32, cells: &[Cell], index: u32) -> Result<Batch> {
-        self.launch_with(&self.mpi(), ranks, cells, index)
+        self.launch_with(&self.mpi(), ranks, cells, index, None)
     }
 
     /// Runs `cells` in one launch through `launches` and judges what it yielded.
@@ -519,11 +630,17 @@ impl Matrix<'_> {
         ranks: u32,
         cells: &[Cell],
         index: u32,
+        release_after: Option<std::time::Duration>,
     ) -> Result<Batch> {
         let plan = plan(self.challenge, self.seed, index, ranks, cells, &self.parts);
         let planned = plan.cells.clone();
         let keys = launch_keys(self.seed, index, ranks);
-        let mut evidence = launches.launch(LaunchPlan { index, plan, keys })?;
+        let mut evidence = launches.launch(LaunchPlan {
+            index,
+            plan,
+            keys,
+            release_after,
+        })?;
         if !evidence.started
             && !matches!(
                 evidence.ending,
@@ -561,6 +678,7 @@ impl Matrix<'_> {
             library: evidence.library,
             survivors: evidence.survivors,
             seconds: evidence.seconds,
+            released: evidence.ending == Ending::Released,
         })
     }
 }
@@ -737,7 +855,8 @@ mod tests {
             edit: impl Fn(&mut Evidence) + Send + 'static,
         ) -> Scripted {
             let function = function(challenge, part);
-            let first: Step = Box::new(move |plan| {
+            let first: Step = Box::new(move |launch: &LaunchPlan| {
+                let plan = &launch.plan;
                 let at = before(plan, |c| {
                     c.function == function && c.scaling_factor == sf && c.mode == Mode::Standard
                 });
@@ -1067,7 +1186,8 @@ mod tests {
         fn like_a_grade(challenge: &Challenge, hang: Option<&str>) -> Then {
             let part1 = function(challenge, "part1");
             let hang = hang.map(|p| function(challenge, p));
-            Box::new(move |plan| {
+            Box::new(move |launch: &LaunchPlan| {
+                let plan = &launch.plan;
                 let hangs = |c: &PlannedCell| Some(&c.function) == hang.as_ref();
                 let at = before(plan, |c| {
                     hangs(c)
@@ -1077,6 +1197,33 @@ mod tests {
                 let ending = match plan.cells.get(at) {
                     None => Ending::Exited,
                     Some(c) if hangs(c) => stalled(StallKind::Hang, vec![0]),
+                    Some(_) => stalled(StallKind::Deadlock, vec![]),
+                };
+                evidence(at, ending)
+            })
+        }
+
+        /// Launches as [`like_a_grade`]'s, but the first cell of `part` idles outside MPI: a
+        /// launch that may be released is; otherwise that cell hangs if `hangs`, else it
+        /// completes (slow, not stuck).
+        fn idles(challenge: &Challenge, part: &str, hangs: bool) -> Then {
+            let part1 = function(challenge, "part1");
+            let idle = function(challenge, part);
+            Box::new(move |launch: &LaunchPlan| {
+                let plan = &launch.plan;
+                let releases = launch.release_after.is_some();
+                let idles = |c: &PlannedCell| {
+                    c.function == idle && c.scaling_factor == 1 && c.mode == Mode::Standard
+                };
+                let at = before(plan, |c| {
+                    (idles(c) && (releases || hangs))
+                        || (c.function == part1
+                            && (c.scaling_factor >= 1000 || c.mode == Mode::ZeroBuffer))
+                });
+                let ending = match plan.cells.get(at) {
+                    None => Ending::Exited,
+                    Some(c) if idles(c) && releases => Ending::Released,
+                    Some(c) if idles(c) => stalled(StallKind::Hang, vec![0]),
                     Some(_) => stalled(StallKind::Deadlock, vec![]),
                 };
                 evidence(at, ending)
@@ -1149,7 +1296,9 @@ mod tests {
                 );
                 // The part already failed there: its zero-buffer cell would only hang again.
                 let (_, zero_buffer) = (run.results.iter())
-                    .find(|(c, _)| c.part == "part3" && c.ranks == ranks && c.mode == Mode::ZeroBuffer)
+                    .find(|(c, _)| {
+                        c.part == "part3" && c.ranks == ranks && c.mode == Mode::ZeroBuffer
+                    })
                     .unwrap();
                 assert_eq!(
                     zero_buffer.result.outcome,
@@ -1177,6 +1326,91 @@ mod tests {
         }
 
         #[test]
+        fn a_launch_released_alone_is_waited_out_beside_others() {
+            let challenge = challenge(&[2, 3, 4]);
+            let launches = Scripted::new(Vec::new(), Some(idles(&challenge, "part3", true)));
+            let run = run_overlapped(&challenge, &launches, beside(2)).unwrap();
+            for ranks in [2, 3, 4] {
+                let got = |sf: u64, mode: Mode| {
+                    let (_, record) = (run.results.iter())
+                        .find(|(c, _)| {
+                            c.part == "part3"
+                                && c.ranks == ranks
+                                && c.scaling_factor == sf
+                                && c.mode == mode
+                        })
+                        .unwrap();
+                    record.result.outcome.clone()
+                };
+                assert!(
+                    matches!(got(1, Mode::Standard), Outcome::Hang(_)),
+                    "{ranks}"
+                );
+                assert!(
+                    matches!(got(1, Mode::ZeroBuffer), Outcome::NotRun(_)),
+                    "{ranks}"
+                );
+            }
+            let part3 = function(&challenge, "part3");
+            let requests = launches.requests();
+            let with_part3 = |r: &&LaunchPlan| r.plan.cells.iter().any(|c| c.function == part3);
+            // Released once, at 2 ranks; part 3 is in no other launch that may be released...
+            let releasable: Vec<&LaunchPlan> = (requests.iter())
+                .filter(|r| r.release_after.is_some())
+                .filter(with_part3)
+                .collect();
+            assert_eq!(releasable.len(), 1);
+            assert_eq!(releasable[0].plan.ranks, 2);
+            // ...and waited out once per rank count, beside others, after every timed launch.
+            let waits: Vec<usize> = (requests.iter().enumerate())
+                .filter(|(_, r)| r.release_after.is_none() && r.plan.cells[0].function == part3)
+                .map(|(i, _)| i)
+                .collect();
+            assert_eq!(waits.len(), 3);
+            let last_timed = (requests.iter())
+                .rposition(|r| timed(&r.plan, &part3))
+                .unwrap();
+            assert!(waits[0] > last_timed);
+            assert_eq!(run.results.len(), 3 * 21);
+        }
+
+        #[test]
+        fn a_released_part_that_completes_is_timed_again_alone() {
+            let challenge = challenge(&[2, 3, 4]);
+            let part3 = function(&challenge, "part3");
+            let mut seen = Vec::new();
+            for overlap in [Overlap::ALONE, beside(3)] {
+                let launches = Scripted::new(Vec::new(), Some(idles(&challenge, "part3", false)));
+                let run = run_overlapped(&challenge, &launches, overlap).unwrap();
+                assert_eq!(run.results.len(), 3 * 21);
+                assert!(
+                    (run.results.iter())
+                        .filter(|(c, _)| c.part != "part1")
+                        .all(|(_, r)| r.result.outcome == Outcome::Pass),
+                    "{overlap:?}"
+                );
+                // The last launches time part 3's standard cells again, alone, rank count
+                // after rank count, and may not be released.
+                let requests = launches.requests();
+                let last = &requests[requests.len() - 3..];
+                for (request, ranks) in last.iter().zip([2, 3, 4]) {
+                    assert_eq!(request.plan.ranks, ranks);
+                    assert!(request.release_after.is_none());
+                    assert_eq!(request.plan.cells.len(), 6);
+                    assert!((request.plan.cells.iter())
+                        .all(|c| c.function == part3 && c.repetitions > 1));
+                }
+                let mut numbered: Vec<(u64, u32, usize)> = (requests.iter())
+                    .map(|r| (r.plan.run_id, r.plan.ranks, r.plan.cells.len()))
+                    .collect();
+                numbered.sort();
+                seen.push((outcomes(&run), numbered, run.launches));
+            }
+            // The same cells, the same launches, numbered the same, whatever the schedule.
+            assert!(seen[0] == seen[1]);
+        }
+
+        #[test]
         fn launches_that_time_nothing_overlap_but_never_with_a_timed_one() {
             use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
             use std::sync::Arc;
@@ -1197,7 +1431,8 @@ mod tests {
                 let inner = like_a_grade(&challenge, Some("part3"));
                 let part3 = function(&challenge, "part3");
                 let s = seen.clone();
-                let watched: Then = Box::new(move |plan| {
+                let watched: Then = Box::new(move |launch: &LaunchPlan| {
+                    let plan = &launch.plan;
                     let is_timed = timed(plan, &part3);
                     let waits_out = plan.ranks > 2 && plan.cells[0].function == part3;
                     let (count, most, want) = match waits_out {
@@ -1224,7 +1459,7 @@ mod tests {
                     {
                         std::thread::yield_now();
                     }
-                    let evidence = inner(plan);
+                    let evidence = inner(launch);
                     if is_timed {
                         s.timed_in_flight.fetch_sub(1, SeqCst);
                     }
@@ -1236,7 +1471,10 @@ mod tests {
                 assert!(!seen.beside_timed.load(SeqCst), "{overlap:?}");
                 assert_eq!(seen.most_running.load(SeqCst), running, "{overlap:?}");
                 assert_eq!(seen.most_waiting.load(SeqCst), waiting, "{overlap:?}");
-                assert!(seen.most_in_all.load(SeqCst) <= overlap.in_all, "{overlap:?}");
+                assert!(
+                    seen.most_in_all.load(SeqCst) <= overlap.in_all,
+                    "{overlap:?}"
+                );
             }
         }
 
@@ -1424,7 +1662,8 @@ mod tests {
             // runs there only after part 1 was found at 3 ranks.
             let challenge = challenge(&[2, 3, 4]);
             let todo = [function(&challenge, "part1"), function(&challenge, "part3")];
-            let then: Then = Box::new(move |plan| {
+            let then: Then = Box::new(move |launch: &LaunchPlan| {
+                let plan = &launch.plan;
                 let at = before(plan, |c| todo.contains(&c.function));
                 let mut e = evidence(at, Ending::Exited);
                 if at < plan.cells.len() {

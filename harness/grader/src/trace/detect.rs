@@ -22,6 +22,16 @@ const GONE_GRACE: Duration = Duration::from_millis(1500);
 /// compute phases (`mpi-grade run`'s) does not apply.
 pub const STALL_AFTER: Duration = Duration::from_secs(5);
 
+/// What a poll of a launch's records calls for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Seen {
+    /// A stall the detector is sure of: the launch ends in it.
+    Stall(Box<Finding>),
+    /// Ranks that others wait on have stayed outside MPI for the release time, not yet for the
+    /// hang limit (see [`Detector::release_after`]): the launch is a wait, not a time.
+    Idle,
+}
+
 /// A stall the detector is sure of.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
@@ -42,6 +52,7 @@ struct Candidate {
 pub struct Detector<'a> {
     traces: &'a TraceDir,
     hang_after: Duration,
+    release_after: Option<Duration>,
     stall_after: Duration,
     candidate: Option<Candidate>,
     gone_since: Option<(BTreeSet<u32>, Instant)>,
@@ -58,6 +69,7 @@ impl<'a> Detector<'a> {
         Detector {
             traces,
             hang_after,
+            release_after: None,
             stall_after: hang_after.min(STALL_AFTER),
             candidate: None,
             gone_since: None,
@@ -73,8 +85,17 @@ impl<'a> Detector<'a> {
         self
     }
 
-    /// Looks at the ranks once; returns a finding when one is certain.
-    pub fn poll(&mut self, now: Instant, procs: &LaunchProcs) -> Option<Finding> {
+    /// This detector also saying [`Seen::Idle`] once ranks that others wait on (or every rank)
+    /// have stayed outside MPI, in the student's code, for `after`, shorter than the hang
+    /// limit: a launch that has the machine alone to time cells then hands it back rather
+    /// than wait out a hang there.
+    pub fn release_after(mut self, after: Option<Duration>) -> Detector<'a> {
+        self.release_after = after.filter(|&a| a < self.hang_after);
+        self
+    }
+
+    /// Looks at the ranks once; returns what they call for, if anything.
+    pub fn poll(&mut self, now: Instant, procs: &LaunchProcs) -> Option<Seen> {
         let snapshot = self.traces.snapshot();
         // Ranks record the pid they have in their own PID namespace: theirs here, from the
         // processes of this launch.
@@ -88,7 +109,7 @@ impl<'a> Detector<'a> {
         // Found from the calls, the moment both are made: the library may pair them anyway.
         if let Some(m) = super::matching::find(&snapshot) {
             let diagnosis = Diagnosis::mismatch(&snapshot, m, now_ns);
-            return Some(Finding { diagnosis });
+            return Some(Seen::Stall(Box::new(Finding { diagnosis })));
         }
         let analysis = analyze(&snapshot, &presence);
 
@@ -105,17 +126,22 @@ impl<'a> Detector<'a> {
                 let culprits: Vec<u32> = gone.into_iter().collect();
                 let diagnosis =
                     Diagnosis::new(StallKind::Gone, &snapshot, &analysis, culprits, now_ns);
-                return Some(Finding { diagnosis });
+                return Some(Seen::Stall(Box::new(Finding { diagnosis })));
             }
             return None;
         }
         self.gone_since = None;
 
-        if let Some(finding) = self.deadlock(&snapshot, &analysis, now, now_ns) {
-            return Some(finding);
+        let stall = (self.deadlock(&snapshot, &analysis, now, now_ns))
+            .or_else(|| self.hang(&snapshot, &analysis, now_ns))
+            .or_else(|| self.stall(&snapshot, &analysis, now_ns));
+        if let Some(finding) = stall {
+            return Some(Seen::Stall(Box::new(finding)));
         }
-        self.hang(&snapshot, &analysis, now_ns)
-            .or_else(|| self.stall(&snapshot, &analysis, now_ns))
+        // Idle in the student's code only: start-up and the runtime's work between cells
+        // (payloads, results) are the grader's, whatever the load makes of them.
+        let idle = self.idle(&snapshot, &analysis, now_ns, self.release_after?);
+        (idle.iter().any(|&r| snapshot[r as usize].cell.is_some())).then_some(Seen::Idle)
     }
 
     /// Every rank blocked in MPI and none completing anything for `stall_after`: nobody can act
@@ -192,30 +218,43 @@ impl<'a> Detector<'a> {
         analysis: &Analysis,
         now_ns: u64,
     ) -> Option<Finding> {
+        let culprits = self.idle(snapshot, analysis, now_ns, self.hang_after);
+        if culprits.is_empty() {
+            return None;
+        }
+        let diagnosis = Diagnosis::new(StallKind::Hang, snapshot, analysis, culprits, now_ns);
+        Some(Finding { diagnosis })
+    }
+
+    /// The ranks that others wait on and that have stayed outside MPI for `after`; else every
+    /// rank, when none is in a call and all have stayed in their own code that long.
+    fn idle(
+        &self,
+        snapshot: &[RankSnapshot],
+        analysis: &Analysis,
+        now_ns: u64,
+        after: Duration,
+    ) -> Vec<u32> {
         let idle = |s: &RankSnapshot| {
-            s.initialised
-                && now_ns.saturating_sub(s.progress_ns) >= self.hang_after.as_nanos() as u64
+            s.initialised && now_ns.saturating_sub(s.progress_ns) >= after.as_nanos() as u64
         };
-        let mut culprits: Vec<u32> = analysis
+        let culprits: Vec<u32> = analysis
             .waiting_on_free
             .keys()
             .copied()
             .filter(|&r| idle(&snapshot[r as usize]))
             .collect();
-        if culprits.is_empty() {
-            // Nobody blocked, nobody calling MPI: every rank is stuck in its own code.
-            let everyone_idle = snapshot.iter().all(|s| {
-                idle(s)
-                    && s.call.is_none()
-                    && s.state == mpi_grade_protocol::trace::RankState::Running
-            });
-            if !everyone_idle || snapshot.is_empty() {
-                return None;
-            }
-            culprits = snapshot.iter().map(|s| s.rank).collect();
+        if !culprits.is_empty() {
+            return culprits;
         }
-        let diagnosis = Diagnosis::new(StallKind::Hang, snapshot, analysis, culprits, now_ns);
-        Some(Finding { diagnosis })
+        // Nobody blocked, nobody calling MPI: every rank is stuck in its own code.
+        let everyone_idle = snapshot.iter().all(|s| {
+            idle(s) && s.call.is_none() && s.state == mpi_grade_protocol::trace::RankState::Running
+        });
+        if !everyone_idle {
+            return Vec::new();
+        }
+        snapshot.iter().map(|s| s.rank).collect()
     }
 }
 

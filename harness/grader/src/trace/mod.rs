@@ -21,7 +21,7 @@ pub mod usage;
 use crate::build::compile::Lang;
 use crate::error::Result;
 use crate::run::procs::LaunchProcs;
-use detect::{Detector, Finding};
+use detect::{Detector, Seen};
 use mpi_grade_protocol::run;
 use records::TraceDir;
 use std::path::{Path, PathBuf};
@@ -97,16 +97,22 @@ impl LaunchTrace {
     }
 
     /// A watcher for `launch::run`: polls the detector and, on a finding, captures and
-    /// symbolises the stacks of the ranks involved while they are still alive. `out_of_sight`:
-    /// the ranks are not the grader's processes (`srun`; see [`Detector::out_of_sight`]).
+    /// symbolises the stacks of the ranks involved while they are still alive. `release_after`:
+    /// see [`Detector::release_after`]. `out_of_sight`: the ranks are not the grader's
+    /// processes (`srun`; see [`Detector::out_of_sight`]).
     pub fn watcher(
         &self,
         hang_after: Duration,
+        release_after: Option<Duration>,
         out_of_sight: bool,
-    ) -> impl FnMut(Instant, &LaunchProcs) -> Option<Finding> + '_ {
-        let mut detector = Detector::new(&self.dir, hang_after).out_of_sight(out_of_sight);
+    ) -> impl FnMut(Instant, &LaunchProcs) -> Option<Seen> + '_ {
+        let mut detector = Detector::new(&self.dir, hang_after)
+            .release_after(release_after)
+            .out_of_sight(out_of_sight);
         move |now, procs| {
-            let mut finding = detector.poll(now, procs)?;
+            let Seen::Stall(mut finding) = detector.poll(now, procs)? else {
+                return Some(Seen::Idle);
+            };
             let involved: Vec<u32> = finding
                 .diagnosis
                 .ranks
@@ -126,7 +132,7 @@ impl LaunchTrace {
                 }
             };
             finding.diagnosis.locate(&locations);
-            Some(finding)
+            Some(Seen::Stall(finding))
         }
     }
 
