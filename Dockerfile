@@ -21,8 +21,9 @@ WORKDIR /opt/mpi-grade
 
 # The system packages (both MPIs, libclang for rsmpi's bindings, zip, Python) and the users, as on
 # any Debian machine: the same script CI and scripts/quickstart run. It ends with
-# scripts/install-python: NumPy and mpi4py in /usr/local/lib/mpi-grade/python/<implementation>
-# (the wheel for Open MPI, built from source against MPICH), for Python submissions.
+# scripts/install-python: NumPy, blake3 and mpi4py in
+# /usr/local/lib/mpi-grade/python/<implementation> (mpi4py: the wheel for Open MPI, built from
+# source against MPICH), for Python submissions.
 COPY scripts/install-deps scripts/install-python scripts/
 RUN scripts/install-deps && rm -rf /var/lib/apt/lists/* /root/.cache/pip
 

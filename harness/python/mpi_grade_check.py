@@ -64,6 +64,11 @@ def environment():
     except Exception as e:
         return f"NumPy cannot be imported ({type(e).__name__}: {e})"
     try:
+        # The runtime computes the payloads with it.
+        import blake3  # noqa: F401
+    except Exception as e:
+        return f"blake3 cannot be imported ({type(e).__name__}: {e})"
+    try:
         import mpi4py
 
         mpi4py.rc.initialize = False

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 /// Version of the plan and event formats; bumped on any incompatible change.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// Environment variable holding the run directory of the current launch.
 pub const ENV_RUN_DIR: &str = "MPI_GRADE_RUN_DIR";

@@ -1,8 +1,8 @@
-//! SHAKE128 (FIPS 202), the extendable-output function payloads are expanded with.
+//! SHAKE128 (FIPS 202), which derives the rank keys and run ids from a grade's seed (the
+//! payloads themselves are BLAKE3, see [`crate::payload`]).
 //!
-//! Written out here (Keccak-f[1600] and the sponge, about a hundred lines) so that the protocol
-//! crate, which the grader builds stand-alone next to every submission, has no dependency to
-//! fetch. Python's `hashlib.shake_128` computes the same bytes; the tests pin them.
+//! Written out here (Keccak-f\[1600\] and the sponge, about a hundred lines). Python's
+//! `hashlib.shake_128` computes the same bytes; the tests pin them.
 
 const RATE: usize = 168; // SHAKE128: 1344-bit rate
 
@@ -41,8 +41,7 @@ const RHO: [u32; 25] = [
 /// The Keccak-f[1600] permutation; lane `(x, y)` is `a[x + 5 * y]`.
 ///
 /// Every index below is a constant once the loops are unrolled, so the state stays in
-/// registers: a third faster than following π's cycle through a table of lanes (the
-/// grader recomputes every block of every cell, and every rank generates its own).
+/// registers: a third faster than following π's cycle through a table of lanes.
 #[inline(always)]
 fn keccak_f(a: &mut [u64; 25]) {
     for rc in RC {
