@@ -391,9 +391,12 @@ impl Matrix<'_> {
             .collect();
         // Launch numbers (run ids, payload keys, run directories) depend on the rank count and
         // the launch's place among its own, never on how the launches of a grade interleave:
-        // a seed gives the same payloads whatever the schedule. Each phase after the first
-        // numbers its own; a rank count cannot have more launches in a phase than cells.
-        let stride = cells.iter().map(Vec::len).max().unwrap_or(0) as u32 + 1;
+        // a seed gives the same payloads whatever the schedule. The waits for a part that hung
+        // and the third phase number their own. A rank count cannot have more launches in a
+        // phase than cells and parts: each launch settles a cell, but a released one, and a
+        // part's launch is released once at most.
+        let most = cells.iter().map(Vec::len).max().unwrap_or(0) + self.parts.len();
+        let stride = most as u32 + 1;
         let mut chains = Vec::new();
         for (slot, queue) in cells.into_iter().enumerate() {
             let mut chain = Chain {
@@ -404,12 +407,20 @@ impl Matrix<'_> {
                 later: Vec::new(),
             };
             self.drain(launches, &mut chain, &shared, Phase::First)?;
-            let later = std::mem::take(&mut chain.later);
-            chain.queue.splice(0..0, later);
+            // The cells of a part that hung wait on their own, so that the rank count's other
+            // cells need not wait for them.
+            let phase = stride * self.challenge.ranks.len() as u32;
+            chains.push(Chain {
+                ranks: chain.ranks,
+                first: phase + chain.first,
+                next: 0,
+                queue: std::mem::take(&mut chain.later),
+                later: Vec::new(),
+            });
             chains.push(chain);
         }
         self.overlapped(launches, chains, &shared)?;
-        let third = stride * self.challenge.ranks.len() as u32;
+        let third = 2 * stride * self.challenge.ranks.len() as u32;
         self.retime(launches, &shared, third, stride)?;
         let mut shared = shared.into_inner().unwrap_or_else(|e| e.into_inner());
         shared.run.warnings.sort();
@@ -457,8 +468,8 @@ impl Matrix<'_> {
         Ok(())
     }
 
-    /// The second phase: every chain's launches until its queue is empty, the chains with the
-    /// most cells first (a part being waited out among them). [`Overlap::running`] launches
+    /// The second phase: every chain's launches until its queue is empty, the chains that wait
+    /// out a part that hung first, then those with the most cells. [`Overlap::running`] launches
     /// that run cells at a time, and beside them the launches that wait out a part that hung,
     /// up to [`Overlap::in_all`]: the hang limit is a wait, not a time, and passes as well
     /// for several launches at once.
@@ -469,7 +480,12 @@ impl Matrix<'_> {
         shared: &Mutex<Shared>,
     ) -> Result<()> {
         chains.retain(|c| !c.queue.is_empty());
-        chains.sort_by_key(|c| std::cmp::Reverse(c.queue.len()));
+        // The waits first: they are the longest, and take no core.
+        let hung = lock(shared).hung.clone();
+        chains.sort_by_key(|c| {
+            let waits = (c.queue.first()).is_some_and(|cell| hung.contains(&cell.part));
+            (!waits, std::cmp::Reverse(c.queue.len()))
+        });
         let chains = Mutex::new(chains.into_iter());
         let failed: Mutex<Option<crate::error::Error>> = Mutex::new(None);
         let workers = self.overlap.in_all.max(self.overlap.running).max(1);
