@@ -103,6 +103,10 @@ fn main() {
             "a_batch_killed_midway_keeps_what_it_graded",
             batch_killed_midway,
         ),
+        Trial::test(
+            "a_hang_met_alone_is_released_and_waited_out_with_the_full_limit",
+            released_hang,
+        ),
     ]);
     let conclusion = libtest_mimic::run(&args, trials);
     conclude(conclusion);
@@ -233,6 +237,53 @@ fn check_fixture(name: &str, expected: &Expected, mpi: &str) -> Result<(), Faile
         Ok(())
     } else {
         Err(format!("{}{}", problems.join("\n"), context()).into())
+    }
+}
+
+/// A rank busy outside MPI in a launch that has the machine alone: with a hang limit of 3 s (over
+/// twice the 1 s release time; the fixtures' 2 s limit has no release) the 2-rank launch is
+/// released once part 3's first cell idles, and part 3 is waited out in the second phase with
+/// the full limit at every rank count. The verdict and its words are the unreleased ones; the
+/// schedule shows in the launch count: 3 first-phase launches, 3 waits, and part 1's 4 (its
+/// deadlock search at 2 ranks, then its zero-buffer cell at 2, 3 and 4 ranks), where without
+/// the release the 2-rank hang settles in the first phase and there are 9 (graded so in
+/// `fixture::spin-outside-mpi`).
+fn released_hang() -> Result<(), Failed> {
+    let config = tempfile::NamedTempFile::new().unwrap();
+    let text = std::fs::read_to_string(repo().join("tests/fixtures/challenges.toml")).unwrap();
+    assert!(text.contains("\nhang_seconds = 2\n"));
+    std::fs::write(
+        config.path(),
+        text.replace("\nhang_seconds = 2\n", "\nhang_seconds = 3\n"),
+    )
+    .unwrap();
+    let config = config.path().to_str().unwrap();
+    let (code, report, human) = grade("tests/fixtures/spin-outside-mpi", config, &[])?;
+    let part3 = part_of(&report, "part3").ok_or("part3 missing")?;
+    let summary = part3["summary"].as_str().unwrap_or("");
+    let mut problems = Vec::new();
+    if code != 1 || part3["failure"] != "hang" {
+        problems.push(format!("exit {code}, part3 {}", part3["failure"]));
+    }
+    for needle in [
+        "running outside MPI for 3.0 s",
+        "fails at 3 rank counts: 2, 3, 4",
+    ] {
+        if !summary.contains(needle) {
+            problems.push(format!("part3 does not mention {needle:?}: {summary}"));
+        }
+    }
+    for pattern in ["2:1:hang", "3:1:hang", "4:1:hang"] {
+        if let Err(e) = check_runs(part3, pattern) {
+            problems.push(e);
+        }
+    }
+    if report["launches"] != 10 {
+        problems.push(format!("{} launches, expected 10", report["launches"]));
+    }
+    match problems.is_empty() {
+        true => Ok(()),
+        false => Err(format!("{}\n{human}", problems.join("\n")).into()),
     }
 }
 
