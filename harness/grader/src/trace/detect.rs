@@ -15,6 +15,12 @@ use std::time::{Duration, Instant};
 /// complete (a buffered send, a transfer in progress) return well within this even with eight
 /// ranks sharing two cores; a real deadlock stays forever.
 pub const QUIET: Duration = Duration::from_millis(150);
+/// The quiet window of a set whose every rank is blocked in a synchronous send (`MPI_Ssend`,
+/// or `MPI_Send` in zero-buffer mode) that no posted receive matches: such a send cannot
+/// complete before a receive is posted, and no rank of the set can post one while it stays
+/// in its send, so two identical snapshots already say that it is forever; load cannot make
+/// one look blocked that is completing. The window only spaces the two snapshots.
+pub const QUIET_SYNCHRONOUS: Duration = Duration::from_millis(40);
 /// How long the launcher gets to end the job by itself after a rank vanished (it reports why).
 const GONE_GRACE: Duration = Duration::from_millis(1500);
 /// The longest every rank may stay blocked in MPI with nothing completing before that is a
@@ -206,7 +212,12 @@ impl<'a> Detector<'a> {
             }
         }
         let c = self.candidate.as_ref().expect("just set");
-        if c.checks < 2 || now - c.first_seen < QUIET {
+        let quiet = if synchronous(snapshot, &analysis.deadlocked) {
+            QUIET_SYNCHRONOUS
+        } else {
+            QUIET
+        };
+        if c.checks < 2 || now - c.first_seen < quiet {
             return None;
         }
         let diagnosis = Diagnosis::new(StallKind::Deadlock, snapshot, analysis, Vec::new(), now_ns);
@@ -259,6 +270,26 @@ impl<'a> Detector<'a> {
     }
 }
 
+/// Whether every rank of `set` is blocked in a synchronous send and nothing the graph relied
+/// on is missing from the records: a standard send may still be buffered and complete, a
+/// receive may be matched by a message already on its way, and a rank whose pending requests
+/// overflowed its record may have posted the receive a send waits for.
+fn synchronous(snapshot: &[RankSnapshot], set: &BTreeSet<u32>) -> bool {
+    use mpi_grade_protocol::trace::{Func, WaitKind, WaitMode};
+    if snapshot.iter().any(|s| s.pending_overflowed) {
+        return false;
+    }
+    set.iter().all(|&r| {
+        let s = &snapshot[r as usize];
+        s.call.as_ref().is_some_and(|c| {
+            let sends_only =
+                !c.waits.is_empty() && c.waits.iter().all(|w| w.kind == WaitKind::Send);
+            let synchronous = c.func == Func::Ssend || (c.func == Func::Send && s.zero_buffer);
+            c.mode == WaitMode::All && !c.truncated && sends_only && synchronous
+        })
+    })
+}
+
 /// Whether a rank's process still exists (a zombie has exited).
 fn presence(s: &RankSnapshot, hosts: &std::collections::HashMap<i32, i32>) -> Presence {
     if !s.initialised || s.pid <= 0 {
@@ -267,5 +298,57 @@ fn presence(s: &RankSnapshot, hosts: &std::collections::HashMap<i32, i32>) -> Pr
     match hosts.get(&s.pid) {
         Some(&host) if crate::run::procs::is_alive(host) => Presence::Alive,
         _ => Presence::Gone,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::synchronous;
+    use crate::trace::graph::tests::{in_call, rank, recv, send};
+    use crate::trace::records::Peer;
+    use mpi_grade_protocol::trace::{Func, WaitMode};
+    use std::collections::BTreeSet;
+
+    fn both() -> BTreeSet<u32> {
+        [0, 1].into()
+    }
+
+    /// Two ranks sending to each other with `func`, in zero-buffer mode or not.
+    fn exchange(func: Func, zero_buffer: bool) -> Vec<crate::trace::records::RankSnapshot> {
+        (0..2)
+            .map(|r| {
+                let mut s = in_call(rank(r), func, WaitMode::All, vec![send(1 - r)]);
+                s.zero_buffer = zero_buffer;
+                s
+            })
+            .collect()
+    }
+
+    #[test]
+    fn only_sends_that_cannot_be_buffered_are_certain_at_once() {
+        assert!(synchronous(&exchange(Func::Ssend, false), &both()));
+        assert!(synchronous(&exchange(Func::Send, true), &both()));
+        // A standard send may still be buffered by the library.
+        assert!(!synchronous(&exchange(Func::Send, false), &both()));
+    }
+
+    #[test]
+    fn a_receive_or_a_record_that_lost_requests_is_not_certain_at_once() {
+        let mut snapshot = exchange(Func::Ssend, false);
+        snapshot[1] = in_call(
+            rank(1),
+            Func::Recv,
+            WaitMode::All,
+            vec![recv(Peer::Rank(0))],
+        );
+        assert!(!synchronous(&snapshot, &both()));
+
+        let mut snapshot = exchange(Func::Ssend, false);
+        snapshot[1].pending_overflowed = true;
+        assert!(!synchronous(&snapshot, &both()));
+
+        let mut snapshot = exchange(Func::Ssend, false);
+        snapshot[0].call.as_mut().unwrap().truncated = true;
+        assert!(!synchronous(&snapshot, &both()));
     }
 }

@@ -406,14 +406,14 @@ fn find_cycle(nodes: &BTreeSet<u32>, edges: &[Edge]) -> Option<Vec<u32>> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::trace::records::Comm;
     use mpi_grade_protocol::trace::Func;
 
     const WORLD: u64 = 1;
 
-    fn rank(r: u32) -> RankSnapshot {
+    pub(crate) fn rank(r: u32) -> RankSnapshot {
         RankSnapshot {
             rank: r,
             initialised: true,
@@ -450,15 +450,20 @@ mod tests {
         }
     }
 
-    fn send(to: u32) -> Wait {
+    pub(crate) fn send(to: u32) -> Wait {
         wait(WaitKind::Send, Peer::Rank(to), Some(0))
     }
 
-    fn recv(from: Peer) -> Wait {
+    pub(crate) fn recv(from: Peer) -> Wait {
         wait(WaitKind::Recv, from, None)
     }
 
-    fn in_call(mut s: RankSnapshot, func: Func, mode: WaitMode, waits: Vec<Wait>) -> RankSnapshot {
+    pub(crate) fn in_call(
+        mut s: RankSnapshot,
+        func: Func,
+        mode: WaitMode,
+        waits: Vec<Wait>,
+    ) -> RankSnapshot {
         s.state = RankState::InCall;
         s.call = Some(Call {
             func,
