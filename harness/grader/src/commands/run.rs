@@ -225,6 +225,7 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
         capture: None,
         launch_seconds: options.timeout.as_secs_f64(),
         cells: None,
+        untimed: None,
         jail: None,
     };
     let srun = launcher.runner == crate::mpi::Runner::Srun;

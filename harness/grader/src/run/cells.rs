@@ -30,6 +30,25 @@ pub struct LaunchPlan {
     /// Stop the launch once ranks others wait on stay outside MPI this long, short of the
     /// hang limit (a launch that has the machine alone; see `Ending::Released`).
     pub release_after: Option<Duration>,
+    /// Where the launch stops timing, for a launch that has the machine alone.
+    pub untimed: Option<Untimed>,
+}
+
+/// The cells of a launch from `from` on time nothing: once every rank is past the cells
+/// before it, `signal` is called, once, and launches that need no clock may start beside
+/// this one (see `Matrix::run_with`).
+#[derive(Clone)]
+pub struct Untimed {
+    /// The first cell of the untimed rest.
+    pub from: u32,
+    /// Says that the launch got there.
+    pub signal: std::sync::Arc<dyn Fn() + Send + Sync>,
+}
+
+impl std::fmt::Debug for Untimed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Untimed {{ from: {} }}", self.from)
+    }
 }
 
 /// Runs launches for the matrix: `mpiexec` in a grade ([`MpiLaunches`]), a script in tests.
@@ -91,6 +110,7 @@ impl Launches for MpiLaunches<'_> {
             capture: Some(self.limits.output_bytes),
             launch_seconds: self.limits.launch_seconds,
             cells: Some((&run_dir, self.limits.cell_seconds)),
+            untimed: request.untimed.as_ref().map(|u| (u.from, &*u.signal)),
         };
         let hang_after = Duration::from_secs_f64(self.limits.hang_seconds);
         let mut record = match &trace {

@@ -85,6 +85,8 @@ pub struct Launch<'a> {
     pub launch_seconds: f64,
     /// A graded launch: its run directory (plan and events) and the cell time limit.
     pub cells: Option<(&'a RunDir, f64)>,
+    /// The first cell that times nothing, and what to call once every rank got there.
+    pub untimed: Option<(u32, &'a (dyn Fn() + Send + Sync))>,
     /// Run `mpiexec` and the ranks confined (a submission's launch).
     pub jail: Option<&'a crate::sandbox::Jail>,
 }
@@ -181,7 +183,7 @@ pub fn run(
         .and_then(|j| j.scratch_cap())
         .map(|cap| crate::sandbox::scratch::Watch::start(&cap, job.leader() as u32));
     let mut events = launch.cells.map(|(run_dir, _)| run_dir.events());
-    let mut poll = Poll::new(job.leader(), started);
+    let mut poll = Poll::new(job.leader(), started, launch.untimed);
     let (ending, status) = loop {
         if let Some(status) = job.try_wait()? {
             break (Ending::Exited, Some(status));
@@ -278,27 +280,34 @@ fn command(launch: &Launch<'_>, marker: &str) -> std::process::Command {
 
 /// What a graded launch's poll keeps between polls: where the ranks are, which went first,
 /// which cell runs since when.
-struct Poll {
+struct Poll<'a> {
     /// The launch's processes, as its ranks name them.
     procs: LaunchProcs,
     /// Ranks report the pids they have in their own PID namespace: theirs here, once seen.
     host_pids: HashMap<u32, Option<i32>>,
     first_gone: Option<u32>,
     cells: CellWatch,
+    /// Until every rank is past the cells before the first, what to call then.
+    untimed: Option<(u32, &'a (dyn Fn() + Send + Sync))>,
 }
 
-impl Poll {
-    fn new(leader: i32, started: Instant) -> Poll {
+impl<'a> Poll<'a> {
+    fn new(
+        leader: i32,
+        started: Instant,
+        untimed: Option<(u32, &'a (dyn Fn() + Send + Sync))>,
+    ) -> Poll<'a> {
         Poll {
             procs: LaunchProcs::of(leader),
             host_pids: HashMap::new(),
             first_gone: None,
             cells: CellWatch::new(started),
+            untimed,
         }
     }
 
-    /// Reads the ranks' new events, notes the first rank seen gone, and ends the launch when
-    /// the running cell is past its time limit.
+    /// Reads the ranks' new events, notes the first rank seen gone, says when every rank is
+    /// past the timed cells, and ends the launch when the running cell is past its time limit.
     fn cells(
         &mut self,
         events: &mut Events,
@@ -309,6 +318,12 @@ impl Poll {
         events.refresh();
         if self.first_gone.is_none() {
             self.first_gone = self.gone(events);
+        }
+        if let Some((from, signal)) = self.untimed {
+            if (0..from).all(|c| events.all_done(c)) {
+                signal();
+                self.untimed = None;
+            }
         }
         let (cell, running) = self
             .cells

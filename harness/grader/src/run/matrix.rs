@@ -21,15 +21,16 @@ use crate::judge::cell::{self, CellResult};
 use crate::judge::contract;
 use crate::judge::outcome::{Cell, NotRun, Outcome};
 use crate::mpi::Launcher;
-use crate::run::cells::{LaunchPlan, Launches, MpiLaunches};
+use crate::run::cells::{LaunchPlan, Launches, MpiLaunches, Untimed};
 use crate::run::launch::Ending;
+use crate::run::schedule::{lock, Gate, Pending, Slots};
 use crate::trace::usage::{cell_problem, Usage};
 use mpi_grade_protocol::payload;
 use mpi_grade_protocol::run::{self, Mode, Plan, PlannedCell};
 use mpi_grade_protocol::trace::MAX_CELLS;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// What happened to a cell: its result, and what it called when it was traced.
 #[derive(Debug, Clone)]
@@ -198,13 +199,38 @@ struct Chain {
     later: Vec<Cell>,
 }
 
+impl Chain {
+    fn new(ranks: u32, first: u32, queue: Vec<Cell>) -> Chain {
+        Chain {
+            ranks,
+            first,
+            next: 0,
+            queue,
+            later: Vec::new(),
+        }
+    }
+}
+
+/// When dropped, the first phase is over: the gate stays open and no more chains come.
+struct Over<'a>(&'a Gate, &'a Pending<Chain>);
+
+impl Drop for Over<'_> {
+    fn drop(&mut self) {
+        self.0.timed_over();
+        self.1.close();
+    }
+}
+
 /// Which phase of a matrix run a chain's launches belong to (see [`Matrix::run_with`]).
 #[derive(Clone, Copy)]
 enum Phase<'s> {
-    /// Alone on the machine, timing cells; a launch may be released.
-    First,
-    /// Beside other launches, each taking a place in the slots unless it waits out a hang.
-    Beside(&'s Slots),
+    /// Alone on the machine while timing cells (the gate closed until the launch is past
+    /// them); a launch may be released. True for the last rank count: no launch that times
+    /// cells comes after its launches, unless one of them fails.
+    First(&'s Arc<Gate>, bool),
+    /// Beside other launches, through the gate, each taking a place in the slots unless it
+    /// waits out a hang.
+    Beside(&'s Slots, &'s Gate),
     /// Alone again, timing the cells of a released part that completed.
     Retime,
 }
@@ -226,11 +252,6 @@ struct Shared {
     hung: HashSet<String>,
     /// Parts whose first-phase launch was released.
     released: HashSet<String>,
-}
-
-/// `value` locked; a panic elsewhere does not poison it.
-fn lock<T>(value: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    value.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// Whether `cell`'s time is reported, so that its launch must have the machine to itself: a
@@ -294,42 +315,6 @@ pub fn overlap(memory_mb_per_launch: u64) -> Overlap {
     }
 }
 
-/// The second phase's places for launches that run cells ([`Overlap::running`] of them); a
-/// launch waiting out a hang takes none.
-struct Slots {
-    free: Mutex<usize>,
-    freed: std::sync::Condvar,
-}
-
-/// A place taken in [`Slots`], given back when dropped.
-struct Slot<'a>(&'a Slots);
-
-impl Slots {
-    fn new(places: usize) -> Slots {
-        Slots {
-            free: Mutex::new(places.max(1)),
-            freed: std::sync::Condvar::new(),
-        }
-    }
-
-    /// Waits for a free place and takes it.
-    fn take(&self) -> Slot<'_> {
-        let mut free = lock(&self.free);
-        while *free == 0 {
-            free = (self.freed.wait(free)).unwrap_or_else(|e| e.into_inner());
-        }
-        *free -= 1;
-        Slot(self)
-    }
-}
-
-impl Drop for Slot<'_> {
-    fn drop(&mut self) {
-        *lock(&self.0.free) += 1;
-        self.0.freed.notify_one();
-    }
-}
-
 /// What one launch settled.
 pub struct Batch {
     /// Every cell of the batch that got an outcome.
@@ -368,16 +353,20 @@ impl Matrix<'_> {
     }
 
     /// Runs every cell of every rank count through `launches`, in two phases (and a third
-    /// when needed).
+    /// when needed), whose launches interleave through a gate (`run/schedule.rs`).
     ///
-    /// First each rank count in turn, alone on the machine, for as long as its queue holds a
-    /// timed cell (see [`needs_the_machine`]): the first launch runs every cell, the timed ones
-    /// first; after a failure, the timed cells it cut short run again, still alone. Then what
-    /// is left of every rank count (part 1's zero-buffer cell after its deadlock, re-launches
-    /// that time nothing, the parts that hung) runs with several launches at once (`overlap`):
-    /// those cells give a verdict, not a time, and the tracer's verdict does not depend on the
-    /// load. A part that hung (or timed out) at one rank count is not run alone at the rank
-    /// counts after it: its cells there are waited out together in the second phase.
+    /// The first phase takes each rank count in turn, for as long as its queue holds a timed
+    /// cell (see [`needs_the_machine`]): the first launch runs every cell, the timed ones
+    /// first; after a failure, the timed cells it cut short run again. Such a launch starts
+    /// only when no other runs, and none starts beside it until its ranks are past its timed
+    /// cells. Everything else runs beside, several launches at once (`overlap`), while a
+    /// first-phase launch is in its untimed rest and after the first phase: part 1's
+    /// zero-buffer cells (known from the start to need no clock, each rank count's in a
+    /// launch of their own), what is left of each rank count after its first phase
+    /// (re-launches that time nothing), and the parts that hung. Those cells give a verdict,
+    /// not a time, and the tracer's verdict does not depend on the load. A part that hung (or
+    /// timed out) at one rank count is not run alone at the rank counts after it: its cells
+    /// there are waited out together once the first phase is over.
     ///
     /// A first-phase launch in which ranks others wait on stay outside MPI for
     /// [`RELEASE_AFTER`] is stopped there (`Ending::Released`) rather than made to wait out
@@ -391,40 +380,127 @@ impl Matrix<'_> {
             .collect();
         // Launch numbers (run ids, payload keys, run directories) depend on the rank count and
         // the launch's place among its own, never on how the launches of a grade interleave:
-        // a seed gives the same payloads whatever the schedule. The waits for a part that hung
-        // and the third phase number their own. A rank count cannot have more launches in a
-        // phase than cells and parts: each launch settles a cell, but a released one, and a
-        // part's launch is released once at most.
+        // a seed gives the same payloads whatever the schedule. The waits for a part that hung,
+        // the third phase and the cells beside from the start number their own. A rank count
+        // cannot have more launches in a phase than cells and parts: each launch settles a
+        // cell, but a released one, and a part's launch is released once at most.
         let most = cells.iter().map(Vec::len).max().unwrap_or(0) + self.parts.len();
         let stride = most as u32 + 1;
-        let mut chains = Vec::new();
+        let span = stride * self.challenge.ranks.len() as u32;
+        let pending: Pending<Chain> = Pending::default();
+        let (mut firsts, mut early) = (Vec::new(), Vec::new());
         for (slot, queue) in cells.into_iter().enumerate() {
-            let mut chain = Chain {
-                ranks: self.challenge.ranks[slot],
-                first: slot as u32 * stride,
-                next: 0,
-                queue,
-                later: Vec::new(),
-            };
-            self.drain(launches, &mut chain, &shared, Phase::First)?;
-            // The cells of a part that hung wait on their own, so that the rank count's other
-            // cells need not wait for them.
-            let phase = stride * self.challenge.ranks.len() as u32;
-            chains.push(Chain {
-                ranks: chain.ranks,
-                first: phase + chain.first,
-                next: 0,
-                queue: std::mem::take(&mut chain.later),
-                later: Vec::new(),
-            });
-            chains.push(chain);
+            let ranks = self.challenge.ranks[slot];
+            let (beside, queue): (Vec<Cell>, Vec<Cell>) = queue
+                .into_iter()
+                .partition(|c| self.beside_from_the_start(c));
+            if !beside.is_empty() {
+                early.push(Chain::new(ranks, 3 * span + slot as u32 * stride, beside));
+            }
+            firsts.push(Chain::new(ranks, slot as u32 * stride, queue));
         }
-        self.overlapped(launches, chains, &shared)?;
-        let third = 2 * stride * self.challenge.ranks.len() as u32;
-        self.retime(launches, &shared, third, stride)?;
+        // The launch in its untimed rest takes one of the places itself.
+        let gate = Arc::new(Gate::new(self.overlap.running.saturating_sub(1)));
+        let failed: Mutex<Option<crate::error::Error>> = Mutex::new(None);
+        let slots = Slots::new(self.overlap.running);
+        let workers = self.overlap.in_all.max(self.overlap.running).max(1);
+        std::thread::scope(|scope| {
+            for _ in 0..workers {
+                scope.spawn(|| self.beside(launches, &pending, &slots, &gate, &shared, &failed));
+            }
+            // However the first phase ends, the threads beside are let through and told that
+            // nothing more comes.
+            let _over = Over(&gate, &pending);
+            let first = self.first_phase(launches, firsts, early, &pending, &gate, &shared, span);
+            if let Err(e) = first {
+                lock(&failed).get_or_insert(e);
+            }
+        });
+        if let Some(e) = failed.into_inner().unwrap_or_else(|e| e.into_inner()) {
+            return Err(e);
+        }
+        self.retime(launches, &shared, 2 * span, stride)?;
         let mut shared = shared.into_inner().unwrap_or_else(|e| e.into_inner());
         shared.run.warnings.sort();
         Ok(shared.run)
+    }
+
+    /// Whether `cell` needs no clock and no earlier cell of its rank count to run: the
+    /// zero-buffer cell of a part expected to deadlock, which would come after the deadlock
+    /// that ends the rank count's first launch.
+    fn beside_from_the_start(&self, cell: &Cell) -> bool {
+        cell.mode == Mode::ZeroBuffer
+            && (self.parts.iter()).any(|p| p.name == cell.part && p.expect == Expect::Deadlock)
+    }
+
+    /// The first phase: each rank count's chain alone while it has timed cells; what is left
+    /// of it goes to the threads beside. The waits for a part that hung are numbered from
+    /// `span` on. The `early` chains go beside once the first rank count is done: by then a
+    /// part that is not implemented is known, and is not launched again at the others.
+    #[allow(clippy::too_many_arguments)]
+    fn first_phase(
+        &self,
+        launches: &(dyn Launches + Sync),
+        firsts: Vec<Chain>,
+        mut early: Vec<Chain>,
+        pending: &Pending<Chain>,
+        gate: &Arc<Gate>,
+        shared: &Mutex<Shared>,
+        span: u32,
+    ) -> Result<()> {
+        let count = firsts.len();
+        for (n, mut chain) in firsts.into_iter().enumerate() {
+            self.drain(
+                launches,
+                &mut chain,
+                shared,
+                Phase::First(gate, n + 1 == count),
+            )?;
+            // The cells of a part that hung wait on their own, so that the rank count's other
+            // cells need not wait for them.
+            let later = std::mem::take(&mut chain.later);
+            pending.push(Chain::new(chain.ranks, span + chain.first, later));
+            pending.push(chain);
+            for chain in early.drain(..) {
+                pending.push(chain);
+            }
+        }
+        Ok(())
+    }
+
+    /// One thread beside the first phase and after it: takes chains from `pending` until
+    /// none is left, the chains that wait out a part that hung first once the first phase is
+    /// over (they are the longest, and take no core), else those with the most cells.
+    fn beside(
+        &self,
+        launches: &(dyn Launches + Sync),
+        pending: &Pending<Chain>,
+        slots: &Slots,
+        gate: &Gate,
+        shared: &Mutex<Shared>,
+        failed: &Mutex<Option<crate::error::Error>>,
+    ) {
+        loop {
+            if lock(failed).is_some() {
+                return;
+            }
+            let Some(mut chain) = pending.next(|c| {
+                let waits =
+                    (c.queue.first()).is_some_and(|cell| lock(shared).hung.contains(&cell.part));
+                (
+                    waits != gate.is_timed_over(),
+                    std::cmp::Reverse(c.queue.len()),
+                )
+            }) else {
+                return;
+            };
+            if chain.queue.is_empty() {
+                continue;
+            }
+            if let Err(e) = self.drain(launches, &mut chain, shared, Phase::Beside(slots, gate)) {
+                lock(failed).get_or_insert(e);
+            }
+        }
     }
 
     /// The third phase: the timed cells of parts whose first-phase launch was released and
@@ -468,50 +544,6 @@ impl Matrix<'_> {
         Ok(())
     }
 
-    /// The second phase: every chain's launches until its queue is empty, the chains that wait
-    /// out a part that hung first, then those with the most cells. [`Overlap::running`] launches
-    /// that run cells at a time, and beside them the launches that wait out a part that hung,
-    /// up to [`Overlap::in_all`]: the hang limit is a wait, not a time, and passes as well
-    /// for several launches at once.
-    fn overlapped(
-        &self,
-        launches: &(dyn Launches + Sync),
-        mut chains: Vec<Chain>,
-        shared: &Mutex<Shared>,
-    ) -> Result<()> {
-        chains.retain(|c| !c.queue.is_empty());
-        // The waits first: they are the longest, and take no core.
-        let hung = lock(shared).hung.clone();
-        chains.sort_by_key(|c| {
-            let waits = (c.queue.first()).is_some_and(|cell| hung.contains(&cell.part));
-            (!waits, std::cmp::Reverse(c.queue.len()))
-        });
-        let chains = Mutex::new(chains.into_iter());
-        let failed: Mutex<Option<crate::error::Error>> = Mutex::new(None);
-        let workers = self.overlap.in_all.max(self.overlap.running).max(1);
-        let slots = Slots::new(self.overlap.running);
-        std::thread::scope(|scope| {
-            for _ in 0..workers {
-                scope.spawn(|| loop {
-                    if lock(&failed).is_some() {
-                        return;
-                    }
-                    let Some(mut chain) = lock(&chains).next() else {
-                        return;
-                    };
-                    if let Err(e) = self.drain(launches, &mut chain, shared, Phase::Beside(&slots))
-                    {
-                        lock(&failed).get_or_insert(e);
-                    }
-                });
-            }
-        });
-        match failed.into_inner().unwrap_or_else(|e| e.into_inner()) {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
-    }
-
     /// Runs `chain`'s queue, launch after launch, until it is empty or, in the first phase,
     /// until no cell left in it needs the machine to itself. Beside others, each launch takes
     /// a place in the slots, unless it waits out a part that hung (its first cell is of that
@@ -527,17 +559,32 @@ impl Matrix<'_> {
             let Some(waits_out) = self.next_turn(chain, shared, phase) else {
                 return Ok(());
             };
-            let _slot = match phase {
-                Phase::Beside(slots) if !waits_out => Some(slots.take()),
+            let _places = match phase {
+                Phase::Beside(slots, gate) => {
+                    let pass = gate.enter(waits_out);
+                    Some((pass, (!waits_out).then(|| slots.take())))
+                }
                 _ => None,
             };
-            let release = (matches!(phase, Phase::First)
+            let release = (matches!(phase, Phase::First(..))
                 && self.limits.hang_seconds > 2.0 * RELEASE_AFTER.as_secs_f64())
             .then_some(RELEASE_AFTER);
             let rest = chain.queue.split_off(chain.queue.len().min(MAX_CELLS));
             let index = chain.first + chain.next;
             chain.next += 1;
-            let batch = self.launch_with(launches, chain.ranks, &chain.queue, index, release)?;
+            let untimed = match phase {
+                Phase::First(gate, last) => {
+                    gate.alone();
+                    Some(self.untimed(&chain.queue, shared, gate, last))
+                }
+                _ => None,
+            };
+            let launched =
+                self.launch_with(launches, chain.ranks, &chain.queue, index, release, untimed);
+            if let Phase::First(gate, _) = phase {
+                gate.close();
+            }
+            let batch = launched?;
             (self.progress)(
                 chain.ranks,
                 batch.settled.len(),
@@ -576,7 +623,7 @@ impl Matrix<'_> {
                 shared.run.results.insert(cell, record);
             }
         }
-        if matches!(phase, Phase::First) {
+        if matches!(phase, Phase::First(..)) {
             let (later, now): (Vec<Cell>, Vec<Cell>) = std::mem::take(&mut chain.queue)
                 .into_iter()
                 .partition(|c| shared.hung.contains(&c.part));
@@ -585,7 +632,7 @@ impl Matrix<'_> {
         }
         let timed = |c: &Cell| needs_the_machine(&self.parts, c) && !shared.hung.contains(&c.part);
         if chain.queue.is_empty()
-            || (matches!(phase, Phase::First) && !chain.queue.iter().any(timed))
+            || (matches!(phase, Phase::First(..)) && !chain.queue.iter().any(timed))
         {
             return None;
         }
@@ -610,7 +657,7 @@ impl Matrix<'_> {
         shared.run.warnings.extend(
             (batch.survivors).map(|s| format!("processes of a launch could not be stopped: {s}")),
         );
-        let alone = !matches!(phase, Phase::Beside(_));
+        let alone = !matches!(phase, Phase::Beside(..));
         if let (true, Some(cell)) = (batch.released, batch.requeue.first()) {
             // Waited out beside others from now on, timed again alone if it completes.
             shared.hung.insert(cell.part.clone());
@@ -636,7 +683,27 @@ impl Matrix<'_> {
     /// Runs `cells` (at most `MAX_CELLS`, all at `ranks` ranks) in one launch under `mpiexec`,
     /// numbered `index` among this matrix's launches.
     pub fn launch(&self, ranks: u32, cells: &[Cell], index: u32) -> Result<Batch> {
-        self.launch_with(&self.mpi(), ranks, cells, index, None)
+        self.launch_with(&self.mpi(), ranks, cells, index, None, None)
+    }
+
+    /// Where a first-phase launch of `cells` stops timing: after its last timed cell (of a
+    /// part that has not hung). Getting there opens `gate` (wide for the `last` rank count).
+    fn untimed(
+        &self,
+        cells: &[Cell],
+        shared: &Mutex<Shared>,
+        gate: &Arc<Gate>,
+        last: bool,
+    ) -> Untimed {
+        let hung = lock(shared).hung.clone();
+        let from = (cells.iter())
+            .rposition(|c| needs_the_machine(&self.parts, c) && !hung.contains(&c.part))
+            .map_or(0, |last| last as u32 + 1);
+        let gate = Arc::clone(gate);
+        Untimed {
+            from,
+            signal: Arc::new(move || gate.open(last)),
+        }
     }
 
     /// Runs `cells` in one launch through `launches` and judges what it yielded.
@@ -647,6 +714,7 @@ impl Matrix<'_> {
         cells: &[Cell],
         index: u32,
         release_after: Option<std::time::Duration>,
+        untimed: Option<Untimed>,
     ) -> Result<Batch> {
         let plan = plan(self.challenge, self.seed, index, ranks, cells, &self.parts);
         let planned = plan.cells.clone();
@@ -656,6 +724,7 @@ impl Matrix<'_> {
             plan,
             keys,
             release_after,
+            untimed,
         })?;
         if !evidence.started
             && !matches!(
@@ -1291,6 +1360,49 @@ mod tests {
         }
 
         #[test]
+        fn launches_that_time_nothing_run_in_a_timed_launchs_untimed_rest_never_beside_its_timed_cells(
+        ) {
+            use std::time::{Duration, Instant};
+            let challenge = challenge(&[2, 3, 4, 6]);
+            // (a first-phase launch, its start, the end of its timed cells, its end)
+            type Entry = (bool, Instant, Instant, Instant);
+            let log: Arc<Mutex<Vec<Entry>>> = Arc::default();
+            let grade = like_a_grade(&challenge, None);
+            let seen = Arc::clone(&log);
+            let then: Then = Box::new(move |launch: &LaunchPlan| {
+                let start = Instant::now();
+                std::thread::sleep(Duration::from_millis(20));
+                let timed_end = Instant::now();
+                if let Some(untimed) = &launch.untimed {
+                    (untimed.signal)();
+                    std::thread::sleep(Duration::from_millis(40));
+                }
+                let entry = (launch.untimed.is_some(), start, timed_end, Instant::now());
+                seen.lock().unwrap().push(entry);
+                grade(launch)
+            });
+            let launches = Scripted::new(Vec::new(), Some(then));
+            let run = run_overlapped(&challenge, &launches, beside(2)).unwrap();
+            let alone = Scripted::new(Vec::new(), Some(like_a_grade(&challenge, None)));
+            let before = run_overlapped(&challenge, &alone, Overlap::ALONE).unwrap();
+            assert_eq!(outcomes(&run), outcomes(&before));
+            let log = log.lock().unwrap();
+            let (firsts, others): (Vec<&Entry>, Vec<&Entry>) = log.iter().partition(|e| e.0);
+            assert_eq!(firsts.len(), 4);
+            for first in &firsts {
+                for other in &others {
+                    // Nothing beside a timed launch until it is past its timed cells.
+                    assert!(other.3 <= first.1 || other.1 >= first.2);
+                }
+            }
+            // Part 1's zero-buffer cells, each rank count's in a launch of its own, ran in
+            // the untimed rests, not all after the first phase.
+            assert_eq!(others.len(), 4);
+            let last_first = firsts.iter().map(|f| f.3).max().unwrap();
+            assert!(others.iter().filter(|o| o.1 < last_first).count() >= 3);
+        }
+
+        #[test]
         fn a_part_that_hangs_is_waited_out_together_at_the_rank_counts_after() {
             let challenge = challenge(&[2, 3, 4]);
             let launches = Scripted::new(Vec::new(), Some(like_a_grade(&challenge, Some("part3"))));
@@ -1552,10 +1664,17 @@ mod tests {
                 outcome(&run.results, "part1", 100000, Mode::Standard),
                 &Outcome::Pass
             );
-            assert_eq!(run.launches, 2);
-            assert_eq!(launches.plans()[0].cells.len(), 21);
+            // Part 1's zero-buffer cell has a launch of its own from the start.
+            assert_eq!(run.launches, 3);
+            assert_eq!(launches.plans()[0].cells.len(), 20);
             let second = &launches.plans()[1];
-            assert_eq!(second.cells.len(), 21 - 3 - 3);
+            assert_eq!(second.cells.len(), 20 - 3 - 3);
+            let third = &launches.plans()[2].cells;
+            assert_eq!(third.len(), 1);
+            assert_eq!(
+                (third[0].function.as_str(), third[0].mode),
+                (function(&challenge, "part1").as_str(), Mode::ZeroBuffer)
+            );
             assert_eq!(second.cells[0].function, function(&challenge, "part2"));
             assert_eq!(second.cells[0].mode, Mode::ZeroBuffer);
             // Each launch has its own run id; the plan numbers its own cells.
@@ -1706,14 +1825,16 @@ mod tests {
             let challenge = challenge(&[3]);
             let launches = fail_at(&challenge, "part2", 100, |e| e.ending = Ending::Interrupted);
             let run = run(&challenge, &launches).unwrap();
-            assert_eq!(run.launches, 1);
+            // The interrupted launch, and part 1's zero-buffer cell in its own (the script
+            // interrupts one launch, not the grade).
+            assert_eq!(run.launches, 2);
             assert_eq!(run.results.len(), 21);
             assert_eq!(
                 outcome(&run.results, "part2", 1, Mode::Standard),
                 &Outcome::Pass
             );
             assert_eq!(
-                outcome(&run.results, "part1", 1, Mode::ZeroBuffer),
+                outcome(&run.results, "part1", 1, Mode::Standard),
                 &Outcome::NotRun(NotRun::Interrupted)
             );
         }

@@ -13,6 +13,7 @@ pub mod matrix;
 pub mod probe;
 pub mod procs;
 pub mod rundir;
+pub mod schedule;
 pub mod scratch;
 pub mod slurm;
 pub mod supervisor;
