@@ -6,7 +6,9 @@
 //! ascending order: a deadlock ends the launch, and the cells before it are already recorded.
 //! When a launch ends early, a new one runs the cells it cut short, until every cell has an
 //! outcome. Every launch settles at least one cell, so this ends. Launches whose cells time
-//! nothing run side by side once every timed one has run alone (see [`Matrix::run_with`]).
+//! nothing run beside the untimed rest of a timed launch, and side by side once every timed one
+//! has run (see [`Matrix::run_with`]); part 1's zero-buffer cell, which would only come after
+//! the deadlock that ends its rank count's first launch, has a launch of its own.
 //!
 //! Each launch goes through [`Launches`]: `mpiexec` in a grade, a script in the tests below,
 //! which drive the cell ladder and the re-queue without MPI.
