@@ -105,7 +105,11 @@ def main(argv):
 def run_cell(MPI, np, world, key, size, cell, function, results):
     global _cell
     index, length = cell["index"], cell["scaling_factor"]
+    # The protocol's levels (trace::pcontrol): the cell, zero-buffer mode, polite waits in a
+    # cell whose time is not reported.
     level = 1 + 2 * index + (1 if cell["mode"] == "zero-buffer" else 0)
+    if cell.get("untimed", False):
+        level += 1 << 16
     comm = world.Dup()
     times, returned = [], []
     offset = results.tell()

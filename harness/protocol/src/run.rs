@@ -133,9 +133,24 @@ pub struct PlannedCell {
     /// Empty: one per rank (the alltoall contract).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub outputs: Vec<u32>,
+    /// The cell's time is not reported (a part's deadlock search, a zero-buffer cell): its
+    /// blocking calls may wait politely, so that a send that cannot complete is told from one
+    /// still completing by the tests it fails rather than by wall time
+    /// (`trace::pcontrol::Entry::polite`).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub untimed: bool,
 }
 
 impl PlannedCell {
+    /// The level of `MPI_Pcontrol` that enters the student's code for this cell.
+    pub fn pcontrol_level(&self) -> i32 {
+        crate::trace::pcontrol::enter_with(crate::trace::pcontrol::Entry {
+            cell: self.index,
+            zero_buffer: self.mode == Mode::ZeroBuffer,
+            polite: self.untimed,
+        })
+    }
+
     /// The number of blocks `rank` of a launch of `size` ranks is given.
     pub fn inputs_of(&self, rank: u32, size: u32) -> u32 {
         if self.inputs.is_empty() {
@@ -155,6 +170,10 @@ impl PlannedCell {
             self.outputs.get(rank as usize).copied().unwrap_or(0)
         }
     }
+}
+
+fn is_false(v: &bool) -> bool {
+    !v
 }
 
 fn is_zero(v: &u32) -> bool {

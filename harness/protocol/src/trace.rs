@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicI32, AtomicU32, AtomicU64, AtomicU8, Ordering};
 /// `b"MPIGTRC1"`: written last by the tracer once the record is initialised.
 pub const MAGIC: u64 = u64::from_le_bytes(*b"MPIGTRC1");
 /// Bumped whenever the layout below changes.
-pub const LAYOUT_VERSION: u32 = 5;
+pub const LAYOUT_VERSION: u32 = 6;
 
 /// Cells per launch that get their own counters (`MPI_Pcontrol` marks cells `0..MAX_CELLS`).
 pub const MAX_CELLS: usize = 64;
@@ -185,23 +185,49 @@ pub const STACK_SIGNAL: i32 = 23; // SIGURG on Linux
 ///
 /// `MPI_Pcontrol(0)` leaves the student's code. `MPI_Pcontrol(1 + 2 * cell + zero_buffer)`
 /// enters it for cell `cell` (`0..MAX_CELLS`), with standard sends made synchronous when
-/// `zero_buffer` is 1. mpi4py exposes the same call as `MPI.Pcontrol(level)`.
+/// `zero_buffer` is 1; the same level plus [`pcontrol::POLITE`] enters it with blocking calls
+/// waiting politely and their tests counted (a cell whose time is not reported, see
+/// [`Header::polls`]). mpi4py exposes the same call as `MPI.Pcontrol(level)`.
 pub mod pcontrol {
     /// Level that leaves the student's code.
     pub const LEAVE: i32 = 0;
+    /// Added to an entering level: the cell's blocking calls wait politely.
+    pub const POLITE: i32 = 1 << 16;
+
+    /// How a cell is entered.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub struct Entry {
+        /// The cell (`0..MAX_CELLS`).
+        pub cell: u32,
+        /// Standard sends are made synchronous.
+        pub zero_buffer: bool,
+        /// Blocking calls are run as their non-blocking twins, tested politely and counted.
+        pub polite: bool,
+    }
 
     /// Level that enters the student's code for `cell`.
     pub fn enter(cell: u32, zero_buffer: bool) -> i32 {
         1 + 2 * cell as i32 + i32::from(zero_buffer)
     }
 
-    /// The cell and zero-buffer flag of an entering level, `None` for `LEAVE` or a bad level.
-    pub fn decode(level: i32) -> Option<(u32, bool)> {
+    /// Level that enters the student's code as `entry` says.
+    pub fn enter_with(entry: Entry) -> i32 {
+        enter(entry.cell, entry.zero_buffer) + if entry.polite { POLITE } else { 0 }
+    }
+
+    /// How an entering level enters, `None` for `LEAVE` or a bad level.
+    pub fn decode(level: i32) -> Option<Entry> {
+        let polite = level > POLITE;
+        let level = if polite { level - POLITE } else { level };
         if level < 1 {
             return None;
         }
         let cell = ((level - 1) / 2) as u32;
-        ((cell as usize) < super::MAX_CELLS).then_some((cell, (level - 1) % 2 == 1))
+        ((cell as usize) < super::MAX_CELLS).then_some(Entry {
+            cell,
+            zero_buffer: (level - 1) % 2 == 1,
+            polite,
+        })
     }
 }
 
@@ -676,6 +702,10 @@ pub struct Header {
     pub progress: AtomicU64,
     /// `CLOCK_MONOTONIC_COARSE` nanoseconds of the last increment of `progress`.
     pub progress_ns: AtomicU64,
+    /// Tests that found nothing done, made by blocking calls waiting politely: each one drove
+    /// the library's progress once. A rank whose count advances while its call stays the same
+    /// is trying, and failing, to complete it.
+    pub polls: AtomicU64,
     /// Load bias of the main executable (subtract from an instruction pointer in it to get
     /// the address its debug information uses).
     pub exe_bias: AtomicU64,
@@ -787,18 +817,30 @@ mod tests {
     fn pcontrol_levels_round_trip() {
         assert_eq!(pcontrol::decode(pcontrol::LEAVE), None);
         for cell in [0, 1, 17, MAX_CELLS as u32 - 1] {
-            for zb in [false, true] {
-                assert_eq!(
-                    pcontrol::decode(pcontrol::enter(cell, zb)),
-                    Some((cell, zb))
-                );
+            for zero_buffer in [false, true] {
+                for polite in [false, true] {
+                    let entry = pcontrol::Entry {
+                        cell,
+                        zero_buffer,
+                        polite,
+                    };
+                    assert_eq!(pcontrol::decode(pcontrol::enter_with(entry)), Some(entry));
+                }
             }
         }
         assert_eq!(
-            pcontrol::decode(pcontrol::enter(MAX_CELLS as u32, false)),
-            None
+            pcontrol::enter(3, true),
+            8,
+            "the levels runtimes have always used"
         );
-        assert_eq!(pcontrol::decode(-5), None);
+        for bad in [
+            pcontrol::enter(MAX_CELLS as u32, false),
+            pcontrol::POLITE + pcontrol::enter(MAX_CELLS as u32, true),
+            pcontrol::POLITE,
+            -5,
+        ] {
+            assert_eq!(pcontrol::decode(bad), None, "{bad}");
+        }
     }
 
     #[test]

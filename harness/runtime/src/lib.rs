@@ -25,7 +25,7 @@ mod events;
 
 use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;
-use mpi_grade_protocol::run::{self, Mode, Plan, RankEvent};
+use mpi_grade_protocol::run::{self, Plan, RankEvent};
 use mpi_grade_protocol::trace::pcontrol;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicI64, Ordering};
@@ -131,7 +131,7 @@ pub fn main(parts: &[Part]) -> ! {
                 events::emit(&RankEvent::Start { cell: cell.index });
             }
             CURRENT_CELL.store(i64::from(cell.index), Ordering::SeqCst);
-            pcontrol_level(pcontrol::enter(cell.index, cell.mode == Mode::ZeroBuffer));
+            pcontrol_level(cell.pcontrol_level());
             let started = Instant::now();
             let result = (part.function)(&comm, &values);
             times.push(started.elapsed().as_secs_f64());

@@ -248,11 +248,31 @@ fn pcontrol_enters_and_leaves_cells_in_marked_scope() {
     t.pcontrol(pcontrol::LEAVE);
     assert_eq!((h.cell.load(Relaxed), h.zero_buffer.load(Relaxed)), (-1, 0));
     assert_eq!(h.progress.load(Relaxed), 3);
+    // A cell whose time is not reported waits politely, until the cell is left.
+    assert!(!t.waits_politely());
+    t.pcontrol(pcontrol::enter_with(pcontrol::Entry {
+        cell: 6,
+        zero_buffer: false,
+        polite: true,
+    }));
+    assert_eq!((h.cell.load(Relaxed), h.zero_buffer.load(Relaxed)), (6, 0));
+    assert!(t.waits_politely());
+    t.pcontrol(pcontrol::enter(7, false));
+    assert!(!t.waits_politely(), "the next cell is timed");
+    t.pcontrol(pcontrol::enter_with(pcontrol::Entry {
+        cell: 8,
+        zero_buffer: true,
+        polite: true,
+    }));
+    t.pcontrol(pcontrol::LEAVE);
+    assert!(!t.waits_politely());
+    assert_eq!(h.progress.load(Relaxed), 7);
     // Levels that are not ours change nothing.
     t.pcontrol(-4);
     t.pcontrol(pcontrol::enter(64, false));
+    t.pcontrol(pcontrol::POLITE);
     assert_eq!(h.cell.load(Relaxed), -1);
-    assert_eq!(h.progress.load(Relaxed), 3);
+    assert_eq!(h.progress.load(Relaxed), 7);
 
     let p = tracer(true);
     p.pcontrol(pcontrol::enter(3, true));

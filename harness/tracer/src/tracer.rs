@@ -101,6 +101,8 @@ pub struct Tracer {
     pub last_cell: std::sync::atomic::AtomicI32,
     /// Blocking calls wait politely (see [`crate::wrappers::polite`]): the grader asked for it.
     pub polite: bool,
+    /// The cell entered last asked for polite waits (`pcontrol::Entry::polite`).
+    pub polite_cell: std::sync::atomic::AtomicBool,
 }
 
 static TRACER: AtomicPtr<Tracer> = AtomicPtr::new(std::ptr::null_mut());
@@ -294,7 +296,15 @@ impl Tracer {
             requests: RequestLocal::new(),
             last_cell: std::sync::atomic::AtomicI32::new(-1),
             polite: false,
+            polite_cell: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// Whether blocking calls wait politely now: for the whole run (the grader's environment),
+    /// or in the cell entered last.
+    #[inline(always)]
+    pub fn waits_politely(&self) -> bool {
+        self.polite || self.polite_cell.load(Relaxed)
     }
 
     /// The counters slot calls go to now, `None` when calls do not count (marked scope,
@@ -501,7 +511,7 @@ impl Tracer {
         let h = &self.rec.header;
         let decoded = pcontrol::decode(level);
         let marked = match decoded {
-            Some((cell, _)) => cell as i32,
+            Some(entry) => entry.cell as i32,
             None => self.last_cell.load(Relaxed),
         };
         if let Some(c) = usize::try_from(marked)
@@ -511,14 +521,16 @@ impl Tracer {
             bump(&c.marks, 1);
         }
         match decoded {
-            Some((cell, zero_buffer)) => {
-                self.last_cell.store(cell as i32, Relaxed);
-                h.cell.store(cell as i32, Relaxed);
-                h.zero_buffer.store(u32::from(zero_buffer), Relaxed);
+            Some(entry) => {
+                self.last_cell.store(entry.cell as i32, Relaxed);
+                h.cell.store(entry.cell as i32, Relaxed);
+                h.zero_buffer.store(u32::from(entry.zero_buffer), Relaxed);
+                self.polite_cell.store(entry.polite, Relaxed);
             }
             None if level == pcontrol::LEAVE => {
                 h.cell.store(-1, Relaxed);
                 h.zero_buffer.store(0, Relaxed);
+                self.polite_cell.store(false, Relaxed);
             }
             // A level that is neither: counted as a mark, changes nothing.
             None => return,

@@ -112,6 +112,7 @@ pub fn plan(
                     inputs: Vec::new(),
                     shift: contract::shift(kind),
                     outputs: Vec::new(),
+                    untimed: !needs_the_machine(parts, cell),
                 };
                 // The alltoall's plan stays as it always was: the runtimes' default.
                 if kind != Kind::Alltoall {

@@ -21,6 +21,9 @@ pub const QUIET: Duration = Duration::from_millis(150);
 /// in its send, so two identical snapshots already say that it is forever; load cannot make
 /// one look blocked that is completing. The window only spaces the two snapshots.
 pub const QUIET_SYNCHRONOUS: Duration = Duration::from_millis(40);
+/// Failed tests every rank of a set of polite standard sends must make, twice over, before the
+/// set is as certain as one of synchronous sends (see [`Candidate::rounds`]).
+pub const POLLS_PER_ROUND: u64 = 16;
 /// How long the launcher gets to end the job by itself after a rank vanished (it reports why).
 const GONE_GRACE: Duration = Duration::from_millis(1500);
 /// The longest every rank may stay blocked in MPI with nothing completing before that is a
@@ -52,6 +55,54 @@ struct Candidate {
     key: Vec<(u32, u64, u64)>,
     first_seen: Instant,
     checks: u32,
+    /// Each rank's failed polite tests (`RankSnapshot::polls`) when the current round began.
+    polls: Vec<u64>,
+    /// Rounds in which every rank of the set failed [`POLLS_PER_ROUND`] more tests of its send,
+    /// its call unchanged. A standard send the library may still buffer completes within a few
+    /// such tests on both sides: its own test pushes the message, the receiver's drains it. In
+    /// two rounds every rank's draining in the first is followed by every sender's tests in the
+    /// second, so a set still blocked after them is one that load cannot explain: the count
+    /// follows the ranks' own progress attempts, not wall time.
+    rounds: u32,
+}
+
+impl Candidate {
+    fn new(key: Vec<(u32, u64, u64)>, polls: Vec<u64>, now: Instant) -> Candidate {
+        Candidate {
+            key,
+            first_seen: now,
+            checks: 1,
+            polls,
+            rounds: 0,
+        }
+    }
+
+    /// Another snapshot with the same key: a check, and a round once every rank has failed
+    /// [`POLLS_PER_ROUND`] more tests since the last.
+    fn again(&mut self, polls: Vec<u64>) {
+        self.checks += 1;
+        let round = polls
+            .iter()
+            .zip(&self.polls)
+            .all(|(now, then)| now.saturating_sub(*then) >= POLLS_PER_ROUND);
+        if round {
+            self.rounds += 1;
+            self.polls = polls;
+        }
+    }
+}
+
+/// How long a deadlock candidate must stay unchanged: [`QUIET_SYNCHRONOUS`] when its sends
+/// cannot complete (synchronous ones, or polite ones that failed two rounds of tests), else
+/// [`QUIET`].
+fn quiet(snapshot: &[RankSnapshot], set: &BTreeSet<u32>, rounds: u32) -> Duration {
+    let certain = blocked_in_sends(snapshot, set, Sends::Synchronous)
+        || (rounds >= 2 && blocked_in_sends(snapshot, set, Sends::Any));
+    if certain {
+        QUIET_SYNCHRONOUS
+    } else {
+        QUIET
+    }
 }
 
 /// Watches the records of one launch.
@@ -200,23 +251,20 @@ impl<'a> Detector<'a> {
                 (r, s.progress, s.call.as_ref().map_or(0, |c| c.since_ns))
             })
             .collect();
+        let polls: Vec<u64> = analysis
+            .deadlocked
+            .iter()
+            .map(|&r| snapshot[r as usize].polls)
+            .collect();
         match &mut self.candidate {
-            Some(c) if c.key == key => c.checks += 1,
+            Some(c) if c.key == key => c.again(polls),
             _ => {
-                self.candidate = Some(Candidate {
-                    key,
-                    first_seen: now,
-                    checks: 1,
-                });
+                self.candidate = Some(Candidate::new(key, polls, now));
                 return None;
             }
         }
         let c = self.candidate.as_ref().expect("just set");
-        let quiet = if synchronous(snapshot, &analysis.deadlocked) {
-            QUIET_SYNCHRONOUS
-        } else {
-            QUIET
-        };
+        let quiet = quiet(snapshot, &analysis.deadlocked, c.rounds);
         if c.checks < 2 || now - c.first_seen < quiet {
             return None;
         }
@@ -270,11 +318,20 @@ impl<'a> Detector<'a> {
     }
 }
 
-/// Whether every rank of `set` is blocked in a synchronous send and nothing the graph relied
-/// on is missing from the records: a standard send may still be buffered and complete, a
-/// receive may be matched by a message already on its way, and a rank whose pending requests
-/// overflowed its record may have posted the receive a send waits for.
-fn synchronous(snapshot: &[RankSnapshot], set: &BTreeSet<u32>) -> bool {
+/// Which sends [`blocked_in_sends`] accepts.
+#[derive(Clone, Copy, PartialEq)]
+enum Sends {
+    /// `MPI_Ssend`, or `MPI_Send` in zero-buffer mode: no receive posted, no completion.
+    Synchronous,
+    /// Any send (a standard one may still be buffered: the caller must know it was not).
+    Any,
+}
+
+/// Whether every rank of `set` is blocked in a send of the kind `sends` names, and nothing the
+/// graph relied on is missing from the records: a receive may be matched by a message already
+/// on its way, and a rank whose pending requests overflowed its record may have posted the
+/// receive a send waits for.
+fn blocked_in_sends(snapshot: &[RankSnapshot], set: &BTreeSet<u32>, sends: Sends) -> bool {
     use mpi_grade_protocol::trace::{Func, WaitKind, WaitMode};
     if snapshot.iter().any(|s| s.pending_overflowed) {
         return false;
@@ -284,8 +341,13 @@ fn synchronous(snapshot: &[RankSnapshot], set: &BTreeSet<u32>) -> bool {
         s.call.as_ref().is_some_and(|c| {
             let sends_only =
                 !c.waits.is_empty() && c.waits.iter().all(|w| w.kind == WaitKind::Send);
-            let synchronous = c.func == Func::Ssend || (c.func == Func::Send && s.zero_buffer);
-            c.mode == WaitMode::All && !c.truncated && sends_only && synchronous
+            let kind = match sends {
+                Sends::Synchronous => {
+                    c.func == Func::Ssend || (c.func == Func::Send && s.zero_buffer)
+                }
+                Sends::Any => true,
+            };
+            c.mode == WaitMode::All && !c.truncated && sends_only && kind
         })
     })
 }
@@ -303,11 +365,18 @@ fn presence(s: &RankSnapshot, hosts: &std::collections::HashMap<i32, i32>) -> Pr
 
 #[cfg(test)]
 mod tests {
-    use super::synchronous;
+    use super::{
+        blocked_in_sends, quiet, Candidate, Sends, POLLS_PER_ROUND, QUIET, QUIET_SYNCHRONOUS,
+    };
     use crate::trace::graph::tests::{in_call, rank, recv, send};
     use crate::trace::records::Peer;
     use mpi_grade_protocol::trace::{Func, WaitMode};
     use std::collections::BTreeSet;
+    use std::time::Instant;
+
+    fn synchronous(snapshot: &[crate::trace::records::RankSnapshot], set: &BTreeSet<u32>) -> bool {
+        blocked_in_sends(snapshot, set, Sends::Synchronous)
+    }
 
     fn both() -> BTreeSet<u32> {
         [0, 1].into()
@@ -350,5 +419,43 @@ mod tests {
         let mut snapshot = exchange(Func::Ssend, false);
         snapshot[0].call.as_mut().unwrap().truncated = true;
         assert!(!synchronous(&snapshot, &both()));
+    }
+
+    #[test]
+    fn polite_standard_sends_are_certain_after_two_rounds_of_failed_tests_on_every_rank() {
+        let snapshot = exchange(Func::Send, false);
+        let mut c = Candidate::new(Vec::new(), vec![100, 7], Instant::now());
+        assert_eq!(quiet(&snapshot, &both(), c.rounds), QUIET);
+        // Rank 1 has not tested enough yet: no round, however often rank 0 tested.
+        c.again(vec![100 + 10 * POLLS_PER_ROUND, 7 + POLLS_PER_ROUND - 1]);
+        assert_eq!((c.checks, c.rounds), (2, 0));
+        c.again(vec![100 + 10 * POLLS_PER_ROUND, 7 + POLLS_PER_ROUND]);
+        assert_eq!(c.rounds, 1);
+        assert_eq!(
+            quiet(&snapshot, &both(), c.rounds),
+            QUIET,
+            "one round is not enough"
+        );
+        // The next round counts from where the last one ended.
+        c.again(vec![
+            100 + 11 * POLLS_PER_ROUND - 1,
+            7 + 2 * POLLS_PER_ROUND,
+        ]);
+        assert_eq!(c.rounds, 1);
+        c.again(vec![100 + 11 * POLLS_PER_ROUND, 7 + 2 * POLLS_PER_ROUND]);
+        assert_eq!(c.rounds, 2);
+        assert_eq!(quiet(&snapshot, &both(), c.rounds), QUIET_SYNCHRONOUS);
+        // Rounds never make a receive, or a record that lost requests, certain.
+        let mut with_recv = snapshot.clone();
+        with_recv[1] = in_call(
+            rank(1),
+            Func::Recv,
+            WaitMode::All,
+            vec![recv(Peer::Rank(0))],
+        );
+        assert_eq!(quiet(&with_recv, &both(), 2), QUIET);
+        let mut overflowed = snapshot;
+        overflowed[0].pending_overflowed = true;
+        assert_eq!(quiet(&overflowed, &both(), 2), QUIET);
     }
 }

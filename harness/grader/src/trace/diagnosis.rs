@@ -672,6 +672,7 @@ mod tests {
             zero_buffer: false,
             progress: 3,
             progress_ns: 0,
+            polls: 0,
             exit_code: 0,
             call: Some(Call {
                 func: Func::Send,

@@ -424,6 +424,7 @@ pub(crate) mod tests {
             zero_buffer: false,
             progress: 1,
             progress_ns: 0,
+            polls: 0,
             exit_code: 0,
             call: None,
             pending: vec![],

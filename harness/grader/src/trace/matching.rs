@@ -477,6 +477,7 @@ mod tests {
             zero_buffer: false,
             progress: 0,
             progress_ns: 0,
+            polls: 0,
             exit_code: 0,
             call: None,
             pending: Vec::new(),

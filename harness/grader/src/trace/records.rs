@@ -223,6 +223,8 @@ pub struct RankSnapshot {
     pub progress: u64,
     /// When `progress` last changed, in `CLOCK_MONOTONIC_COARSE` nanoseconds.
     pub progress_ns: u64,
+    /// Failed tests of the rank's polite waits so far (see `Header::polls`).
+    pub polls: u64,
     /// Code given to `MPI_Abort` or status given to `exit`, per `state`.
     pub exit_code: i32,
     /// The blocking call the rank is in, if any.
@@ -291,6 +293,7 @@ impl RankSnapshot {
             zero_buffer: h.zero_buffer.load(Relaxed) == 1,
             progress: h.progress.load(Relaxed),
             progress_ns: h.progress_ns.load(Relaxed),
+            polls: h.polls.load(Relaxed),
             exit_code: h.exit_code.load(Relaxed),
             call: if state == RankState::InCall {
                 call

@@ -321,7 +321,7 @@ macro_rules! collectives {
                 $comm,
                 (|$mt: &Tracer| $m)(t),
                 |c| (|$t: &Tracer, $c: &CommRef| $bytes)(t, c),
-                || if t.polite {
+                || if t.waits_politely() {
                     super::polite::run(
                         |request| real::$pnonblocking($($arg,)* request),
                         RSMPI_STATUS_IGNORE,

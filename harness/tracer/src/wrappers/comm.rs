@@ -55,7 +55,7 @@ unsafe fn create(
 #[no_mangle]
 pub unsafe extern "C" fn MPI_Comm_dup(comm: MPI_Comm, newcomm: *mut MPI_Comm) -> c_int {
     create(Some(Func::CommDup), comm, Derivation::Dup, newcomm, || {
-        if crate::tracer::tracer().is_some_and(|t| t.polite) {
+        if crate::tracer::tracer().is_some_and(|t| t.waits_politely()) {
             // Not exported by this library, so the name is the MPI library's own.
             super::polite::run(
                 |request| mpi_sys::PMPI_Comm_idup(comm, newcomm, request),

@@ -15,7 +15,7 @@ pub unsafe extern "C" fn MPI_Wait(request: *mut MPI_Request, status: *mut MPI_St
     let t = a.t;
     t.count(Func::Wait, 0);
     t.wait_call(Func::Wait, WaitMode::All, request, 1, || {
-        if t.polite {
+        if t.waits_politely() {
             polite::wait(request, status)
         } else {
             real::PMPI_Wait(request, status)
@@ -43,7 +43,7 @@ pub unsafe extern "C" fn MPI_Waitall(
         array_of_requests,
         count,
         || {
-            if t.polite {
+            if t.waits_politely() {
                 polite::waitall(count, array_of_requests, array_of_statuses)
             } else {
                 real::PMPI_Waitall(count, array_of_requests, array_of_statuses)
@@ -69,7 +69,7 @@ pub unsafe extern "C" fn MPI_Waitany(
         array_of_requests,
         count,
         || {
-            if t.polite {
+            if t.waits_politely() {
                 polite::waitany(count, array_of_requests, index, status)
             } else {
                 real::PMPI_Waitany(count, array_of_requests, index, status)
@@ -102,7 +102,7 @@ pub unsafe extern "C" fn MPI_Waitsome(
         array_of_requests,
         incount,
         || {
-            if t.polite {
+            if t.waits_politely() {
                 polite::waitsome(
                     incount,
                     array_of_requests,

@@ -52,7 +52,7 @@ unsafe fn send(
         (pmpi, ipmpi)
     };
     t.blocking(func, WaitMode::All, &[w], || {
-        if t.polite {
+        if t.waits_politely() {
             polite::run(
                 |request| ipmpi(buf, count, datatype, dest, tag, comm, request),
                 RSMPI_STATUS_IGNORE,
@@ -189,7 +189,7 @@ pub unsafe extern "C" fn MPI_Recv(
     let mut own = MaybeUninit::uninit();
     let st = status_or(status, &mut own);
     let rc = t.blocking(Func::Recv, WaitMode::All, &[w], || {
-        if t.polite {
+        if t.waits_politely() {
             polite::run(
                 |request| real::PMPI_Irecv(buf, count, datatype, source, tag, comm, request),
                 st,
@@ -250,7 +250,7 @@ pub unsafe extern "C" fn MPI_Sendrecv(
     let mut own = MaybeUninit::uninit();
     let st = status_or(status, &mut own);
     let rc = t.blocking(Func::Sendrecv, WaitMode::All, &waits, || {
-        if t.polite {
+        if t.waits_politely() {
             polite::sendrecv(
                 |request| {
                     real::PMPI_Isend(sendbuf, sendcount, sendtype, dest, sendtag, comm, request)
@@ -337,7 +337,7 @@ pub unsafe extern "C" fn MPI_Probe(
     let c = t.comm(comm);
     let w = t.p2p(WaitKind::Recv, &c, comm, (source, tag), (0, None));
     t.blocking(Func::Probe, WaitMode::All, &[w], || {
-        if t.polite {
+        if t.waits_politely() {
             polite::probe(source, tag, comm, status)
         } else {
             real::PMPI_Probe(source, tag, comm, status)
@@ -362,7 +362,7 @@ pub unsafe extern "C" fn MPI_Mprobe(
     let mut own = MaybeUninit::uninit();
     let st = status_or(status, &mut own);
     let rc = t.blocking(Func::Mprobe, WaitMode::All, &[w], || {
-        if t.polite {
+        if t.waits_politely() {
             polite::mprobe(source, tag, comm, message, st)
         } else {
             real::PMPI_Mprobe(source, tag, comm, message, st)
@@ -392,7 +392,7 @@ pub unsafe extern "C" fn MPI_Mrecv(
     let t = a.t;
     t.count(Func::Mrecv, type_bytes(count, datatype));
     t.blocking(Func::Mrecv, WaitMode::All, &[] as &[Wait], || {
-        if t.polite {
+        if t.waits_politely() {
             polite::run(
                 |request| real::PMPI_Imrecv(buf, count, datatype, message, request),
                 status,

@@ -16,13 +16,19 @@ use mpi_sys::*;
 use std::os::raw::c_int;
 
 /// Runs `test` (which returns its error code and whether it is done) until it fails or is
-/// done, giving the core to another runnable process between two tests.
+/// done, giving the core to another runnable process between two tests, and counting the
+/// tests that found nothing done in the record (`Header::polls`): the grader reads there that
+/// the rank keeps driving the library's progress without completing its call.
 #[inline(always)]
 fn until(mut test: impl FnMut() -> (c_int, bool)) -> c_int {
+    let polls = crate::tracer::tracer().map(|t| &t.rec.header.polls);
     loop {
         let (rc, done) = test();
         if rc != 0 || done {
             return rc;
+        }
+        if let Some(polls) = polls {
+            polls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         }
         // SAFETY: sched_yield takes nothing and cannot fail in a way that matters here.
         unsafe {
