@@ -107,6 +107,10 @@ fn main() {
             "a_hang_met_alone_is_released_and_waited_out_with_the_full_limit",
             released_hang,
         ),
+        Trial::test(
+            "a_second_grade_of_the_same_bytes_copies_the_driver_and_reads_the_same_lines",
+            memoized_build,
+        ),
     ]);
     let conclusion = libtest_mimic::run(&args, trials);
     conclude(conclusion);
@@ -285,6 +289,101 @@ fn released_hang() -> Result<(), Failed> {
         true => Ok(()),
         false => Err(format!("{}\n{human}", problems.join("\n")).into()),
     }
+}
+
+/// Grades a copy of the reference solution twice, then once more with one byte added: the
+/// second grade copies the first one's driver (the report says `memoized`: cargo did not
+/// run), with the same verdicts and the same source lines in its deadlock diagnoses, although
+/// the first grade's copy of the submission, which the driver's line tables name, is gone; the
+/// third builds again.
+fn memoized_build() -> Result<(), Failed> {
+    let work = tempfile::tempdir_in(tmp()).unwrap();
+    let sub = work.path().join("reference");
+    std::fs::create_dir_all(sub.join("src")).unwrap();
+    let from = repo().join("solutions/reference");
+    std::fs::copy(from.join("Cargo.toml"), sub.join("Cargo.toml")).unwrap();
+    // Bytes no earlier run of the suite graded: the first grade must build.
+    let nonce = format!(
+        "\n// memo test {} {:?}\n",
+        std::process::id(),
+        std::time::SystemTime::now()
+    );
+    let lib = std::fs::read_to_string(from.join("src/lib.rs")).unwrap() + &nonce;
+    std::fs::write(sub.join("src/lib.rs"), &lib).unwrap();
+    let sub_str = sub.to_str().unwrap();
+    let config = "tests/fixtures/challenges.toml";
+    let locations = |report: &Value| -> Vec<String> {
+        let mut found = Vec::new();
+        collect_locations(report, &mut found);
+        found
+    };
+    let verdicts = |report: &Value| -> Vec<(String, String, String)> {
+        report["parts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                let field = |k: &str| p[k].to_string();
+                (field("name"), field("failure"), field("summary"))
+            })
+            .collect()
+    };
+    let (first_code, first, human) = grade(sub_str, config, &[])?;
+    let (second_code, second, _) = grade(sub_str, config, &[])?;
+    std::fs::write(sub.join("src/lib.rs"), lib + " ").unwrap();
+    let (third_code, third, _) = grade(sub_str, config, &[])?;
+    let mut problems = Vec::new();
+    let memoized: Vec<&Value> = [&first, &second, &third]
+        .iter()
+        .map(|r| &r["build"]["memoized"])
+        .collect();
+    if memoized != [&Value::Bool(false), &Value::Bool(true), &Value::Bool(false)] {
+        problems.push(format!(
+            "memoized: {memoized:?}, expected false, true, false"
+        ));
+    }
+    if (first_code, second_code, third_code) != (0, 0, 0) {
+        problems.push(format!("exits {first_code}, {second_code}, {third_code}"));
+    }
+    if verdicts(&first) != verdicts(&second) || verdicts(&first) != verdicts(&third) {
+        problems.push(format!(
+            "verdicts differ:\n{:?}\n{:?}\n{:?}",
+            verdicts(&first),
+            verdicts(&second),
+            verdicts(&third)
+        ));
+    }
+    let lines = locations(&first);
+    if lines.is_empty() || !lines.iter().all(|l| l.starts_with("src/lib.rs:")) {
+        problems.push(format!("the first grade's locations: {lines:?}"));
+    }
+    if locations(&second) != lines {
+        problems.push(format!(
+            "the memoized driver's locations {:?}, the built one's {lines:?}",
+            locations(&second)
+        ));
+    }
+    match problems.is_empty() {
+        true => Ok(()),
+        false => Err(format!("{}\n{human}", problems.join("\n")).into()),
+    }
+}
+
+/// Every `location` of a rank in the report's diagnoses, sorted.
+fn collect_locations(value: &Value, found: &mut Vec<String>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                match (k.as_str(), v) {
+                    ("location", Value::String(l)) => found.push(l.clone()),
+                    _ => collect_locations(v, found),
+                }
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect_locations(v, found)),
+        _ => {}
+    }
+    found.sort();
 }
 
 fn part_of<'a>(report: &'a Value, name: &str) -> Option<&'a Value> {

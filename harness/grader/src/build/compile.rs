@@ -16,6 +16,7 @@
 //! to the runtime. A function that is missing or has the wrong signature is reported for that
 //! part alone, and the driver is rebuilt without it so that the other parts are still graded.
 
+use super::memo::{Key, KeyBuilder, Memo};
 pub use super::submission::{Lang, Submission};
 use crate::config::Kind;
 use crate::error::{Error, Result};
@@ -43,7 +44,7 @@ const OWN_BUILD_LIMIT: Duration = Duration::from_secs(1800);
 const FIRST_PART_LINE: usize = 4;
 
 /// A part that cannot be called: missing, private, or with another signature.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, Deserialize)]
 pub struct PartProblem {
     /// The student function the part calls.
     pub function: String,
@@ -51,6 +52,17 @@ pub struct PartProblem {
     pub message: String,
     /// The compiler's message.
     pub details: String,
+}
+
+/// What the memo keeps of a build besides its driver (see `memo`).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, Deserialize)]
+struct Memoized {
+    /// The functions built into the driver.
+    included: Vec<String>,
+    /// The functions that could not be, with why.
+    problems: Vec<PartProblem>,
+    /// The submission's directory when it was built: the driver's line tables name its files.
+    source_dir: PathBuf,
 }
 
 /// A built submission.
@@ -69,6 +81,27 @@ pub struct Driver {
     pub problems: Vec<PartProblem>,
     /// How long the build took, in seconds.
     pub seconds: f64,
+    /// The directory whose files the driver's line tables (Rust) or frames (Python) name: the
+    /// submission's copy it was built from, an earlier grade's when the build was memoized.
+    pub source_dir: PathBuf,
+    /// The driver is an earlier build of the same bytes (see `memo`).
+    pub memoized: bool,
+}
+
+impl Driver {
+    /// A Rust submission's driver at `exe`, built (or memoized) as `built` says.
+    fn rust(exe: PathBuf, built: Memoized, started: Instant, memoized: bool) -> Driver {
+        Driver {
+            exe,
+            args: Vec::new(),
+            lang: Lang::Rust,
+            warnings: Vec::new(),
+            problems: built.problems,
+            seconds: started.elapsed().as_secs_f64(),
+            source_dir: built.source_dir,
+            memoized,
+        }
+    }
 }
 
 /// A submission that does not build.
@@ -94,6 +127,8 @@ pub enum BuildOutcome {
 /// The per-implementation cargo workspace in the cache.
 pub struct BuildCache {
     root: PathBuf,
+    /// Driver builds kept by what they read (`None`: turned off).
+    memo: Option<Memo>,
     launcher: Launcher,
     time_limit: Duration,
     /// Builds of submissions run sandboxed (see `sandbox::builds`).
@@ -118,6 +153,7 @@ impl BuildCache {
         debug_assert!(cache_dir.is_absolute());
         BuildCache {
             root: cache_dir.join(launcher.implementation.key()),
+            memo: Memo::new(cache_dir, launcher.implementation.key()),
             launcher: launcher.clone(),
             time_limit,
             jail: None,
@@ -193,6 +229,11 @@ impl BuildCache {
         };
         let _lock = self.lock()?;
         self.write_workspace()?;
+        let exe = out_dir.join("driver");
+        let memo = self.memo_key(submission, &package, kind, functions);
+        if let Some(built) = memo.as_ref().and_then(|(m, k)| m.get::<Memoized>(k, &exe)) {
+            return Ok(BuildOutcome::Built(Driver::rust(exe, built, started, true)));
+        }
 
         let mut included: Vec<String> = functions.to_vec();
         let mut problems: Vec<PartProblem> = Vec::new();
@@ -217,25 +258,15 @@ impl BuildCache {
             };
             let build = self.cargo_build(&driver, run)?;
             if build.success {
-                let exe = out_dir.join("driver");
-                let built = self.root.join("target/release").join(&driver);
-                let built = match &self.jail {
-                    Some(jail) => jail.output(&self.root, &built),
-                    None => built,
-                };
-                std::fs::copy(&built, &exe).map_err(Error::io(format!(
-                    "cannot copy {} to {}",
-                    built.display(),
-                    exe.display()
-                )))?;
-                return Ok(BuildOutcome::Built(Driver {
-                    exe,
-                    args: Vec::new(),
-                    lang: Lang::Rust,
-                    warnings: Vec::new(),
+                let built = Memoized {
+                    included,
                     problems,
-                    seconds: started.elapsed().as_secs_f64(),
-                }));
+                    source_dir: submission.dir.clone(),
+                };
+                self.take_driver(&driver, &exe, memo.as_ref(), &built)?;
+                return Ok(BuildOutcome::Built(Driver::rust(
+                    exe, built, started, false,
+                )));
             }
             let found = self.part_problems(&build, &included, kind, submission);
             // Errors outside the driver's part lines are the submission's own: nothing to retry.
@@ -252,8 +283,84 @@ impl BuildCache {
         }
     }
 
+    /// Copies the driver cargo built as `driver` to `exe`, and keeps it in the memo.
+    fn take_driver(
+        &self,
+        driver: &str,
+        exe: &Path,
+        memo: Option<&(&Memo, Key)>,
+        built: &Memoized,
+    ) -> Result<()> {
+        let from = self.root.join("target/release").join(driver);
+        let from = match &self.jail {
+            Some(jail) => jail.output(&self.root, &from),
+            None => from,
+        };
+        std::fs::copy(&from, exe).map_err(Error::io(format!(
+            "cannot copy {} to {}",
+            from.display(),
+            exe.display()
+        )))?;
+        if let Some((memo, key)) = memo {
+            // A memo that cannot be written costs the next grade a build, nothing more.
+            if let Err(e) = memo.put(key, exe, built) {
+                eprintln!("warning: the build is not memoized: {e}");
+            }
+        }
+        Ok(())
+    }
+
+    /// The memo and the key of building `functions` of `submission` (see `memo`), `None` when
+    /// the memo is off or the submission cannot be keyed (unreadable, too large).
+    fn memo_key(
+        &self,
+        submission: &Submission,
+        package: &str,
+        kind: Kind,
+        functions: &[String],
+    ) -> Option<(&Memo, Key)> {
+        let memo = self.memo.as_ref()?;
+        let mut key = self.workspace_key("driver");
+        // The generated files, with what changes at every grade (the copy's directory, the
+        // name given on the command line) left out.
+        let placeholder = Path::new("<submission>");
+        key.part(driver_manifest_text(DRIVER_PREFIX, Some((package, placeholder))).as_bytes())
+            .part(driver_main_text("", functions).as_bytes())
+            .part(kind.as_str().as_bytes())
+            .part(functions.join("\n").as_bytes())
+            .part(format!("{:?}", self.time_limit).as_bytes())
+            .part(format!("{:?}", self.jail.as_ref().map(|j| j.limits)).as_bytes());
+        key.dir(&submission.dir)?;
+        Some((memo, key.finish()))
+    }
+
+    /// The start of every key of this workspace's builds: what is built (`what`), the embedded
+    /// sources, the workspace manifest, the MPI implementation's build environment, the
+    /// compiler, and whether builds are sandboxed (the grader's own then get their
+    /// environment).
+    fn workspace_key(&self, what: &str) -> KeyBuilder {
+        let mut key = KeyBuilder::new();
+        key.part(what.as_bytes());
+        for tree in ["support/protocol", "support/runtime", "support/tracer"] {
+            key.tree(tree);
+        }
+        key.part(WORKSPACE_MANIFEST.as_bytes())
+            .part(format!("{:?}", self.launcher.build_env()).as_bytes())
+            .part(compiler_version().as_bytes())
+            .part(&[u8::from(self.jail.is_some())]);
+        key
+    }
+
     /// Builds the tracer library for this implementation into `out_dir`.
     pub fn build_tracer(&self, out_dir: &Path) -> Result<PathBuf> {
+        let lib = out_dir.join("libmpi_grade_tracer.so");
+        let memo = self
+            .memo
+            .as_ref()
+            .map(|m| (m, self.workspace_key("tracer").finish()));
+        if let Some(()) = memo.as_ref().and_then(|(m, k)| m.get::<()>(k, &lib)) {
+            return Ok(lib);
+        }
         let _lock = self.lock()?;
         self.write_workspace()?;
         self.write_placeholder_driver()?;
@@ -270,9 +377,13 @@ impl BuildCache {
             )));
         }
         let built = self.root.join("target/release/libmpi_grade_tracer.so");
-        let lib = out_dir.join("libmpi_grade_tracer.so");
         std::fs::copy(&built, &lib)
             .map_err(Error::io(format!("cannot copy {}", built.display())))?;
+        if let Some((memo, key)) = &memo {
+            if let Err(e) = memo.put(key, &lib, &()) {
+                eprintln!("warning: the tracer build is not memoized: {e}");
+            }
+        }
         Ok(lib)
     }
 
@@ -295,12 +406,7 @@ impl BuildCache {
         for tree in ["support/protocol", "support/runtime", "support/tracer"] {
             crate::build::embedded::write_tree_exact(tree, &self.root.join(tree))?;
         }
-        let manifest = "# Generated by mpi-grade; rewritten before every build.\n\
-            [workspace]\nresolver = \"2\"\n\
-            members = [\"support/protocol\", \"support/runtime\", \"support/tracer\", \"driver\"]\n\n\
-            [profile.release]\n# Line tables let the grader point at the student's source lines.\n\
-            debug = \"line-tables-only\"\n";
-        write_if_changed(&self.root.join("Cargo.toml"), manifest)?;
+        write_if_changed(&self.root.join("Cargo.toml"), WORKSPACE_MANIFEST)?;
         // The driver must exist for the workspace to load, even when building only the tracer.
         if !self.root.join("driver/Cargo.toml").exists() {
             self.write_placeholder_driver()?;
@@ -319,16 +425,7 @@ impl BuildCache {
     }
 
     fn write_driver_main(&self, submission: &Submission, functions: &[String]) -> Result<()> {
-        let mut text = format!(
-            "// Generated by mpi-grade for {}: the grader's main, calling the submission.\nfn main() {{\n    mpi_grade_runtime::main(&[\n",
-            submission.display.replace('\n', " ")
-        );
-        for f in functions {
-            text.push_str(&format!(
-                "        mpi_grade_runtime::Part::new({f:?}, submission::{f}),\n"
-            ));
-        }
-        text.push_str("    ])\n}\n");
+        let text = driver_main_text(&submission.display, functions);
         write_if_changed(&self.root.join("driver/main.rs"), &text)
     }
 
@@ -522,6 +619,50 @@ fn driver_name(submission: &Submission, functions: &[String]) -> String {
     });
     format!("{DRIVER_PREFIX}-{hash:016x}")
 }
+
+/// The driver's `main.rs`: the grader's main, calling `functions` of the submission (named
+/// `display` in a comment).
+fn driver_main_text(display: &str, functions: &[String]) -> String {
+    let mut text = format!(
+        "// Generated by mpi-grade for {}: the grader's main, calling the submission.\nfn main() {{\n    mpi_grade_runtime::main(&[\n",
+        display.replace('\n', " ")
+    );
+    for f in functions {
+        text.push_str(&format!(
+            "        mpi_grade_runtime::Part::new({f:?}, submission::{f}),\n"
+        ));
+    }
+    text.push_str("    ])\n}\n");
+    text
+}
+
+/// The compiler as `rustc -vV` names it (version, commit, host, LLVM), once per process;
+/// empty when it cannot be asked (the build then fails on its own, and keys stay apart
+/// from those of a known compiler).
+fn compiler_version() -> String {
+    static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    VERSION
+        .get_or_init(|| {
+            let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+            Command::new(rustc)
+                .arg("-vV")
+                .stdin(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                .unwrap_or_default()
+        })
+        .clone()
+}
+
+/// The workspace manifest, rewritten before every build.
+const WORKSPACE_MANIFEST: &str = "# Generated by mpi-grade; rewritten before every build.\n\
+    [workspace]\nresolver = \"2\"\n\
+    members = [\"support/protocol\", \"support/runtime\", \"support/tracer\", \"driver\"]\n\n\
+    [profile.release]\n# Line tables let the grader point at the student's source lines.\n\
+    debug = \"line-tables-only\"\n";
 
 fn driver_manifest_text(name: &str, submission: Option<(&str, &Path)>) -> String {
     let dependency = match submission {

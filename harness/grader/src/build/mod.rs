@@ -4,6 +4,7 @@
 pub mod compile;
 pub mod embedded;
 pub mod intake;
+pub mod memo;
 pub mod python;
 pub mod solutions;
 pub mod submission;

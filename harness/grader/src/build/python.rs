@@ -250,6 +250,8 @@ impl PythonBuild<'_> {
             warnings: checked.warnings,
             problems,
             seconds,
+            source_dir: submission.dir.clone(),
+            memoized: false,
         }))
     }
 

@@ -186,6 +186,7 @@ pub fn finish(options: &GradeOptions, prepared: Prepared) -> Result<Report> {
                 ok: false,
                 seconds: failure.seconds,
                 tracer_seconds: p.tracer_seconds,
+                memoized: false,
                 summary: Some(failure.summary.clone()),
                 details: Some(failure.details.clone()),
             };
@@ -229,8 +230,12 @@ fn run_and_judge(
     parts: &[&Part],
     report: &mut Report,
 ) -> Result<()> {
-    options.note(&format!("built in {:.1} s", driver.seconds));
+    match driver.memoized {
+        true => options.note("built earlier: the same bytes, the same driver"),
+        false => options.note(&format!("built in {:.1} s", driver.seconds)),
+    }
     report.build.seconds = driver.seconds;
+    report.build.memoized = driver.memoized;
     report.warnings.extend(driver.warnings.iter().cloned());
     // Without the tracer, zero-buffer mode does not exist.
     let mut challenge = options.challenge.clone();
@@ -315,7 +320,7 @@ fn run_matrix(
         launcher: &p.launcher,
         driver,
         tracer: p.tracer.as_deref(),
-        submission: &p.submission.dir,
+        submission: &driver.source_dir,
         seed: p.seed,
         scratch: p.scratch.path().to_path_buf(),
         limits: &challenge.limits,
@@ -434,6 +439,7 @@ fn empty_report(
             ok: true,
             seconds: 0.0,
             tracer_seconds: 0.0,
+            memoized: false,
             summary: None,
             details: None,
         },

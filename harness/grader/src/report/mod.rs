@@ -121,6 +121,9 @@ pub struct BuildReport {
     pub seconds: f64,
     /// Building (or finding up to date) the tracer library.
     pub tracer_seconds: f64,
+    /// The driver was an earlier build of the same bytes (`build/memo.rs`): cargo did not run.
+    #[serde(default)]
+    pub memoized: bool,
     /// The first error, when the build failed.
     pub summary: Option<String>,
     /// The compiler's messages, when the build failed.

@@ -120,6 +120,7 @@ pub fn report(parts: Vec<PartReport>) -> Report {
             ok: true,
             seconds: 1.5,
             tracer_seconds: 0.1,
+            memoized: false,
             summary: None,
             details: None,
         },
@@ -281,6 +282,7 @@ pub fn build_failure() -> Report {
         ok: false,
         seconds: 3.5,
         tracer_seconds: 0.0,
+        memoized: false,
         summary: Some("mismatched types".into()),
         details: Some(
             "error[E0308]: mismatched types\n --> src/lib.rs:3:5\n  | expected `Vec<Vec<i64>>`, found `&str`\n"

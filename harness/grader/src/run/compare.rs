@@ -165,7 +165,7 @@ impl Measurer<'_> {
             launcher: self.launcher,
             driver: &driver,
             tracer: self.tracer,
-            submission: &submission.dir,
+            submission: &driver.source_dir,
             seed: 1,
             scratch: self.scratch.join(format!("baseline-{solution:?}")),
             limits: &plain.limits,

@@ -912,6 +912,8 @@ mod tests {
                     warnings: Vec::new(),
                     problems: Vec::new(),
                     seconds: 0.0,
+                    source_dir: "/nonexistent/submission".into(),
+                    memoized: false,
                 },
                 tracer: None,
                 submission: Path::new("/nonexistent/submission"),

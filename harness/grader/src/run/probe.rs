@@ -82,7 +82,7 @@ pub fn probe(
         launcher,
         driver: &driver,
         tracer: Some(&tracer),
-        submission: &submission.dir,
+        submission: &driver.source_dir,
         seed: 1,
         scratch: scratch.path().to_path_buf(),
         limits: &challenge.limits,
