@@ -57,8 +57,6 @@ pub struct PartProblem {
 /// What the memo keeps of a build besides its driver (see `memo`).
 #[derive(Debug, Clone, PartialEq, serde::Serialize, Deserialize)]
 struct Memoized {
-    /// The functions built into the driver.
-    included: Vec<String>,
     /// The functions that could not be, with why.
     problems: Vec<PartProblem>,
     /// The submission's directory when it was built: the driver's line tables name its files.
@@ -227,13 +225,13 @@ impl BuildCache {
                 }))
             }
         };
-        let _lock = self.lock()?;
-        self.write_workspace()?;
         let exe = out_dir.join("driver");
         let memo = self.memo_key(submission, &package, kind, functions);
         if let Some(built) = memo.as_ref().and_then(|(m, k)| m.get::<Memoized>(k, &exe)) {
             return Ok(BuildOutcome::Built(Driver::rust(exe, built, started, true)));
         }
+        let _lock = self.lock()?;
+        self.write_workspace()?;
 
         let mut included: Vec<String> = functions.to_vec();
         let mut problems: Vec<PartProblem> = Vec::new();
@@ -259,7 +257,6 @@ impl BuildCache {
             let build = self.cargo_build(&driver, run)?;
             if build.success {
                 let built = Memoized {
-                    included,
                     problems,
                     source_dir: submission.dir.clone(),
                 };

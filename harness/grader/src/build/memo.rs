@@ -7,8 +7,8 @@
 //! ```text
 //! <cache>/memo/<implementation>/<key>/driver       the driver (or tracer) as the build left it
 //!                                   /entry.json   what else the build gave (`compile.rs`:
-//!                                                 the parts built in, the problems of the
-//!                                                 others, the directory it was built from)
+//!                                                 the parts that could not be built in, the
+//!                                                 directory it was built from)
 //! ```
 //!
 //! The key (SHA-256) covers: this memo's format, the grader's version and every embedded source
