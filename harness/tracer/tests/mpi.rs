@@ -616,16 +616,7 @@ fn zero_buffer_turns_buffered_exchange_into_deadlock() {
 
     // Marked scope, zero buffer from the cell's Pcontrol level. The tracer deletes its record
     // file there: map the records first, as the grader does.
-    let level = pcontrol::enter(0, true).to_string();
-    let dir = trace_dir("exchange_zero_marked", 2);
-    let recs = records(&dir, 2);
-    let mut job = launch(
-        &exe,
-        &[&level],
-        2,
-        Some(&dir),
-        &[("MPI_GRADE_TRACE_SCOPE", "marked")],
-    );
+    let (recs, mut job) = marked(&exe, "exchange_zero_marked", pcontrol::enter(0, true));
     assert_send_deadlock(&recs, 0);
     assert_eq!(
         polls_over(&recs, Duration::from_millis(200)),
@@ -640,17 +631,8 @@ fn zero_buffer_turns_buffered_exchange_into_deadlock() {
         cell: 0,
         zero_buffer: true,
         polite: true,
-    })
-    .to_string();
-    let dir = trace_dir("exchange_zero_marked_polite", 2);
-    let recs = records(&dir, 2);
-    let mut job = launch(
-        &exe,
-        &[&level],
-        2,
-        Some(&dir),
-        &[("MPI_GRADE_TRACE_SCOPE", "marked")],
-    );
+    });
+    let (recs, mut job) = marked(&exe, "exchange_zero_marked_polite", level);
     assert_send_deadlock(&recs, 0);
     for (r, polls) in polls_over(&recs, Duration::from_millis(200))
         .iter()
@@ -659,6 +641,22 @@ fn zero_buffer_turns_buffered_exchange_into_deadlock() {
         assert!(*polls > 0, "rank {r} tests its send");
     }
     job.kill();
+}
+
+/// `exe` on 2 ranks in marked scope, given the `MPI_Pcontrol` level to enter with: its
+/// records, mapped before the launch (the tracer deletes the files there), and the job.
+fn marked(exe: &std::path::Path, name: &str, level: i32) -> (Vec<Mapped>, Job) {
+    let dir = trace_dir(name, 2);
+    let recs = records(&dir, 2);
+    let level = level.to_string();
+    let job = launch(
+        exe,
+        &[&level],
+        2,
+        Some(&dir),
+        &[("MPI_GRADE_TRACE_SCOPE", "marked")],
+    );
+    (recs, job)
 }
 
 /// How many failed polite tests each rank makes in `window`.
