@@ -206,6 +206,7 @@ impl Secrets {
         // copy of the config whose path carries a token (it is on the grader's command line).
         let planted = format!("planted-{nonce}");
         for dir in planted_dirs() {
+            let _ = std::fs::create_dir_all(&dir);
             let path = dir.join(PLANTED);
             if std::fs::write(&path, &planted).is_ok() {
                 use std::os::unix::fs::PermissionsExt;
@@ -247,6 +248,9 @@ fn planted_dirs() -> Vec<PathBuf> {
         tmp(),
         cache_dir(),
         cache_dir().join("runs"),
+        // The memo of builds: other submissions' drivers (env-secret's build.rs and
+        // secret-reader's ranks look there).
+        cache_dir().join("memo"),
     ]
 }
 

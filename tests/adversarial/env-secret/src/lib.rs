@@ -1,4 +1,4 @@
-//! Adversarial fixture `env-secret`: prints every secret-looking variable it can find, at build time and at run time.
+//! Adversarial fixture `env-secret`: prints every secret-looking variable it can find, at build time and at run time, and at build time the files planted next to the grader's cache and in its memo of builds.
 
 use mpi::topology::SimpleCommunicator;
 use mpi::traits::*;

@@ -1,8 +1,8 @@
 //! Adversarial fixture `secret-reader`: reads what a rank should never see: every process's
 //! command line and environment in `/proc` (the grader's `--config` path, its secrets), files
-//! the test planted outside the scratch area (world-readable, at fixed places and next to the
-//! grader's cache), the grader's home; then panics with everything it found. The report must
-//! carry none of it.
+//! the test planted outside the scratch area (world-readable, at fixed places, next to the
+//! grader's cache and in its memo of builds), the grader's home; then panics with everything
+//! it found. The report must carry none of it.
 
 use mpi::topology::SimpleCommunicator;
 use std::path::{Path, PathBuf};
@@ -46,6 +46,7 @@ pub fn part2(_comm: &SimpleCommunicator, _values: &[Vec<i64>]) -> Vec<Vec<i64>> 
     if let Ok(exe) = std::env::current_exe() {
         for dir in exe.ancestors().skip(1) {
             places.push(dir.join(PLANTED));
+            places.push(dir.join("memo").join(PLANTED));
             for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
                 if entry.file_name().to_string_lossy().contains("secret-") {
                     places.push(entry.path().join("challenges.toml"));
