@@ -7,11 +7,11 @@ use crate::build::compile::Driver;
 use crate::config::Limits;
 use crate::error::Result;
 use crate::judge::cell::Evidence;
-use crate::judge::outcome::Panic;
+use crate::judge::outcome::{Outcome, Panic};
 use crate::judge::verify;
 use crate::mpi::Launcher;
 use crate::run::launch::{self, Ending, Launch, LaunchRecord};
-use crate::run::rundir::RunDir;
+use crate::run::rundir::{Events, RunDir};
 use crate::trace::LaunchTrace;
 use mpi_grade_protocol::payload::Key;
 use mpi_grade_protocol::run::{Plan, PlannedCell, RankEvent};
@@ -99,31 +99,36 @@ impl Launches for MpiLaunches<'_> {
         if let Some(jail) = self.jail {
             jail.give_run_files(&run_dir.path)?;
         }
-        let launch = Launch {
-            jail: self.jail,
-            launcher: self.launcher,
-            program: &self.driver.exe,
-            args: &self.driver.args,
-            ranks,
-            env: rank_env(trace.as_ref()),
-            preload: self.tracer,
-            capture: Some(self.limits.output_bytes),
-            launch_seconds: self.limits.launch_seconds,
-            cells: Some((&run_dir, self.limits.cell_seconds)),
-            untimed: request.untimed.as_ref().map(|u| (u.from, &*u.signal)),
-        };
-        let hang_after = Duration::from_secs_f64(self.limits.hang_seconds);
-        let mut record = match &trace {
-            Some(trace) => {
-                let srun = self.launcher.runner == crate::mpi::Runner::Srun;
-                let release = request.release_after;
-                launch::run(&launch, &mut trace.watcher(hang_after, release, srun))?
-            }
-            None => launch::run(&launch, &mut |_, _| None)?,
-        };
+        let (record, ahead) = std::thread::scope(|scope| {
+            // The timed cells are verified while the ranks run the untimed rest (below).
+            let ahead = std::sync::Mutex::new(None);
+            let signal = request.untimed.as_ref().map(|u| {
+                let (ahead, run_dir) = (&ahead, &run_dir);
+                move || {
+                    (u.signal)();
+                    let check = scope.spawn(move || verify_ahead(run_dir, u.from));
+                    *crate::run::schedule::lock(ahead) = Some(check);
+                }
+            });
+            let untimed = (request.untimed.as_ref())
+                .zip(signal.as_ref())
+                .map(|(u, signal)| (u.from, signal as &(dyn Fn() + Send + Sync)));
+            let record = self.run(
+                &run_dir,
+                trace.as_ref(),
+                ranks,
+                untimed,
+                request.release_after,
+            );
+            let check = crate::run::schedule::lock(&ahead).take();
+            // A verifier that panicked leaves its cells to `gather`.
+            let ahead = check.and_then(|c| c.join().ok());
+            record.map(|record| (record, ahead))
+        })?;
+        let mut record = record;
         record.self_exit = trace.as_ref().and_then(LaunchTrace::self_exit);
         record.aborted = trace.as_ref().and_then(LaunchTrace::aborted);
-        let mut evidence = gather(&run_dir, &record, self.launcher);
+        let mut evidence = gather(&run_dir, &record, self.launcher, ahead);
         if let Some(trace) = &trace {
             after_the_fact(&mut evidence, trace);
         }
@@ -142,6 +147,88 @@ impl Launches for MpiLaunches<'_> {
             evidence.usage = (0..ran as u32).map(|c| (c, trace.usage(c))).collect();
         }
         Ok(evidence)
+    }
+}
+
+impl MpiLaunches<'_> {
+    /// Runs the plan of `run_dir` in one launch of `ranks` ranks, watched by `trace` when there
+    /// is one (see [`LaunchPlan`] for `untimed` and `release_after`).
+    fn run(
+        &self,
+        run_dir: &RunDir,
+        trace: Option<&LaunchTrace>,
+        ranks: u32,
+        untimed: Option<(u32, &(dyn Fn() + Send + Sync))>,
+        release_after: Option<Duration>,
+    ) -> Result<LaunchRecord> {
+        let launch = Launch {
+            jail: self.jail,
+            launcher: self.launcher,
+            program: &self.driver.exe,
+            args: &self.driver.args,
+            ranks,
+            env: rank_env(trace),
+            preload: self.tracer,
+            capture: Some(self.limits.output_bytes),
+            launch_seconds: self.limits.launch_seconds,
+            cells: Some((run_dir, self.limits.cell_seconds)),
+            untimed,
+        };
+        let hang_after = Duration::from_secs_f64(self.limits.hang_seconds);
+        match trace {
+            Some(trace) => {
+                let srun = self.launcher.runner == crate::mpi::Runner::Srun;
+                launch::run(&launch, &mut trace.watcher(hang_after, release_after, srun))
+            }
+            None => launch::run(&launch, &mut |_, _| None),
+        }
+    }
+}
+
+/// The timed cells' verdicts, reached while the ranks ran the untimed rest, with the events
+/// they were read from.
+struct Ahead {
+    verdicts: Vec<Verdict>,
+    events: Events,
+}
+
+type Verdict = (Outcome, Option<verify::Timing>);
+
+/// The verdicts of the cells before `from` (the timed ones) that every rank completed, read
+/// while the ranks run the untimed rest: recomputing every element is most of the grader's
+/// own time, and done here it overlaps the rest instead of following the launch, without
+/// taking a core from a timed cell. The events are read anew, from the files.
+fn verify_ahead(run_dir: &RunDir, from: u32) -> Ahead {
+    let mut events = run_dir.events();
+    events.refresh();
+    let done: Vec<&PlannedCell> = (run_dir.plan.cells.iter())
+        .take(from as usize)
+        .take_while(|cell| events.all_done(cell.index))
+        .collect();
+    let verdicts = verify::verify_all(&done, run_dir, &events);
+    Ahead { verdicts, events }
+}
+
+impl Ahead {
+    /// The verdicts that still stand once the launch is over and `events` read to their end:
+    /// those of the first cells that `events` shows every rank completed, none of whose ranks'
+    /// logs is distrusted from them or before, and whose `done` events are the ones read
+    /// ahead (a rank can rewrite its own event file, and the two reads must not disagree).
+    fn standing(mut self, events: &Events, done: usize) -> Vec<Verdict> {
+        let distrusted = (events.ranks.iter())
+            .filter_map(|log| log.tampered.as_ref().map(|(from, _)| *from as usize))
+            .min()
+            .unwrap_or(usize::MAX);
+        let same = |cell: u32| {
+            (self.events.ranks.iter())
+                .zip(&events.ranks)
+                .all(|(ahead, now)| ahead.done(cell) == now.done(cell))
+        };
+        let standing = (0..self.verdicts.len().min(done).min(distrusted))
+            .take_while(|&cell| same(cell as u32))
+            .count();
+        self.verdicts.truncate(standing);
+        self.verdicts
     }
 }
 
@@ -167,7 +254,12 @@ fn after_the_fact(evidence: &mut Evidence, trace: &LaunchTrace) {
 /// Everything `record` and `run_dir` say about the launch: the cells every rank completed
 /// (verified, in plan order, up to the first that was not), the ranks' panics and pids, what
 /// the launcher printed, how it ended.
-fn gather(run_dir: &RunDir, record: &LaunchRecord, launcher: &Launcher) -> Evidence {
+fn gather(
+    run_dir: &RunDir,
+    record: &LaunchRecord,
+    launcher: &Launcher,
+    ahead: Option<Ahead>,
+) -> Evidence {
     let events = record.events.as_ref().expect("a graded launch has events");
     let done: Vec<&PlannedCell> = run_dir
         .plan
@@ -175,7 +267,12 @@ fn gather(run_dir: &RunDir, record: &LaunchRecord, launcher: &Launcher) -> Evide
         .iter()
         .take_while(|cell| events.all_done(cell.index))
         .collect();
-    let completed = verify::verify_all(&done, run_dir, events);
+    let mut completed = ahead.map_or_else(Vec::new, |a| a.standing(events, done.len()));
+    completed.extend(verify::verify_all(
+        &done[completed.len()..],
+        run_dir,
+        events,
+    ));
     let panic = match events.first_panic() {
         Some((
             rank,
@@ -330,5 +427,114 @@ pub mod scripted {
     /// A launch that passes every cell of its plan and exits.
     pub fn all_pass() -> Then {
         Box::new(|launch: &LaunchPlan| evidence(launch.plan.cells.len(), Ending::Exited))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mpi_grade_protocol::payload;
+    use mpi_grade_protocol::run::{self, Mode};
+    use std::io::Write;
+
+    /// A run directory of two ranks and two cells; every rank ready.
+    fn run_dir(dir: &Path) -> RunDir {
+        let cell = |index| PlannedCell {
+            index,
+            function: "part2".into(),
+            scaling_factor: 1,
+            mode: Mode::Standard,
+            repetitions: 1,
+            ..PlannedCell::default()
+        };
+        let plan = Plan {
+            format_version: run::FORMAT_VERSION,
+            kind: "alltoall".into(),
+            ranks: 2,
+            run_id: 7,
+            cells: vec![cell(0), cell(1)],
+        };
+        let keys = (0..2).map(|r| payload::rank_key(1, 0, r)).collect();
+        let run_dir = RunDir::create(dir, plan, keys).unwrap();
+        for rank in 0..2 {
+            let ready = RankEvent::Ready {
+                rank,
+                size: 2,
+                pid: 1,
+                library: String::new(),
+                run_id: 7,
+            };
+            append(dir, rank, &[ready]);
+        }
+        run_dir
+    }
+
+    fn append(dir: &Path, rank: u32, events: &[RankEvent]) {
+        let path = run::rank_events_path(dir, rank);
+        let mut file = std::fs::OpenOptions::new().append(true).open(path).unwrap();
+        for event in events {
+            writeln!(file, "{}", event.to_line()).unwrap();
+        }
+    }
+
+    fn cell(cell: u32, seconds: f64) -> [RankEvent; 2] {
+        let done = RankEvent::Done {
+            cell,
+            seconds,
+            times: vec![seconds],
+            results: Vec::new(),
+        };
+        [RankEvent::Start { cell }, done]
+    }
+
+    /// What was read ahead of `run_dir`'s events as they are now, with a verdict per cell.
+    fn ahead(run_dir: &RunDir) -> Ahead {
+        let mut events = run_dir.events();
+        events.refresh();
+        let verdicts = vec![(Outcome::Pass, None); 2];
+        Ahead { verdicts, events }
+    }
+
+    fn read(run_dir: &RunDir) -> Events {
+        let mut events = run_dir.events();
+        events.refresh();
+        events
+    }
+
+    #[test]
+    fn verdicts_read_ahead_stand_only_for_the_events_read_at_the_end() {
+        let dir = tempfile::tempdir().unwrap();
+        let run_dir = run_dir(dir.path());
+        for rank in 0..2 {
+            append(dir.path(), rank, &[cell(0, 0.5), cell(1, 0.5)].concat());
+        }
+        // The same events: every verdict stands, as far as the cells every rank completed.
+        let early = ahead(&run_dir);
+        assert_eq!(early.standing(&read(&run_dir), 2).len(), 2);
+        assert_eq!(ahead(&run_dir).standing(&read(&run_dir), 1).len(), 1);
+
+        // A `done` written again after the read ahead distrusts the rank from that cell.
+        let early = ahead(&run_dir);
+        append(dir.path(), 1, &cell(1, 0.1)[1..]);
+        let now = read(&run_dir);
+        assert!(now.ranks[1].tampered.is_some());
+        assert_eq!(early.standing(&now, 2).len(), 1);
+    }
+
+    #[test]
+    fn verdicts_read_ahead_of_a_rewritten_event_file_do_not_stand() {
+        let dir = tempfile::tempdir().unwrap();
+        let run_dir = run_dir(dir.path());
+        append(dir.path(), 0, &[cell(0, 0.5), cell(1, 0.5)].concat());
+        append(dir.path(), 1, &[cell(0, 0.5), cell(1, 0.5)].concat());
+        let now = read(&run_dir);
+        // Rank 1 rewrites its file, as long as before, with other times in cell 0: the read
+        // ahead sees them, the grader's own reader had read the first ones.
+        let path = run::rank_events_path(dir.path(), 1);
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("0.5", "0.4");
+        std::fs::write(&path, text).unwrap();
+        assert_eq!(ahead(&run_dir).standing(&now, 2).len(), 0);
     }
 }
