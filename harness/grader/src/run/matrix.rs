@@ -472,8 +472,10 @@ impl Matrix<'_> {
     }
 
     /// One thread beside the first phase and after it: takes chains from `pending` until
-    /// none is left, the chains that wait out a part that hung first once the first phase is
-    /// over (they are the longest, and take no core), else those with the most cells.
+    /// none is left, each only once its launch may start (through the gate, with a place in
+    /// the slots when it runs cells): the chains that wait out a part that hung first once
+    /// the first phase is over (they are the longest, and take no core), else those with the
+    /// most cells, then the fewest ranks.
     fn beside(
         &self,
         launches: &(dyn Launches + Sync),
@@ -487,14 +489,22 @@ impl Matrix<'_> {
             if lock(failed).is_some() {
                 return;
             }
-            let Some(mut chain) = pending.next(|c| {
-                let waits =
-                    (c.queue.first()).is_some_and(|cell| lock(shared).hung.contains(&cell.part));
-                (
-                    waits != gate.is_timed_over(),
-                    std::cmp::Reverse(c.queue.len()),
-                )
-            }) else {
+            let waits = |c: &Chain| {
+                (c.queue.first()).is_some_and(|cell| lock(shared).hung.contains(&cell.part))
+            };
+            let ready = |c: &Chain| {
+                let waits = waits(c);
+                c.queue.is_empty() || (gate.would_enter(waits) && (waits || slots.any_free()))
+            };
+            let best = |c: &Chain| {
+                let waits = waits(c);
+                // A wait starts the hang limit's clock: the slowest to start (the most ranks)
+                // first. Anything else: the most cells, then the fewest ranks, whose launch
+                // ends soonest and keeps the next timed launch waiting least.
+                let ranks = if waits { u32::MAX - c.ranks } else { c.ranks };
+                (!waits, std::cmp::Reverse(c.queue.len()), ranks)
+            };
+            let Some(mut chain) = pending.next_ready(ready, best) else {
                 return;
             };
             if chain.queue.is_empty() {

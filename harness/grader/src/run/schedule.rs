@@ -92,11 +92,20 @@ impl Gate {
         lock(&self.state).timed_over
     }
 
+    /// Whether [`Gate::enter`] would let a launch through now.
+    pub fn would_enter(&self, waits_out: bool) -> bool {
+        Self::lets_in(&lock(&self.state), waits_out)
+    }
+
+    fn lets_in(state: &GateState, waits_out: bool) -> bool {
+        state.timed_over || (state.open && state.tickets > 0 && !waits_out)
+    }
+
     /// Before a launch beside: waits until it may start. One that waits out a part that hung
     /// starts only once no launch times cells: it would hold the next one for the hang limit.
     pub fn enter(&self, waits_out: bool) -> Pass<'_> {
         let mut state = lock(&self.state);
-        while !(state.timed_over || (state.open && state.tickets > 0 && !waits_out)) {
+        while !Self::lets_in(&state, waits_out) {
             state = wait(&self.changed, state);
         }
         if !state.timed_over {
@@ -133,6 +142,11 @@ impl Slots {
         }
     }
 
+    /// Whether a place is free now.
+    pub fn any_free(&self) -> bool {
+        *lock(&self.free) > 0
+    }
+
     /// Waits for a free place and takes it.
     pub fn take(&self) -> Slot<'_> {
         let mut free = lock(&self.free);
@@ -150,6 +164,9 @@ impl Drop for Slot<'_> {
         self.0.freed.notify_one();
     }
 }
+
+/// How often [`Pending::next_ready`] looks again at items none of which could start.
+pub const LOOK_AGAIN: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// Work waiting for a thread, given out best first, until closed and empty.
 pub struct Pending<T> {
@@ -182,18 +199,39 @@ impl<T> Pending<T> {
     /// The item with the smallest `key` (the first pushed among equals), waiting for one;
     /// `None` once closed and empty.
     pub fn next<K: Ord>(&self, key: impl Fn(&T) -> K) -> Option<T> {
+        self.next_ready(|_| true, key)
+    }
+
+    /// The item with the smallest `key` among those `ready` says may start now, waiting for
+    /// one; `None` once closed and empty. Taking only what may start keeps the choice of the
+    /// best until a place is there for it: an item taken early would hold its thread, and be
+    /// started first, whatever came after it. What makes an item ready lies outside the queue
+    /// (the gate, the slots), so while items wait and none is ready, the queue looks again
+    /// every [`LOOK_AGAIN`].
+    pub fn next_ready<K: Ord>(
+        &self,
+        ready: impl Fn(&T) -> bool,
+        key: impl Fn(&T) -> K,
+    ) -> Option<T> {
         let mut queue = lock(&self.queue);
         loop {
             let best = (queue.0.iter().enumerate())
+                .filter(|(_, item)| ready(item))
                 .min_by_key(|(i, item)| (key(item), *i))
                 .map(|(i, _)| i);
             if let Some(i) = best {
                 return Some(queue.0.remove(i));
             }
-            if queue.1 {
-                return None;
+            if queue.0.is_empty() {
+                if queue.1 {
+                    return None;
+                }
+                queue = wait(&self.more, queue);
+            } else {
+                queue = (self.more.wait_timeout(queue, LOOK_AGAIN))
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
             }
-            queue = wait(&self.more, queue);
         }
     }
 }
@@ -280,5 +318,37 @@ mod tests {
             got.push(n);
         }
         assert_eq!(got, [1, 1, 2, 3]);
+    }
+
+    #[test]
+    fn pending_work_is_given_out_only_once_ready_and_then_best_first() {
+        let pending = Pending::default();
+        let open = std::sync::atomic::AtomicBool::new(false);
+        for n in [3, 1, 2] {
+            pending.push(n);
+        }
+        std::thread::scope(|scope| {
+            // Odd items are ready at once, even ones only once `open` is set.
+            let ready = |n: &i32| n % 2 == 1 || open.load(SeqCst);
+            let pending = &pending;
+            let taker = scope.spawn(move || {
+                let first = [
+                    pending.next_ready(ready, |n| *n),
+                    pending.next_ready(ready, |n| *n),
+                ];
+                (first, pending.next_ready(ready, |n| *n))
+            });
+            std::thread::sleep(Duration::from_millis(40));
+            assert!(
+                !taker.is_finished(),
+                "an item was given out before it was ready"
+            );
+            open.store(true, SeqCst);
+            let (first, last) = taker.join().unwrap();
+            assert_eq!(first, [Some(1), Some(3)]);
+            assert_eq!(last, Some(2));
+        });
+        pending.close();
+        assert_eq!(pending.next_ready(|_| false, |n: &i32| *n), None);
     }
 }
