@@ -11,7 +11,8 @@ run-directory protocol of docs/protocol.md exactly as the Rust runtime (harness/
 2. initialises MPI, reads this rank's key and deletes its file, makes the process non-dumpable,
    registers faulthandler on STACK_SIGNAL (the grader asks a blocked rank for its Python stack
    with it), reports `ready`, and waits at a barrier: no student code runs in any rank before
-   every rank has done all this;
+   every rank has done all this; in a launch the plan says is `held`, every rank first waits,
+   sleeping, until the grader creates the file `go` in the run directory;
 3. imports the student's modules (module-level code is student code: it runs now, confined);
 4. per planned cell: duplicates the world communicator, and per repetition builds the payload
    with BLAKE3 and NumPy, waits at a barrier, marks the student's code with MPI.Pcontrol,
@@ -92,6 +93,10 @@ def main(argv):
     # The runtime's own modules come first: a student's numpy.py must not stand in for NumPy.
     import numpy as np
 
+    if plan.get("held", False):
+        # Started ahead of its turn: nothing of the launch runs until the grader says so.
+        while not os.path.exists(os.path.join(run_dir, "go")):
+            time.sleep(0.001)
     world.Barrier()
     functions = import_parts(parts, {c["function"] for c in plan["cells"]})
     for cell in plan["cells"]:

@@ -45,6 +45,15 @@ pub fn plan_path(run_dir: &Path) -> PathBuf {
     run_dir.join("plan.json")
 }
 
+/// The file the grader creates to let the ranks of a held launch ([`Plan::held`]) into their
+/// cells.
+pub fn go_path(run_dir: &Path) -> PathBuf {
+    run_dir.join("go")
+}
+
+/// How often a rank of a held launch looks for [`go_path`].
+pub const GO_POLL: std::time::Duration = std::time::Duration::from_millis(1);
+
 /// The directory of the per-rank event files.
 pub fn ranks_dir(run_dir: &Path) -> PathBuf {
     run_dir.join("ranks")
@@ -100,6 +109,10 @@ pub struct Plan {
     pub run_id: u64,
     /// The cells in the order the ranks run them.
     pub cells: Vec<PlannedCell>,
+    /// The launch was started ahead of its turn: once ready, every rank waits, sleeping, until
+    /// [`go_path`] exists, and only then runs its first cell.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub held: bool,
 }
 
 /// One cell: one call of one student function at one size, on a fresh communicator.

@@ -227,6 +227,7 @@ pub fn run(options: &RunOptions) -> Result<RunReport> {
         cells: None,
         untimed: None,
         jail: None,
+        hold: None,
     };
     let srun = launcher.runner == crate::mpi::Runner::Srun;
     let record = launch::run(&launch, &mut trace.watcher(options.hang_after, None, srun))?;

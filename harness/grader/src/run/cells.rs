@@ -12,6 +12,7 @@ use crate::judge::verify;
 use crate::mpi::Launcher;
 use crate::run::launch::{self, Ending, Launch, LaunchRecord};
 use crate::run::rundir::{Events, RunDir};
+use crate::run::schedule::Hold;
 use crate::trace::LaunchTrace;
 use mpi_grade_protocol::payload::Key;
 use mpi_grade_protocol::run::{Plan, PlannedCell, RankEvent};
@@ -32,6 +33,8 @@ pub struct LaunchPlan {
     pub release_after: Option<Duration>,
     /// Where the launch stops timing, for a launch that has the machine alone.
     pub untimed: Option<Untimed>,
+    /// Started ahead of its turn: its ranks start up, then wait to be let in (or withdrawn).
+    pub hold: Option<std::sync::Arc<Hold>>,
 }
 
 /// The cells of a launch from `from` on time nothing: once every rank is past the cells
@@ -82,8 +85,12 @@ pub struct MpiLaunches<'a> {
 impl Launches for MpiLaunches<'_> {
     fn launch(&self, request: LaunchPlan) -> Result<Evidence> {
         let ranks = request.plan.ranks;
-        let dir = self.scratch.join(format!("launch-{}", request.index));
-        let run_dir = RunDir::create(&dir, request.plan, request.keys)?;
+        // A launch started ahead may be withdrawn, and the same launch run anew.
+        let held = if request.hold.is_some() { "-ahead" } else { "" };
+        let dir = (self.scratch).join(format!("launch-{}{held}", request.index));
+        let mut plan = request.plan;
+        plan.held = request.hold.is_some();
+        let run_dir = RunDir::create(&dir, plan, request.keys)?;
         let trace = match self.tracer {
             Some(_) => Some(
                 LaunchTrace::create(
@@ -118,6 +125,7 @@ impl Launches for MpiLaunches<'_> {
                 trace.as_ref(),
                 ranks,
                 untimed,
+                request.hold.as_deref(),
                 request.release_after,
             );
             let check = crate::run::schedule::lock(&ahead).take();
@@ -159,6 +167,7 @@ impl MpiLaunches<'_> {
         trace: Option<&LaunchTrace>,
         ranks: u32,
         untimed: Option<(u32, &(dyn Fn() + Send + Sync))>,
+        hold: Option<&Hold>,
         release_after: Option<Duration>,
     ) -> Result<LaunchRecord> {
         let launch = Launch {
@@ -173,6 +182,7 @@ impl MpiLaunches<'_> {
             launch_seconds: self.limits.launch_seconds,
             cells: Some((run_dir, self.limits.cell_seconds)),
             untimed,
+            hold,
         };
         let hang_after = Duration::from_secs_f64(self.limits.hang_seconds);
         match trace {
@@ -180,7 +190,7 @@ impl MpiLaunches<'_> {
                 let srun = self.launcher.runner == crate::mpi::Runner::Srun;
                 launch::run(&launch, &mut trace.watcher(hang_after, release_after, srun))
             }
-            None => launch::run(&launch, &mut |_, _| None),
+            None => launch::run(&launch, &mut |_, _, _| None),
         }
     }
 }
@@ -350,6 +360,7 @@ pub mod scripted {
     #[derive(Default)]
     pub struct Scripted {
         script: Mutex<Script>,
+        withdrawn: std::sync::atomic::AtomicUsize,
     }
 
     #[derive(Default)]
@@ -368,7 +379,13 @@ pub mod scripted {
                     then: then.map(std::sync::Arc::new),
                     requests: Vec::new(),
                 }),
+                withdrawn: Default::default(),
             }
+        }
+
+        /// How many launches started ahead were withdrawn before they were let in.
+        pub fn withdrawn(&self) -> usize {
+            self.withdrawn.load(std::sync::atomic::Ordering::SeqCst)
         }
 
         /// The plan of every launch, in the order they were asked for.
@@ -385,6 +402,14 @@ pub mod scripted {
     impl Launches for Scripted {
         fn launch(&self, request: LaunchPlan) -> Result<Evidence> {
             assert_eq!(request.keys.len(), request.plan.ranks as usize);
+            // A launch started ahead of its turn runs (and is counted) once let in.
+            if let Some(hold) = &request.hold {
+                if !hold.wait() {
+                    self.withdrawn
+                        .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    return Ok(evidence(0, Ending::Interrupted));
+                }
+            }
             let (step, then) = {
                 let mut script = self.script.lock().unwrap();
                 script.requests.push(request.clone());
@@ -453,6 +478,7 @@ mod tests {
             ranks: 2,
             run_id: 7,
             cells: vec![cell(0), cell(1)],
+            held: false,
         };
         let keys = (0..2).map(|r| payload::rank_key(1, 0, r)).collect();
         let run_dir = RunDir::create(dir, plan, keys).unwrap();

@@ -8,6 +8,7 @@ use crate::run::capture::Captured;
 use crate::run::interrupt;
 use crate::run::procs::{self, LaunchProcs, Survivors};
 use crate::run::rundir::{Events, RunDir};
+use crate::run::schedule::{Held, Hold};
 use crate::run::supervisor::{self, Job, Kind, Start};
 use crate::trace::detect::{Finding, Seen};
 use mpi_grade_protocol::run;
@@ -89,6 +90,10 @@ pub struct Launch<'a> {
     pub untimed: Option<(u32, &'a (dyn Fn() + Send + Sync))>,
     /// Run `mpiexec` and the ranks confined (a submission's launch).
     pub jail: Option<&'a crate::sandbox::Jail>,
+    /// A launch started ahead of its turn (its plan is `held`): its ranks are let into their
+    /// cells when the hold says go, and it is stopped if withdrawn. Its time limits count from
+    /// the go.
+    pub hold: Option<&'a Hold>,
 }
 
 /// Everything known about a finished launch.
@@ -152,10 +157,11 @@ impl LaunchRecord {
     }
 }
 
-/// Runs the launch until it ends. `watch` is called at every poll and may end it.
+/// Runs the launch until it ends. `watch` is called at every poll, with the time its time
+/// limits count from (the start, or the go of a held launch), and may end it; not while held.
 pub fn run(
     launch: &Launch<'_>,
-    watch: &mut dyn FnMut(Instant, &LaunchProcs) -> Option<Seen>,
+    watch: &mut dyn FnMut(Instant, &LaunchProcs, Instant) -> Option<Seen>,
 ) -> Result<LaunchRecord> {
     let marker = supervisor::marker(Kind::Launch);
     let command = command(launch, &marker);
@@ -183,29 +189,8 @@ pub fn run(
         .and_then(|j| j.scratch_cap())
         .map(|cap| crate::sandbox::scratch::Watch::start(&cap, job.leader() as u32));
     let mut events = launch.cells.map(|(run_dir, _)| run_dir.events());
-    let mut poll = Poll::new(job.leader(), started, launch.untimed);
-    let (ending, status) = loop {
-        if let Some(status) = job.try_wait()? {
-            break (Ending::Exited, Some(status));
-        }
-        if interrupt::requested() {
-            break (Ending::Interrupted, None);
-        }
-        let now = Instant::now();
-        if let (Some(events), Some((run_dir, cell_seconds))) = (events.as_mut(), launch.cells) {
-            if let Some(ending) = poll.cells(events, run_dir, cell_seconds, now) {
-                break (ending, None);
-            }
-        }
-        if let Some(seen) = watch(now, &poll.procs) {
-            break (Ending::from(seen), None);
-        }
-        if (now - started).as_secs_f64() > launch.launch_seconds {
-            let seconds = launch.launch_seconds;
-            break (Ending::LaunchTimeout { seconds }, None);
-        }
-        std::thread::sleep(POLL);
-    };
+    let mut poll = Poll::new(job.leader(), started, launch.untimed, launch.hold);
+    let (ending, status) = until_it_ends(launch, &mut job, &mut poll, events.as_mut(), watch)?;
 
     // Even after a clean exit: a rank may have left a forked process behind (outside a PID
     // namespace; inside one, it died with the launcher).
@@ -232,6 +217,59 @@ pub fn run(
         self_exit: None,
         aborted: None,
     })
+}
+
+/// Polls the launch until it ends: the job exits, Ctrl-C, a held launch withdrawn, a cell or
+/// the launch over its limit, or `watch` seeing a stall.
+fn until_it_ends(
+    launch: &Launch<'_>,
+    job: &mut Job,
+    poll: &mut Poll<'_>,
+    mut events: Option<&mut Events>,
+    watch: &mut dyn FnMut(Instant, &LaunchProcs, Instant) -> Option<Seen>,
+) -> Result<(Ending, Option<ExitStatus>)> {
+    loop {
+        if let Some(status) = job.try_wait()? {
+            return Ok((Ending::Exited, Some(status)));
+        }
+        if interrupt::requested() {
+            return Ok((Ending::Interrupted, None));
+        }
+        let now = Instant::now();
+        if let Some(ending) = poll.held(launch, now)? {
+            return Ok((ending, None));
+        }
+        if poll.held.is_some() {
+            // Nothing of a held launch is watched, and no limit counts, before the go.
+            std::thread::sleep(POLL);
+            continue;
+        }
+        if let (Some(events), Some((run_dir, cell_seconds))) = (events.as_deref_mut(), launch.cells)
+        {
+            if let Some(ending) = poll.cells(events, run_dir, cell_seconds, now) {
+                return Ok((ending, None));
+            }
+        }
+        if let Some(seen) = watch(now, &poll.procs, poll.from) {
+            return Ok((Ending::from(seen), None));
+        }
+        if (now - poll.from).as_secs_f64() > launch.launch_seconds {
+            let seconds = launch.launch_seconds;
+            return Ok((Ending::LaunchTimeout { seconds }, None));
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+/// Lets the ranks of a held launch into their cells: creates the file they wait for.
+fn let_in(launch: &Launch<'_>) -> Result<()> {
+    if let Some((run_dir, _)) = launch.cells {
+        let go = run::go_path(&run_dir.path);
+        std::fs::File::create(&go).map_err(|e| {
+            crate::error::Error::Other(format!("cannot create {}: {e}", go.display()))
+        })?;
+    }
+    Ok(())
 }
 
 /// srun may have been killed before its step ended: the step's tasks belong to slurmstepd,
@@ -289,6 +327,10 @@ struct Poll<'a> {
     cells: CellWatch,
     /// Until every rank is past the cells before the first, what to call then.
     untimed: Option<(u32, &'a (dyn Fn() + Send + Sync))>,
+    /// The hold of a launch started ahead, until it says go.
+    held: Option<&'a Hold>,
+    /// When the launch's limits start: its start, or its go.
+    from: Instant,
 }
 
 impl<'a> Poll<'a> {
@@ -296,6 +338,7 @@ impl<'a> Poll<'a> {
         leader: i32,
         started: Instant,
         untimed: Option<(u32, &'a (dyn Fn() + Send + Sync))>,
+        held: Option<&'a Hold>,
     ) -> Poll<'a> {
         Poll {
             procs: LaunchProcs::of(leader),
@@ -303,7 +346,26 @@ impl<'a> Poll<'a> {
             first_gone: None,
             cells: CellWatch::new(started),
             untimed,
+            held,
+            from: started,
         }
+    }
+
+    /// A held launch's hold: on go, lets the ranks in and starts the limits; withdrawn, ends
+    /// the launch.
+    fn held(&mut self, launch: &Launch<'_>, now: Instant) -> Result<Option<Ending>> {
+        let Some(hold) = self.held else {
+            return Ok(None);
+        };
+        match hold.state() {
+            Held::Waiting => {}
+            Held::Go => {
+                let_in(launch)?;
+                (self.held, self.from, self.cells) = (None, now, CellWatch::new(now));
+            }
+            Held::Withdrawn => return Ok(Some(Ending::Interrupted)),
+        }
+        Ok(None)
     }
 
     /// Reads the ranks' new events, notes the first rank seen gone, says when every rank is

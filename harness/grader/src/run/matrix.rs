@@ -19,13 +19,13 @@
 use crate::build::compile::Driver;
 use crate::config::{Challenge, Expect, Kind, Limits, Part};
 use crate::error::Result;
-use crate::judge::cell::{self, CellResult};
+use crate::judge::cell::{self, CellResult, Evidence};
 use crate::judge::contract;
 use crate::judge::outcome::{Cell, NotRun, Outcome};
 use crate::mpi::Launcher;
 use crate::run::cells::{LaunchPlan, Launches, MpiLaunches, Untimed};
 use crate::run::launch::Ending;
-use crate::run::schedule::{lock, Gate, Pending, Slots};
+use crate::run::schedule::{lock, Gate, Hold, Pending, Slots};
 use crate::trace::usage::{cell_problem, Usage};
 use mpi_grade_protocol::payload;
 use mpi_grade_protocol::run::{self, Mode, Plan, PlannedCell};
@@ -127,6 +127,7 @@ pub fn plan(
                 planned
             })
             .collect(),
+        held: false,
     }
 }
 
@@ -230,7 +231,7 @@ enum Phase<'s> {
     /// Alone on the machine while timing cells (the gate closed until the launch is past
     /// them); a launch may be released. True for the last rank count: no launch that times
     /// cells comes after its launches, unless one of them fails.
-    First(&'s Arc<Gate>, bool),
+    First(&'s Arc<Gate>, bool, Option<&'s Ahead>),
     /// Beside other launches, through the gate, each taking a place in the slots unless it
     /// waits out a hang.
     Beside(&'s Slots, &'s Gate),
@@ -255,6 +256,126 @@ struct Shared {
     hung: HashSet<String>,
     /// Parts whose first-phase launch was released.
     released: HashSet<String>,
+}
+
+/// Whether `cell` is of a part found `todo!()` at a smaller rank count: not launched again.
+fn not_again(shared: &Shared, cell: &Cell) -> bool {
+    (shared.not_implemented.get(&cell.part)).is_some_and(|&at| at < cell.ranks)
+}
+
+/// Whether `cell` is timed in a launch of the first phase: it needs the machine, and its part
+/// has not hung.
+fn timed(parts: &[&Part], shared: &Shared, cell: &Cell) -> bool {
+    needs_the_machine(parts, cell) && !shared.hung.contains(&cell.part)
+}
+
+/// Said once: whether a launch of a rank count's first phase got into its untimed rest and
+/// ended (`true`), or the first phase ended without one (`false`). Only once that launch is
+/// over, its processes stopped, does the next rank count's start ahead: a process a
+/// submission leaves behind dies with its launch before the next one starts.
+#[derive(Default)]
+struct Signal {
+    said: Mutex<Option<bool>>,
+    changed: std::sync::Condvar,
+    /// The launch running now got into its untimed rest.
+    rest: std::sync::atomic::AtomicBool,
+}
+
+impl Signal {
+    /// The launch running now got into its untimed rest.
+    fn in_rest(&self) {
+        self.rest.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// A launch of the rank count ended: says `true` if it got into its untimed rest.
+    fn launch_ended(&self) {
+        if self.rest.load(std::sync::atomic::Ordering::SeqCst) {
+            self.tell(true);
+        }
+    }
+
+    /// Says `reached`, unless something was said already.
+    fn tell(&self, reached: bool) {
+        lock(&self.said).get_or_insert(reached);
+        self.changed.notify_all();
+    }
+
+    /// Waits until something is said, and returns it.
+    fn heard(&self) -> bool {
+        let mut said = lock(&self.said);
+        loop {
+            if let Some(reached) = *said {
+                return reached;
+            }
+            said = self.changed.wait(said).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+/// What a launch started ahead yielded (or the panic of its thread), once it ended.
+type Yielded = std::thread::Result<Result<Evidence>>;
+
+/// A rank count's first launch started ahead of its turn, held (see [`Matrix::start_ahead`]).
+struct Started {
+    index: u32,
+    cells: Vec<Cell>,
+    hold: Arc<Hold>,
+    ended: Arc<(Mutex<Option<Yielded>>, std::sync::Condvar)>,
+}
+
+impl Started {
+    /// Waits for the launch to end and returns what it yielded.
+    fn yielded(self) -> Result<Evidence> {
+        let (value, filled) = &*self.ended;
+        let mut value = lock(value);
+        loop {
+            if let Some(yielded) = value.take() {
+                return yielded.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            }
+            value = filled.wait(value).unwrap_or_else(|e| e.into_inner());
+        }
+    }
+}
+
+/// One rank count's part in starting launches ahead: whether its first phase reached an
+/// untimed rest (which starts the next rank count's first launch), and its own first launch
+/// if it was started ahead (with `true` once no launch may be started ahead any more).
+#[derive(Default)]
+struct Ahead {
+    reached: Arc<Signal>,
+    started: Mutex<(bool, Option<Started>)>,
+}
+
+impl Ahead {
+    /// The launch started ahead, if it is the one numbered `index` of `cells`; one that is
+    /// not is withdrawn, and ends before this returns.
+    fn take(&self, index: u32, cells: &[Cell]) -> Option<Started> {
+        let started = lock(&self.started).1.take()?;
+        if started.index == index && started.cells == cells {
+            return Some(started);
+        }
+        started.hold.withdraw();
+        let _ = started.yielded();
+        None
+    }
+}
+
+/// When dropped, however the first phase ends: nothing more is started ahead, what was and
+/// was not let in is withdrawn, and every rank count's signal is said, so that no thread
+/// waits for one.
+struct Withdraw<'a>(&'a [Ahead]);
+
+impl Drop for Withdraw<'_> {
+    fn drop(&mut self) {
+        for ahead in self.0 {
+            ahead.reached.tell(false);
+            let mut started = lock(&ahead.started);
+            started.0 = true;
+            if let Some(started) = started.1.take() {
+                started.hold.withdraw();
+            }
+        }
+    }
 }
 
 /// Whether `cell`'s time is reported, so that its launch must have the machine to itself: a
@@ -452,23 +573,109 @@ impl Matrix<'_> {
         span: u32,
     ) -> Result<()> {
         let count = firsts.len();
-        for (n, mut chain) in firsts.into_iter().enumerate() {
-            self.drain(
-                launches,
-                &mut chain,
-                shared,
-                Phase::First(gate, n + 1 == count),
-            )?;
-            // The cells of a part that hung wait on their own, so that the rank count's other
-            // cells need not wait for them.
-            let later = std::mem::take(&mut chain.later);
-            pending.push(Chain::new(chain.ranks, span + chain.first, later));
-            pending.push(chain);
-            for chain in early.drain(..) {
+        // `MPI_GRADE_AHEAD=0`: no launch starts ahead (the benchmark's baseline).
+        let early_start = self.overlap != Overlap::ALONE
+            && std::env::var("MPI_GRADE_AHEAD").map_or(true, |v| v.trim() != "0");
+        let ahead: Vec<Ahead> = (0..count).map(|_| Ahead::default()).collect();
+        std::thread::scope(|scope| {
+            let _withdraw = Withdraw(&ahead);
+            // Rank count n + 1's first launch starts once rank count n's got into its untimed
+            // rest and ended.
+            let starters: Vec<_> = (1..count)
+                .filter(|_| early_start)
+                .map(|n| {
+                    let (before, ahead) = (&ahead[n - 1], &ahead[n]);
+                    let chain = (firsts[n].ranks, firsts[n].first, firsts[n].queue.clone());
+                    let last = n + 1 == count;
+                    scope.spawn(move || {
+                        if before.reached.heard() {
+                            self.start_ahead(launches, scope, chain, shared, gate, last, ahead);
+                        }
+                    })
+                })
+                .collect();
+            let mut starters = starters.into_iter();
+            for (n, mut chain) in firsts.into_iter().enumerate() {
+                if n > 0 && early_start {
+                    // Its start (or not) is decided once rank count n - 1 is done.
+                    starters.next().map(|s| s.join());
+                }
+                let first = Phase::First(gate, n + 1 == count, early_start.then(|| &ahead[n]));
+                let drained = self.drain(launches, &mut chain, shared, first);
+                ahead[n].reached.tell(false);
+                // Started ahead, but the rank count had nothing to launch alone after all.
+                if let Some(started) = lock(&ahead[n].started).1.take() {
+                    started.hold.withdraw();
+                }
+                drained?;
+                // The cells of a part that hung wait on their own, so that the rank count's
+                // other cells need not wait for them.
+                let later = std::mem::take(&mut chain.later);
+                pending.push(Chain::new(chain.ranks, span + chain.first, later));
                 pending.push(chain);
+                for chain in early.drain(..) {
+                    pending.push(chain);
+                }
             }
+            Ok(())
+        })
+    }
+
+    /// Starts the first launch of a rank count (`ranks`, its first launch number and its
+    /// queue) ahead of its turn, held, if the rank count has a launch that needs the machine
+    /// to itself: its ranks start up while the launches beside finish, and `drain` lets it in
+    /// once it may run alone, or withdraws it if the cells it should run are no longer these
+    /// (a launch beside found a part `todo!()`).
+    #[allow(clippy::too_many_arguments)]
+    fn start_ahead<'scope>(
+        &self,
+        launches: &'scope (dyn Launches + Sync),
+        scope: &'scope std::thread::Scope<'scope, '_>,
+        (ranks, first, queue): (u32, u32, Vec<Cell>),
+        shared: &Mutex<Shared>,
+        gate: &Arc<Gate>,
+        last: bool,
+        ahead: &Ahead,
+    ) {
+        // The cells `next_turn` would give the launch now.
+        let cells: Vec<Cell> = {
+            let shared = lock(shared);
+            let now = |c: &Cell| !not_again(&shared, c) && !shared.hung.contains(&c.part);
+            let cells: Vec<Cell> = queue.into_iter().filter(now).take(MAX_CELLS).collect();
+            if !cells.iter().any(|c| timed(&self.parts, &shared, c))
+                || crate::run::interrupt::requested()
+            {
+                return;
+            }
+            cells
+        };
+        let untimed = self.untimed(&cells, shared, gate, last, Some(Arc::clone(&ahead.reached)));
+        let hold = Arc::new(Hold::default());
+        let request = self.request(
+            ranks,
+            &cells,
+            first,
+            self.release(),
+            Some(untimed),
+            Some(Arc::clone(&hold)),
+        );
+        let mut started = lock(&ahead.started);
+        if started.0 {
+            return;
         }
-        Ok(())
+        let ended: Arc<(Mutex<Option<Yielded>>, std::sync::Condvar)> = Arc::default();
+        let end = Arc::clone(&ended);
+        scope.spawn(move || {
+            let launch = std::panic::AssertUnwindSafe(|| launches.launch(request));
+            *lock(&end.0) = Some(std::panic::catch_unwind(launch));
+            end.1.notify_all();
+        });
+        started.1 = Some(Started {
+            index: first,
+            cells,
+            hold,
+            ended,
+        });
     }
 
     /// One thread beside the first phase and after it: takes chains from `pending` until
@@ -579,24 +786,41 @@ impl Matrix<'_> {
                 }
                 _ => None,
             };
-            let release = (matches!(phase, Phase::First(..))
-                && self.limits.hang_seconds > 2.0 * RELEASE_AFTER.as_secs_f64())
-            .then_some(RELEASE_AFTER);
+            let release = matches!(phase, Phase::First(..))
+                .then(|| self.release())
+                .flatten();
             let rest = chain.queue.split_off(chain.queue.len().min(MAX_CELLS));
             let index = chain.first + chain.next;
             chain.next += 1;
-            let untimed = match phase {
-                Phase::First(gate, last) => {
+            let launched = match phase {
+                Phase::First(gate, last, ahead) => {
+                    let started = ahead.and_then(|a| a.take(index, &chain.queue));
                     gate.alone();
-                    Some(self.untimed(&chain.queue, shared, gate, last))
+                    // One that did not get its ranks started (what the launch before it held,
+                    // a submission's process limit say, was not free yet) runs anew, now.
+                    let yielded = started
+                        .map(|started| {
+                            started.hold.go();
+                            started.yielded()
+                        })
+                        .filter(
+                            |y| matches!(y, Ok(e) if e.started || e.ending == Ending::Interrupted),
+                        );
+                    let launched = match yielded {
+                        Some(evidence) => (evidence)
+                            .and_then(|e| self.judged(chain.ranks, &chain.queue, index, e)),
+                        None => {
+                            let reached = ahead.map(|a| Arc::clone(&a.reached));
+                            let untimed = self.untimed(&chain.queue, shared, gate, last, reached);
+                            let (ranks, cells) = (chain.ranks, &chain.queue);
+                            self.launch_with(launches, ranks, cells, index, release, Some(untimed))
+                        }
+                    };
+                    gate.close();
+                    launched
                 }
-                _ => None,
+                _ => self.launch_with(launches, chain.ranks, &chain.queue, index, release, None),
             };
-            let launched =
-                self.launch_with(launches, chain.ranks, &chain.queue, index, release, untimed);
-            if let Phase::First(gate, _) = phase {
-                gate.close();
-            }
             let batch = launched?;
             (self.progress)(
                 chain.ranks,
@@ -605,6 +829,10 @@ impl Matrix<'_> {
                 batch.seconds,
             );
             self.settle(chain, shared, phase, batch, rest);
+            if let Phase::First(_, _, Some(ahead)) = phase {
+                // Settled: the next rank count's first launch starts ahead knowing it.
+                ahead.reached.launch_ended();
+            }
         }
     }
 
@@ -624,7 +852,7 @@ impl Matrix<'_> {
         // first), so the first rank count's cells say what happened.
         let (skip, keep): (Vec<Cell>, Vec<Cell>) = std::mem::take(&mut chain.queue)
             .into_iter()
-            .partition(|c| (shared.not_implemented.get(&c.part)).is_some_and(|&at| at < c.ranks));
+            .partition(|c| not_again(&shared, c));
         for cell in skip {
             let record = skipped(NotRun::PartNotImplemented);
             shared.run.results.insert(cell, record);
@@ -643,7 +871,7 @@ impl Matrix<'_> {
             chain.later.extend(later);
             chain.queue = now;
         }
-        let timed = |c: &Cell| needs_the_machine(&self.parts, c) && !shared.hung.contains(&c.part);
+        let timed = |c: &Cell| timed(&self.parts, &shared, c);
         if chain.queue.is_empty()
             || (matches!(phase, Phase::First(..)) && !chain.queue.iter().any(timed))
         {
@@ -700,23 +928,38 @@ impl Matrix<'_> {
     }
 
     /// Where a first-phase launch of `cells` stops timing: after its last timed cell (of a
-    /// part that has not hung). Getting there opens `gate` (wide for the `last` rank count).
+    /// part that has not hung). Getting there opens `gate` (wide for the `last` rank count)
+    /// and is noted in `reached`.
     fn untimed(
         &self,
         cells: &[Cell],
         shared: &Mutex<Shared>,
         gate: &Arc<Gate>,
         last: bool,
+        reached: Option<Arc<Signal>>,
     ) -> Untimed {
-        let hung = lock(shared).hung.clone();
-        let from = (cells.iter())
-            .rposition(|c| needs_the_machine(&self.parts, c) && !hung.contains(&c.part))
-            .map_or(0, |last| last as u32 + 1);
+        let from = {
+            let shared = lock(shared);
+            (cells.iter())
+                .rposition(|c| timed(&self.parts, &shared, c))
+                .map_or(0, |last| last as u32 + 1)
+        };
         let gate = Arc::clone(gate);
         Untimed {
             from,
-            signal: Arc::new(move || gate.open(last)),
+            signal: Arc::new(move || {
+                gate.open(last);
+                if let Some(reached) = &reached {
+                    reached.in_rest();
+                }
+            }),
         }
+    }
+
+    /// The time out of the ranks' idling in a launch that has the machine alone (see
+    /// [`RELEASE_AFTER`]), when the hang limit leaves room for it.
+    fn release(&self) -> Option<std::time::Duration> {
+        (self.limits.hang_seconds > 2.0 * RELEASE_AFTER.as_secs_f64()).then_some(RELEASE_AFTER)
     }
 
     /// Runs `cells` in one launch through `launches` and judges what it yielded.
@@ -729,16 +972,40 @@ impl Matrix<'_> {
         release_after: Option<std::time::Duration>,
         untimed: Option<Untimed>,
     ) -> Result<Batch> {
-        let plan = plan(self.challenge, self.seed, index, ranks, cells, &self.parts);
-        let planned = plan.cells.clone();
-        let keys = launch_keys(self.seed, index, ranks);
-        let mut evidence = launches.launch(LaunchPlan {
+        let request = self.request(ranks, cells, index, release_after, untimed, None);
+        let evidence = launches.launch(request)?;
+        self.judged(ranks, cells, index, evidence)
+    }
+
+    /// What to ask of `launches` to run `cells` in one launch, numbered `index`.
+    fn request(
+        &self,
+        ranks: u32,
+        cells: &[Cell],
+        index: u32,
+        release_after: Option<std::time::Duration>,
+        untimed: Option<Untimed>,
+        hold: Option<Arc<Hold>>,
+    ) -> LaunchPlan {
+        LaunchPlan {
             index,
-            plan,
-            keys,
+            plan: plan(self.challenge, self.seed, index, ranks, cells, &self.parts),
+            keys: launch_keys(self.seed, index, ranks),
             release_after,
             untimed,
-        })?;
+            hold,
+        }
+    }
+
+    /// What the launch numbered `index` of `cells` settled, from what it yielded.
+    fn judged(
+        &self,
+        ranks: u32,
+        cells: &[Cell],
+        index: u32,
+        mut evidence: Evidence,
+    ) -> Result<Batch> {
+        let planned = plan(self.challenge, self.seed, index, ranks, cells, &self.parts).cells;
         if !evidence.started
             && !matches!(
                 evidence.ending,
@@ -1415,6 +1682,102 @@ mod tests {
             assert_eq!(others.len(), 4);
             let last_first = firsts.iter().map(|f| f.3).max().unwrap();
             assert!(others.iter().filter(|o| o.1 < last_first).count() >= 3);
+            // The first launch of every rank count but the first was started ahead, held, and
+            // let in (the script runs a launch once it is): none ran beside a timed one.
+            let held = launches
+                .requests()
+                .iter()
+                .filter(|r| r.hold.is_some())
+                .count();
+            assert_eq!((held, launches.withdrawn()), (3, 0));
+            let alone = alone.requests();
+            assert!(
+                alone.iter().all(|r| r.hold.is_none()),
+                "started ahead, alone"
+            );
+        }
+
+        #[test]
+        fn a_launch_started_ahead_knows_what_the_launch_before_it_found() {
+            // Part 1 is `todo!()`, which the rest of the launch at 2 ranks finds: the launches
+            // at 3 and 4 ranks start ahead once it is settled, without part 1's cells.
+            let challenge = challenge(&[2, 3, 4]);
+            let part1 = function(&challenge, "part1");
+            let script = || -> Then {
+                let (grade, part1) = (like_a_grade(&challenge, None), part1.clone());
+                Box::new(move |launch: &LaunchPlan| {
+                    if let Some(untimed) = &launch.untimed {
+                        (untimed.signal)();
+                    }
+                    let at = before(&launch.plan, |c| c.function == part1);
+                    if at == launch.plan.cells.len() {
+                        return grade(launch);
+                    }
+                    let mut e = evidence(at, Ending::Exited);
+                    e.panic = Some(panic_of(0, "not yet implemented"));
+                    e
+                })
+            };
+            let ahead = Scripted::new(Vec::new(), Some(script()));
+            let alone = Scripted::new(Vec::new(), Some(script()));
+            let run = run_overlapped(&challenge, &ahead, beside(2)).unwrap();
+            let before = run_overlapped(&challenge, &alone, Overlap::ALONE).unwrap();
+            assert_eq!(outcomes(&run), outcomes(&before));
+            assert_eq!(run.launches, before.launches);
+            assert_eq!(ahead.withdrawn(), 0);
+            let held: Vec<u32> = (ahead.requests().iter())
+                .filter(|r| r.hold.is_some())
+                .map(|r| r.plan.ranks)
+                .collect();
+            assert_eq!(held, [3, 4]);
+            assert!((ahead.plans().iter())
+                .filter(|p| p.ranks > 2)
+                .all(|p| p.cells.iter().all(|c| c.function != part1)));
+        }
+
+        #[test]
+        fn a_launch_started_ahead_for_other_cells_is_withdrawn_and_waited_for() {
+            use crate::run::schedule::Held;
+            let cell = |sf| Cell {
+                part: "part2".into(),
+                function: "part2".into(),
+                ranks: 2,
+                scaling_factor: sf,
+                mode: Mode::Standard,
+            };
+            let ahead = Ahead::default();
+            std::thread::scope(|scope| {
+                let hold = Arc::new(Hold::default());
+                let ended: Arc<(Mutex<Option<Yielded>>, std::sync::Condvar)> = Arc::default();
+                let (h, end) = (Arc::clone(&hold), Arc::clone(&ended));
+                scope.spawn(move || {
+                    let withdrawn = !h.wait();
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                    let ending = if withdrawn {
+                        Ending::Interrupted
+                    } else {
+                        Ending::Exited
+                    };
+                    *lock(&end.0) = Some(Ok(Ok(evidence(0, ending))));
+                    end.1.notify_all();
+                });
+                let started = Started {
+                    index: 3,
+                    cells: vec![cell(1)],
+                    hold,
+                    ended,
+                };
+                let hold = Arc::clone(&started.hold);
+                lock(&ahead.started).1 = Some(started);
+                // Asked for other cells: withdrawn, and over once `take` returns.
+                assert!(ahead.take(3, &[cell(10)]).is_none());
+                assert_eq!(hold.state(), Held::Withdrawn);
+                assert!(lock(&ahead.started).1.is_none());
+            });
+            assert!(
+                ahead.take(3, &[cell(1)]).is_none(),
+                "nothing is left to take"
+            );
         }
 
         #[test]

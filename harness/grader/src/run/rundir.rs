@@ -350,6 +350,7 @@ mod tests {
                 repetitions: 1,
                 ..PlannedCell::default()
             }],
+            held: false,
         }
     }
 

@@ -165,6 +165,61 @@ impl Drop for Slot<'_> {
     }
 }
 
+/// A launch started ahead of its turn (`Plan::held`): its ranks start up while the launch
+/// before it ends, then wait until they are let in, or the launch is withdrawn.
+#[derive(Debug, Default)]
+pub struct Hold {
+    state: Mutex<Held>,
+    changed: Condvar,
+}
+
+/// Where a [`Hold`] stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Held {
+    /// Started, waiting.
+    #[default]
+    Waiting,
+    /// Let into its cells.
+    Go,
+    /// Not wanted after all: to be stopped, its evidence unread.
+    Withdrawn,
+}
+
+impl Hold {
+    /// Lets the launch into its cells (unless it was withdrawn).
+    pub fn go(&self) {
+        self.settle(Held::Go);
+    }
+
+    /// Withdraws the launch (unless it was let in).
+    pub fn withdraw(&self) {
+        self.settle(Held::Withdrawn);
+    }
+
+    fn settle(&self, to: Held) {
+        let mut state = lock(&self.state);
+        if *state == Held::Waiting {
+            *state = to;
+        }
+        drop(state);
+        self.changed.notify_all();
+    }
+
+    /// Where it stands now.
+    pub fn state(&self) -> Held {
+        *lock(&self.state)
+    }
+
+    /// Waits until it is let in (`true`) or withdrawn (`false`).
+    pub fn wait(&self) -> bool {
+        let mut state = lock(&self.state);
+        while *state == Held::Waiting {
+            state = wait(&self.changed, state);
+        }
+        *state == Held::Go
+    }
+}
+
 /// How often [`Pending::next_ready`] looks again at items none of which could start.
 pub const LOOK_AGAIN: std::time::Duration = std::time::Duration::from_millis(5);
 
@@ -304,6 +359,29 @@ mod tests {
         gate.open(true);
         let all: Vec<Pass<'_>> = (0..5).map(|_| gate.enter(false)).collect();
         assert_eq!(all.len(), 5);
+    }
+
+    #[test]
+    fn a_hold_is_settled_once_go_or_withdrawn() {
+        let hold = Hold::default();
+        assert_eq!(hold.state(), Held::Waiting);
+        std::thread::scope(|scope| {
+            let waiter = scope.spawn(|| hold.wait());
+            std::thread::sleep(Duration::from_millis(20));
+            assert!(!waiter.is_finished(), "a hold let its launch in by itself");
+            hold.go();
+            assert!(waiter.join().unwrap());
+        });
+        hold.withdraw();
+        assert_eq!(
+            hold.state(),
+            Held::Go,
+            "a launch let in cannot be withdrawn"
+        );
+        let hold = Hold::default();
+        hold.withdraw();
+        hold.go();
+        assert!(!hold.wait());
     }
 
     #[test]

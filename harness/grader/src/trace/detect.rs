@@ -113,6 +113,9 @@ pub struct Detector<'a> {
     stall_after: Duration,
     candidate: Option<Candidate>,
     gone_since: Option<(BTreeSet<u32>, Instant)>,
+    /// Time outside MPI counts from here on (the monotonic clock): the start of the launch, or
+    /// the go of a launch started ahead, whose ranks waited outside MPI until then.
+    from_ns: u64,
     /// The ranks are not the grader's processes (started by Slurm's `slurmstepd`, perhaps on
     /// another node): none is taken for gone from what this machine's `/proc` shows.
     out_of_sight: bool,
@@ -130,6 +133,7 @@ impl<'a> Detector<'a> {
             stall_after: hang_after.min(STALL_AFTER),
             candidate: None,
             gone_since: None,
+            from_ns: 0,
             out_of_sight: false,
         }
     }
@@ -153,7 +157,7 @@ impl<'a> Detector<'a> {
     }
 
     /// Looks at the ranks once; returns what they call for, if anything.
-    pub fn poll(&mut self, now: Instant, procs: &LaunchProcs) -> Option<Seen> {
+    pub fn poll(&mut self, now: Instant, procs: &LaunchProcs, from: Instant) -> Option<Seen> {
         let snapshot = self.traces.snapshot();
         // Ranks record the pid they have in their own PID namespace: theirs here, from the
         // processes of this launch.
@@ -164,6 +168,7 @@ impl<'a> Detector<'a> {
             snapshot.iter().map(|s| presence(s, &hosts)).collect()
         };
         let now_ns = monotonic_ns();
+        self.from_ns = now_ns.saturating_sub(now.saturating_duration_since(from).as_nanos() as u64);
         // Found from the calls, the moment both are made: the library may pair them anyway.
         if let Some(m) = super::matching::find(&snapshot) {
             let diagnosis = Diagnosis::mismatch(&snapshot, m, now_ns);
@@ -296,7 +301,8 @@ impl<'a> Detector<'a> {
         after: Duration,
     ) -> Vec<u32> {
         let idle = |s: &RankSnapshot| {
-            s.initialised && now_ns.saturating_sub(s.progress_ns) >= after.as_nanos() as u64
+            let since = s.progress_ns.max(self.from_ns);
+            s.initialised && now_ns.saturating_sub(since) >= after.as_nanos() as u64
         };
         let culprits: Vec<u32> = analysis
             .waiting_on_free

@@ -105,12 +105,12 @@ impl LaunchTrace {
         hang_after: Duration,
         release_after: Option<Duration>,
         out_of_sight: bool,
-    ) -> impl FnMut(Instant, &LaunchProcs) -> Option<Seen> + '_ {
+    ) -> impl FnMut(Instant, &LaunchProcs, Instant) -> Option<Seen> + '_ {
         let mut detector = Detector::new(&self.dir, hang_after)
             .release_after(release_after)
             .out_of_sight(out_of_sight);
-        move |now, procs| {
-            let Seen::Stall(mut finding) = detector.poll(now, procs)? else {
+        move |now, procs, from| {
+            let Seen::Stall(mut finding) = detector.poll(now, procs, from)? else {
                 return Some(Seen::Idle);
             };
             let involved: Vec<u32> = finding
