@@ -197,7 +197,7 @@ impl MpiLaunches<'_> {
 
 /// The timed cells' verdicts, reached while the ranks ran the untimed rest, with the events
 /// they were read from.
-struct Ahead {
+struct ReadAhead {
     verdicts: Vec<Verdict>,
     events: Events,
 }
@@ -208,7 +208,7 @@ type Verdict = (Outcome, Option<verify::Timing>);
 /// while the ranks run the untimed rest: recomputing every element is most of the grader's
 /// own time, and done here it overlaps the rest instead of following the launch, without
 /// taking a core from a timed cell. The events are read anew, from the files.
-fn verify_ahead(run_dir: &RunDir, from: u32) -> Ahead {
+fn verify_ahead(run_dir: &RunDir, from: u32) -> ReadAhead {
     let mut events = run_dir.events();
     events.refresh();
     let done: Vec<&PlannedCell> = (run_dir.plan.cells.iter())
@@ -216,10 +216,10 @@ fn verify_ahead(run_dir: &RunDir, from: u32) -> Ahead {
         .take_while(|cell| events.all_done(cell.index))
         .collect();
     let verdicts = verify::verify_all(&done, run_dir, &events);
-    Ahead { verdicts, events }
+    ReadAhead { verdicts, events }
 }
 
-impl Ahead {
+impl ReadAhead {
     /// The verdicts that still stand once the launch is over and `events` read to their end:
     /// those of the first cells that `events` shows every rank completed, none of whose ranks'
     /// logs is distrusted from them or before, and whose `done` events are the ones read
@@ -268,7 +268,7 @@ fn gather(
     run_dir: &RunDir,
     record: &LaunchRecord,
     launcher: &Launcher,
-    ahead: Option<Ahead>,
+    ahead: Option<ReadAhead>,
 ) -> Evidence {
     let events = record.events.as_ref().expect("a graded launch has events");
     let done: Vec<&PlannedCell> = run_dir
@@ -514,11 +514,11 @@ mod tests {
     }
 
     /// What was read ahead of `run_dir`'s events as they are now, with a verdict per cell.
-    fn ahead(run_dir: &RunDir) -> Ahead {
+    fn ahead(run_dir: &RunDir) -> ReadAhead {
         let mut events = run_dir.events();
         events.refresh();
         let verdicts = vec![(Outcome::Pass, None); 2];
-        Ahead { verdicts, events }
+        ReadAhead { verdicts, events }
     }
 
     fn read(run_dir: &RunDir) -> Events {

@@ -25,7 +25,7 @@ use crate::judge::outcome::{Cell, NotRun, Outcome};
 use crate::mpi::Launcher;
 use crate::run::cells::{LaunchPlan, Launches, MpiLaunches, Untimed};
 use crate::run::launch::Ending;
-use crate::run::schedule::{lock, Gate, Hold, Pending, Slots};
+use crate::run::schedule::{lock, Gate, Hold, Pending, Said, Slots};
 use crate::trace::usage::{cell_problem, Usage};
 use mpi_grade_protocol::payload;
 use mpi_grade_protocol::run::{self, Mode, Plan, PlannedCell};
@@ -275,8 +275,7 @@ fn timed(parts: &[&Part], shared: &Shared, cell: &Cell) -> bool {
 /// submission leaves behind dies with its launch before the next one starts.
 #[derive(Default)]
 struct Signal {
-    said: Mutex<Option<bool>>,
-    changed: std::sync::Condvar,
+    said: Said<bool>,
     /// The launch running now got into its untimed rest.
     rest: std::sync::atomic::AtomicBool,
 }
@@ -296,19 +295,12 @@ impl Signal {
 
     /// Says `reached`, unless something was said already.
     fn tell(&self, reached: bool) {
-        lock(&self.said).get_or_insert(reached);
-        self.changed.notify_all();
+        self.said.say(reached);
     }
 
     /// Waits until something is said, and returns it.
     fn heard(&self) -> bool {
-        let mut said = lock(&self.said);
-        loop {
-            if let Some(reached) = *said {
-                return reached;
-            }
-            said = self.changed.wait(said).unwrap_or_else(|e| e.into_inner());
-        }
+        self.said.heard()
     }
 }
 
@@ -320,20 +312,13 @@ struct Started {
     index: u32,
     cells: Vec<Cell>,
     hold: Arc<Hold>,
-    ended: Arc<(Mutex<Option<Yielded>>, std::sync::Condvar)>,
+    ended: Arc<Said<Yielded>>,
 }
 
 impl Started {
     /// Waits for the launch to end and returns what it yielded.
     fn yielded(self) -> Result<Evidence> {
-        let (value, filled) = &*self.ended;
-        let mut value = lock(value);
-        loop {
-            if let Some(yielded) = value.take() {
-                return yielded.unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-            }
-            value = filled.wait(value).unwrap_or_else(|e| e.into_inner());
-        }
+        (self.ended.take()).unwrap_or_else(|panic| std::panic::resume_unwind(panic))
     }
 }
 
@@ -663,12 +648,11 @@ impl Matrix<'_> {
         if started.0 {
             return;
         }
-        let ended: Arc<(Mutex<Option<Yielded>>, std::sync::Condvar)> = Arc::default();
+        let ended: Arc<Said<Yielded>> = Arc::default();
         let end = Arc::clone(&ended);
         scope.spawn(move || {
             let launch = std::panic::AssertUnwindSafe(|| launches.launch(request));
-            *lock(&end.0) = Some(std::panic::catch_unwind(launch));
-            end.1.notify_all();
+            end.say(std::panic::catch_unwind(launch));
         });
         started.1 = Some(Started {
             index: first,
@@ -1748,7 +1732,7 @@ mod tests {
             let ahead = Ahead::default();
             std::thread::scope(|scope| {
                 let hold = Arc::new(Hold::default());
-                let ended: Arc<(Mutex<Option<Yielded>>, std::sync::Condvar)> = Arc::default();
+                let ended: Arc<Said<Yielded>> = Arc::default();
                 let (h, end) = (Arc::clone(&hold), Arc::clone(&ended));
                 scope.spawn(move || {
                     let withdrawn = !h.wait();
@@ -1758,8 +1742,7 @@ mod tests {
                     } else {
                         Ending::Exited
                     };
-                    *lock(&end.0) = Some(Ok(Ok(evidence(0, ending))));
-                    end.1.notify_all();
+                    end.say(Ok(Ok(evidence(0, ending))));
                 });
                 let started = Started {
                     index: 3,

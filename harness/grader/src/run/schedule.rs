@@ -220,6 +220,54 @@ impl Hold {
     }
 }
 
+/// A value said once, that threads wait for.
+pub struct Said<T> {
+    value: Mutex<Option<T>>,
+    changed: Condvar,
+}
+
+impl<T> Default for Said<T> {
+    fn default() -> Self {
+        Said {
+            value: Mutex::new(None),
+            changed: Condvar::new(),
+        }
+    }
+}
+
+impl<T> Said<T> {
+    /// Says `value`, unless something was said already.
+    pub fn say(&self, value: T) {
+        lock(&self.value).get_or_insert(value);
+        self.changed.notify_all();
+    }
+
+    /// Waits until something is said, and takes it (whoever takes it first).
+    pub fn take(&self) -> T {
+        let mut value = lock(&self.value);
+        loop {
+            if let Some(value) = value.take() {
+                return value;
+            }
+            value = wait(&self.changed, value);
+        }
+    }
+
+    /// Waits until something is said, and returns a copy.
+    pub fn heard(&self) -> T
+    where
+        T: Copy,
+    {
+        let mut value = lock(&self.value);
+        loop {
+            if let Some(value) = *value {
+                return value;
+            }
+            value = wait(&self.changed, value);
+        }
+    }
+}
+
 /// How often [`Pending::next_ready`] looks again at items none of which could start.
 pub const LOOK_AGAIN: std::time::Duration = std::time::Duration::from_millis(5);
 
